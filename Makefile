@@ -1,0 +1,29 @@
+# Two commands set everything up on a fresh machine with Python 3.11:
+#   make demo   install, then run the offline demo on generated images
+#   make test   install, then run the test suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test lint install benchmark
+
+$(VENV)/.installed: requirements/runtime.txt requirements/tests.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/tests.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(PY) tools/demo.py
+
+test: install
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+lint: install
+	$(PY) -m ruff check .
+
+benchmark: install
+	$(PY) tools/dataset/benchmark_annotations.py

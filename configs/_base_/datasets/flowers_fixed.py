@@ -1,0 +1,75 @@
+# Flower photos from ImageNet-style annotation files, "fixed" augmentation:
+# every training image gets the same two operations, a random resized crop
+# to 224 and a horizontal flip with probability 0.5.
+dataset_type = 'AnnotatedImageFolder'
+data_root = 'data/flower_dataset/'
+
+data_preprocessor = dict(
+    num_classes=5,
+    mean=[123.675, 116.28, 103.53],  # ImageNet statistics, RGB
+    std=[58.395, 57.12, 57.375],
+    to_rgb=True,
+)
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=224),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeEdge', scale=256, edge='short'),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='PackInputs'),
+]
+
+# Test-time augmentation for `tools/test.py --tta`: average over a flip.
+tta_model = dict(type='AverageClsScoreTTA')
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeEdge', scale=256, edge='short'),
+    dict(type='CenterCrop', crop_size=224),
+    dict(
+        type='TestTimeAug',
+        transforms=[[
+            dict(type='RandomFlip', prob=0.),
+            dict(type='RandomFlip', prob=1.),
+        ], [dict(type='PackInputs')]]),
+]
+
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=4,
+    persistent_workers=True,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='train.txt',
+        classes='classes.txt',
+        pipeline=train_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=True),
+)
+
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=4,
+    persistent_workers=True,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='val.txt',
+        classes='classes.txt',
+        pipeline=test_pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=False),
+)
+# Top-1 accuracy (top-5 is meaningless with 5 classes) and macro
+# precision / recall / F1 over the classes.
+val_evaluator = [
+    dict(type='Accuracy', topk=(1, )),
+    dict(type='SingleLabelMetric', average='macro'),
+]
+
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator

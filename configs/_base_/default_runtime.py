@@ -1,0 +1,15 @@
+# Runtime: mmpretrain's defaults, plus our registered code and logging that
+# suits a small dataset (a few dozen iterations per epoch).
+_base_ = ['mmpretrain::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['custom_modules'], allow_failed_imports=False)
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    # Keep the best (by val accuracy/top1) and the last three epochs.
+    checkpoint=dict(
+        type='CheckpointHook', interval=1, max_keep_ckpts=3, save_best='auto'),
+)
+
+# Reproducible by default; change with --cfg-options randomness.seed=N.
+randomness = dict(seed=42, deterministic=False)

@@ -1,0 +1,5 @@
+"""The one exception type our tools print as a plain message, not a trace."""
+
+
+class UserInputError(Exception):
+    """A problem in the user's input that the message tells how to fix."""

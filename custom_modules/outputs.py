@@ -1,0 +1,46 @@
+"""Write result files atomically, never replacing one without being asked."""
+import os
+import os.path as osp
+import tempfile
+
+from .errors import UserInputError
+
+
+def check_new(path, force=False):
+    """Refuse to replace ``path`` unless ``force``."""
+    if osp.exists(path) and not force:
+        raise UserInputError(f'{path} exists; pass --force to replace it, or '
+                             'choose another output path.')
+
+
+def atomic_write(path, write, force=False, binary=False):
+    """Call ``write(file)`` on a temp file beside ``path``, then rename it.
+
+    An interrupted write leaves the old file (or none), never half a file.
+    """
+    check_new(path, force)
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    suffix = osp.splitext(path)[1]
+    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path), suffix=suffix,
+                               dir=folder)
+    try:
+        with os.fdopen(fd, 'wb' if binary else 'w',
+                       **({} if binary else {'encoding': 'utf-8'})) as f:
+            write(f)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def save_figure(fig, path, force=False, dpi=120):
+    """Save a matplotlib figure to PNG atomically."""
+    return atomic_write(
+        path, lambda f: fig.savefig(f, format='png', dpi=dpi,
+                                    bbox_inches='tight'), force, binary=True)

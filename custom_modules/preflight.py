@@ -1,0 +1,110 @@
+"""Checks that run before the Runner is built, so bad input fails in seconds.
+
+Each error names the file, line or value at fault and the command that fixes
+it, instead of a stack trace from deep inside a dataloader worker.
+"""
+import os.path as osp
+
+from .errors import UserInputError
+
+MAKE_ANNOTATIONS = ('python tools/dataset/make_annotations.py '
+                    '/path/to/flower_photos --out-dir {root}')
+
+
+def model_num_classes(model_cfg):
+    """Classes the model predicts: VGG keeps its classifier in the backbone."""
+    backbone = model_cfg.get('backbone') or {}
+    if backbone.get('num_classes', -1) > 0:
+        return backbone['num_classes']
+    head = model_cfg.get('head') or {}
+    return head.get('num_classes')
+
+
+def _under_root(root, path):
+    return path if osp.isabs(path) else osp.join(root, path)
+
+
+def read_annotations(path):
+    """Parse ``relative/path.jpg label`` lines; yield (line_no, path, label)."""
+    with open(path, encoding='utf-8') as f:
+        for line_no, line in enumerate(f, 1):
+            line = line.rstrip('\n')
+            if not line.strip():
+                continue
+            parts = line.rsplit(' ', 1)
+            if len(parts) != 2 or not parts[1].lstrip('-').isdigit():
+                raise UserInputError(
+                    f'{path}:{line_no}: expected "relative/path.jpg label", '
+                    f'got {line!r}. Regenerate the file with '
+                    f'{MAKE_ANNOTATIONS.format(root=osp.dirname(path))}')
+            yield line_no, parts[0], int(parts[1])
+
+
+def check_dataset(split, dataset_cfg, num_classes):
+    """Check one dataloader's dataset: folders, files, classes and labels."""
+    root = dataset_cfg.get('data_root', '') or ''
+    fix = MAKE_ANNOTATIONS.format(root=root or 'data/flower_dataset')
+    if root and not osp.isdir(root):
+        raise UserInputError(
+            f'{split} data root {root} does not exist. Create it with\n  '
+            f'{fix}\nor point the config at your data with --data-root DIR.')
+    ann_file = dataset_cfg.get('ann_file')
+    if not ann_file:
+        return
+    ann_path = _under_root(root, ann_file)
+    if not osp.isfile(ann_path):
+        raise UserInputError(
+            f'{split} annotation file {ann_path} does not exist. Create it '
+            f'with\n  {fix}')
+    classes = dataset_cfg.get('classes')
+    if isinstance(classes, str):
+        classes_path = _under_root(root, classes)
+        if not osp.isfile(classes_path):
+            raise UserInputError(
+                f'classes file {classes_path} does not exist. Create it '
+                f'with\n  {fix}')
+        with open(classes_path, encoding='utf-8') as f:
+            classes = [line.strip() for line in f if line.strip()]
+        if num_classes is not None and len(classes) != num_classes:
+            raise UserInputError(
+                f'{classes_path} lists {len(classes)} classes but the model '
+                f'predicts num_classes={num_classes}. Set the model\'s '
+                'num_classes (model.head.num_classes, or '
+                'model.backbone.num_classes for VGG, and '
+                'data_preprocessor.num_classes) to match, e.g. --cfg-options '
+                f'model.head.num_classes={len(classes)}.')
+    limit = num_classes if num_classes is not None else (
+        len(classes) if classes else None)
+    image_root = _under_root(root, _img_prefix(dataset_cfg))
+    count = 0
+    for line_no, rel_path, label in read_annotations(ann_path):
+        count += 1
+        if limit is not None and not 0 <= label < limit:
+            raise UserInputError(
+                f'{ann_path}:{line_no}: label {label} is out of range for '
+                f'{limit} classes (valid: 0..{limit - 1}). Regenerate the '
+                f'annotation files with\n  {fix}')
+        if count == 1 and not osp.exists(osp.join(image_root, rel_path)):
+            raise UserInputError(
+                f'{ann_path}:{line_no}: image {osp.join(image_root, rel_path)}'
+                ' does not exist; paths must be relative to the data root '
+                f'{root!r}. Regenerate the annotation files with\n  {fix}')
+    if count == 0:
+        raise UserInputError(f'{split} annotation file {ann_path} is empty. '
+                             f'Regenerate it with\n  {fix}')
+
+
+def _img_prefix(dataset_cfg):
+    prefix = dataset_cfg.get('data_prefix', '') or ''
+    if isinstance(prefix, dict):
+        prefix = prefix.get('img_path', '') or ''
+    return prefix
+
+
+def check_data(cfg, splits=('train', 'val')):
+    """Run :func:`check_dataset` on each ``{split}_dataloader`` in ``cfg``."""
+    num_classes = model_num_classes(cfg.model)
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        if loader:
+            check_dataset(split, loader['dataset'], num_classes)

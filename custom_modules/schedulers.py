@@ -1,0 +1,171 @@
+"""Warm-up, step decay, then cosine annealing, as one closed-form scheduler.
+
+One scheduler (instead of mmengine's chain of LinearLR + StepLR +
+CosineAnnealingLR) keeps every phase anchored on the value the previous phase
+ended with, so the curve has no jump at a phase boundary, and makes the value
+a pure function of the step count, so a resumed run gets exactly the values an
+uninterrupted run gets.
+"""
+import math
+
+from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin
+from mmengine.optim.scheduler.param_scheduler import INF, _ParamScheduler
+from mmpretrain.registry import PARAM_SCHEDULERS
+
+
+@PARAM_SCHEDULERS.register_module()
+class WarmupStepCosineParamScheduler(_ParamScheduler):
+    """Linear warm-up, then step decay, then cosine annealing.
+
+    With ``t`` the current epoch (or iteration), ``b`` = ``begin``,
+    ``W`` = ``warmup_end``, ``S`` = ``decay_end``, ``T`` = ``end`` and ``v0``
+    the base value:
+
+    * ``b <= t < W``: ``v0 * (f + (1 - f) * (t - b) / (W - b))``
+    * ``W <= t < S``: ``v0 * gamma ** floor((t - W) / step_size)``
+    * ``S <= t <= T``: ``m + (v0 * gamma ** n - m) * c(t)``, with
+      ``c(t) = (1 + cos(pi * (t - S) / (T - S))) / 2``
+
+    where ``f`` is ``start_factor``, ``m`` is ``eta_min`` and ``n`` is the
+    number of decays that happened before ``S``. Phase boundaries are absolute
+    epochs (iterations once converted) and may coincide to drop a phase.
+
+    Args:
+        optimizer: Wrapped optimizer.
+        param_name: Name of the scheduled parameter, e.g. ``'lr'``.
+        warmup_end: Epoch at which warm-up reaches the base value.
+        decay_end: Epoch at which step decay hands over to cosine annealing.
+        step_size: Epochs between two decays in the step phase.
+        gamma: Multiplicative decay of each step, in (0, 1].
+        start_factor: Fraction of the base value that warm-up starts from.
+        eta_min: Value the cosine phase anneals to at ``end``.
+        begin, end, last_step, by_epoch, verbose: As in mmengine's schedulers.
+            ``end`` must be finite; the Runner sets it to ``max_epochs`` when
+            the config leaves it out.
+    """
+
+    def __init__(self,
+                 optimizer,
+                 param_name: str,
+                 warmup_end: float = 10,
+                 decay_end: float = 20,
+                 step_size: float = 5,
+                 gamma: float = 0.5,
+                 start_factor: float = 0.1,
+                 eta_min: float = 0.0,
+                 begin: int = 0,
+                 end: int = INF,
+                 last_step: int = -1,
+                 by_epoch: bool = True,
+                 verbose: bool = False):
+        if end == INF:
+            raise ValueError(
+                f'{type(self).__name__} needs a finite `end` to anneal to; '
+                'leave `end` out of the config so the Runner sets it to '
+                '`train_cfg.max_epochs`, or set it explicitly.')
+        if not begin <= warmup_end <= decay_end <= end:
+            raise ValueError(
+                'WarmupStepCosine phases must satisfy begin <= warmup_end <= '
+                f'decay_end <= end, got begin={begin}, '
+                f'warmup_end={warmup_end}, decay_end={decay_end}, end={end}. '
+                'Shorter runs need shorter phases, e.g. --cfg-options '
+                'param_scheduler.warmup_end=1 param_scheduler.decay_end=2')
+        if step_size <= 0:
+            raise ValueError(f'step_size must be > 0, got {step_size}')
+        if not 0 < gamma <= 1:
+            raise ValueError(f'gamma must be in (0, 1], got {gamma}')
+        if not 0 <= start_factor <= 1:
+            raise ValueError(
+                f'start_factor must be in [0, 1], got {start_factor}')
+        if eta_min < 0:
+            raise ValueError(f'eta_min must be >= 0, got {eta_min}')
+        self.warmup_end = warmup_end
+        self.decay_end = decay_end
+        self.step_size = step_size
+        self.gamma = gamma
+        self.start_factor = start_factor
+        self.eta_min = eta_min
+        # Number of decays the step phase applies before cosine takes over.
+        span = decay_end - warmup_end
+        self.num_decays = max(math.ceil(span / step_size) - 1, 0)
+        super().__init__(
+            optimizer=optimizer,
+            param_name=param_name,
+            begin=begin,
+            end=end,
+            last_step=last_step,
+            by_epoch=by_epoch,
+            verbose=verbose)
+        too_low = [v for v in self.base_values
+                   if v * gamma**self.num_decays < eta_min]
+        if too_low:
+            raise ValueError(
+                f'eta_min={eta_min} is above the value the cosine phase '
+                f'starts from ({too_low[0] * gamma**self.num_decays}); '
+                'lower eta_min or raise the base learning rate.')
+
+    @classmethod
+    def build_iter_from_epoch(cls,
+                              *args,
+                              warmup_end=10,
+                              decay_end=20,
+                              step_size=5,
+                              begin=0,
+                              end=INF,
+                              by_epoch=True,
+                              epoch_length=None,
+                              **kwargs):
+        """Convert every epoch-valued argument to iterations."""
+        if not by_epoch:
+            raise ValueError('Only an epoch-based config (by_epoch=True) can '
+                             'be converted to iteration-based.')
+        if not epoch_length or epoch_length <= 0:
+            raise ValueError(
+                f'epoch_length must be a positive integer, got {epoch_length}')
+        return cls(
+            *args,
+            warmup_end=warmup_end * epoch_length,
+            decay_end=decay_end * epoch_length,
+            step_size=step_size * epoch_length,
+            begin=int(begin * epoch_length),
+            end=end if end == INF else int(end * epoch_length),
+            by_epoch=False,
+            **kwargs)
+
+    def value_at(self, base_value: float, t: float) -> float:
+        """The closed-form value at absolute step ``t``."""
+        if t < self.warmup_end:
+            progress = (t - self.begin) / (self.warmup_end - self.begin)
+            return base_value * (self.start_factor +
+                                 (1 - self.start_factor) * progress)
+        if t < self.decay_end:
+            decays = math.floor((t - self.warmup_end) / self.step_size)
+            return base_value * self.gamma**decays
+        start = base_value * self.gamma**self.num_decays
+        if self.end == self.decay_end:
+            return start
+        progress = min((t - self.decay_end) / (self.end - self.decay_end), 1)
+        return self.eta_min + (start - self.eta_min) * (
+            1 + math.cos(math.pi * progress)) / 2
+
+    def _get_value(self):
+        t = self.begin + self.last_step
+        return [self.value_at(base, t) for base in self.base_values]
+
+    def load_state_dict(self, state_dict: dict):
+        """Restore the state and re-apply the value it implies.
+
+        The value is a function of the step, so the optimizer gets the right
+        one whatever order the optimizer and scheduler states are loaded in.
+        """
+        super().load_state_dict(state_dict)
+        if self.begin <= self._global_step < self.end:
+            for group, value in zip(self.optimizer.param_groups,
+                                    self._get_value()):
+                group[self.param_name] = value
+            self._last_value = self._get_value()
+
+
+@PARAM_SCHEDULERS.register_module()
+class WarmupStepCosineLR(LRSchedulerMixin, WarmupStepCosineParamScheduler):
+    """:class:`WarmupStepCosineParamScheduler` for the learning rate."""

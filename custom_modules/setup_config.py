@@ -1,0 +1,69 @@
+"""Config steps shared by tools/train.py, tools/test.py and the grid runner."""
+import difflib
+import glob
+import os.path as osp
+import sys
+
+from mmengine.config import Config
+
+from .errors import UserInputError
+
+LOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def load_config(path, cfg_options=None):
+    """Load a config, naming the closest existing configs when it is absent."""
+    if not osp.isfile(path):
+        folder = osp.dirname(path) or '.'
+        known = sorted(osp.basename(p) for p in glob.glob(
+            osp.join(folder, '*.py')))
+        close = difflib.get_close_matches(osp.basename(path), known, n=3)
+        hint = (f' Did you mean: {", ".join(osp.join(folder, c) for c in close)}?'
+                if close else ' List them with: ls configs/*.py')
+        raise UserInputError(f'config {path} does not exist.{hint}')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def set_data_root(cfg, data_root):
+    """Point every dataloader at ``data_root`` (ann files follow it)."""
+    for key in LOADER_KEYS:
+        if cfg.get(key):
+            cfg[key]['dataset']['data_root'] = data_root
+
+
+def fix_workers(cfg):
+    """``persistent_workers=True`` with ``num_workers=0`` crashes PyTorch."""
+    for key in LOADER_KEYS:
+        loader = cfg.get(key)
+        if loader and loader.get('num_workers', 0) == 0:
+            loader['persistent_workers'] = False
+
+
+def run_cli(main):
+    """Run ``main()``; print a :class:`UserInputError` without a traceback."""
+    try:
+        return main()
+    except UserInputError as err:
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)
+
+
+def image_size_options(size):
+    """``--cfg-options`` that train at ``size`` px and test on a centre crop
+    of ``size`` after resizing the short edge to ``size * 256 / 224``.
+
+    The indices follow configs/_base_/datasets/flowers_fixed.py (and mix):
+    pipeline[1] is the crop (train) or the resize (val/test), pipeline[2] the
+    centre crop.
+    """
+    resize = round(size * 256 / 224)
+    options = [f'train_dataloader.dataset.pipeline.1.scale={size}']
+    for split in ('val', 'test'):
+        options += [f'{split}_dataloader.dataset.pipeline.1.scale={resize}',
+                    f'{split}_dataloader.dataset.pipeline.2.crop_size={size}']
+    options += [f'tta_pipeline.1.scale={resize}',
+                f'tta_pipeline.2.crop_size={size}']
+    return options

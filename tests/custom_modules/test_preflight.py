@@ -1,0 +1,69 @@
+"""Bad data settings stop before training, naming the path and the fix."""
+import os.path as osp
+import shutil
+
+import pytest
+from conftest import ROOT
+from mmengine.config import Config
+
+from custom_modules.errors import UserInputError
+from custom_modules.preflight import check_data
+from custom_modules.setup_config import load_config, set_data_root
+
+
+@pytest.fixture
+def data_copy(annotated_root, tmp_path):
+    """A writable copy of the annotation files (images via the symlink)."""
+    dst = tmp_path / 'data'
+    shutil.copytree(annotated_root, dst, symlinks=True)
+    return dst
+
+
+def cfg_for(root):
+    cfg = Config.fromfile(osp.join(ROOT, 'configs',
+                                   'resnet101_freeze2_fixed.py'))
+    set_data_root(cfg, str(root))
+    return cfg
+
+
+def test_good_data_passes(data_copy):
+    check_data(cfg_for(data_copy))
+
+
+def test_missing_data_root(tmp_path):
+    with pytest.raises(UserInputError) as err:
+        check_data(cfg_for(tmp_path / 'absent'))
+    assert str(tmp_path / 'absent') in str(err.value)
+    assert 'tools/dataset/make_annotations.py' in str(err.value)
+
+
+def test_missing_annotation_file(data_copy):
+    (data_copy / 'val.txt').unlink()
+    with pytest.raises(UserInputError, match=r'val annotation file .*val\.txt'
+                       r' does not exist'):
+        check_data(cfg_for(data_copy))
+
+
+def test_classes_count_differs_from_num_classes(data_copy):
+    with open(data_copy / 'classes.txt', 'a') as f:
+        f.write('orchid\n')
+    with pytest.raises(UserInputError) as err:
+        check_data(cfg_for(data_copy))
+    assert 'lists 6 classes' in str(err.value)
+    assert 'num_classes=5' in str(err.value)
+
+
+def test_label_out_of_range_names_file_and_line(data_copy):
+    lines = (data_copy / 'train.txt').read_text().splitlines()
+    lines[2] = lines[2].rsplit(' ', 1)[0] + ' 7'
+    (data_copy / 'train.txt').write_text('\n'.join(lines) + '\n')
+    with pytest.raises(UserInputError, match=r'train\.txt:3: label 7 is out '
+                       r'of range for 5 classes'):
+        check_data(cfg_for(data_copy))
+
+
+def test_missing_config_suggests_the_closest(tmp_path):
+    with pytest.raises(UserInputError) as err:
+        load_config(osp.join(ROOT, 'configs', 'resnet101_freeze2_mixx.py'))
+    assert 'resnet101_freeze2_mixx.py does not exist' in str(err.value)
+    assert 'resnet101_freeze2_mix.py' in str(err.value)

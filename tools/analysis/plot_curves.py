@@ -1,0 +1,106 @@
+"""Plot a run's training curves (loss, accuracy, learning rate) to a PNG.
+
+    python tools/analysis/plot_curves.py work_dirs/resnet101_freeze2_mix
+
+reads the ``vis_data/scalars.json`` files mmengine's LocalVisBackend writes
+(all of them, so a resumed run shows as one curve).
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+import sys
+from collections import defaultdict
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
+
+import matplotlib  # noqa: E402
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+from custom_modules.errors import UserInputError  # noqa: E402
+from custom_modules.outputs import save_figure  # noqa: E402
+from custom_modules.setup_config import run_cli  # noqa: E402
+
+
+def read_scalars(work_dir):
+    """Per-epoch series: ``{name: {epoch: value}}``, later runs winning.
+
+    Training entries (logged per iteration) are averaged over their epoch;
+    validation entries are keyed by the epoch they follow.
+    """
+    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                      'scalars.json')))
+    if not files:
+        raise UserInputError(
+            f'no */vis_data/scalars.json under {work_dir}; is it a work dir '
+            'of tools/train.py?')
+    train = defaultdict(lambda: defaultdict(list))
+    val = defaultdict(dict)
+    for path in files:
+        with open(path) as f:
+            for line in f:
+                entry = json.loads(line)
+                if 'loss' in entry or 'lr' in entry:
+                    epoch = entry['epoch']
+                    for key in ('loss', 'lr', 'train/accuracy'):
+                        if key in entry:
+                            train[key][epoch].append(entry[key])
+                else:
+                    for key, value in entry.items():
+                        if '/' in key and isinstance(value, (int, float)):
+                            val[key][entry['step']] = value
+    series = {k: {e: sum(v) / len(v) for e, v in sorted(d.items())}
+              for k, d in train.items()}
+    series.update({k: dict(sorted(d.items())) for k, d in val.items()})
+    return series
+
+
+def plot(series, title):
+    panels = [('loss', ['loss']),
+              ('accuracy (%)', [k for k in series if 'accuracy' in k or
+                                'f1' in k]),
+              ('learning rate', ['lr'])]
+    panels = [(label, [k for k in keys if k in series])
+              for label, keys in panels]
+    panels = [p for p in panels if p[1]]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8))
+    for ax, (label, keys) in zip(list(axes) if len(panels) > 1 else [axes],
+                                 panels):
+        for key in keys:
+            xs = list(series[key])
+            ax.plot(xs, [series[key][x] for x in xs], marker='o', ms=3,
+                    label=key)
+        ax.set(xlabel='epoch', ylabel=label)
+        ax.grid(alpha=0.3)
+        if len(keys) > 1:
+            ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(work_dir, out=None, force=False):
+    out = out or osp.join(work_dir, 'training_curves.png')
+    fig = plot(read_scalars(work_dir), osp.basename(osp.normpath(work_dir)))
+    save_figure(fig, out, force=force)
+    plt.close(fig)
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('work_dir')
+    parser.add_argument('--out', help='PNG path (default: '
+                        '<work_dir>/training_curves.png)')
+    parser.add_argument('--force', action='store_true')
+    args = parser.parse_args(argv)
+    out = plot_curves(args.work_dir, args.out, args.force)
+    print(f'wrote {out}')
+    return out
+
+
+if __name__ == '__main__':
+    run_cli(main)

@@ -1,0 +1,94 @@
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT``.
+
+Flags follow mmpretrain's tools/test.py. ``--out`` saves every prediction
+(scores, labels) to a pickle for the analysis tools.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from custom_modules.errors import UserInputError  # noqa: E402
+from custom_modules.preflight import check_data  # noqa: E402
+from custom_modules.pretrained import train_from_scratch  # noqa: E402
+from custom_modules.setup_config import (  # noqa: E402
+    fix_workers,
+    load_config,
+    run_cli,
+    set_data_root,
+)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Evaluate a checkpoint')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where the test log goes')
+    parser.add_argument('--out', help='save predictions to this .pkl file')
+    parser.add_argument('--tta', action='store_true',
+                        help='average scores over the config\'s tta_pipeline')
+    parser.add_argument('--data-root', help='folder with the annotation files')
+    parser.add_argument('--force', action='store_true',
+                        help='overwrite an existing --out file')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_config(args):
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if not osp.isfile(args.checkpoint):
+        raise UserInputError(f'checkpoint {args.checkpoint} does not exist.')
+    cfg.load_from = args.checkpoint
+    # The checkpoint holds every weight: never download pretrained ones.
+    train_from_scratch(cfg)
+    if args.data_root:
+        set_data_root(cfg, args.data_root)
+    if args.tta:
+        if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
+            raise UserInputError(
+                f'--tta needs tta_model and tta_pipeline in {args.config}.')
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
+    if args.out:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            raise UserInputError(f'--out {args.out}: use a .pkl file name.')
+        if osp.exists(args.out) and not args.force:
+            raise UserInputError(
+                f'--out {args.out} exists; pass --force to overwrite it.')
+        evaluators = cfg.test_evaluator
+        if isinstance(evaluators, dict):
+            evaluators = [evaluators]
+        cfg.test_evaluator = [*evaluators,
+                              dict(type='DumpResults', out_file_path=args.out)]
+    fix_workers(cfg)
+    # Training parts are not needed to test.
+    cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = None
+    cfg.param_scheduler = None
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = build_config(args)
+    check_data(cfg, ('test', ))
+    runner = Runner.from_cfg(cfg)
+    return runner.test()
+
+
+if __name__ == '__main__':
+    run_cli(main)
