@@ -8,6 +8,8 @@ import warnings
 
 # mmcv-lite has no compiled ops; classification never uses them.
 warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDef')
+# mmengine resolves the `mmpretrain::` config scope through pkg_resources.
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 from .checkpoint_safety import register_safe_globals  # noqa: E402
 from .datasets import AnnotatedImageFolder  # noqa: E402
