@@ -1,11 +1,12 @@
 # Two commands set everything up on a fresh machine with Python 3.11:
 #   make demo   install, then run the offline demo on generated images
 #   make test   install, then run the test suite
+#   make grid-demo  the 12-run grid on generated images (Table 2 layout)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint install benchmark
+.PHONY: demo test lint install benchmark grid-demo
 
 $(VENV)/.installed: requirements/runtime.txt requirements/tests.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,3 +28,6 @@ lint: install
 
 benchmark: install
 	$(PY) tools/dataset/benchmark_annotations.py
+
+grid-demo: install
+	$(PY) tools/run_grid.py --demo --work-dir work_dirs/grid_demo

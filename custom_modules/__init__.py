@@ -13,11 +13,12 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 from .checkpoint_safety import register_safe_globals  # noqa: E402
 from .datasets import AnnotatedImageFolder  # noqa: E402
+from .hooks import TrainAccuracyHook  # noqa: E402
 from .schedulers import WarmupStepCosineLR, WarmupStepCosineParamScheduler  # noqa: E402
 
 register_safe_globals()
 
 __all__ = [
-    'AnnotatedImageFolder', 'WarmupStepCosineLR',
+    'AnnotatedImageFolder', 'TrainAccuracyHook', 'WarmupStepCosineLR',
     'WarmupStepCosineParamScheduler'
 ]

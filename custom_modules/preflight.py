@@ -101,6 +101,32 @@ def _img_prefix(dataset_cfg):
     return prefix
 
 
+def check_schedule(cfg):
+    """Warm-up / step / cosine phases must fit into ``max_epochs``."""
+    schedulers = cfg.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    max_epochs = (cfg.get('train_cfg') or {}).get('max_epochs')
+    for i, scheduler in enumerate(schedulers):
+        if not str(scheduler.get('type', '')).startswith('WarmupStepCosine'):
+            continue
+        key = 'param_scheduler' if len(schedulers) == 1 else \
+            f'param_scheduler.{i}'
+        end = scheduler.get('end', max_epochs)
+        bounds = dict(begin=scheduler.get('begin', 0),
+                      warmup_end=scheduler.get('warmup_end', 10),
+                      decay_end=scheduler.get('decay_end', 20), end=end)
+        values = list(bounds.values())
+        if None not in values and values != sorted(values):
+            got = ', '.join(f'{k}={v}' for k, v in bounds.items())
+            raise UserInputError(
+                f'{key}: the phases must satisfy begin <= warmup_end <= '
+                f'decay_end <= end (end = train_cfg.max_epochs unless set), '
+                f'got {got}. Shorten them with, e.g., --cfg-options '
+                f'{key}.warmup_end={max(end // 4, 0)} '
+                f'{key}.decay_end={max(end // 2, 0)}')
+
+
 def check_data(cfg, splits=('train', 'val')):
     """Run :func:`check_dataset` on each ``{split}_dataloader`` in ``cfg``."""
     num_classes = model_num_classes(cfg.model)

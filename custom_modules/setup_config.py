@@ -1,6 +1,7 @@
 """Config steps shared by tools/train.py, tools/test.py and the grid runner."""
 import difflib
 import glob
+import os
 import os.path as osp
 import sys
 
@@ -24,6 +25,33 @@ def load_config(path, cfg_options=None):
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def add_runner_args(parser):
+    """Flags tools/train.py and tools/test.py share with mmpretrain's."""
+    from mmengine.config import DictAction
+
+    parser.add_argument('--data-root', help='folder with classes.txt and the '
+                        'annotation files (default: the config\'s)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config entries, e.g. train_cfg.max_epochs=5')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def config_from_args(args):
+    """Load ``args.config`` and apply the flags of :func:`add_runner_args`
+    and ``--work-dir`` (default: ``work_dirs/<config name>``)."""
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.data_root:
+        set_data_root(cfg, args.data_root)
     return cfg
 
 

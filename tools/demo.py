@@ -7,7 +7,7 @@
 3. trains configs/resnet101_freeze3_fixed.py with demo-size overrides
    (64 px images, 8 epochs, random init: no download);
 4. tests the best checkpoint with tools/test.py;
-5. draws the learning-rate and training curves.
+5. draws the learning-rate and training curves and the confusion matrix.
 
 Everything lands in a new folder, work_dirs/demo/<timestamp>/.
 """
@@ -21,6 +21,7 @@ ROOT = osp.dirname(HERE)
 sys.path[:0] = [ROOT, HERE, osp.join(HERE, 'dataset'),
                 osp.join(HERE, 'analysis')]
 
+import analyze_predictions  # noqa: E402
 import plot_curves  # noqa: E402
 import plot_lr  # noqa: E402
 import test as test_tool  # noqa: E402
@@ -37,7 +38,8 @@ def demo_options(epochs, size):
     """Shrink the report's 40-epoch schedule to ``epochs`` epochs."""
     return [
         f'train_cfg.max_epochs={epochs}',
-        'param_scheduler.warmup_end=1', 'param_scheduler.decay_end=3',
+        f'param_scheduler.warmup_end={min(1, epochs)}',
+        f'param_scheduler.decay_end={min(3, epochs)}',
         'param_scheduler.step_size=1',
         # From random weights, a larger lr than fine-tuning's 1e-4.
         'optim_wrapper.optimizer.lr=1e-3',
@@ -85,15 +87,20 @@ def main(argv=None):
     checkpoint = _best_checkpoint(runner, work_dir)
 
     step(4, f'testing {osp.basename(checkpoint)}')
+    predictions = osp.join(out, 'val_predictions.pkl')
     metrics = test_tool.main([CONFIG, checkpoint, '--data-root', data_root,
-                              '--work-dir', osp.join(out, 'test'),
-                              '--cfg-options', *options])
+                              '--work-dir', osp.join(out, 'test'), '--out',
+                              predictions, '--cfg-options', *options])
 
-    step(5, 'drawing the learning-rate and training curves')
+    step(5, 'drawing the learning-rate and training curves, the confusion '
+         'matrix and the mistakes')
     lr_png = plot_lr.main([CONFIG, '--out', osp.join(out, 'lr_curve.png'),
                            '--cfg-options', *options, 'train_dataloader.'
                            f'dataset.data_root={data_root}'])
     curves_png = plot_curves.plot_curves(work_dir)
+    analysis, _, _ = analyze_predictions.analyze(
+        predictions, osp.join(data_root, 'classes.txt'),
+        osp.join(out, 'analysis'))
 
     accuracy = metrics['accuracy/top1']
     print(f'\nDemo finished in {time.time() - start:.0f} s.'
@@ -101,7 +108,10 @@ def main(argv=None):
           f'\n  checkpoint:           {checkpoint}'
           f'\n  logs:                 {work_dir}/<timestamp>/'
           f'\n  plots:                {lr_png}\n                        '
-          f'{curves_png}')
+          f'{curves_png}\n                        '
+          f'{analysis["confusion_matrix.png"]}\n                        '
+          f'{analysis["misclassified.png"]}'
+          f'\n  per-class metrics:    {analysis["per_class.md"]}')
     return 0
 
 

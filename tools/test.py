@@ -4,23 +4,21 @@ Flags follow mmpretrain's tools/test.py. ``--out`` saves every prediction
 (scores, labels) to a pickle for the analysis tools.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from custom_modules.errors import UserInputError  # noqa: E402
 from custom_modules.preflight import check_data  # noqa: E402
 from custom_modules.pretrained import train_from_scratch  # noqa: E402
 from custom_modules.setup_config import (  # noqa: E402
+    add_runner_args,
+    config_from_args,
     fix_workers,
-    load_config,
     run_cli,
-    set_data_root,
 )
 
 
@@ -32,31 +30,19 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='save predictions to this .pkl file')
     parser.add_argument('--tta', action='store_true',
                         help='average scores over the config\'s tta_pipeline')
-    parser.add_argument('--data-root', help='folder with the annotation files')
     parser.add_argument('--force', action='store_true',
                         help='overwrite an existing --out file')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_runner_args(parser)
+    return parser.parse_args(argv)
 
 
 def build_config(args):
-    cfg = load_config(args.config, args.cfg_options)
-    cfg.launcher = args.launcher
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = config_from_args(args)
     if not osp.isfile(args.checkpoint):
         raise UserInputError(f'checkpoint {args.checkpoint} does not exist.')
     cfg.load_from = args.checkpoint
     # The checkpoint holds every weight: never download pretrained ones.
     train_from_scratch(cfg)
-    if args.data_root:
-        set_data_root(cfg, args.data_root)
     if args.tta:
         if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
             raise UserInputError(

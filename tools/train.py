@@ -5,27 +5,26 @@ Flags follow mmpretrain's tools/train.py; on top of them ``--pretrained``,
 every input is checked before the Runner starts.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import DictAction  # noqa: E402
+import torch  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from custom_modules.errors import UserInputError  # noqa: E402
-from custom_modules.preflight import check_data  # noqa: E402
+from custom_modules.preflight import check_data, check_schedule  # noqa: E402
 from custom_modules.pretrained import (  # noqa: E402
     resolve_pretrained,
     train_from_scratch,
     use_local_pretrained,
 )
 from custom_modules.setup_config import (  # noqa: E402
+    add_runner_args,
+    config_from_args,
     fix_workers,
-    load_config,
     run_cli,
-    set_data_root,
 )
 
 
@@ -55,28 +54,20 @@ def parse_args(argv=None):
     weights.add_argument(
         '--from-scratch', action='store_true',
         help='train from random weights, ignoring the pretrained checkpoint')
-    parser.add_argument('--data-root', help='folder with classes.txt, '
-                        'train.txt and val.txt (default: the config\'s)')
     parser.add_argument('--force', action='store_true',
                         help='start over in a work dir that has checkpoints')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. train_cfg.max_epochs=5')
-    parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_runner_args(parser)
+    return parser.parse_args(argv)
 
 
 def build_config(args):
-    cfg = load_config(args.config, args.cfg_options)
-    cfg.launcher = args.launcher
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = config_from_args(args)
 
     if args.amp:
+        if not torch.cuda.is_available():
+            raise UserInputError(
+                '--amp needs a CUDA GPU and none is visible; drop --amp to '
+                'train in full precision on the CPU.')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
@@ -97,8 +88,6 @@ def build_config(args):
                 cfg[key]['pin_memory'] = False
             if args.no_persistent_workers:
                 cfg[key]['persistent_workers'] = False
-    if args.data_root:
-        set_data_root(cfg, args.data_root)
     fix_workers(cfg)
 
     if args.from_scratch:
@@ -122,6 +111,7 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = build_config(args)
     check_work_dir(cfg, args)
+    check_schedule(cfg)
     check_data(cfg, ('train', 'val') if cfg.get('val_dataloader') else
                ('train', ))
     resolve_pretrained(cfg)

@@ -11,5 +11,9 @@ default_hooks = dict(
         type='CheckpointHook', interval=1, max_keep_ckpts=3, save_best='auto'),
 )
 
+# Accuracy on the training split (test pipeline), logged after each
+# validation as train_accuracy/top1; custom_hooks=[] turns it off.
+custom_hooks = [dict(type='TrainAccuracyHook', interval=1)]
+
 # Reproducible by default; change with --cfg-options randomness.seed=N.
 randomness = dict(seed=42, deterministic=False)

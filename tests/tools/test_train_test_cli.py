@@ -117,6 +117,11 @@ def test_tta_runs(trained, annotated_root, tmp_path):
      '/nonexistent/flowers does not exist'),
     ([CONFIG, '--pretrained', '/nonexistent/r101.pth'],
      '/nonexistent/r101.pth: no such file'),
+    ([CONFIG, '--from-scratch', '--cfg-options', 'train_cfg.max_epochs=5'],
+     'got begin=0, warmup_end=10, decay_end=20, end=5'),
+    pytest.param([CONFIG, '--amp', '--from-scratch'], '--amp needs a CUDA',
+                  marks=pytest.mark.skipif(torch.cuda.is_available(),
+                                           reason='a GPU is visible')),
 ])
 def test_bad_input_stops_with_a_clear_error(args, message, annotated_root):
     if '--data-root' not in args:

@@ -6,8 +6,6 @@ reads the ``vis_data/scalars.json`` files mmengine's LocalVisBackend writes
 (all of them, so a resumed run shows as one curve).
 """
 import argparse
-import glob
-import json
 import os.path as osp
 import sys
 from collections import defaultdict
@@ -20,48 +18,35 @@ import matplotlib  # noqa: E402
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-from custom_modules.errors import UserInputError  # noqa: E402
 from custom_modules.outputs import save_figure  # noqa: E402
+from custom_modules.run_logs import read_log_entries  # noqa: E402
 from custom_modules.setup_config import run_cli  # noqa: E402
 
 
 def read_scalars(work_dir):
-    """Per-epoch series: ``{name: {epoch: value}}``, later runs winning.
+    """Per-epoch series ``{name: {epoch: value}}`` from the run's logs.
 
-    Training entries (logged per iteration) are averaged over their epoch;
-    validation entries are keyed by the epoch they follow.
+    Training values (logged per iteration) are averaged over their epoch;
+    validation values (including ``train_accuracy/top1``) are per epoch.
     """
-    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                      'scalars.json')))
-    if not files:
-        raise UserInputError(
-            f'no */vis_data/scalars.json under {work_dir}; is it a work dir '
-            'of tools/train.py?')
-    train = defaultdict(lambda: defaultdict(list))
-    val = defaultdict(dict)
-    for path in files:
-        with open(path) as f:
-            for line in f:
-                entry = json.loads(line)
-                if 'loss' in entry or 'lr' in entry:
-                    epoch = entry['epoch']
-                    for key in ('loss', 'lr', 'train/accuracy'):
-                        if key in entry:
-                            train[key][epoch].append(entry[key])
-                else:
-                    for key, value in entry.items():
-                        if '/' in key and isinstance(value, (int, float)):
-                            val[key][entry['step']] = value
+    train, val = read_log_entries(work_dir)
+    sums = defaultdict(lambda: defaultdict(list))
+    for entry in train:
+        for key in ('loss', 'lr'):
+            if key in entry:
+                sums[key][entry['epoch']].append(entry[key])
     series = {k: {e: sum(v) / len(v) for e, v in sorted(d.items())}
-              for k, d in train.items()}
-    series.update({k: dict(sorted(d.items())) for k, d in val.items()})
+              for k, d in sums.items()}
+    for epoch, entry in val.items():
+        for key, value in entry.items():
+            if '/' in key and isinstance(value, (int, float)):
+                series.setdefault(key, {})[epoch] = value
     return series
 
 
 def plot(series, title):
     panels = [('loss', ['loss']),
-              ('accuracy (%)', [k for k in series if 'accuracy' in k or
-                                'f1' in k]),
+              ('accuracy (%)', [k for k in series if 'accuracy' in k]),
               ('learning rate', ['lr'])]
     panels = [(label, [k for k in keys if k in series])
               for label, keys in panels]

@@ -1,0 +1,164 @@
+"""The grid runner end to end on a 2-config subset, then inference."""
+import csv
+import glob
+import json
+import os
+import os.path as osp
+
+import pytest
+from conftest import run_tool, tiny_options
+from PIL import Image
+
+SUBSET = ['resnet101_freeze2_fixed', 'resnet101_freeze3_mix']
+
+
+def grid(work_dir, data_root, *extra):
+    return run_tool('tools/run_grid.py', '--configs', *SUBSET, '--work-dir',
+                    work_dir, '--data-root', data_root, '--from-scratch',
+                    *extra, '--cfg-options', *tiny_options())
+
+
+def logged_best(run_dir):
+    """Best val epoch and its numbers, read straight from scalars.json."""
+    val = {}
+    for path in sorted(glob.glob(osp.join(run_dir, '*', 'vis_data',
+                                          'scalars.json'))):
+        with open(path) as f:
+            for line in f:
+                entry = json.loads(line)
+                if 'accuracy/top1' in entry:
+                    val[entry['step']] = entry
+    epoch = min(val, key=lambda e: (-val[e]['accuracy/top1'], e))
+    return epoch, val[epoch]
+
+
+def assert_png(path):
+    with open(path, 'rb') as f:
+        assert f.read(8) == b'\x89PNG\r\n\x1a\n', path
+    with Image.open(path) as img:
+        assert img.width > 100 and img.height > 100
+
+
+@pytest.fixture(scope='module')
+def finished_grid(annotated_root, tmp_path_factory):
+    work_dir = str(tmp_path_factory.mktemp('grid') / 'grid')
+    proc = grid(work_dir, annotated_root)
+    return work_dir, proc
+
+
+def test_results_table_matches_each_runs_logs(finished_grid):
+    work_dir, proc = finished_grid
+    with open(osp.join(work_dir, 'results.csv')) as f:
+        rows = {r['config']: r for r in csv.DictReader(f)}
+    assert sorted(osp.basename(c)[:-3] for c in rows) == SUBSET
+    for config, row in rows.items():
+        run_dir = osp.join(work_dir, osp.basename(config)[:-3])
+        epoch, best = logged_best(run_dir)
+        assert float(row['val_acc']) == pytest.approx(best['accuracy/top1'])
+        assert float(row['train_acc']) == pytest.approx(
+            best['train_accuracy/top1'])
+        assert float(row['macro_f1']) == pytest.approx(
+            best['single-label/f1-score'])
+        assert float(row['best_epoch']) == epoch
+        assert float(row['wall_time_s']) > 0 and float(row['img_per_s']) > 0
+        _, freeze, aug = osp.basename(run_dir).split('_')
+        assert (row['model'], row['frozen_stages'], row['augmentation']) == (
+            'ResNet-101', freeze[-1], aug)
+    text = open(osp.join(work_dir, 'results.md')).read()
+    assert '| Model | Frozen stages | Augmentation | Train acc (%) | ' \
+        'Val acc (%) |' in text
+    assert 'training split with the test' in text.replace('*', '').replace(
+        '\n  ', ' ')
+    assert 'Val acc' in proc.stdout
+
+
+def test_plots_are_valid_pngs(finished_grid):
+    work_dir, _ = finished_grid
+    assert_png(osp.join(work_dir, 'results.png'))
+    analysis = osp.join(work_dir, SUBSET[0], 'analysis')
+    for name in ('confusion_matrix.png', 'misclassified.png',
+                 'training_curves.png'):
+        assert_png(osp.join(analysis, name))
+    with open(osp.join(analysis, 'per_class.csv')) as f:
+        rows = list(csv.DictReader(f))
+    assert [r['cls'] for r in rows] == ['daisy', 'dandelion', 'rose',
+                                        'sunflower', 'tulip', 'macro avg']
+    assert sum(int(r['support']) for r in rows[:5]) == int(rows[5]['support'])
+
+
+def test_second_call_skips_finished_runs(finished_grid, annotated_root):
+    work_dir, _ = finished_grid
+    stamps = sorted(glob.glob(osp.join(work_dir, '*', '2*')))
+    proc = grid(work_dir, annotated_root)
+    assert proc.stdout.count('skip') == 2
+    assert sorted(glob.glob(osp.join(work_dir, '*', '2*'))) == stamps
+
+
+def test_interrupted_run_resumes(finished_grid, annotated_root):
+    work_dir, _ = finished_grid
+    run_dir = osp.join(work_dir, SUBSET[1])
+    os.remove(osp.join(run_dir, 'done.json'))  # as if killed in epoch 2
+    os.remove(osp.join(run_dir, 'epoch_2.pth'))
+    with open(osp.join(run_dir, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(run_dir, 'epoch_1.pth'))
+    proc = grid(work_dir, annotated_root)
+    assert f'resume {run_dir}' in proc.stdout
+    assert 'resumed epoch: 1' in open(osp.join(run_dir,
+                                               'grid_train.log')).read()
+    assert osp.isfile(osp.join(run_dir, 'done.json'))
+
+
+def test_seeds_give_mean_and_std(annotated_root, tmp_path):
+    work_dir = str(tmp_path / 'seeds')
+    run_tool('tools/run_grid.py', '--configs', SUBSET[0], '--work-dir',
+             work_dir, '--data-root', annotated_root, '--from-scratch',
+             '--seeds', '0', '1', '--no-analysis', '--cfg-options',
+             *tiny_options())
+    assert sorted(os.listdir(osp.join(work_dir, SUBSET[0]))) == [
+        'seed0', 'seed1']
+    with open(osp.join(work_dir, 'results.csv')) as f:
+        (row, ) = list(csv.DictReader(f))
+    assert row['seeds'] == '2' and row['val_acc_std'] != ''
+    accs = [logged_best(osp.join(work_dir, SUBSET[0], s))[1]['accuracy/top1']
+            for s in ('seed0', 'seed1')]
+    assert float(row['val_acc']) == pytest.approx(sum(accs) / 2)
+    assert '±' in open(osp.join(work_dir, 'results.md')).read()
+
+
+def test_unknown_pattern_is_a_clear_error(tmp_path):
+    proc = run_tool('tools/run_grid.py', '--configs', 'resnet50_*',
+                    '--work-dir', str(tmp_path), check=False)
+    assert proc.returncode == 2 and 'no config' in proc.stderr
+
+
+def test_inference_gives_class_names_and_topk(finished_grid, annotated_root,
+                                              tmp_path):
+    work_dir, _ = finished_grid
+    checkpoint = glob.glob(osp.join(work_dir, SUBSET[0], 'best_*.pth'))[0]
+    images = osp.join(annotated_root, 'images')
+    out = str(tmp_path / 'preds.json')
+    run_tool('tools/infer.py', f'configs/{SUBSET[0]}.py', checkpoint,
+             osp.join(images, 'rose'), osp.join(images, 'tulip', '*_000*.jpg'),
+             '--topk', '3', '--batch-size', '4', '--device', 'cpu', '--out',
+             out, '--cfg-options', *tiny_options())
+    with open(out) as f:
+        results = json.load(f)
+    assert len(results) == 20 + 10  # a folder of 20 and a glob of 10
+    for r in results:
+        assert len(r['predictions']) == 3
+        assert {p['class'] for p in r['predictions']} <= {
+            'daisy', 'dandelion', 'rose', 'sunflower', 'tulip'}
+        scores = [p['score'] for p in r['predictions']]
+        assert scores == sorted(scores, reverse=True) and scores[0] <= 1
+    csv_out = str(tmp_path / 'preds.csv')
+    run_tool('tools/infer.py', f'configs/{SUBSET[0]}.py', checkpoint,
+             osp.join(images, 'daisy', 'daisy_0000.jpg'), '--topk', '2',
+             '--out', csv_out, '--cfg-options', *tiny_options())
+    with open(csv_out) as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ['path', 'class_1', 'score_1', 'class_2', 'score_2']
+    assert len(rows) == 2
+    missing = run_tool('tools/infer.py', f'configs/{SUBSET[0]}.py',
+                       checkpoint, str(tmp_path / 'nothing*.jpg'),
+                       check=False)
+    assert missing.returncode == 2 and 'no file matches' in missing.stderr
