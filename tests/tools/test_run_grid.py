@@ -42,7 +42,7 @@ def assert_png(path):
 @pytest.fixture(scope='module')
 def finished_grid(annotated_root, tmp_path_factory):
     work_dir = str(tmp_path_factory.mktemp('grid') / 'grid')
-    proc = grid(work_dir, annotated_root)
+    proc = grid(work_dir, annotated_root, '--keep-checkpoints', 'all')
     return work_dir, proc
 
 
@@ -89,7 +89,7 @@ def test_plots_are_valid_pngs(finished_grid):
 def test_second_call_skips_finished_runs(finished_grid, annotated_root):
     work_dir, _ = finished_grid
     stamps = sorted(glob.glob(osp.join(work_dir, '*', '2*')))
-    proc = grid(work_dir, annotated_root)
+    proc = grid(work_dir, annotated_root, '--keep-checkpoints', 'all')
     assert proc.stdout.count('skip') == 2
     assert sorted(glob.glob(osp.join(work_dir, '*', '2*'))) == stamps
 
@@ -101,7 +101,7 @@ def test_interrupted_run_resumes(finished_grid, annotated_root):
     os.remove(osp.join(run_dir, 'epoch_2.pth'))
     with open(osp.join(run_dir, 'last_checkpoint'), 'w') as f:
         f.write(osp.join(run_dir, 'epoch_1.pth'))
-    proc = grid(work_dir, annotated_root)
+    proc = grid(work_dir, annotated_root, '--keep-checkpoints', 'all')
     assert f'resume {run_dir}' in proc.stdout
     assert 'resumed epoch: 1' in open(osp.join(run_dir,
                                                'grid_train.log')).read()
@@ -123,6 +123,13 @@ def test_seeds_give_mean_and_std(annotated_root, tmp_path):
             for s in ('seed0', 'seed1')]
     assert float(row['val_acc']) == pytest.approx(sum(accs) / 2)
     assert '±' in open(osp.join(work_dir, 'results.md')).read()
+    # Finished runs keep only their best checkpoint, which last_checkpoint
+    # now names.
+    for seed in ('seed0', 'seed1'):
+        run_dir = osp.join(work_dir, SUBSET[0], seed)
+        kept = glob.glob(osp.join(run_dir, '*.pth'))
+        assert len(kept) == 1 and 'best_' in kept[0]
+        assert open(osp.join(run_dir, 'last_checkpoint')).read() == kept[0]
 
 
 def test_unknown_pattern_is_a_clear_error(tmp_path):

@@ -1,5 +1,5 @@
 # "mix" augmentation: the fixed crop and flip, then randomly drawn operations
-# on top: RandAugment (2 of 14 colour/geometric operations per image, random
+# on top: RandAugment (2 of 15 colour/geometric operations per image, random
 # magnitude around 9/10) and RandomErasing (a random rectangle filled with
 # noise, for a quarter of the images).
 _base_ = ['./flowers_fixed.py']
