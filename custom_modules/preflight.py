@@ -20,7 +20,8 @@ def model_num_classes(model_cfg):
     return head.get('num_classes')
 
 
-def _under_root(root, path):
+def under_root(root, path):
+    """``path`` joined to ``root`` unless absolute (as mmpretrain does)."""
     return path if osp.isabs(path) else osp.join(root, path)
 
 
@@ -51,14 +52,14 @@ def check_dataset(split, dataset_cfg, num_classes):
     ann_file = dataset_cfg.get('ann_file')
     if not ann_file:
         return
-    ann_path = _under_root(root, ann_file)
+    ann_path = under_root(root, ann_file)
     if not osp.isfile(ann_path):
         raise UserInputError(
             f'{split} annotation file {ann_path} does not exist. Create it '
             f'with\n  {fix}')
     classes = dataset_cfg.get('classes')
     if isinstance(classes, str):
-        classes_path = _under_root(root, classes)
+        classes_path = under_root(root, classes)
         if not osp.isfile(classes_path):
             raise UserInputError(
                 f'classes file {classes_path} does not exist. Create it '
@@ -75,7 +76,7 @@ def check_dataset(split, dataset_cfg, num_classes):
                 f'model.head.num_classes={len(classes)}.')
     limit = num_classes if num_classes is not None else (
         len(classes) if classes else None)
-    image_root = _under_root(root, _img_prefix(dataset_cfg))
+    image_root = under_root(root, _img_prefix(dataset_cfg))
     count = 0
     for line_no, rel_path, label in read_annotations(ann_path):
         count += 1

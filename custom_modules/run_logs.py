@@ -30,6 +30,18 @@ def read_log_entries(work_dir):
     return [train[k] for k in sorted(train)], dict(sorted(val.items()))
 
 
+def best_checkpoint(work_dir):
+    """The checkpoint CheckpointHook kept as best, else the last one."""
+    best = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')))
+    if best:
+        return best[-1]
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(marker):
+        raise UserInputError(f'{work_dir} holds no checkpoint.')
+    with open(marker) as f:
+        return f.read().strip()
+
+
 def summarize_run(work_dir, batch_size):
     """The numbers a results table needs, all taken from the run's logs.
 

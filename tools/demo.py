@@ -29,6 +29,7 @@ import train as train_tool  # noqa: E402
 from make_annotations import format_report, make_annotations  # noqa: E402
 from make_synthetic_flowers import make_dataset  # noqa: E402
 
+from custom_modules.run_logs import best_checkpoint  # noqa: E402
 from custom_modules.setup_config import image_size_options  # noqa: E402
 
 CONFIG = osp.join(ROOT, 'configs', 'resnet101_freeze3_fixed.py')
@@ -81,10 +82,10 @@ def main(argv=None):
     step(3, f'training {osp.relpath(CONFIG, ROOT)} for {args.epochs} epochs '
          f'at {args.size} px (from scratch, offline) -> {work_dir}')
     options = demo_options(args.epochs, args.size)
-    runner = train_tool.main([CONFIG, '--from-scratch', '--data-root',
+    train_tool.main([CONFIG, '--from-scratch', '--data-root',
                               data_root, '--work-dir', work_dir,
                               '--cfg-options', *options])
-    checkpoint = _best_checkpoint(runner, work_dir)
+    checkpoint = best_checkpoint(work_dir)
 
     step(4, f'testing {osp.basename(checkpoint)}')
     predictions = osp.join(out, 'val_predictions.pkl')
@@ -113,16 +114,6 @@ def main(argv=None):
           f'{analysis["misclassified.png"]}'
           f'\n  per-class metrics:    {analysis["per_class.md"]}')
     return 0
-
-
-def _best_checkpoint(runner, work_dir):
-    """The checkpoint CheckpointHook kept as best, else the last one."""
-    for hook in runner.hooks:
-        best = getattr(hook, 'best_ckpt_path', None)
-        if best:
-            return best
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
 
 
 if __name__ == '__main__':

@@ -36,7 +36,7 @@ from mmengine.config import Config  # noqa: E402
 from custom_modules.errors import UserInputError  # noqa: E402
 from custom_modules.outputs import atomic_write, save_figure  # noqa: E402
 from custom_modules.pretrained import pretrained_init_cfgs  # noqa: E402
-from custom_modules.run_logs import summarize_run  # noqa: E402
+from custom_modules.run_logs import best_checkpoint, summarize_run  # noqa: E402
 from custom_modules.setup_config import image_size_options, run_cli  # noqa: E402
 
 MODEL_NAMES = {'resnet101': 'ResNet-101', 'resnet152': 'ResNet-152',
@@ -152,7 +152,8 @@ def train_run(args, config, seed, log):
     atomic_write(timing_path, lambda f: json.dump({'seconds': spent}, f),
                  force=True)
     if code != 0:
-        tail = open(osp.join(run_dir, 'grid_train.log')).read()[-2000:]
+        with open(osp.join(run_dir, 'grid_train.log')) as f:
+            tail = f.read()[-2000:]
         raise UserInputError(f'training {config} failed (exit {code}); '
                              f'log: {run_dir}/grid_train.log\n{tail}')
     cfg = Config.fromfile(config)
@@ -183,14 +184,6 @@ def prune_checkpoints(run_dir):
             os.remove(path)
     atomic_write(osp.join(run_dir, 'last_checkpoint'),
                  lambda f: f.write(best), force=True)
-
-
-def best_checkpoint(run_dir):
-    best = sorted(glob.glob(osp.join(run_dir, 'best_*.pth')))
-    if best:
-        return best[-1]
-    with open(osp.join(run_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
 
 
 def analyze_run(args, config, run_dir, options):

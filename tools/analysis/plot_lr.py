@@ -25,7 +25,7 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from mmpretrain.registry import PARAM_SCHEDULERS  # noqa: E402
 
 from custom_modules.outputs import save_figure  # noqa: E402
-from custom_modules.preflight import _under_root  # noqa: E402
+from custom_modules.preflight import under_root  # noqa: E402
 from custom_modules.setup_config import load_config, run_cli  # noqa: E402
 
 REAL_EPOCH_LENGTH = 72  # 2274 training photos / batch 32
@@ -35,7 +35,7 @@ def epoch_length_of(cfg):
     """Iterations per epoch from the train annotation file, if it exists."""
     loader = cfg.train_dataloader
     dataset = loader['dataset']
-    path = _under_root(dataset.get('data_root', ''), dataset['ann_file'])
+    path = under_root(dataset.get('data_root', ''), dataset['ann_file'])
     if not osp.isfile(path):
         return None
     with open(path) as f:
