@@ -28,6 +28,18 @@ def load_config(path, cfg_options=None):
     return cfg
 
 
+def accelerator_available():
+    """A device mmengine's distributed launchers can bind processes to."""
+    from mmengine.device import (
+        is_cuda_available,
+        is_mlu_available,
+        is_musa_available,
+        is_npu_available,
+    )
+    return any(check() for check in (is_cuda_available, is_npu_available,
+                                     is_mlu_available, is_musa_available))
+
+
 def add_runner_args(parser):
     """Flags tools/train.py and tools/test.py share with mmpretrain's."""
     from mmengine.config import DictAction
@@ -46,6 +58,12 @@ def config_from_args(args):
     """Load ``args.config`` and apply the flags of :func:`add_runner_args`
     and ``--work-dir`` (default: ``work_dirs/<config name>``)."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    if args.launcher != 'none' and not accelerator_available():
+        raise UserInputError(
+            f'--launcher {args.launcher} needs GPUs (mmengine gives each '
+            'process a CUDA device) and none is visible. On this machine, '
+            'train in one process: drop the launcher (python tools/'
+            'train.py CONFIG).')
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(

@@ -7,7 +7,7 @@ if [ $# -lt 3 ]; then
 fi
 CONFIG=$1; CHECKPOINT=$2; GPUS=$3; shift 3
 cd "$(dirname "$0")/.."
-exec python -m torch.distributed.run \
+exec "${PYTHON:-python}" -m torch.distributed.run \
   --nnodes="${NNODES:-1}" --node_rank="${NODE_RANK:-0}" \
   --master_addr="${MASTER_ADDR:-127.0.0.1}" --master_port="${PORT:-29500}" \
   --nproc_per_node="$GPUS" \

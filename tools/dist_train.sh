@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Train on several GPUs of one machine through torchrun.
 #   bash tools/dist_train.sh CONFIG GPUS [train.py options...]
-# NNODES, NODE_RANK, MASTER_ADDR and PORT spread a run over machines.
+# NNODES, NODE_RANK, MASTER_ADDR and PORT spread a run over machines;
+# PYTHON picks the interpreter (default: python on PATH).
 set -euo pipefail
 if [ $# -lt 2 ]; then
   echo "usage: $0 CONFIG GPUS [tools/train.py options]" >&2; exit 2
 fi
 CONFIG=$1; GPUS=$2; shift 2
 cd "$(dirname "$0")/.."
-exec python -m torch.distributed.run \
+exec "${PYTHON:-python}" -m torch.distributed.run \
   --nnodes="${NNODES:-1}" --node_rank="${NODE_RANK:-0}" \
   --master_addr="${MASTER_ADDR:-127.0.0.1}" --master_port="${PORT:-29500}" \
   --nproc_per_node="$GPUS" \

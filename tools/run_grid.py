@@ -144,10 +144,12 @@ def train_run(args, config, seed, log):
             spent = json.load(f)['seconds']
     os.makedirs(run_dir, exist_ok=True)
     start = time.time()
+    env = dict(os.environ, PYTHON=sys.executable)  # for dist_train.sh
     with open(osp.join(run_dir, 'grid_train.log'), 'a') as out:
         code = subprocess.call(train_command(args, config, run_dir, resume,
                                              options),
-                               cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+                               cwd=ROOT, env=env, stdout=out,
+                               stderr=subprocess.STDOUT)
     spent += time.time() - start
     atomic_write(timing_path, lambda f: json.dump({'seconds': spent}, f),
                  force=True)

@@ -122,6 +122,10 @@ def test_tta_runs(trained, annotated_root, tmp_path):
     pytest.param([CONFIG, '--amp', '--from-scratch'], '--amp needs a CUDA',
                   marks=pytest.mark.skipif(torch.cuda.is_available(),
                                            reason='a GPU is visible')),
+    pytest.param([CONFIG, '--launcher', 'pytorch', '--from-scratch'],
+                 '--launcher pytorch needs GPUs',
+                 marks=pytest.mark.skipif(torch.cuda.is_available(),
+                                          reason='a GPU is visible')),
 ])
 def test_bad_input_stops_with_a_clear_error(args, message, annotated_root):
     if '--data-root' not in args:
