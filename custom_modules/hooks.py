@@ -19,8 +19,8 @@ class TrainAccuracyHook(Hook):
     metric, so their gap is overfitting, not augmentation.
 
     Args:
-        ann_file: Training annotation file, relative to the val dataset's
-            ``data_root``. Defaults to the train dataloader's.
+        ann_file: Training annotation file, relative to the train
+            dataset's ``data_root``. Defaults to the train dataloader's.
         interval: Evaluate every ``interval`` validations; 0 disables.
     """
 
