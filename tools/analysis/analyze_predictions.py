@@ -11,7 +11,6 @@ classified images with their true and predicted labels).
 """
 import argparse
 import csv
-import io
 import os.path as osp
 import pickle
 import sys
@@ -148,9 +147,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     out, rows, accuracy = analyze(args.preds, args.classes, args.out_dir,
                                   args.force)
-    buffer = io.StringIO()
-    buffer.write(rows_to_markdown(rows, accuracy))
-    print(buffer.getvalue())
+    print(rows_to_markdown(rows, accuracy))
     for path in out.values():
         print(f'wrote {path}')
     return out

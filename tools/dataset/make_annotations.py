@@ -72,7 +72,6 @@ class Report:
     counts: dict = field(default_factory=dict)  # class -> split -> n
     problems: list = field(default_factory=list)  # (kind, path, detail)
     notes: list = field(default_factory=list)  # (kind, path, detail)
-    excluded: list = field(default_factory=list)  # (kind, path)
     outputs: dict = field(default_factory=dict)
     seconds: float = 0.0
     files_checked: int = 0
