@@ -8,10 +8,11 @@ PY := $(VENV)/bin/python
 
 .PHONY: demo test lint install benchmark grid-demo
 
-$(VENV)/.installed: requirements/runtime.txt requirements/tests.txt
+$(VENV)/.installed: requirements/runtime.txt requirements/tests.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements/tests.txt
+	$(PY) -m pip install --quiet --no-build-isolation --no-deps -e .
 	touch $@
 
 install: $(VENV)/.installed

@@ -1,24 +1,14 @@
-"""Project code registered into mmpretrain's registries.
+"""Flower fine-tuning on top of mmpretrain.
 
-Importing this package (configs do it through ``custom_imports``) registers the
-scheduler, the dataset, hooks and metrics, and allow-lists the globals that
-mmengine checkpoints need under ``torch.load(weights_only=True)``.
+The package mirrors mmpretrain's layout:
+
+* ``datasets/``, ``engine/hooks/``, ``engine/schedulers/``: code registered
+  into mmpretrain's registries. Configs import it through ``custom_imports``
+  (``custom_modules.datasets``, ``custom_modules.engine``).
+* ``apis/``: what the command-line tools in ``tools/`` share (config loading,
+  pre-flight checks, pretrained weights, annotation files, the grid, the
+  analysis plots). Nothing there is registered.
+
+This file imports nothing, so ``tools/dataset/make_annotations.py`` starts
+without loading torch.
 """
-import warnings
-
-# mmcv-lite has no compiled ops; classification never uses them.
-warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDef')
-# mmengine resolves the `mmpretrain::` config scope through pkg_resources.
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
-
-from .checkpoint_safety import register_safe_globals  # noqa: E402
-from .datasets import AnnotatedImageFolder  # noqa: E402
-from .hooks import TrainAccuracyHook  # noqa: E402
-from .schedulers import WarmupStepCosineLR, WarmupStepCosineParamScheduler  # noqa: E402
-
-register_safe_globals()
-
-__all__ = [
-    'AnnotatedImageFolder', 'TrainAccuracyHook', 'WarmupStepCosineLR',
-    'WarmupStepCosineParamScheduler'
-]

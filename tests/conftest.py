@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny synthetic flower set with annotation files."""
+"""Shared fixtures: a tiny synthetic flower set with annotation files, and
+the ways tests run the tools (in-process, or as a user would)."""
 import os
 import os.path as osp
 import subprocess
@@ -6,16 +7,19 @@ import sys
 
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+import custom_modules.datasets  # noqa: F401  (registers the dataset)
+import custom_modules.engine  # noqa: F401  (hooks, schedulers, safe globals)
+from custom_modules.apis.annotations import make_annotations
+from custom_modules.apis.cli import run_cli
+from custom_modules.apis.config import ROOT
+from custom_modules.apis.synthetic_flowers import make_dataset
+
 REAL_DATA = os.environ.get(
     'FLOWER_DATASET', osp.join(ROOT, '..', 'shared', 'datasets',
                                'flower_dataset'))
-
-from make_annotations import make_annotations  # noqa: E402
-from make_synthetic_flowers import make_dataset  # noqa: E402
-
-import custom_modules  # noqa: E402,F401  (registers modules, safe globals)
-from custom_modules.setup_config import image_size_options  # noqa: E402
+# ResNet-18 stand-ins for configs/demo/resnet101_*: seconds on a CPU.
+TINY_CONFIG = osp.join(ROOT, 'tests/data/configs/resnet18_freeze2_fixed.py')
+TINY_CONFIG_MIX = osp.join(ROOT, 'tests/data/configs/resnet18_freeze3_mix.py')
 
 
 @pytest.fixture(scope='session')
@@ -34,20 +38,6 @@ def annotated_root(synthetic_root, tmp_path_factory):
     return str(out)
 
 
-def tiny_options(size=32, epochs=2, depth=18):
-    """--cfg-options that shrink a ResNet config to seconds on a CPU."""
-    return [
-        f'train_cfg.max_epochs={epochs}',
-        'param_scheduler.warmup_end=1',
-        'param_scheduler.decay_end=1',
-        f'model.backbone.depth={depth}',
-        f'model.head.in_channels={512 if depth < 50 else 2048}',
-        *[f'{split}_dataloader.{key}' for split in ('train', 'val', 'test')
-          for key in ('batch_size=16', 'num_workers=0')],
-        *image_size_options(size),
-    ]
-
-
 def run_tool(*args, check=True, timeout=600):
     """Run a project script as a user would, from the repository root."""
     proc = subprocess.run([sys.executable, *args], cwd=ROOT, text=True,
@@ -57,3 +47,11 @@ def run_tool(*args, check=True, timeout=600):
             f'{args} exited {proc.returncode}\n{proc.stdout[-3000:]}\n'
             f'{proc.stderr[-5000:]}')
     return proc
+
+
+def run_main(main, argv, capsys):
+    """Call a tool's ``main`` in-process as its command line does; return
+    (exit code, stderr). For checks that end before any Runner is built."""
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(main, argv)
+    return exit_info.value.code, capsys.readouterr().err

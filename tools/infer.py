@@ -1,107 +1,27 @@
 """Classify images with a trained checkpoint: top-k classes with scores.
 
-    python tools/infer.py CONFIG CHECKPOINT photo.jpg folder/ 'more/*.jpg' \
+    python tools/infer.py CONFIG CHECKPOINT photo.jpg folder/ 'more/*.jpg' \\
         [--topk 3] [--out predictions.csv|.json] [--device cpu]
 
 Inputs may be image files, folders (searched recursively) or glob patterns.
-Runs through mmpretrain's ImageClassificationInferencer in batches, with the
-config's test pipeline; class names come from the checkpoint (or
-``--classes``).
 """
 import argparse
-import csv
-import glob
-import json
-import os
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-import torch  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
-from mmpretrain.apis import ImageClassificationInferencer  # noqa: E402
-
-from custom_modules.errors import UserInputError  # noqa: E402
-from custom_modules.outputs import atomic_write, check_new  # noqa: E402
-from custom_modules.pretrained import train_from_scratch  # noqa: E402
-from custom_modules.setup_config import load_config, run_cli  # noqa: E402
-
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
-                    '.webp', '.ppm', '.pgm')
-
-
-def collect_images(inputs):
-    """Expand files, folders and globs into a sorted, de-duplicated list."""
-    found = []
-    for item in inputs:
-        if osp.isdir(item):
-            found += [osp.join(d, f) for d, _, files in os.walk(item)
-                      for f in files if f.lower().endswith(IMAGE_EXTENSIONS)]
-        elif osp.isfile(item):
-            found.append(item)
-        else:
-            matches = [m for m in glob.glob(item, recursive=True)
-                       if osp.isfile(m)]
-            if not matches:
-                raise UserInputError(
-                    f'{item}: no such file or folder, and no file matches it '
-                    'as a pattern.')
-            found += matches
-    images = sorted(set(found))
-    if not images:
-        raise UserInputError(f'no image ({", ".join(IMAGE_EXTENSIONS)}) '
-                             f'found in {" ".join(inputs)}.')
-    return images
-
-
-def build_inferencer(config, checkpoint, device=None, classes=None,
-                     cfg_options=None):
-    if not osp.isfile(checkpoint):
-        raise UserInputError(f'checkpoint {checkpoint} does not exist.')
-    cfg = load_config(config, cfg_options)
-    train_from_scratch(cfg)  # every weight comes from the checkpoint
-    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    return ImageClassificationInferencer(cfg, pretrained=checkpoint,
-                                         device=device, classes=classes)
-
-
-def predict(inferencer, images, topk=3, batch_size=16):
-    """``[{'path', 'predictions': [{'class', 'label', 'score'}...]}]``."""
-    classes = inferencer.classes
-    results = []
-    for path, result in zip(images, inferencer(images,
-                                               batch_size=batch_size)):
-        scores = torch.as_tensor(result['pred_scores'])
-        values, labels = scores.topk(min(topk, scores.numel()))
-        results.append({'path': path, 'predictions': [
-            {'class': classes[int(i)] if classes else str(int(i)),
-             'label': int(i), 'score': float(v)}
-            for v, i in zip(values, labels)]})
-    return results
-
-
-def write_results(results, out, force=False):
-    if out.endswith('.json'):
-        atomic_write(out, lambda f: json.dump(results, f, indent=2), force)
-    elif out.endswith('.csv'):
-        k = len(results[0]['predictions'])
-
-        def write(f):
-            writer = csv.writer(f)
-            writer.writerow(['path'] + [c for i in range(1, k + 1)
-                                        for c in (f'class_{i}', f'score_{i}')])
-            for r in results:
-                writer.writerow([r['path']] + [
-                    v for p in r['predictions']
-                    for v in (p['class'], f'{p["score"]:.6f}')])
-
-        atomic_write(out, write, force)
-    else:
-        raise UserInputError(f'--out {out}: use a .csv or .json file name.')
+from custom_modules.apis.cli import run_cli
+from custom_modules.apis.errors import UserInputError
+from custom_modules.apis.inference import (
+    build_inferencer,
+    collect_images,
+    predict,
+    write_results,
+)
+from custom_modules.apis.outputs import check_new
 
 
 def main(argv=None):
+    from mmengine.config import DictAction
+
+
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')

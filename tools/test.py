@@ -1,80 +1,10 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT``.
 
-Flags follow mmpretrain's tools/test.py. ``--out`` saves every prediction
-(scores, labels) to a pickle for the analysis tools.
+Flags follow mmpretrain's tools/test.py; ``--out`` saves every prediction
+for the analysis tools. The code is in :mod:`custom_modules.apis.testing`.
 """
-import argparse
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmengine.runner import Runner  # noqa: E402
-
-from custom_modules.errors import UserInputError  # noqa: E402
-from custom_modules.preflight import check_data  # noqa: E402
-from custom_modules.pretrained import train_from_scratch  # noqa: E402
-from custom_modules.setup_config import (  # noqa: E402
-    add_runner_args,
-    config_from_args,
-    fix_workers,
-    run_cli,
-)
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Evaluate a checkpoint')
-    parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='where the test log goes')
-    parser.add_argument('--out', help='save predictions to this .pkl file')
-    parser.add_argument('--tta', action='store_true',
-                        help='average scores over the config\'s tta_pipeline')
-    parser.add_argument('--force', action='store_true',
-                        help='overwrite an existing --out file')
-    add_runner_args(parser)
-    return parser.parse_args(argv)
-
-
-def build_config(args):
-    cfg = config_from_args(args)
-    if not osp.isfile(args.checkpoint):
-        raise UserInputError(f'checkpoint {args.checkpoint} does not exist.')
-    cfg.load_from = args.checkpoint
-    # The checkpoint holds every weight: never download pretrained ones.
-    train_from_scratch(cfg)
-    if args.tta:
-        if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
-            raise UserInputError(
-                f'--tta needs tta_model and tta_pipeline in {args.config}.')
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-        cfg.tta_model.module = cfg.model
-        cfg.model = cfg.tta_model
-    if args.out:
-        if not args.out.endswith(('.pkl', '.pickle')):
-            raise UserInputError(f'--out {args.out}: use a .pkl file name.')
-        if osp.exists(args.out) and not args.force:
-            raise UserInputError(
-                f'--out {args.out} exists; pass --force to overwrite it.')
-        evaluators = cfg.test_evaluator
-        if isinstance(evaluators, dict):
-            evaluators = [evaluators]
-        cfg.test_evaluator = [*evaluators,
-                              dict(type='DumpResults', out_file_path=args.out)]
-    fix_workers(cfg)
-    # Training parts are not needed to test.
-    cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = None
-    cfg.param_scheduler = None
-    return cfg
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    cfg = build_config(args)
-    check_data(cfg, ('test', ))
-    runner = Runner.from_cfg(cfg)
-    return runner.test()
-
+from custom_modules.apis.cli import run_cli
+from custom_modules.apis.testing import main
 
 if __name__ == '__main__':
     run_cli(main)

@@ -2,7 +2,7 @@
 # suits a small dataset (a few dozen iterations per epoch).
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 
-custom_imports = dict(imports=['custom_modules'], allow_failed_imports=False)
+custom_imports = dict(imports=['custom_modules.datasets', 'custom_modules.engine'], allow_failed_imports=False)
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),

@@ -1,7 +1,7 @@
 """Train, resume and test through the real command-line tools.
 
-A ResNet-18 stand-in at 32 px keeps this to seconds; the configs' own models
-are covered in tests/configs.
+A ResNet-18 stand-in of the demo config keeps this to seconds; the configs'
+own models are covered in tests/configs.
 """
 import glob
 import json
@@ -12,9 +12,12 @@ import shutil
 
 import pytest
 import torch
-from conftest import run_tool, tiny_options
+from conftest import TINY_CONFIG, run_main, run_tool
 
-CONFIG = 'configs/resnet101_freeze2_fixed.py'
+from custom_modules.apis import training
+from custom_modules.apis.run_logs import log_folders, read_log_entries
+
+CONFIG = TINY_CONFIG
 
 
 def lr_by_step(work_dir):
@@ -30,12 +33,17 @@ def lr_by_step(work_dir):
     return rates
 
 
+def train(annotated_root, work_dir, *extra, check=True):
+    return run_tool('tools/train.py', CONFIG, '--from-scratch', '--data-root',
+                    annotated_root, '--work-dir', work_dir, *extra,
+                    '--cfg-options', 'default_hooks.logger.interval=1',
+                    check=check)
+
+
 @pytest.fixture(scope='module')
 def trained(annotated_root, tmp_path_factory):
     work_dir = str(tmp_path_factory.mktemp('train') / 'run')
-    run_tool('tools/train.py', CONFIG, '--from-scratch', '--data-root',
-             annotated_root, '--work-dir', work_dir, '--cfg-options',
-             *tiny_options(), 'default_hooks.logger.interval=1')
+    train(annotated_root, work_dir)
     return work_dir
 
 
@@ -49,10 +57,8 @@ def test_training_writes_checkpoints_that_load_weights_only(trained):
 def test_resume_from_a_checkpoint_continues_the_same_schedule(
         trained, annotated_root, tmp_path):
     work_dir = str(tmp_path / 'resumed')
-    proc = run_tool('tools/train.py', CONFIG, '--from-scratch', '--data-root',
-                    annotated_root, '--work-dir', work_dir, '--resume',
-                    osp.join(trained, 'epoch_1.pth'), '--cfg-options',
-                    *tiny_options(), 'default_hooks.logger.interval=1')
+    proc = train(annotated_root, work_dir, '--resume',
+                 osp.join(trained, 'epoch_1.pth'))
     assert 'resumed epoch: 1' in proc.stdout + proc.stderr
     full, resumed = lr_by_step(trained), lr_by_step(work_dir)
     assert resumed and min(resumed) > min(full)  # only epoch 2 was trained
@@ -68,30 +74,62 @@ def test_resume_without_path_picks_the_last_checkpoint(
     os.remove(osp.join(work_dir, 'epoch_2.pth'))
     with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
         f.write(osp.join(work_dir, 'epoch_1.pth'))
-    proc = run_tool('tools/train.py', CONFIG, '--from-scratch', '--data-root',
-                    annotated_root, '--work-dir', work_dir, '--resume',
-                    '--cfg-options', *tiny_options())
+    proc = train(annotated_root, work_dir, '--resume')
     assert 'resumed epoch: 1' in proc.stdout + proc.stderr
     assert osp.isfile(osp.join(work_dir, 'epoch_2.pth'))
 
 
-def test_existing_run_is_not_overwritten(trained, annotated_root):
+def test_existing_run_is_not_overwritten(trained, annotated_root, capsys):
     before = os.path.getmtime(osp.join(trained, 'epoch_2.pth'))
-    proc = run_tool('tools/train.py', CONFIG, '--from-scratch', '--data-root',
-                    annotated_root, '--work-dir', trained, '--cfg-options',
-                    *tiny_options(), check=False)
-    assert proc.returncode == 2
-    assert 'already holds a run' in proc.stderr and '--resume' in proc.stderr
+    code, err = run_main(training.main, [
+        CONFIG, '--from-scratch', '--data-root', annotated_root,
+        '--work-dir', trained], capsys)
+    assert code == 2
+    assert 'already holds a run' in err and '--resume' in err
     assert os.path.getmtime(osp.join(trained, 'epoch_2.pth')) == before
 
 
+def test_force_starts_a_clean_run(trained, annotated_root, tmp_path):
+    """--force must not leave the old run's logs or best checkpoint to mix
+    into the new run's curves and results."""
+    work_dir = str(tmp_path / 'forced')
+    shutil.copytree(trained, work_dir)
+    old_folders = log_folders(work_dir)
+    # A stale best from the old run, at an epoch the new run never reaches.
+    shutil.copy(osp.join(work_dir, 'epoch_1.pth'),
+                osp.join(work_dir, 'best_accuracy_top1_epoch_9.pth'))
+    old_log = {e['step'] for e in read_log_entries(work_dir)[0]}
+    train(annotated_root, work_dir, '--force')
+    new_folders = log_folders(work_dir)
+    assert len(new_folders) == 1 and new_folders[0] not in old_folders
+    assert {e['step'] for e in read_log_entries(work_dir)[0]} == old_log
+    assert not osp.exists(osp.join(work_dir,
+                                   'best_accuracy_top1_epoch_9.pth'))
+
+
+def test_train_accuracy_hook_matches_the_test_tool(trained, annotated_root,
+                                                   tmp_path):
+    """The logged train accuracy of an epoch is what tools/test.py measures
+    on the training split with that epoch's checkpoint."""
+    _, val = read_log_entries(trained)
+    proc = run_tool('tools/test.py', CONFIG, osp.join(trained, 'epoch_2.pth'),
+                    '--data-root', annotated_root, '--work-dir',
+                    str(tmp_path / 'test'), '--cfg-options',
+                    'test_dataloader.dataset.ann_file=train.txt')
+    with open(osp.join(annotated_root, 'train.txt')) as f:
+        batches = -(-len(f.readlines()) // 16)
+    text = proc.stdout + proc.stderr
+    assert f'Epoch(test) [{batches}/{batches}]' in text  # every train image
+    measured = float(text.split('accuracy/top1: ')[-1].split()[0])
+    assert val[2]['train_accuracy/top1'] == pytest.approx(measured, abs=1e-3)
+
+
 def test_test_tool_reports_accuracy_and_dumps_predictions(
-        trained, annotated_root, tmp_path):
+        trained, annotated_root, tmp_path, capsys):
     out = str(tmp_path / 'preds.pkl')
     proc = run_tool('tools/test.py', CONFIG, osp.join(trained, 'epoch_2.pth'),
                     '--data-root', annotated_root, '--work-dir',
-                    str(tmp_path / 'test'), '--out', out, '--cfg-options',
-                    *tiny_options())
+                    str(tmp_path / 'test'), '--out', out, '--tta')
     assert 'accuracy/top1' in proc.stdout + proc.stderr
     with open(out, 'rb') as f:
         predictions = pickle.load(f)
@@ -99,16 +137,11 @@ def test_test_tool_reports_accuracy_and_dumps_predictions(
         assert len(predictions) == len(f.readlines())
     assert predictions[0]['pred_score'].shape == (5, )
     # A second --out to the same file is refused.
-    again = run_tool('tools/test.py', CONFIG, osp.join(trained, 'epoch_2.pth'),
-                     '--data-root', annotated_root, '--out', out, check=False)
-    assert again.returncode == 2 and '--force' in again.stderr
-
-
-def test_tta_runs(trained, annotated_root, tmp_path):
-    proc = run_tool('tools/test.py', CONFIG, osp.join(trained, 'epoch_2.pth'),
-                    '--data-root', annotated_root, '--tta', '--work-dir',
-                    str(tmp_path), '--cfg-options', *tiny_options())
-    assert 'accuracy/top1' in proc.stdout + proc.stderr
+    from custom_modules.apis import testing
+    code, err = run_main(testing.main, [
+        CONFIG, osp.join(trained, 'epoch_2.pth'), '--data-root',
+        annotated_root, '--out', out], capsys)
+    assert code == 2 and '--force' in err
 
 
 @pytest.mark.parametrize('args, message', [
@@ -117,20 +150,29 @@ def test_tta_runs(trained, annotated_root, tmp_path):
      '/nonexistent/flowers does not exist'),
     ([CONFIG, '--pretrained', '/nonexistent/r101.pth'],
      '/nonexistent/r101.pth: no such file'),
-    ([CONFIG, '--from-scratch', '--cfg-options', 'train_cfg.max_epochs=5'],
-     'got begin=0, warmup_end=10, decay_end=20, end=5'),
+    ([CONFIG, '--from-scratch', '--cfg-options', 'train_cfg.max_epochs=5',
+      'param_scheduler.decay_end=7'],
+     'got begin=0, warmup_end=1, decay_end=7, end=5'),
     pytest.param([CONFIG, '--amp', '--from-scratch'], '--amp needs a CUDA',
-                  marks=pytest.mark.skipif(torch.cuda.is_available(),
-                                           reason='a GPU is visible')),
+                 marks=pytest.mark.skipif(torch.cuda.is_available(),
+                                          reason='a GPU is visible')),
     pytest.param([CONFIG, '--launcher', 'pytorch', '--from-scratch'],
                  '--launcher pytorch needs GPUs',
                  marks=pytest.mark.skipif(torch.cuda.is_available(),
                                           reason='a GPU is visible')),
 ])
-def test_bad_input_stops_with_a_clear_error(args, message, annotated_root):
+def test_bad_input_stops_with_a_clear_error(args, message, annotated_root,
+                                            tmp_path, capsys):
     if '--data-root' not in args:
         args = [*args, '--data-root', annotated_root]
-    proc = run_tool('tools/train.py', *args, check=False)
+    code, err = run_main(training.main,
+                         [*args, '--work-dir', str(tmp_path / 'w')], capsys)
+    assert code == 2
+    assert message in err
+
+
+def test_the_command_line_prints_errors_without_a_traceback(annotated_root):
+    proc = run_tool('tools/train.py', 'configs/resnet101_freeze2_mixx.py',
+                    check=False)
     assert proc.returncode == 2
-    assert message in proc.stderr
-    assert 'Traceback' not in proc.stderr
+    assert 'Did you mean' in proc.stderr and 'Traceback' not in proc.stderr

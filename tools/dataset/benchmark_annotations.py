@@ -9,14 +9,11 @@ side by side in one run, and prints both rates and their ratio.
 import argparse
 import os
 import os.path as osp
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-
-from make_annotations import make_annotations  # noqa: E402
-from make_synthetic_flowers import CLASSES, make_dataset  # noqa: E402
+from custom_modules.apis.annotations import make_annotations
+from custom_modules.apis.synthetic_flowers import CLASSES, make_dataset
 
 
 def timed_run(src, out, workers):

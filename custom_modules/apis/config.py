@@ -1,14 +1,13 @@
-"""Config steps shared by tools/train.py, tools/test.py and the grid runner."""
+"""Load a config and apply the flags every tool shares."""
 import difflib
 import glob
 import os
 import os.path as osp
-import sys
-
-from mmengine.config import Config
 
 from .errors import UserInputError
 
+# The repository: configs/ and tools/ sit beside the package.
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 LOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
@@ -22,6 +21,7 @@ def load_config(path, cfg_options=None):
         hint = (f' Did you mean: {", ".join(osp.join(folder, c) for c in close)}?'
                 if close else ' List them with: ls configs/*.py')
         raise UserInputError(f'config {path} does not exist.{hint}')
+    from mmengine.config import Config
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -86,30 +86,3 @@ def fix_workers(cfg):
         loader = cfg.get(key)
         if loader and loader.get('num_workers', 0) == 0:
             loader['persistent_workers'] = False
-
-
-def run_cli(main):
-    """Run ``main()``; print a :class:`UserInputError` without a traceback."""
-    try:
-        return main()
-    except UserInputError as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
-
-
-def image_size_options(size):
-    """``--cfg-options`` that train at ``size`` px and test on a centre crop
-    of ``size`` after resizing the short edge to ``size * 256 / 224``.
-
-    The indices follow configs/_base_/datasets/flowers_fixed.py (and mix):
-    pipeline[1] is the crop (train) or the resize (val/test), pipeline[2] the
-    centre crop.
-    """
-    resize = round(size * 256 / 224)
-    options = [f'train_dataloader.dataset.pipeline.1.scale={size}']
-    for split in ('val', 'test'):
-        options += [f'{split}_dataloader.dataset.pipeline.1.scale={resize}',
-                    f'{split}_dataloader.dataset.pipeline.2.crop_size={size}']
-    options += [f'tta_pipeline.1.scale={resize}',
-                f'tta_pipeline.2.crop_size={size}']
-    return options

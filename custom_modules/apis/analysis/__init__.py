@@ -1,0 +1,1 @@
+"""Plots and tables drawn from a run's logs and predictions."""

@@ -1,0 +1,132 @@
+"""Per-class metrics, a confusion matrix and misclassified examples.
+
+    python tools/test.py CONFIG CKPT --out preds.pkl
+    python tools/analysis/analyze_predictions.py preds.pkl \
+        --classes data/flower_dataset/classes.txt --out-dir analysis/
+
+writes ``per_class.csv`` and ``per_class.md`` (precision, recall, F1 and
+support per class), ``confusion_matrix.png`` (mmpretrain's ConfusionMatrix,
+class names on the axes) and ``misclassified.png`` (a grid of wrongly
+classified images with their true and predicted labels).
+"""
+import csv
+import os.path as osp
+import pickle
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt
+import torch
+from mmpretrain.evaluation import ConfusionMatrix, SingleLabelMetric
+from PIL import Image
+
+from ..errors import UserInputError
+from ..outputs import atomic_write, save_figure
+
+
+def load_predictions(path):
+    """Scores (N, C), true labels (N,) and image paths from ``--out``."""
+    if not osp.isfile(path):
+        raise UserInputError(
+            f'{path} does not exist; write it with tools/test.py CONFIG CKPT '
+            f'--out {path}')
+    with open(path, 'rb') as f:
+        samples = pickle.load(f)
+    if not samples or 'pred_score' not in samples[0]:
+        raise UserInputError(f'{path} holds no predictions with scores.')
+    scores = torch.stack([torch.as_tensor(s['pred_score']) for s in samples])
+    labels = torch.cat([torch.as_tensor(s['gt_label']).view(-1)
+                        for s in samples])
+    return scores, labels, [s.get('img_path', '') for s in samples]
+
+
+def read_classes(path, num_classes):
+    if path:
+        with open(path, encoding='utf-8') as f:
+            classes = [line.strip() for line in f if line.strip()]
+        if len(classes) != num_classes:
+            raise UserInputError(
+                f'{path} lists {len(classes)} classes, the predictions have '
+                f'{num_classes} scores each.')
+        return classes
+    return [str(i) for i in range(num_classes)]
+
+
+def per_class_rows(scores, labels, classes):
+    predicted, num = scores.argmax(1), scores.shape[1]
+    rows = [dict(cls=c, precision=float(p), recall=float(r), f1=float(f),
+                 support=int(n))
+            for c, p, r, f, n in zip(classes, *SingleLabelMetric.calculate(
+                predicted, labels, average=None, num_classes=num))]
+    p, r, f, _ = SingleLabelMetric.calculate(predicted, labels,
+                                             average='macro', num_classes=num)
+    rows.append(dict(cls='macro avg', precision=float(p), recall=float(r),
+                     f1=float(f), support=int(len(labels))))
+    return rows
+
+
+def rows_to_markdown(rows, accuracy):
+    lines = [f'Top-1 accuracy: {accuracy:.2f} %', '',
+             '| class | precision | recall | F1 | support |',
+             '|---|---:|---:|---:|---:|']
+    lines += [f'| {r["cls"]} | {r["precision"]:.2f} | {r["recall"]:.2f} | '
+              f'{r["f1"]:.2f} | {r["support"]} |' for r in rows]
+    return '\n'.join(lines) + '\n'
+
+
+def misclassified_figure(scores, labels, paths, classes, limit=24):
+    predicted = scores.argmax(1)
+    wrong = [i for i in range(len(labels)) if predicted[i] != labels[i]]
+    # Most confident mistakes first: the ones worth a look.
+    wrong.sort(key=lambda i: -float(scores[i, predicted[i]]))
+    wrong = wrong[:limit]
+    cols = min(6, max(1, len(wrong)))
+    rows = max(1, -(-len(wrong) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 2.7 * rows),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis('off')
+    if not wrong:
+        axes[0, 0].text(0.5, 0.5, 'no misclassified images',
+                        ha='center', va='center')
+    for ax, i in zip(axes.flat, wrong):
+        if osp.isfile(paths[i]):
+            with Image.open(paths[i]) as img:
+                ax.imshow(img.convert('RGB'))
+        ax.set_title(f'true: {classes[labels[i]]}\npred: '
+                     f'{classes[predicted[i]]} '
+                     f'({100 * float(scores[i, predicted[i]]):.0f}%)',
+                     fontsize=8, color='firebrick')
+    fig.suptitle(f'{len(wrong)} most confident mistakes')
+    fig.tight_layout()
+    return fig
+
+
+def analyze(preds, classes_file=None, out_dir='.', force=False):
+    """Write the four outputs; return ``{name: path}``."""
+    scores, labels, paths = load_predictions(preds)
+    classes = read_classes(classes_file, scores.shape[1])
+    accuracy = 100 * float((scores.argmax(1) == labels).float().mean())
+    rows = per_class_rows(scores, labels, classes)
+    out = {name: osp.join(out_dir, name) for name in (
+        'per_class.csv', 'per_class.md', 'confusion_matrix.png',
+        'misclassified.png')}
+
+    def write_csv(f):
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    atomic_write(out['per_class.csv'], write_csv, force)
+    atomic_write(out['per_class.md'],
+                 lambda f: f.write(rows_to_markdown(rows, accuracy)), force)
+    matrix = ConfusionMatrix.calculate(scores, labels)
+    fig = ConfusionMatrix.plot(matrix, include_values=True, classes=classes,
+                               show=False)
+    save_figure(fig, out['confusion_matrix.png'], force)
+    plt.close(fig)
+    fig = misclassified_figure(scores, labels, paths, classes)
+    save_figure(fig, out['misclassified.png'], force)
+    plt.close(fig)
+    return out, rows, accuracy

@@ -1,0 +1,66 @@
+"""Check a class-per-folder image tree and write ImageNet-style annotations.
+
+The steps, one module each: :mod:`.scan` (find and decode every file),
+:mod:`.split` (stratified, seeded splits), :mod:`.write` (place images,
+write files atomically) and :mod:`.report` (the table and report.json).
+Nothing here imports torch, so ``tools/dataset/make_annotations.py``
+starts at once.
+"""
+import os
+import os.path as osp
+import time
+
+from .errors import DatasetError
+from .report import Report, format_report, report_json
+from .scan import check_all, find_problems, scan
+from .split import SPLIT_NAMES, min_images, parse_split, split_class, split_counts
+from .write import check_outputs, write_outputs, write_text
+
+__all__ = ['DatasetError', 'Report', 'format_report', 'make_annotations',
+           'parse_split', 'split_counts']
+
+
+def make_annotations(src, out_dir='data/flower_dataset', split='8:2', seed=0,
+                     layout='inplace', on_problem='stop', min_per_class=0,
+                     workers=None, force=False, progress=True):
+    """Check ``src`` and write annotation files; return the :class:`Report`.
+
+    Raises :class:`DatasetError` (with the report text) when problems are
+    found and ``on_problem='stop'``; nothing is written then.
+    """
+    ratios = parse_split(split)
+    check_outputs(src, out_dir, force)
+    start = time.time()
+    classes, files = scan(src)
+    paths = [p for c in classes for p in files[c]]
+    results = check_all(src, paths, workers or os.cpu_count() or 1, progress)
+    report, groups = find_problems(
+        classes, files, results, max(min_per_class, min_images(ratios)))
+    report.files_checked = len(paths)
+    report.found = {c: len(files[c]) for c in classes}
+    report.seconds = time.time() - start
+    if report.problems and on_problem == 'stop':
+        raise DatasetError(
+            format_report(report, on_problem) + '\n\nNothing was written. '
+            'Fix the files above, or pass --on-problem exclude to leave them '
+            'out.')
+    report.classes = [c for c in classes if c in groups]
+    if len(report.classes) < 2:
+        raise DatasetError(
+            format_report(report, on_problem) + f'\n\n{src}: fewer than two '
+            'classes have usable images; nothing to classify.')
+    split_files = {s: [] for s, r in zip(SPLIT_NAMES, ratios) if r > 0}
+    for c in report.classes:
+        parts = split_class(groups[c], ratios, seed, c)
+        report.counts[c] = {}
+        for s, part in zip(SPLIT_NAMES, parts):
+            if s in split_files:
+                split_files[s].extend(part)
+                report.counts[c][s] = len(part)
+    report.outputs = write_outputs(src, out_dir, layout, report.classes,
+                                   split_files, seed)
+    report.outputs['report'] = osp.join(out_dir, 'report.json')
+    write_text(report.outputs['report'], report_json(report))
+    return report
+
+

@@ -1,0 +1,6 @@
+"""The annotation tool's error: bad input or refused output."""
+from ..errors import UserInputError
+
+
+class DatasetError(UserInputError):
+    """Bad input or refused output; the message says how to fix it."""

@@ -1,0 +1,149 @@
+"""Find the class folders, then decode and hash every file in parallel."""
+import hashlib
+import io
+import multiprocessing
+import os
+import os.path as osp
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+from .errors import DatasetError
+from .report import CONVERTED_MODES, Report
+
+
+@dataclass(slots=True)  # ~200 bytes a file: 1.3 M files fit in ~250 MiB
+class FileCheck:
+    """What decoding and hashing one file found."""
+    path: str  # relative to the source root: <class>/<...>/<file>
+    status: str = 'ok'  # ok | corrupt | not_image
+    detail: str = ''
+    digest: bytes = b''
+    mode: str = ''
+
+
+def scan(src):
+    """Class names and each class's files (sorted, hidden files included)."""
+    if not osp.isdir(src):
+        raise DatasetError(
+            f'source folder {src} does not exist; pass the folder that holds '
+            'one sub-folder per class.')
+    classes = sorted(e.name for e in os.scandir(src)
+                     if e.is_dir() and not e.name.startswith('.'))
+    if not classes:
+        raise DatasetError(
+            f'{src} has no class sub-folders; expected <class>/<image> files, '
+            'e.g. daisy/1.jpg.')
+    files = {}
+    for name in classes:
+        found = []
+        for dirpath, dirnames, filenames in os.walk(osp.join(src, name)):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith('.'))
+            rel = osp.relpath(dirpath, src)
+            found.extend(osp.join(rel, f) for f in filenames)
+        files[name] = sorted(found)
+    return classes, files
+
+
+def check_file(args):
+    """Decode and hash one file; never raises (runs in a worker)."""
+    src, rel = args
+    result = FileCheck(rel)
+    try:
+        with open(osp.join(src, rel), 'rb') as f:
+            data = f.read()
+    except OSError as exc:
+        result.status, result.detail = 'corrupt', f'unreadable: {exc}'
+        return result
+    result.digest = hashlib.blake2b(data, digest_size=16).digest()
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            result.mode = img.mode
+            if img.format == 'JPEG':
+                # DCT-domain downscale: every byte is still decoded, so
+                # truncation is caught, at a fraction of the cost.
+                img.draft('RGB', (64, 64))
+            img.load()
+    except UnidentifiedImageError:
+        result.status, result.detail = 'not_image', 'not a decodable image'
+    except (OSError, SyntaxError, ValueError) as exc:
+        result.status, result.detail = 'corrupt', str(exc)
+    return result
+
+
+def check_all(src, paths, workers, progress=True):
+    """Run :func:`check_file` over ``paths`` in parallel, with a progress bar."""
+    total = len(paths)
+    results = []
+    start = time.time()
+    jobs = ((src, p) for p in paths)
+    chunk = max(1, min(256, total // (workers * 8) or 1))
+    pool = multiprocessing.Pool(workers) if workers > 1 else None
+    try:
+        mapped = pool.imap(check_file, jobs, chunksize=chunk) if pool else map(
+            check_file, jobs)
+        for i, result in enumerate(mapped, 1):
+            results.append(result)
+            if progress and (i % 500 == 0 or i == total):
+                rate = i / max(time.time() - start, 1e-9)
+                print(f'\rchecking images: {i}/{total} ({100 * i // total}%) '
+                      f'{rate:.0f} files/s', end='', file=sys.stderr,
+                      flush=True)
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    if progress and total:
+        print(file=sys.stderr)
+    return results
+
+
+def find_problems(classes, files, results, need):
+    """Turn per-file results into problems, notes and usable groups."""
+    report = Report(classes=list(classes))
+    by_path = {r.path: r for r in results}
+    class_of = {p: c for c in classes for p in files[c]}
+    for r in results:
+        if r.status != 'ok':
+            report.problems.append((r.status, r.path, r.detail))
+        elif r.mode in CONVERTED_MODES:
+            report.notes.append(('mode', r.path, CONVERTED_MODES[r.mode]))
+    bad = {r.path for r in results if r.status != 'ok'}
+
+    by_digest = defaultdict(list)
+    for r in results:
+        if r.status == 'ok':
+            by_digest[r.digest].append(r.path)
+    for paths in by_digest.values():
+        if len(paths) < 2:
+            continue
+        labels = sorted({class_of[p] for p in paths})
+        if len(labels) > 1:
+            for p in paths:
+                report.problems.append(
+                    ('label_conflict', p, 'same bytes as ' + ', '.join(
+                        q for q in paths if q != p)))
+                bad.add(p)
+        else:
+            report.notes.append(('duplicate', paths[0], 'identical to ' +
+                                 ', '.join(paths[1:]) + ' (kept in one split)'))
+
+    groups = {}
+    for c in classes:
+        usable = [p for p in files[c] if p not in bad]
+        if not files[c] or not usable:
+            report.problems.append(('empty_class', c, 'no usable image'))
+        elif len(usable) < need:
+            report.problems.append(
+                ('too_few', c, f'{len(usable)} usable images, needs {need}'))
+        else:
+            digests = defaultdict(list)
+            for p in usable:
+                digests[by_path[p].digest].append(p)
+            groups[c] = list(digests.values())
+    return report, groups
+
+

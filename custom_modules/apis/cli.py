@@ -1,0 +1,14 @@
+"""How every tool reports a user's mistake: one line, no traceback."""
+import sys
+
+from .errors import UserInputError
+
+
+def run_cli(main, argv=None):
+    """Run ``main(argv)``; print a :class:`UserInputError` and exit 2."""
+    try:
+        result = main(argv)
+    except UserInputError as err:
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)
+    sys.exit(result if isinstance(result, int) else 0)

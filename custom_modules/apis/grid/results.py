@@ -1,0 +1,144 @@
+"""Results of the grid's runs: a Markdown table, a CSV and a chart."""
+import csv
+import os.path as osp
+import statistics
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+from ..outputs import atomic_write, save_figure  # noqa: E402
+from .runner import MODEL_NAMES  # noqa: E402
+
+COLUMNS = ['model', 'frozen_stages', 'augmentation', 'train_acc', 'val_acc',
+           'best_epoch', 'macro_f1', 'wall_time_s', 'img_per_s']
+METRICS = ['train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',
+           'img_per_s']
+HOW_MEASURED = """\
+How the numbers are measured (all from each run's own logs):
+
+- **Val acc**: top-1 accuracy on val.txt at the best epoch (the first epoch
+  with the highest val accuracy, whose checkpoint is kept as best).
+- **Train acc**: top-1 accuracy on the *training split with the test
+  pipeline* (resize 256, centre crop 224, no augmentation), measured by
+  TrainAccuracyHook after each validation, read at the best epoch. Same
+  weights, pipeline and metric as val, so the gap is overfitting.
+- **Macro F1**: F1 averaged over the classes, on val, at the best epoch.
+- **Wall time**: seconds tools/train.py ran (all resumed parts together).
+- **Images/s**: training batch size over the mean iteration time (data
+  loading included, validation excluded), per process.
+"""
+
+
+def mean_std(values):
+    """Mean and sample standard deviation (None where undefined)."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, None
+    return (statistics.fmean(values),
+            statistics.stdev(values) if len(values) > 1 else None)
+
+
+def aggregate(records):
+    """One row per config: mean and sample std over its seeds."""
+    by_config = {}
+    for r in records:
+        by_config.setdefault(r['config'], []).append(r)
+    rows = []
+    for runs in by_config.values():
+        row = {k: runs[0][k] for k in ('config', 'model', 'frozen_stages',
+                                       'augmentation')}
+        row['seeds'] = len(runs)
+        for key in METRICS:
+            row[key], row[f'{key}_std'] = mean_std([r.get(key) for r in runs])
+        rows.append(row)
+    return rows
+
+
+def fmt(value, std=None, digits=2):
+    if value is None:
+        return '-'
+    text = f'{value:.{digits}f}'
+    return text + (f' ± {std:.{digits}f}' if std is not None else '')
+
+
+def results_markdown(rows):
+    seeds = max(r['seeds'] for r in rows)
+    header = ('| Model | Frozen stages | Augmentation | Train acc (%) | '
+              'Val acc (%) | Best epoch | Macro F1 (%) | Wall time (s) | '
+              'Images/s |')
+    lines = [f'# Results: {len(rows)} configurations, {seeds} '
+             f'seed{"s" if seeds > 1 else ""} each', '', header,
+             '|---|---:|---|---:|---:|---:|---:|---:|---:|']
+    for r in rows:
+        lines.append(
+            f'| {r["model"]} | {r["frozen_stages"]} | {r["augmentation"]} | '
+            f'{fmt(r["train_acc"], r["train_acc_std"])} | '
+            f'{fmt(r["val_acc"], r["val_acc_std"])} | '
+            f'{fmt(r["best_epoch"], r["best_epoch_std"], 0 if seeds == 1 else 1)} | '
+            f'{fmt(r["macro_f1"], r["macro_f1_std"])} | '
+            f'{fmt(r["wall_time_s"], r["wall_time_s_std"], 0)} | '
+            f'{fmt(r["img_per_s"], r["img_per_s_std"], 1)} |')
+    best = max(rows, key=lambda r: r['val_acc'])
+    lines += ['', f'Best: {best["model"]}, {best["frozen_stages"]} frozen '
+              f'stages, {best["augmentation"]} augmentation: '
+              f'{fmt(best["val_acc"], best["val_acc_std"])} % val.', '']
+    if seeds > 1:
+        lines += [f'± is the sample standard deviation over {seeds} seeds.',
+                  '']
+    lines.append(HOW_MEASURED)
+    return '\n'.join(lines)
+
+
+def write_csv(rows, f):
+    fields = ['config', 'seeds'] + [c for key in COLUMNS for c in (
+        [key, f'{key}_std'] if key in METRICS else [key])]
+    writer = csv.DictWriter(f, fieldnames=fields, extrasaction='ignore')
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+def results_chart(rows):
+    labels = [f'{r["model"]} f{r["frozen_stages"]} {r["augmentation"]}'
+              for r in rows]
+    ys = range(len(rows))
+    def errors(key):  # error bars only where several seeds give a std
+        stds = [r[f'{key}_std'] for r in rows]
+        return [s or 0 for s in stds] if any(stds) else None
+
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.5))
+    ax.barh([y + 0.2 for y in ys], [r['val_acc'] for r in rows], height=0.4,
+            xerr=errors('val_acc'), capsize=3, label='val', color='tab:blue')
+    ax.barh([y - 0.2 for y in ys], [r['train_acc'] or 0 for r in rows],
+            height=0.4, xerr=errors('train_acc'), capsize=3,
+            label='train (test pipeline)', color='tab:orange', alpha=0.6)
+    for y, r in zip(ys, rows):
+        ax.text(r['val_acc'] + 0.5, y + 0.2, f'{r["val_acc"]:.1f}',
+                va='center', fontsize=8)
+    ax.set_yticks(list(ys), labels)
+    ax.invert_yaxis()
+    ax.set(xlabel='top-1 accuracy (%)', xlim=(0, 105),
+           title='Accuracy per configuration (best epoch)')
+    ax.legend(loc='lower right', fontsize=8)
+    ax.grid(axis='x', alpha=0.3)
+    return fig
+
+
+def write_results(work_dir, records):
+    rows = aggregate(records)
+    order = {c: i for i, c in enumerate(MODEL_NAMES.values())}
+    rows.sort(key=lambda r: (order.get(r['model'], 99), r['frozen_stages'],
+                             r['augmentation'], r['config']))
+    paths = {name: osp.join(work_dir, name) for name in (
+        'results.md', 'results.csv', 'results.png')}
+    atomic_write(paths['results.md'],
+                 lambda f: f.write(results_markdown(rows)), force=True)
+    atomic_write(paths['results.csv'], lambda f: write_csv(rows, f),
+                 force=True)
+    fig = results_chart(rows)
+    save_figure(fig, paths['results.png'], force=True)
+    plt.close(fig)
+    return paths, rows
+
+

@@ -1,0 +1,194 @@
+"""Train, resume or skip each run of the grid, then test and analyse it.
+
+Each run is a ``tools/train.py`` (or ``tools/dist_train.sh``) process in its
+own work dir, ``<work-dir>/<config>[/seed<k>]``: a finished run
+(``done.json``) is skipped, an interrupted one resumes from its last
+checkpoint, so the same command picks a grid up where it stopped.
+"""
+import fnmatch
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+from mmengine.config import Config
+
+from ..analysis.curves import plot_curves
+from ..analysis.predictions import analyze
+from ..annotations import make_annotations
+from ..config import ROOT
+from ..errors import UserInputError
+from ..outputs import atomic_write
+from ..pretrained import pretrained_init_cfgs
+from ..run_logs import best_checkpoint, summarize_run
+from ..synthetic_flowers import make_dataset
+
+TOOLS = osp.join(ROOT, 'tools')
+MODEL_NAMES = {'resnet101': 'ResNet-101', 'resnet152': 'ResNet-152',
+               'vgg11': 'VGG-11'}
+
+
+def select_configs(config_dir, patterns):
+    configs = sorted(glob.glob(osp.join(config_dir, '*.py')))
+    chosen = [c for c in configs if any(
+        fnmatch.fnmatch(osp.splitext(osp.basename(c))[0], p)
+        for p in patterns)]
+    if not chosen:
+        raise UserInputError(
+            f'no config in {config_dir} matches {" ".join(patterns)}; names '
+            'look like resnet101_freeze2_mix (patterns use * and ?).')
+    return chosen
+
+
+def describe(config):
+    """Model, frozen stages and augmentation from the config's name."""
+    stem = osp.splitext(osp.basename(config))[0]
+    parts = stem.split('_')
+    if len(parts) == 3 and parts[1].startswith('freeze'):
+        return MODEL_NAMES.get(parts[0], parts[0]), parts[1][6:], parts[2]
+    return stem, '', ''
+
+
+def run_dir_of(work_dir, config, seed):
+    stem = osp.splitext(osp.basename(config))[0]
+    return osp.join(work_dir, stem, f'seed{seed}' if seed is not None else '')
+
+
+def weight_args(args, config):
+    if args.from_scratch:
+        return ['--from-scratch']
+    if args.pretrained_dir:
+        cfg = Config.fromfile(config)
+        urls = [c['checkpoint'] for c in pretrained_init_cfgs(cfg.model)]
+        if urls:
+            local = osp.join(args.pretrained_dir, osp.basename(urls[0]))
+            if not osp.isfile(local):
+                raise UserInputError(
+                    f'{local} not found: --pretrained-dir must hold '
+                    f'{osp.basename(urls[0])} (from {urls[0]}).')
+            return ['--pretrained', local]
+    return []
+
+
+def train_command(args, config, run_dir, resume, options):
+    extra = ['--work-dir', run_dir, *(['--resume'] if resume else []),
+             *weight_args(args, config),
+             *(['--data-root', args.data_root] if args.data_root else []),
+             *(['--cfg-options', *options] if options else [])]
+    if args.gpus > 1:
+        return ['bash', osp.join(TOOLS, 'dist_train.sh'), config,
+                str(args.gpus), *extra]
+    return [sys.executable, osp.join(TOOLS, 'train.py'), config, *extra]
+
+
+def run_options(args, config, seed):
+    options = list(args.cfg_options or [])
+    if args.demo:
+        options = [f'train_cfg.max_epochs={args.demo_epochs}', *options]
+    if seed is not None:
+        options.append(f'randomness.seed={seed}')
+    return options
+
+
+def train_run(args, config, seed, log):
+    """Train (or resume, or skip) one run; return its done.json record."""
+    run_dir = run_dir_of(args.work_dir, config, seed)
+    done_path = osp.join(run_dir, 'done.json')
+    if osp.isfile(done_path):
+        log(f'skip   {run_dir} (finished)')
+        with open(done_path) as f:
+            return json.load(f)
+    resume = osp.isfile(osp.join(run_dir, 'last_checkpoint'))
+    log(f'{"resume" if resume else "train "} {run_dir}')
+    options = run_options(args, config, seed)
+    timing_path = osp.join(run_dir, 'wall_time.json')
+    spent = 0.0
+    if resume and osp.isfile(timing_path):
+        with open(timing_path) as f:
+            spent = json.load(f)['seconds']
+    os.makedirs(run_dir, exist_ok=True)
+    start = time.time()
+    env = dict(os.environ, PYTHON=sys.executable)  # for dist_train.sh
+    with open(osp.join(run_dir, 'grid_train.log'), 'a') as out:
+        code = subprocess.call(train_command(args, config, run_dir, resume,
+                                             options),
+                               cwd=ROOT, env=env, stdout=out,
+                               stderr=subprocess.STDOUT)
+    spent += time.time() - start
+    atomic_write(timing_path, lambda f: json.dump({'seconds': spent}, f),
+                 force=True)
+    if code != 0:
+        with open(osp.join(run_dir, 'grid_train.log')) as f:
+            tail = f.read()[-2000:]
+        raise UserInputError(f'training {config} failed (exit {code}); '
+                             f'log: {run_dir}/grid_train.log\n{tail}')
+    record = dict(zip(('model', 'frozen_stages', 'augmentation'),
+                      describe(config)))
+    record.update(config=osp.relpath(config, ROOT), seed=seed,
+                  run_dir=run_dir, wall_time_s=spent,
+                  **summarize_run(run_dir))
+    if not args.no_analysis:
+        record['analysis'] = analyze_run(args, config, run_dir, options)
+    atomic_write(done_path, lambda f: json.dump(record, f, indent=2),
+                 force=True)
+    if args.keep_checkpoints == 'best':
+        prune_checkpoints(run_dir)
+    return record
+
+
+def prune_checkpoints(run_dir):
+    """Keep only the best checkpoint of a finished run.
+
+    A finished run is never resumed, and twelve runs of epoch checkpoints
+    (VGG-11's are 1.6 GB with Adam's state) would fill a disk. Runs only
+    after done.json is written, so an interrupted grid loses nothing.
+    """
+    best = best_checkpoint(run_dir)
+    for path in glob.glob(osp.join(run_dir, 'epoch_*.pth')):
+        if osp.abspath(path) != osp.abspath(best):
+            os.remove(path)
+    atomic_write(osp.join(run_dir, 'last_checkpoint'),
+                 lambda f: f.write(best), force=True)
+
+
+def analyze_run(args, config, run_dir, options):
+    """Test the best checkpoint; draw its curves, matrix and mistakes."""
+    preds = osp.join(run_dir, 'val_predictions.pkl')
+    if not osp.isfile(preds):
+        command = [sys.executable, osp.join(TOOLS, 'test.py'), config,
+                   best_checkpoint(run_dir), '--out', preds, '--work-dir',
+                   osp.join(run_dir, 'test'),
+                   *(['--data-root', args.data_root] if args.data_root
+                     else []),
+                   *(['--cfg-options', *options] if options else [])]
+        with open(osp.join(run_dir, 'grid_test.log'), 'w') as out:
+            code = subprocess.call(command, cwd=ROOT, stdout=out,
+                                   stderr=subprocess.STDOUT)
+        if code != 0:
+            raise UserInputError(f'testing {run_dir} failed; see '
+                                 f'{run_dir}/grid_test.log')
+    cfg = Config.fromfile(config)
+    data_root = args.data_root or cfg.train_dataloader.dataset.data_root
+    out_dir = osp.join(run_dir, 'analysis')
+    outputs, _, _ = analyze(
+        preds, osp.join(data_root, 'classes.txt'), out_dir, force=True)
+    outputs['training_curves.png'] = plot_curves(
+        run_dir, osp.join(out_dir, 'training_curves.png'), force=True)
+    return outputs
+
+
+def prepare_demo(args):
+    """Synthetic photos and annotations under the grid's work dir, and the
+    small configs of ``configs/demo/`` (from scratch: no download)."""
+    images = osp.join(args.work_dir, 'synthetic_flowers')
+    data_root = osp.join(args.work_dir, 'flower_dataset')
+    if not osp.isfile(osp.join(data_root, 'train.txt')):
+        if not osp.isdir(images):
+            make_dataset(images, per_class=args.demo_per_class, size=96)
+        make_annotations(images, data_root, progress=False, force=True)
+    args.data_root = data_root
+    args.from_scratch = True
+    args.config_dir = osp.join(ROOT, 'configs', 'demo')

@@ -1,0 +1,92 @@
+"""Read what mmengine logged for a training run, and find its checkpoints."""
+import glob
+import os.path as osp
+import re
+
+from .errors import UserInputError
+
+_BEST = re.compile(r'^best_.*_epoch_(\d+)\.pth$')
+
+
+def log_folders(work_dir):
+    """The run's timestamped log folders, oldest first (one per resume)."""
+    return sorted(osp.dirname(osp.dirname(p)) for p in glob.glob(
+        osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+
+
+def read_log_entries(work_dir):
+    """(train entries, {epoch: val entry}) from every ``scalars.json``.
+
+    A resumed run logs into a new timestamped folder; later folders win for
+    the same step, so the result reads as one uninterrupted run.
+    """
+    from mmpretrain.utils import load_json_log
+
+    folders = log_folders(work_dir)
+    if not folders:
+        raise UserInputError(
+            f'no */vis_data/scalars.json under {work_dir}; is it a work dir '
+            'of tools/train.py?')
+    train, val = {}, {}
+    for folder in folders:
+        log = load_json_log(osp.join(folder, 'vis_data', 'scalars.json'))
+        train.update((e['step'], e) for e in log['train'])
+        # Validation epochs; a standalone test logs no accuracy/top1 step.
+        val.update((e['step'], e) for e in log['val']
+                   if 'accuracy/top1' in e)
+    return [train[k] for k in sorted(train)], dict(sorted(val.items()))
+
+
+def run_batch_size(work_dir):
+    """The training batch size the run used, per process, from the config
+    mmengine saved beside its logs (so ``--cfg-options`` are included)."""
+    from mmengine.config import Config
+
+    folders = log_folders(work_dir)
+    config = osp.join(folders[-1], 'vis_data', 'config.py') if folders else ''
+    if not osp.isfile(config):
+        raise UserInputError(f'{work_dir} has no saved config '
+                             '(<timestamp>/vis_data/config.py).')
+    return Config.fromfile(config).train_dataloader.batch_size
+
+
+def best_checkpoint(work_dir):
+    """The checkpoint CheckpointHook kept as best (the latest epoch if
+    several are left), else the one ``last_checkpoint`` names."""
+    best = [(int(m.group(1)), osp.join(work_dir, name)) for name, m in (
+        (osp.basename(p), _BEST.match(osp.basename(p)))
+        for p in glob.glob(osp.join(work_dir, 'best_*.pth'))) if m]
+    if best:
+        return max(best)[1]
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(marker):
+        raise UserInputError(f'{work_dir} holds no checkpoint.')
+    with open(marker) as f:
+        return f.read().strip()
+
+
+def summarize_run(work_dir):
+    """The numbers a results table needs, all taken from the run's logs.
+
+    The best epoch is the first with the highest val top-1 accuracy (the one
+    CheckpointHook keeps as best); train accuracy and macro F1 are read at
+    that epoch. Images/s is the run's own batch size over the mean iteration
+    time of training (data loading included, validation excluded), per
+    process.
+    """
+    train, val = read_log_entries(work_dir)
+    if not val:
+        raise UserInputError(f'{work_dir} logged no validation epoch.')
+    best_epoch = max(val, key=lambda e: (val[e]['accuracy/top1'], -e))
+    best = val[best_epoch]
+    times = [e['time'] for e in train if 'time' in e]
+    return {
+        'val_acc': best['accuracy/top1'],
+        'train_acc': best.get('train_accuracy/top1'),
+        'macro_f1': best.get('single-label/f1-score'),
+        'best_epoch': best_epoch,
+        'epochs': max(val),
+        'batch_size': run_batch_size(work_dir),
+        'img_per_s': (run_batch_size(work_dir) * len(times) / sum(times)
+                      if times else None),
+    }

@@ -1,0 +1,148 @@
+"""What ``tools/train.py`` does between parsing its flags and training."""
+import argparse
+import glob
+import os
+import os.path as osp
+import re
+import shutil
+
+from .config import add_runner_args, config_from_args, fix_workers
+from .errors import UserInputError
+from .preflight import check_data, check_schedule
+from .pretrained import (
+    resolve_pretrained,
+    train_from_scratch,
+    use_local_pretrained,
+)
+
+# What a run leaves in its work dir: mmengine's timestamped log folders,
+# checkpoints and marker, and the grid's records.
+_LOG_FOLDER = re.compile(r'^\d{8}_\d{6}$')
+_RUN_FILES = ('*.pth', 'last_checkpoint', 'done.json', 'wall_time.json')
+
+
+def merge_train_args(cfg, args):
+    """Apply tools/train.py's flags to ``cfg`` (as mmpretrain's merge_args)."""
+    if args.amp:
+        import torch
+        if not torch.cuda.is_available():
+            raise UserInputError(
+                '--amp needs a CUDA GPU and none is visible; drop --amp to '
+                'train in full precision on the CPU.')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume:
+        if not osp.isfile(args.resume):
+            raise UserInputError(f'--resume {args.resume}: no such file.')
+        cfg.resume = True
+        cfg.load_from = args.resume
+    if args.no_validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    if args.auto_scale_lr:
+        cfg.auto_scale_lr.enable = True
+    for key in ('train_dataloader', 'val_dataloader'):
+        if cfg.get(key):
+            if args.no_pin_memory:
+                cfg[key]['pin_memory'] = False
+            if args.no_persistent_workers:
+                cfg[key]['persistent_workers'] = False
+    fix_workers(cfg)
+
+    if args.from_scratch:
+        train_from_scratch(cfg)
+    elif args.pretrained:
+        use_local_pretrained(cfg, args.pretrained)
+    return cfg
+
+
+def previous_run_files(work_dir):
+    """Checkpoints, markers and log folders an earlier run left here."""
+    if not osp.isdir(work_dir):
+        return []
+    found = [p for pattern in _RUN_FILES
+             for p in glob.glob(osp.join(work_dir, pattern))]
+    found += [osp.join(work_dir, name) for name in os.listdir(work_dir)
+              if _LOG_FOLDER.match(name)
+              and osp.isdir(osp.join(work_dir, name))]
+    return sorted(found)
+
+
+def prepare_work_dir(work_dir, resume=False, force=False):
+    """Never overwrite a previous run without being asked; with ``force``,
+    remove its checkpoints and logs so they cannot mix into the new run's
+    curves, table or best checkpoint."""
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if resume or not osp.exists(marker):
+        return []
+    if not force:
+        raise UserInputError(
+            f'{work_dir} already holds a run (see {marker}). Continue it '
+            'with --resume, start a new one with --work-dir DIR, or '
+            'replace it with --force.')
+    removed = previous_run_files(work_dir)
+    for path in removed:
+        if osp.isdir(path) and not osp.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+    return removed
+
+
+def build_train_config(args):
+    """Load the config, apply the flags, and check everything that can be
+    checked before the Runner starts; returns the config to run."""
+    cfg = merge_train_args(config_from_args(args), args)
+    check_schedule(cfg)
+    check_data(cfg, ('train', 'val') if cfg.get('val_dataloader') else
+               ('train', ))
+    resolve_pretrained(cfg)
+    prepare_work_dir(cfg.work_dir, bool(args.resume), args.force)
+    return cfg
+
+
+def train(cfg):
+    """Build mmengine's Runner from ``cfg`` and train; returns the runner."""
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return runner
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a classifier')
+    parser.add_argument('config', help='config file, e.g. '
+                        'configs/resnet101_freeze2_mix.py')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go '
+                        '(default: work_dirs/<config name>)')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from this checkpoint, or, with no value, from the '
+        'latest checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed-precision training (GPU)')
+    parser.add_argument('--no-validate', action='store_true',
+                        help='skip validation during training')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the lr linearly with the total batch size')
+    parser.add_argument('--no-pin-memory', action='store_true')
+    parser.add_argument('--no-persistent-workers', action='store_true')
+    weights = parser.add_mutually_exclusive_group()
+    weights.add_argument(
+        '--pretrained', metavar='PATH',
+        help='local pretrained checkpoint to use instead of the config\'s URL '
+        '(for offline machines)')
+    weights.add_argument(
+        '--from-scratch', action='store_true',
+        help='train from random weights, ignoring the pretrained checkpoint')
+    parser.add_argument('--force', action='store_true',
+                        help='start over in a work dir that holds a run, '
+                        'deleting its checkpoints and logs')
+    add_runner_args(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    return train(build_train_config(parse_args(argv)))
