@@ -2,7 +2,9 @@
 # suits a small dataset (a few dozen iterations per epoch).
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 
-custom_imports = dict(imports=['custom_modules.datasets', 'custom_modules.engine'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['custom_modules.datasets', 'custom_modules.engine'],
+    allow_failed_imports=False)
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
@@ -11,9 +13,14 @@ default_hooks = dict(
         type='CheckpointHook', interval=1, max_keep_ckpts=3, save_best='auto'),
 )
 
-# Accuracy on the training split (test pipeline), logged after each
-# validation as train_accuracy/top1; custom_hooks=[] turns it off.
-custom_hooks = [dict(type='TrainAccuracyHook', interval=1)]
+custom_hooks = [
+    # Accuracy on the training split (test pipeline), logged after each
+    # validation as train_accuracy/top1; interval=0 turns it off.
+    dict(type='TrainAccuracyHook', interval=1),
+    # mmpretrain's check that every num_classes matches the dataset's
+    # classes, for runs started without our tools' pre-flight checks.
+    dict(type='ClassNumCheckHook'),
+]
 
 # Reproducible by default; change with --cfg-options randomness.seed=N.
 randomness = dict(seed=42, deterministic=False)

@@ -1,5 +1,6 @@
-# ../vgg11_freeze2_fixed.py at a small scale: 224 px (VGG's classifier needs it), batch 16, the short
-# schedule. Used by tools/demo.py, tools/run_grid.py --demo and the tests.
+# ../vgg11_freeze2_fixed.py at a small scale: 224 px (VGG's classifier needs it),
+# batch 16, the short schedule. Used by tools/demo.py, tools/run_grid.py
+# --demo and the tests.
 _base_ = [
     '../_base_/models/vgg11_in1k.py',
     './_base_/datasets/flowers_fixed_small.py',

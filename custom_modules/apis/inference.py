@@ -3,6 +3,7 @@
 Runs mmpretrain's ImageClassificationInferencer in batches with the config's
 test pipeline; class names come from the checkpoint (or ``classes``).
 """
+import argparse
 import csv
 import glob
 import json
@@ -10,7 +11,7 @@ import os.path as osp
 
 from .config import load_config
 from .errors import UserInputError
-from .outputs import atomic_write
+from .outputs import atomic_write, check_new
 from .pretrained import train_from_scratch
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
@@ -91,3 +92,50 @@ def write_results(results, out, force=False):
         atomic_write(out, write, force)
     else:
         raise UserInputError(f'--out {out}: use a .csv or .json file name.')
+
+
+def main(argv=None):
+    from mmengine.config import DictAction
+
+
+    parser = argparse.ArgumentParser(
+        description='Classify images with a trained checkpoint.')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('inputs', nargs='+',
+                        help='image files, folders or glob patterns')
+    parser.add_argument('--topk', type=int, default=3)
+    parser.add_argument('--batch-size', type=int, default=16)
+    parser.add_argument('--device', help='cpu, cuda, cuda:1 ... (default: '
+                        'cuda when available)')
+    parser.add_argument('--classes', help='classes.txt, if the checkpoint '
+                        'has no class names')
+    parser.add_argument('--out', help='write results to a .csv or .json')
+    parser.add_argument('--force', action='store_true',
+                        help='replace an existing --out file')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='the overrides the checkpoint was trained with, '
+                        'e.g. a smaller image size')
+    args = parser.parse_args(argv)
+    if args.topk < 1:
+        raise UserInputError(f'--topk {args.topk}: must be at least 1.')
+    if args.out:
+        check_new(args.out, args.force)
+    classes = None
+    if args.classes:
+        with open(args.classes, encoding='utf-8') as f:
+            classes = [line.strip() for line in f if line.strip()]
+    images = collect_images(args.inputs)
+    inferencer = build_inferencer(args.config, args.checkpoint, args.device,
+                                  classes, args.cfg_options)
+    results = predict(inferencer, images, args.topk, args.batch_size)
+    width = max(len(r['path']) for r in results)
+    for r in results:
+        print(f'{r["path"]:<{width}}  ' + '  '.join(
+            f'{p["class"]} {100 * p["score"]:5.1f}%'
+            for p in r['predictions']))
+    if args.out:
+        write_results(results, args.out, args.force)
+        print(f'wrote {args.out}')
+    return results
+

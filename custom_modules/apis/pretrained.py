@@ -83,8 +83,9 @@ def download(url: str, dst: str):
         progress=True)
 
 
-def fetch(url: str, downloader=download) -> str:
+def fetch(url: str, downloader=None) -> str:
     """Return a local copy of ``url``, downloading it once."""
+    downloader = downloader or download
     dst = cached_path(url)
     if osp.isfile(dst):
         return dst
@@ -99,7 +100,7 @@ def fetch(url: str, downloader=download) -> str:
     return dst
 
 
-def resolve_pretrained(cfg, downloader=download):
+def resolve_pretrained(cfg, downloader=None):
     """Make every pretrained checkpoint and ``load_from`` a checked local file.
 
     Runs before the Runner is built, so a missing file or a failed download

@@ -6,9 +6,9 @@ import pytest
 from conftest import ROOT
 from mmengine.config import Config
 
-from custom_modules.errors import UserInputError
-from custom_modules.preflight import check_data
-from custom_modules.setup_config import load_config, set_data_root
+from custom_modules.apis.config import load_config, set_data_root
+from custom_modules.apis.errors import UserInputError
+from custom_modules.apis.preflight import check_data
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import torch
 from conftest import ROOT
 from mmengine.config import Config
 
-from custom_modules.errors import UserInputError
-from custom_modules.pretrained import (
+from custom_modules.apis.errors import UserInputError
+from custom_modules.apis.pretrained import (
     cached_path,
     fetch,
     pretrained_init_cfgs,

@@ -9,7 +9,7 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
-import custom_modules  # noqa: F401
+import custom_modules.engine  # noqa: F401
 
 
 def test_message_hub_state_round_trips(tmp_path):

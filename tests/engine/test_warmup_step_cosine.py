@@ -1,11 +1,12 @@
-"""WarmupStepCosineLR against the closed form written out in README.md."""
+"""WarmupStepCosineLR against the closed form in docs/scheduler.md, and
+against the equivalent chain of mmengine's stock schedulers."""
 import math
 
 import pytest
 import torch
 from mmpretrain.registry import PARAM_SCHEDULERS
 
-from custom_modules.schedulers import WarmupStepCosineLR
+from custom_modules.engine.schedulers import WarmupStepCosineLR
 
 BASE, START, W, S, STEP, GAMMA, ETA_MIN, T = 0.01, 0.1, 10, 20, 5, 0.5, 1e-5, 40
 
@@ -68,6 +69,39 @@ def test_iteration_based_matches_closed_form_at_fractional_epochs():
                  T * length)
     assert values == pytest.approx(
         [expected(i / length) for i in range(T * length)], rel=1e-9)
+
+
+@pytest.mark.parametrize('epoch_length', [None, 7])
+def test_equals_the_chain_of_mmengine_stock_schedulers(epoch_length):
+    """LinearLR, then StepLR, then CosineAnnealingLR, each starting from the
+    value the previous one left, draw the same curve (no jump at W or S):
+    one registered scheduler is about one named recipe and an exact resume.
+    The one difference: LinearLR ramps over ``end - begin - 1`` steps, so it
+    reaches the base value one step before W; ours reaches it at W."""
+    iters = dict(convert_to_iter_based=True, epoch_length=epoch_length) \
+        if epoch_length else {}
+    optimizer = make_optimizer()
+    chain = [PARAM_SCHEDULERS.build(dict(cfg, optimizer=optimizer, **iters))
+             for cfg in (
+                 dict(type='LinearLR', start_factor=START, begin=0, end=W),
+                 dict(type='StepLR', step_size=STEP, gamma=GAMMA, begin=W,
+                      end=S),
+                 dict(type='CosineAnnealingLR', eta_min=ETA_MIN, begin=S,
+                      end=T))]
+    steps = T * (epoch_length or 1)
+    stock = []
+    for _ in range(steps):
+        stock.append(optimizer.param_groups[0]['lr'])
+        optimizer.step()
+        for scheduler in chain:
+            scheduler.step()
+    optimizer = make_optimizer()
+    ours = run(build(optimizer, epoch_length), optimizer, steps)
+    warmup = W * (epoch_length or 1)
+    assert ours[warmup:] == pytest.approx(stock[warmup:], rel=1e-6)
+    assert stock[:warmup] == pytest.approx(
+        [BASE * (START + (1 - START) * min(t / (warmup - 1), 1))
+         for t in range(warmup)], rel=1e-9)
 
 
 @pytest.mark.parametrize('boundary', [W, S])

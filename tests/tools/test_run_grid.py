@@ -6,21 +6,25 @@ import os
 import os.path as osp
 
 import pytest
-from conftest import run_tool, tiny_options
+from conftest import TINY_CONFIG, run_main, run_tool
 from PIL import Image
 
-SUBSET = ['resnet101_freeze2_fixed', 'resnet101_freeze3_mix']
+from custom_modules.apis.run_logs import best_checkpoint
+
+CONFIG_DIR = osp.dirname(TINY_CONFIG)
+SUBSET = ['resnet18_freeze2_fixed', 'resnet18_freeze3_mix']
+BATCH = 16  # configs/demo's batch size, which the stand-ins inherit
 
 
 def grid(work_dir, data_root, *extra):
-    return run_tool('tools/run_grid.py', '--configs', *SUBSET, '--work-dir',
-                    work_dir, '--data-root', data_root, '--from-scratch',
-                    *extra, '--cfg-options', *tiny_options())
+    return run_tool('tools/run_grid.py', '--config-dir', CONFIG_DIR,
+                    '--configs', *SUBSET, '--work-dir', work_dir,
+                    '--data-root', data_root, '--from-scratch', *extra)
 
 
-def logged_best(run_dir):
-    """Best val epoch and its numbers, read straight from scalars.json."""
-    val = {}
+def logged(run_dir):
+    """Iteration times and per-epoch val entries, straight from the logs."""
+    times, val = [], {}
     for path in sorted(glob.glob(osp.join(run_dir, '*', 'vis_data',
                                           'scalars.json'))):
         with open(path) as f:
@@ -28,6 +32,14 @@ def logged_best(run_dir):
                 entry = json.loads(line)
                 if 'accuracy/top1' in entry:
                     val[entry['step']] = entry
+                elif 'time' in entry:
+                    times.append(entry['time'])
+    return times, val
+
+
+def logged_best(run_dir):
+    """Best val epoch and its numbers, read straight from scalars.json."""
+    _, val = logged(run_dir)
     epoch = min(val, key=lambda e: (-val[e]['accuracy/top1'], e))
     return epoch, val[epoch]
 
@@ -60,10 +72,14 @@ def test_results_table_matches_each_runs_logs(finished_grid):
         assert float(row['macro_f1']) == pytest.approx(
             best['single-label/f1-score'])
         assert float(row['best_epoch']) == epoch
-        assert float(row['wall_time_s']) > 0 and float(row['img_per_s']) > 0
+        assert float(row['wall_time_s']) > 0
+        # Images/s: the batch the run used, not the full config's 32.
+        times, _ = logged(run_dir)
+        assert float(row['img_per_s']) == pytest.approx(
+            BATCH * len(times) / sum(times), rel=1e-6)
         _, freeze, aug = osp.basename(run_dir).split('_')
         assert (row['model'], row['frozen_stages'], row['augmentation']) == (
-            'ResNet-101', freeze[-1], aug)
+            'ResNet-18', freeze[-1], aug)
     text = open(osp.join(work_dir, 'results.md')).read()
     assert '| Model | Frozen stages | Augmentation | Train acc (%) | ' \
         'Val acc (%) |' in text
@@ -110,10 +126,9 @@ def test_interrupted_run_resumes(finished_grid, annotated_root):
 
 def test_seeds_give_mean_and_std(annotated_root, tmp_path):
     work_dir = str(tmp_path / 'seeds')
-    run_tool('tools/run_grid.py', '--configs', SUBSET[0], '--work-dir',
-             work_dir, '--data-root', annotated_root, '--from-scratch',
-             '--seeds', '0', '1', '--no-analysis', '--cfg-options',
-             *tiny_options())
+    run_tool('tools/run_grid.py', '--config-dir', CONFIG_DIR, '--configs',
+             SUBSET[0], '--work-dir', work_dir, '--data-root', annotated_root,
+             '--from-scratch', '--seeds', '0', '1', '--no-analysis')
     assert sorted(os.listdir(osp.join(work_dir, SUBSET[0]))) == [
         'seed0', 'seed1']
     with open(osp.join(work_dir, 'results.csv')) as f:
@@ -132,22 +147,30 @@ def test_seeds_give_mean_and_std(annotated_root, tmp_path):
         assert open(osp.join(run_dir, 'last_checkpoint')).read() == kept[0]
 
 
-def test_unknown_pattern_is_a_clear_error(tmp_path):
-    proc = run_tool('tools/run_grid.py', '--configs', 'resnet50_*',
-                    '--work-dir', str(tmp_path), check=False)
-    assert proc.returncode == 2 and 'no config' in proc.stderr
+def test_unknown_pattern_is_a_clear_error(tmp_path, capsys):
+    from custom_modules.apis.grid.cli import main
+    code, err = run_main(main, ['--configs', 'resnet50_*', '--work-dir',
+                                str(tmp_path)], capsys)
+    assert code == 2 and 'no config' in err
+
+
+def test_best_checkpoint_is_found_by_epoch_number(tmp_path):
+    for epoch in (9, 12):
+        (tmp_path / f'best_accuracy_top1_epoch_{epoch}.pth').touch()
+    assert best_checkpoint(str(tmp_path)).endswith('_epoch_12.pth')
 
 
 def test_inference_gives_class_names_and_topk(finished_grid, annotated_root,
-                                              tmp_path):
+                                              tmp_path, capsys):
     work_dir, _ = finished_grid
     checkpoint = glob.glob(osp.join(work_dir, SUBSET[0], 'best_*.pth'))[0]
     images = osp.join(annotated_root, 'images')
     out = str(tmp_path / 'preds.json')
-    run_tool('tools/infer.py', f'configs/{SUBSET[0]}.py', checkpoint,
+    config = osp.join(CONFIG_DIR, f'{SUBSET[0]}.py')
+    run_tool('tools/infer.py', config, checkpoint,
              osp.join(images, 'rose'), osp.join(images, 'tulip', '*_000*.jpg'),
              '--topk', '3', '--batch-size', '4', '--device', 'cpu', '--out',
-             out, '--cfg-options', *tiny_options())
+             out)
     with open(out) as f:
         results = json.load(f)
     assert len(results) == 20 + 10  # a folder of 20 and a glob of 10
@@ -158,14 +181,14 @@ def test_inference_gives_class_names_and_topk(finished_grid, annotated_root,
         scores = [p['score'] for p in r['predictions']]
         assert scores == sorted(scores, reverse=True) and scores[0] <= 1
     csv_out = str(tmp_path / 'preds.csv')
-    run_tool('tools/infer.py', f'configs/{SUBSET[0]}.py', checkpoint,
+    run_tool('tools/infer.py', config, checkpoint,
              osp.join(images, 'daisy', 'daisy_0000.jpg'), '--topk', '2',
-             '--out', csv_out, '--cfg-options', *tiny_options())
+             '--out', csv_out)
     with open(csv_out) as f:
         rows = list(csv.reader(f))
     assert rows[0] == ['path', 'class_1', 'score_1', 'class_2', 'score_2']
     assert len(rows) == 2
-    missing = run_tool('tools/infer.py', f'configs/{SUBSET[0]}.py',
-                       checkpoint, str(tmp_path / 'nothing*.jpg'),
-                       check=False)
-    assert missing.returncode == 2 and 'no file matches' in missing.stderr
+    from custom_modules.apis.inference import main as infer_main
+    code, err = run_main(infer_main, [config, checkpoint,
+                                      str(tmp_path / 'nothing*.jpg')], capsys)
+    assert code == 2 and 'no file matches' in err

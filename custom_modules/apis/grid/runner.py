@@ -27,8 +27,8 @@ from ..run_logs import best_checkpoint, summarize_run
 from ..synthetic_flowers import make_dataset
 
 TOOLS = osp.join(ROOT, 'tools')
-MODEL_NAMES = {'resnet101': 'ResNet-101', 'resnet152': 'ResNet-152',
-               'vgg11': 'VGG-11'}
+MODEL_NAMES = {'resnet18': 'ResNet-18', 'resnet101': 'ResNet-101',
+               'resnet152': 'ResNet-152', 'vgg11': 'VGG-11'}
 
 
 def select_configs(config_dir, patterns):

@@ -4,16 +4,17 @@ import os.path as osp
 import shutil
 
 import pytest
-from conftest import REAL_DATA
-from make_annotations import (
+from conftest import REAL_DATA, run_main
+from PIL import Image
+
+from custom_modules.apis.annotations import (
     DatasetError,
-    atomic_write,
-    main,
     make_annotations,
     split_counts,
 )
-from make_synthetic_flowers import CLASSES, make_dataset
-from PIL import Image
+from custom_modules.apis.annotations.cli import main
+from custom_modules.apis.annotations.write import write_text
+from custom_modules.apis.synthetic_flowers import CLASSES, make_dataset
 
 
 @pytest.fixture(scope='module')
@@ -182,15 +183,15 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
     target.write_text('old\n')
 
     with pytest.raises(TypeError):
-        atomic_write(str(target), object())  # fails while writing
+        write_text(str(target), object())  # fails while writing
     assert target.read_text() == 'old\n'
     assert os.listdir(tmp_path) == ['train.txt']  # no temp file left
 
 
 def test_cli_reports_and_exits_2_on_problems(messy, tmp_path, capsys):
-    assert main([str(messy), '--out-dir', str(tmp_path / 'o'), '--quiet',
-                 '--workers', '1']) == 2
-    assert 'error:' in capsys.readouterr().err
+    code, err = run_main(main, [str(messy), '--out-dir', str(tmp_path / 'o'),
+                                '--quiet', '--workers', '1'], capsys)
+    assert code == 2 and 'error:' in err
     assert main([str(messy), '--out-dir', str(tmp_path / 'o'), '--quiet',
                  '--workers', '2', '--on-problem', 'exclude']) == 0
     out = capsys.readouterr().out
