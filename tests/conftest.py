@@ -1,9 +1,11 @@
 """Shared fixtures: a tiny synthetic flower set with annotation files, and
 the ways tests run the tools (in-process, or as a user would)."""
+import importlib.util
 import os
 import os.path as osp
 import subprocess
 import sys
+import uuid
 
 import pytest
 
@@ -55,3 +57,27 @@ def run_main(main, argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         run_cli(main, argv)
     return exit_info.value.code, capsys.readouterr().err
+
+
+def run_runner(main, argv):
+    """Call a tool's ``main`` in-process where it builds a Runner: a unique
+    experiment name keeps mmengine's per-run singletons (logger, visualizer,
+    message hub) apart when two runs start within the same second."""
+    return main([*argv, '--cfg-options',
+                 f'experiment_name=test_{uuid.uuid4().hex[:8]}'])
+
+
+def run_log(work_dir):
+    """Text of every mmengine log file the runs in ``work_dir`` wrote."""
+    import glob
+    return ''.join(open(p).read() for p in sorted(glob.glob(
+        osp.join(work_dir, '*', '*.log'))))
+
+
+def load_tool(path):
+    """A script under tools/ as a module, to call its ``main`` in-process."""
+    name = 'tool_' + osp.splitext(path)[0].replace('/', '_')
+    spec = importlib.util.spec_from_file_location(name, osp.join(ROOT, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -9,6 +9,8 @@ import pytest
 from conftest import TINY_CONFIG, run_main, run_tool
 from PIL import Image
 
+from custom_modules.apis.grid.cli import main as grid_main
+from custom_modules.apis.inference import main as infer_main
 from custom_modules.apis.run_logs import best_checkpoint
 
 CONFIG_DIR = osp.dirname(TINY_CONFIG)
@@ -16,10 +18,23 @@ SUBSET = ['resnet18_freeze2_fixed', 'resnet18_freeze3_mix']
 BATCH = 16  # configs/demo's batch size, which the stand-ins inherit
 
 
+def grid_args(work_dir, data_root, *extra):
+    return ['--config-dir', CONFIG_DIR, '--configs', *SUBSET, '--work-dir',
+            work_dir, '--data-root', data_root, '--from-scratch', *extra]
+
+
 def grid(work_dir, data_root, *extra):
-    return run_tool('tools/run_grid.py', '--config-dir', CONFIG_DIR,
-                    '--configs', *SUBSET, '--work-dir', work_dir,
-                    '--data-root', data_root, '--from-scratch', *extra)
+    """tools/run_grid.py as a user runs it."""
+    return run_tool('tools/run_grid.py', *grid_args(work_dir, data_root,
+                                                     *extra))
+
+
+def grid_in_process(capsys, work_dir, data_root, *extra):
+    """The grid's main in-process (its runs still train in subprocesses);
+    returns what it printed."""
+    capsys.readouterr()
+    assert grid_main(grid_args(work_dir, data_root, *extra)) == 0
+    return capsys.readouterr().out
 
 
 def logged(run_dir):
@@ -102,49 +117,29 @@ def test_plots_are_valid_pngs(finished_grid):
     assert sum(int(r['support']) for r in rows[:5]) == int(rows[5]['support'])
 
 
-def test_second_call_skips_finished_runs(finished_grid, annotated_root):
+def test_second_call_skips_finished_runs(finished_grid, annotated_root,
+                                        capsys):
     work_dir, _ = finished_grid
     stamps = sorted(glob.glob(osp.join(work_dir, '*', '2*')))
-    proc = grid(work_dir, annotated_root, '--keep-checkpoints', 'all')
-    assert proc.stdout.count('skip') == 2
+    printed = grid_in_process(capsys, work_dir, annotated_root,
+                              '--keep-checkpoints', 'all')
+    assert printed.count('skip') == 2
     assert sorted(glob.glob(osp.join(work_dir, '*', '2*'))) == stamps
 
 
-def test_interrupted_run_resumes(finished_grid, annotated_root):
+def test_interrupted_run_resumes(finished_grid, annotated_root, capsys):
     work_dir, _ = finished_grid
     run_dir = osp.join(work_dir, SUBSET[1])
     os.remove(osp.join(run_dir, 'done.json'))  # as if killed in epoch 2
     os.remove(osp.join(run_dir, 'epoch_2.pth'))
     with open(osp.join(run_dir, 'last_checkpoint'), 'w') as f:
         f.write(osp.join(run_dir, 'epoch_1.pth'))
-    proc = grid(work_dir, annotated_root, '--keep-checkpoints', 'all')
-    assert f'resume {run_dir}' in proc.stdout
+    printed = grid_in_process(capsys, work_dir, annotated_root,
+                              '--keep-checkpoints', 'all')
+    assert f'resume {run_dir}' in printed
     assert 'resumed epoch: 1' in open(osp.join(run_dir,
                                                'grid_train.log')).read()
     assert osp.isfile(osp.join(run_dir, 'done.json'))
-
-
-def test_seeds_give_mean_and_std(annotated_root, tmp_path):
-    work_dir = str(tmp_path / 'seeds')
-    run_tool('tools/run_grid.py', '--config-dir', CONFIG_DIR, '--configs',
-             SUBSET[0], '--work-dir', work_dir, '--data-root', annotated_root,
-             '--from-scratch', '--seeds', '0', '1', '--no-analysis')
-    assert sorted(os.listdir(osp.join(work_dir, SUBSET[0]))) == [
-        'seed0', 'seed1']
-    with open(osp.join(work_dir, 'results.csv')) as f:
-        (row, ) = list(csv.DictReader(f))
-    assert row['seeds'] == '2' and row['val_acc_std'] != ''
-    accs = [logged_best(osp.join(work_dir, SUBSET[0], s))[1]['accuracy/top1']
-            for s in ('seed0', 'seed1')]
-    assert float(row['val_acc']) == pytest.approx(sum(accs) / 2)
-    assert '±' in open(osp.join(work_dir, 'results.md')).read()
-    # Finished runs keep only their best checkpoint, which last_checkpoint
-    # now names.
-    for seed in ('seed0', 'seed1'):
-        run_dir = osp.join(work_dir, SUBSET[0], seed)
-        kept = glob.glob(osp.join(run_dir, '*.pth'))
-        assert len(kept) == 1 and 'best_' in kept[0]
-        assert open(osp.join(run_dir, 'last_checkpoint')).read() == kept[0]
 
 
 def test_unknown_pattern_is_a_clear_error(tmp_path, capsys):
@@ -181,14 +176,13 @@ def test_inference_gives_class_names_and_topk(finished_grid, annotated_root,
         scores = [p['score'] for p in r['predictions']]
         assert scores == sorted(scores, reverse=True) and scores[0] <= 1
     csv_out = str(tmp_path / 'preds.csv')
-    run_tool('tools/infer.py', config, checkpoint,
-             osp.join(images, 'daisy', 'daisy_0000.jpg'), '--topk', '2',
-             '--out', csv_out)
+    assert infer_main([config, checkpoint,
+                       osp.join(images, 'daisy', 'daisy_0000.jpg'),
+                       '--topk', '2', '--out', csv_out]) is not None
     with open(csv_out) as f:
         rows = list(csv.reader(f))
     assert rows[0] == ['path', 'class_1', 'score_1', 'class_2', 'score_2']
     assert len(rows) == 2
-    from custom_modules.apis.inference import main as infer_main
     code, err = run_main(infer_main, [config, checkpoint,
                                       str(tmp_path / 'nothing*.jpg')], capsys)
     assert code == 2 and 'no file matches' in err

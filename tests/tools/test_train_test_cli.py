@@ -12,9 +12,9 @@ import shutil
 
 import pytest
 import torch
-from conftest import TINY_CONFIG, run_main, run_tool
+from conftest import TINY_CONFIG, run_log, run_main, run_runner, run_tool
 
-from custom_modules.apis import training
+from custom_modules.apis import testing, training
 from custom_modules.apis.run_logs import log_folders, read_log_entries
 
 CONFIG = TINY_CONFIG
@@ -33,17 +33,22 @@ def lr_by_step(work_dir):
     return rates
 
 
-def train(annotated_root, work_dir, *extra, check=True):
-    return run_tool('tools/train.py', CONFIG, '--from-scratch', '--data-root',
-                    annotated_root, '--work-dir', work_dir, *extra,
-                    '--cfg-options', 'default_hooks.logger.interval=1',
-                    check=check)
+def train(annotated_root, work_dir, *extra):
+    """tools/train.py in-process; returns the run's log text."""
+    run_runner(training.main, [
+        CONFIG, '--from-scratch', '--data-root', annotated_root,
+        '--work-dir', work_dir, *extra, '--cfg-options',
+        'default_hooks.logger.interval=1'])
+    return run_log(work_dir)
 
 
 @pytest.fixture(scope='module')
 def trained(annotated_root, tmp_path_factory):
+    """One run through the real command line, as a user starts it."""
     work_dir = str(tmp_path_factory.mktemp('train') / 'run')
-    train(annotated_root, work_dir)
+    run_tool('tools/train.py', CONFIG, '--from-scratch', '--data-root',
+             annotated_root, '--work-dir', work_dir, '--cfg-options',
+             'default_hooks.logger.interval=1')
     return work_dir
 
 
@@ -57,9 +62,9 @@ def test_training_writes_checkpoints_that_load_weights_only(trained):
 def test_resume_from_a_checkpoint_continues_the_same_schedule(
         trained, annotated_root, tmp_path):
     work_dir = str(tmp_path / 'resumed')
-    proc = train(annotated_root, work_dir, '--resume',
-                 osp.join(trained, 'epoch_1.pth'))
-    assert 'resumed epoch: 1' in proc.stdout + proc.stderr
+    log = train(annotated_root, work_dir, '--resume',
+                osp.join(trained, 'epoch_1.pth'))
+    assert 'resumed epoch: 1' in log
     full, resumed = lr_by_step(trained), lr_by_step(work_dir)
     assert resumed and min(resumed) > min(full)  # only epoch 2 was trained
     assert resumed == pytest.approx({s: full[s] for s in resumed}, rel=1e-9)
@@ -74,8 +79,8 @@ def test_resume_without_path_picks_the_last_checkpoint(
     os.remove(osp.join(work_dir, 'epoch_2.pth'))
     with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
         f.write(osp.join(work_dir, 'epoch_1.pth'))
-    proc = train(annotated_root, work_dir, '--resume')
-    assert 'resumed epoch: 1' in proc.stdout + proc.stderr
+    log = train(annotated_root, work_dir, '--resume')
+    assert log.count('resumed epoch: 1') == 1
     assert osp.isfile(osp.join(work_dir, 'epoch_2.pth'))
 
 
@@ -112,16 +117,17 @@ def test_train_accuracy_hook_matches_the_test_tool(trained, annotated_root,
     """The logged train accuracy of an epoch is what tools/test.py measures
     on the training split with that epoch's checkpoint."""
     _, val = read_log_entries(trained)
-    proc = run_tool('tools/test.py', CONFIG, osp.join(trained, 'epoch_2.pth'),
-                    '--data-root', annotated_root, '--work-dir',
-                    str(tmp_path / 'test'), '--cfg-options',
-                    'test_dataloader.dataset.ann_file=train.txt')
+    metrics = run_runner(testing.main, [
+        CONFIG, osp.join(trained, 'epoch_2.pth'), '--data-root',
+        annotated_root, '--work-dir', str(tmp_path / 'test'),
+        '--cfg-options', 'test_dataloader.dataset.ann_file=train.txt'])
     with open(osp.join(annotated_root, 'train.txt')) as f:
         batches = -(-len(f.readlines()) // 16)
-    text = proc.stdout + proc.stderr
-    assert f'Epoch(test) [{batches}/{batches}]' in text  # every train image
-    measured = float(text.split('accuracy/top1: ')[-1].split()[0])
-    assert val[2]['train_accuracy/top1'] == pytest.approx(measured, abs=1e-3)
+    # Every training image was tested.
+    assert f'Epoch(test) [{batches}/{batches}]' in run_log(
+        str(tmp_path / 'test'))
+    assert val[2]['train_accuracy/top1'] == pytest.approx(
+        metrics['accuracy/top1'], abs=1e-9)
 
 
 def test_test_tool_reports_accuracy_and_dumps_predictions(
@@ -137,7 +143,6 @@ def test_test_tool_reports_accuracy_and_dumps_predictions(
         assert len(predictions) == len(f.readlines())
     assert predictions[0]['pred_score'].shape == (5, )
     # A second --out to the same file is refused.
-    from custom_modules.apis import testing
     code, err = run_main(testing.main, [
         CONFIG, osp.join(trained, 'epoch_2.pth'), '--data-root',
         annotated_root, '--out', out], capsys)

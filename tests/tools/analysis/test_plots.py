@@ -1,9 +1,8 @@
 """The LR-curve and training-curve tools write real pictures."""
-import importlib.util
 import os.path as osp
 
 import pytest
-from conftest import ROOT, run_main, run_tool
+from conftest import ROOT, load_tool, run_main
 from mmengine.config import Config
 from PIL import Image
 
@@ -12,23 +11,15 @@ from custom_modules.apis.analysis.lr_curve import simulate_lr
 from custom_modules.apis.errors import UserInputError
 
 
-def load_tool(path):
-    spec = importlib.util.spec_from_file_location('tool', osp.join(ROOT, path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_lr_curve_png_and_values(tmp_path, capsys):
     out = str(tmp_path / 'lr.png')
-    proc = run_tool('tools/analysis/plot_lr.py',
-                    'configs/resnet101_freeze2_mix.py', '--epoch-length',
-                    '10', '--out', out)
-    assert 'wrote' in proc.stdout
+    config = osp.join(ROOT, 'configs', 'resnet101_freeze2_mix.py')
+    plot_lr = load_tool('tools/analysis/plot_lr.py').main
+    assert plot_lr([config, '--epoch-length', '10', '--out', out]) == 0
+    assert 'wrote' in capsys.readouterr().out
     with Image.open(out) as img:
         assert img.format == 'PNG' and img.width > 400
-    code, err = run_main(load_tool('tools/analysis/plot_lr.py').main, [
-        'configs/resnet101_freeze2_mix.py', '--out', out], capsys)
+    code, err = run_main(plot_lr, [config, '--out', out], capsys)
     assert code == 2 and '--force' in err
 
 
