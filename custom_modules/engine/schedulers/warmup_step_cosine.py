@@ -1,10 +1,13 @@
 """Warm-up, step decay, then cosine annealing, as one closed-form scheduler.
 
-One scheduler (instead of mmengine's chain of LinearLR + StepLR +
-CosineAnnealingLR) keeps every phase anchored on the value the previous phase
-ended with, so the curve has no jump at a phase boundary, and makes the value
-a pure function of the step count, so a resumed run gets exactly the values an
-uninterrupted run gets.
+mmengine's chain of LinearLR + StepLR + CosineAnnealingLR draws the same
+curve (chained schedulers start from the current value, so nothing jumps;
+only LinearLR ends its ramp one step earlier). We register one scheduler
+because the recipe is one named schedule: its phase boundaries live in one
+config entry that the tools check against ``max_epochs`` before training,
+the cosine phase starts from the step phase's last value by construction,
+and the value is a pure function of the step count, so a resumed run gets
+exactly the values an uninterrupted run gets. See docs/scheduler.md.
 """
 import math
 

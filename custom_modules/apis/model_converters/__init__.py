@@ -1,0 +1,1 @@
+"""Turn other projects' pretrained weights into mmpretrain checkpoints."""

