@@ -3,7 +3,8 @@
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(
-    imports=['custom_modules.datasets', 'custom_modules.engine'],
+    imports=['custom_modules.datasets', 'custom_modules.engine',
+             'custom_modules.models'],
     allow_failed_imports=False)
 
 default_hooks = dict(

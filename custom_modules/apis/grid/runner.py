@@ -22,13 +22,14 @@ from ..annotations import make_annotations
 from ..config import ROOT
 from ..errors import UserInputError
 from ..outputs import atomic_write
-from ..pretrained import pretrained_init_cfgs
+from ..pretrained import is_url, pretrained_init_cfgs
 from ..run_logs import best_checkpoint, summarize_run
 from ..synthetic_flowers import make_dataset
 
 TOOLS = osp.join(ROOT, 'tools')
 MODEL_NAMES = {'resnet18': 'ResNet-18', 'resnet101': 'ResNet-101',
-               'resnet152': 'ResNet-152', 'vgg11': 'VGG-11'}
+               'resnet152': 'ResNet-152', 'vgg11': 'VGG-11',
+               'efficientnet_lite0': 'EfficientNet-Lite0'}
 
 
 def select_configs(config_dir, patterns):
@@ -46,7 +47,7 @@ def select_configs(config_dir, patterns):
 def describe(config):
     """Model, frozen stages and augmentation from the config's name."""
     stem = osp.splitext(osp.basename(config))[0]
-    parts = stem.split('_')
+    parts = stem.rsplit('_', 2)
     if len(parts) == 3 and parts[1].startswith('freeze'):
         return MODEL_NAMES.get(parts[0], parts[0]), parts[1][6:], parts[2]
     return stem, '', ''
@@ -62,7 +63,8 @@ def weight_args(args, config):
         return ['--from-scratch']
     if args.pretrained_dir:
         cfg = Config.fromfile(config)
-        urls = [c['checkpoint'] for c in pretrained_init_cfgs(cfg.model)]
+        urls = [c['checkpoint'] for c in pretrained_init_cfgs(cfg.model)
+                if is_url(c['checkpoint'])]  # package:// needs no file
         if urls:
             local = osp.join(args.pretrained_dir, osp.basename(urls[0]))
             if not osp.isfile(local):

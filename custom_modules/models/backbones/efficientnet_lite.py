@@ -20,8 +20,12 @@ def _without_se(layer_setting):
 class EfficientNetLite(EfficientNet):
     """EfficientNet-Lite backbone (``arch='lite0'``).
 
-    Takes the arguments of :class:`mmpretrain.models.backbones.EfficientNet`
-    with Lite's defaults (ReLU6; BN with TF's eps 1e-3 and momentum 0.01).
+    Takes the arguments of :class:`mmpretrain.models.backbones.EfficientNet`;
+    ``None`` for ``conv_cfg``, ``norm_cfg`` or ``act_cfg`` means Lite's: TF
+    'same' padding (``Conv2dAdaptivePadding``), BN with TF's eps 1e-3 and
+    momentum 0.01, ReLU6. The ImageNet weights were trained in TF that way,
+    on inputs normalised with mean 127 and std 128 (not mmpretrain's ImageNet
+    mean/std); symmetric padding shifts their logits at even input sizes.
     ``layers`` is the stem, five block stages and the 1x1 head conv, so the
     default ``out_indices=(6, )`` gives the 1280-channel features.
 
