@@ -9,6 +9,11 @@ import uuid
 
 import pytest
 
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    # Two workers share two cores: one math thread each (and in the tools
+    # they start) instead of four threads fighting over two cores.
+    os.environ['OMP_NUM_THREADS'] = '1'
+
 import custom_modules.datasets  # noqa: F401  (registers the dataset)
 import custom_modules.engine  # noqa: F401  (hooks, schedulers, safe globals)
 from custom_modules.apis.annotations import make_annotations

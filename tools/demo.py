@@ -1,10 +1,13 @@
-"""The whole workflow offline in a few minutes, on generated flower images.
+"""The whole workflow offline in a few minutes.
 
     python tools/demo.py [--out DIR] [--per-class N] [--epochs N]
+    python tools/demo.py --photos ../shared/datasets/flower_dataset
 
-Draws a synthetic flower set, writes its annotation files, trains
-configs/demo/resnet101_freeze3_fixed.py, tests it and draws the plots, all
-into a new folder (default: work_dirs/demo/<timestamp>/).
+Without ``--photos``: draws a synthetic flower set and trains
+configs/demo/resnet101_freeze3_fixed.py from scratch. With ``--photos``:
+fine-tunes the ImageNet-pretrained EfficientNet-Lite0 on your class-per-folder
+photos. Either way it writes annotation files, tests the best checkpoint and
+draws the plots, all into a new folder (default: work_dirs/demo/<timestamp>/).
 """
 import argparse
 import os.path as osp
@@ -22,11 +25,14 @@ def main(argv=None):
     parser.add_argument('--per-class', type=int, default=100,
                         help='images drawn per class (default: %(default)s)')
     parser.add_argument('--epochs', type=int,
-                        help='training epochs (default: the config\'s, 8)')
+                        help='training epochs (default: the config\'s)')
+    parser.add_argument('--photos', metavar='FOLDER',
+                        help='fine-tune on these photos (one sub-folder per '
+                        'class) instead of generated ones')
     args = parser.parse_args(argv)
     out = args.out or osp.join(ROOT, 'work_dirs', 'demo',
                                time.strftime('%Y%m%d_%H%M%S'))
-    run_demo(out, args.per_class, args.epochs)
+    run_demo(out, args.per_class, args.epochs, args.photos)
     return 0
 
 

