@@ -1,6 +1,6 @@
-"""Run the report's 12-run grid (or a subset) and tabulate the results.
+"""Run the grid of configs (all, or a subset) and tabulate the results.
 
-    python tools/run_grid.py                           # all 12 configs
+    python tools/run_grid.py                           # all 16 configs
     python tools/run_grid.py --configs 'resnet101_*' --seeds 0 1 2
     python tools/run_grid.py --demo                    # offline, synthetic
 

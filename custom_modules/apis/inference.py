@@ -97,7 +97,6 @@ def write_results(results, out, force=False):
 def main(argv=None):
     from mmengine.config import DictAction
 
-
     parser = argparse.ArgumentParser(
         description='Classify images with a trained checkpoint.')
     parser.add_argument('config')
