@@ -80,13 +80,14 @@ def summarize_run(work_dir):
     best_epoch = max(val, key=lambda e: (val[e]['accuracy/top1'], -e))
     best = val[best_epoch]
     times = [e['time'] for e in train if 'time' in e]
+    batch_size = run_batch_size(work_dir)
     return {
         'val_acc': best['accuracy/top1'],
         'train_acc': best.get('train_accuracy/top1'),
         'macro_f1': best.get('single-label/f1-score'),
         'best_epoch': best_epoch,
         'epochs': max(val),
-        'batch_size': run_batch_size(work_dir),
-        'img_per_s': (run_batch_size(work_dir) * len(times) / sum(times)
+        'batch_size': batch_size,
+        'img_per_s': (batch_size * len(times) / sum(times)
                       if times else None),
     }
