@@ -3,7 +3,7 @@
 _base_ = [
     './_base_/models/efficientnet_lite0_in1k.py',
     './_base_/datasets/flowers_mix.py',
-    './_base_/schedules/adam_warmup_step_cosine.py',
+    './_base_/schedules/adam_finetune_pretrained.py',
     './_base_/default_runtime.py',
 ]
 
