@@ -9,6 +9,7 @@ import glob
 import json
 import os.path as osp
 
+from .checkpoint_fit import ALLOW_FLAG, check_fit
 from .config import load_config
 from .errors import UserInputError
 from .outputs import atomic_write, check_new
@@ -46,11 +47,13 @@ def collect_images(inputs):
 
 
 def build_inferencer(config, checkpoint, device=None, classes=None,
-                     cfg_options=None):
+                     cfg_options=None, allow_partial=False):
     if not osp.isfile(checkpoint):
         raise UserInputError(f'checkpoint {checkpoint} does not exist.')
     cfg = load_config(config, cfg_options)
     train_from_scratch(cfg)  # every weight comes from the checkpoint
+    check_fit(cfg.model, checkpoint, config, ('backbone', 'head'),
+              allow_partial)
     import torch
     from mmpretrain.apis import ImageClassificationInferencer
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
@@ -115,6 +118,9 @@ def main(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='the overrides the checkpoint was trained with, '
                         'e.g. a smaller image size')
+    parser.add_argument(ALLOW_FLAG, action='store_true',
+                        help='use a checkpoint that does not fill every '
+                        'backbone and head weight of the config\'s model')
     args = parser.parse_args(argv)
     if args.topk < 1:
         raise UserInputError(f'--topk {args.topk}: must be at least 1.')
@@ -126,7 +132,8 @@ def main(argv=None):
             classes = [line.strip() for line in f if line.strip()]
     images = collect_images(args.inputs)
     inferencer = build_inferencer(args.config, args.checkpoint, args.device,
-                                  classes, args.cfg_options)
+                                  classes, args.cfg_options,
+                                  args.allow_partial_checkpoint)
     results = predict(inferencer, images, args.topk, args.batch_size)
     width = max(len(r['path']) for r in results)
     for r in results:

@@ -5,12 +5,11 @@ A crafted pickle planted in the hub cache under the file name that
 map to must not run (no marker file) and training must stop with our
 message; a genuine file under that name still loads.
 """
-import builtins
 import os.path as osp
 
 import pytest
 import torch
-from conftest import TINY_CONFIG, run_main, run_runner
+from conftest import TINY_CONFIG, RunsCode, run_main, run_runner
 from mmengine.runner.checkpoint import (
     get_external_models,
     get_mmcls_models,
@@ -31,16 +30,6 @@ ZOO = {
     'mmcls://resnet101': get_mmcls_models()['resnet101'],
     'open-mmlab://vgg16_caffe': get_external_models()['vgg16_caffe'],
 }
-
-
-class Payload:
-    """Unpickling this runs code: it creates ``marker``."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return builtins.exec, (f'open({self.marker!r}, "w").close()', )
 
 
 @pytest.fixture
@@ -69,7 +58,7 @@ def train_args(tmp_path, annotated_root, *extra, options=()):
 def test_planted_pickle_under_zoo_name_never_runs(scheme, hub, tmp_path,
                                                   annotated_root, capsys):
     marker = tmp_path / 'marker'
-    planted = plant(hub, scheme, Payload(str(marker)))
+    planted = plant(hub, scheme, RunsCode(str(marker)))
     code, err = run_main(training.main, train_args(
         tmp_path, annotated_root, '--from-scratch',
         options=[f'load_from={scheme}']), capsys)
@@ -84,7 +73,7 @@ def test_planted_pickle_under_zoo_name_never_runs(scheme, hub, tmp_path,
 def test_planted_pickle_as_pretrained_never_runs(flag, hub, tmp_path,
                                                  annotated_root, capsys):
     marker = tmp_path / 'marker'
-    plant(hub, 'mmcls://resnet101', Payload(str(marker)))
+    plant(hub, 'mmcls://resnet101', RunsCode(str(marker)))
     if flag == 'init_cfg':
         extra, options = (), ['model.backbone.init_cfg.checkpoint='
                               'mmcls://resnet101']
@@ -132,7 +121,7 @@ def test_offline_cache_miss_names_the_file_to_place(hub):
 def test_refusal_message_is_ours(tmp_path):
     marker = tmp_path / 'marker'
     path = tmp_path / 'evil.pth'
-    torch.save(Payload(str(marker)), path)
+    torch.save(RunsCode(str(marker)), path)
     with pytest.raises(UnsafeCheckpointError) as err:
         load_checkpoint_file(path)
     assert 'exec' in str(err.value) and 'malicious' in str(err.value)
