@@ -79,6 +79,27 @@ def run_log(work_dir):
         osp.join(work_dir, '*', '*.log'))))
 
 
+class RunsCode:
+    """Unpickling this runs code: it creates the file ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import builtins
+        return builtins.exec, (f'open({self.marker!r}, "w").close()', )
+
+
+def plant_pickle(path):
+    """Write a pickle that creates ``<path>.marker`` if it is ever loaded;
+    returns the marker's path (for tests that no file runs code)."""
+    import pickle
+    marker = f'{path}.marker'
+    with open(path, 'wb') as f:
+        pickle.dump(RunsCode(marker), f)
+    return marker
+
+
 def load_tool(path):
     """A script under tools/ as a module, to call its ``main`` in-process."""
     name = 'tool_' + osp.splitext(path)[0].replace('/', '_')

@@ -78,7 +78,7 @@ def run_demo(out, per_class=100, epochs=None, photos=None):
     checkpoint = best_checkpoint(work_dir)
 
     step(f'testing {osp.basename(checkpoint)}')
-    predictions = osp.join(out, 'val_predictions.pkl')
+    predictions = osp.join(out, 'val_predictions.json')
     metrics = testing.main([config, checkpoint, '--work-dir',
                             osp.join(out, 'test'), '--out', predictions,
                             *common])

@@ -8,7 +8,9 @@ import csv
 import glob
 import json
 import os.path as osp
+import sys
 
+from .checkpoint_fit import ALLOW_FLAG, check_fit
 from .config import load_config
 from .errors import UserInputError
 from .outputs import atomic_write, check_new
@@ -46,11 +48,13 @@ def collect_images(inputs):
 
 
 def build_inferencer(config, checkpoint, device=None, classes=None,
-                     cfg_options=None):
+                     cfg_options=None, allow_partial=False):
     if not osp.isfile(checkpoint):
         raise UserInputError(f'checkpoint {checkpoint} does not exist.')
     cfg = load_config(config, cfg_options)
     train_from_scratch(cfg)  # every weight comes from the checkpoint
+    check_fit(cfg.model, checkpoint, config, ('backbone', 'head'),
+              allow_partial)
     import torch
     from mmpretrain.apis import ImageClassificationInferencer
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
@@ -58,19 +62,45 @@ def build_inferencer(config, checkpoint, device=None, classes=None,
                                          device=device, classes=classes)
 
 
+def read_image(path):
+    """The image as the inferencer reads it (mmcv, BGR), or the reason it
+    cannot be read."""
+    from mmcv import imread
+    try:
+        img = imread(path)
+    except Exception as exc:  # decoders raise many types
+        return None, f'cannot read image ({type(exc).__name__}: {exc})'
+    if img is None:
+        return None, 'cannot decode image (corrupt, truncated or not an image)'
+    return img, None
+
+
 def predict(inferencer, images, topk=3, batch_size=16):
-    """``[{'path', 'predictions': [{'class', 'label', 'score'}...]}]``."""
+    """``[{'path', 'predictions': [{'class', 'label', 'score'}...]}]``.
+
+    Each file is decoded once, here; one that cannot be decoded gets
+    ``'error'`` and no predictions, and the others are still classified.
+    """
     import torch
     classes = inferencer.classes
     results = []
-    for path, result in zip(images, inferencer(images,
-                                               batch_size=batch_size)):
-        scores = torch.as_tensor(result['pred_scores'])
-        values, labels = scores.topk(min(topk, scores.numel()))
-        results.append({'path': path, 'predictions': [
-            {'class': classes[int(i)] if classes else str(int(i)),
-             'label': int(i), 'score': float(v)}
-            for v, i in zip(values, labels)]})
+    for start in range(0, len(images), batch_size):
+        batch = [(path, *read_image(path))
+                 for path in images[start:start + batch_size]]
+        good = [(path, img) for path, img, error in batch if error is None]
+        outputs = dict(zip([p for p, _ in good], inferencer(
+            [img for _, img in good], batch_size=batch_size))) if good else {}
+        for path, _, error in batch:
+            if error:
+                results.append({'path': path, 'error': error,
+                                'predictions': []})
+                continue
+            scores = torch.as_tensor(outputs[path]['pred_scores'])
+            values, labels = scores.topk(min(topk, scores.numel()))
+            results.append({'path': path, 'predictions': [
+                {'class': classes[int(i)] if classes else str(int(i)),
+                 'label': int(i), 'score': float(v)}
+                for v, i in zip(values, labels)]})
     return results
 
 
@@ -78,16 +108,20 @@ def write_results(results, out, force=False):
     if out.endswith('.json'):
         atomic_write(out, lambda f: json.dump(results, f, indent=2), force)
     elif out.endswith('.csv'):
-        k = len(results[0]['predictions'])
+        k = max(len(r['predictions']) for r in results)
+        errors = any('error' in r for r in results)
 
         def write(f):
             writer = csv.writer(f)
             writer.writerow(['path'] + [c for i in range(1, k + 1)
-                                        for c in (f'class_{i}', f'score_{i}')])
+                                        for c in (f'class_{i}', f'score_{i}')]
+                            + (['error'] if errors else []))
             for r in results:
-                writer.writerow([r['path']] + [
-                    v for p in r['predictions']
-                    for v in (p['class'], f'{p["score"]:.6f}')])
+                row = [v for p in r['predictions']
+                       for v in (p['class'], f'{p["score"]:.6f}')]
+                row += [''] * (2 * k - len(row))
+                writer.writerow([r['path'], *row] + (
+                    [r.get('error', '')] if errors else []))
 
         atomic_write(out, write, force)
     else:
@@ -115,6 +149,9 @@ def main(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='the overrides the checkpoint was trained with, '
                         'e.g. a smaller image size')
+    parser.add_argument(ALLOW_FLAG, action='store_true',
+                        help='use a checkpoint that does not fill every '
+                        'backbone and head weight of the config\'s model')
     args = parser.parse_args(argv)
     if args.topk < 1:
         raise UserInputError(f'--topk {args.topk}: must be at least 1.')
@@ -126,13 +163,21 @@ def main(argv=None):
             classes = [line.strip() for line in f if line.strip()]
     images = collect_images(args.inputs)
     inferencer = build_inferencer(args.config, args.checkpoint, args.device,
-                                  classes, args.cfg_options)
+                                  classes, args.cfg_options,
+                                  args.allow_partial_checkpoint)
     results = predict(inferencer, images, args.topk, args.batch_size)
+    failed = [r for r in results if 'error' in r]
+    if len(failed) == len(results):
+        raise UserInputError('no image could be read: ' + '; '.join(
+            f'{r["path"]}: {r["error"]}' for r in failed[:5]))
     width = max(len(r['path']) for r in results)
     for r in results:
-        print(f'{r["path"]:<{width}}  ' + '  '.join(
+        print(f'{r["path"]:<{width}}  ' + (f'ERROR {r["error"]}' if 'error'
+                                            in r else '  '.join(
             f'{p["class"]} {100 * p["score"]:5.1f}%'
-            for p in r['predictions']))
+            for p in r['predictions'])))
+    for r in failed:
+        print(f'warning: skipped {r["path"]}: {r["error"]}', file=sys.stderr)
     if args.out:
         write_results(results, args.out, args.force)
         print(f'wrote {args.out}')

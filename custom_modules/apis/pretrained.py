@@ -77,8 +77,9 @@ def train_from_scratch(cfg):
 
 
 def use_local_pretrained(cfg, path: str):
-    """Point every Pretrained init of ``cfg.model`` at a local file."""
-    if not osp.isfile(path):
+    """Point every Pretrained init of ``cfg.model`` at a local file (or a
+    URL or model-zoo name, fetched by :func:`resolve_pretrained`)."""
+    if '://' not in path and not osp.isfile(path):
         raise UserInputError(f'--pretrained {path}: no such file.')
     found = list(pretrained_init_cfgs(cfg.model))
     if not found:
@@ -86,7 +87,7 @@ def use_local_pretrained(cfg, path: str):
             f'--pretrained {path}: the config has no Pretrained init_cfg to '
             'replace; set model.backbone.init_cfg instead.')
     for init_cfg in found:
-        init_cfg['checkpoint'] = osp.abspath(path)
+        init_cfg['checkpoint'] = path if '://' in path else osp.abspath(path)
 
 
 def cached_path(url: str) -> str:
@@ -119,21 +120,31 @@ def fetch(url: str, downloader=None) -> str:
     return dst
 
 
+def _local(checkpoint, what, downloader):
+    """``checkpoint`` as a local file, fetched first for a URL or model-zoo
+    name; ``mmcls://`` names stay (their loader keeps backbone keys only),
+    their file is fetched now so that loading needs no network."""
+    from ..engine.checkpoint_loading import resolve_checkpoint
+    try:
+        local = resolve_checkpoint(checkpoint, downloader)
+    except UserInputError as err:
+        hint = '' if '--from-scratch' in str(err) else (
+            ' Pass `--pretrained /path/to/file.pth`, or `--from-scratch`.')
+        raise UserInputError(f'{what}: {err}{hint}') from None
+    return checkpoint if str(checkpoint).startswith('mmcls://') else local
+
+
 def resolve_pretrained(cfg, downloader=None):
     """Make every pretrained checkpoint and ``load_from`` a checked local file.
 
-    Runs before the Runner is built, so a missing file or a failed download
-    stops the run before any long work starts.
+    Runs before the Runner is built, so a missing file, a failed download or
+    an unsupported scheme stops the run before any long work starts, and no
+    URL or model-zoo name is left for mmengine to hand to torch.hub.
     """
     for init_cfg in pretrained_init_cfgs(cfg.model):
         checkpoint = init_cfg.get('checkpoint')
-        if is_url(checkpoint):
-            init_cfg['checkpoint'] = fetch(checkpoint, downloader)
-        elif str(checkpoint).startswith('package://'):
-            init_cfg['checkpoint'] = packaged_checkpoint(checkpoint)
-        elif checkpoint and not osp.isfile(checkpoint):
-            raise UserInputError(
-                f'Pretrained checkpoint {checkpoint} does not exist. Pass '
-                '`--pretrained /path/to/file.pth`, or `--from-scratch`.')
-    if is_url(cfg.get('load_from')):
-        cfg.load_from = fetch(cfg.load_from, downloader)
+        if checkpoint:
+            init_cfg['checkpoint'] = _local(
+                checkpoint, 'Pretrained init_cfg checkpoint', downloader)
+    if cfg.get('load_from'):
+        cfg.load_from = _local(cfg.load_from, 'load_from', downloader)

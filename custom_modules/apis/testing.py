@@ -2,6 +2,7 @@
 import argparse
 import os.path as osp
 
+from .checkpoint_fit import ALLOW_FLAG, check_fit
 from .config import add_runner_args, config_from_args, fix_workers
 from .errors import UserInputError
 from .preflight import check_data
@@ -15,6 +16,8 @@ def merge_test_args(cfg, args):
     cfg.load_from = args.checkpoint
     # The checkpoint holds every weight: never download pretrained ones.
     train_from_scratch(cfg)
+    check_fit(cfg.model, args.checkpoint, args.config, ('backbone', 'head'),
+              args.allow_partial_checkpoint)
     if args.tta:
         if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
             raise UserInputError(
@@ -23,16 +26,19 @@ def merge_test_args(cfg, args):
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
     if args.out:
-        if not args.out.endswith(('.pkl', '.pickle')):
-            raise UserInputError(f'--out {args.out}: use a .pkl file name.')
+        if not args.out.endswith('.json'):
+            raise UserInputError(
+                f'--out {args.out}: use a .json file name (predictions are '
+                'saved as JSON, not pickle: reading a pickle can run code).')
         if osp.exists(args.out) and not args.force:
             raise UserInputError(
                 f'--out {args.out} exists; pass --force to overwrite it.')
         evaluators = cfg.test_evaluator
         if isinstance(evaluators, dict):
             evaluators = [evaluators]
-        cfg.test_evaluator = [*evaluators,
-                              dict(type='DumpResults', out_file_path=args.out)]
+        import custom_modules.evaluation  # noqa: F401  (DumpPredictions)
+        cfg.test_evaluator = [*evaluators, dict(type='DumpPredictions',
+                                                out_file_path=args.out)]
     fix_workers(cfg)
     # Training parts are not needed to test.
     cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = None
@@ -58,11 +64,14 @@ def parse_args(argv=None):
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where the test log goes')
-    parser.add_argument('--out', help='save predictions to this .pkl file')
+    parser.add_argument('--out', help='save predictions to this .json file')
     parser.add_argument('--tta', action='store_true',
                         help='average scores over the config\'s tta_pipeline')
     parser.add_argument('--force', action='store_true',
                         help='overwrite an existing --out file')
+    parser.add_argument(ALLOW_FLAG, action='store_true',
+                        help='test a checkpoint that does not fill every '
+                        'backbone and head weight of the config\'s model')
     add_runner_args(parser)
     return parser.parse_args(argv)
 

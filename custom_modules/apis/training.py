@@ -6,6 +6,7 @@ import os.path as osp
 import re
 import shutil
 
+from .checkpoint_fit import ALLOW_FLAG, check_fit
 from .config import add_runner_args, config_from_args, fix_workers
 from .errors import UserInputError
 from .preflight import check_data, check_schedule
@@ -99,6 +100,9 @@ def build_train_config(args):
     check_data(cfg, ('train', 'val') if cfg.get('val_dataloader') else
                ('train', ))
     resolve_pretrained(cfg)
+    if cfg.get('load_from') and not cfg.get('resume'):
+        check_fit(cfg.model, cfg.load_from, args.config, ('backbone', ),
+                  args.allow_partial_checkpoint)
     prepare_work_dir(cfg.work_dir, bool(args.resume), args.force)
     return cfg
 
@@ -140,6 +144,9 @@ def parse_args(argv=None):
     parser.add_argument('--force', action='store_true',
                         help='start over in a work dir that holds a run, '
                         'deleting its checkpoints and logs')
+    parser.add_argument(ALLOW_FLAG, action='store_true',
+                        help='start from a load_from checkpoint that does not '
+                        'fill every backbone weight of the config\'s model')
     add_runner_args(parser)
     return parser.parse_args(argv)
 

@@ -2,7 +2,8 @@
 
 Importing this package also allow-lists the globals mmengine checkpoints need
 under ``torch.load(weights_only=True)`` (see :mod:`.checkpoint_safety`), so
-every config that imports it can resume and test.
+every config that imports it can resume and test, and routes every mmengine
+checkpoint scheme through that load (see :mod:`.checkpoint_loading`).
 """
 import warnings
 
@@ -11,6 +12,7 @@ warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDef')
 # mmengine resolves the `mmpretrain::` config scope through pkg_resources.
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
+from .checkpoint_loading import register_checkpoint_loaders  # noqa: E402
 from .checkpoint_safety import register_safe_globals  # noqa: E402
 from .hooks import TrainAccuracyHook  # noqa: E402
 from .schedulers import (  # noqa: E402
@@ -19,6 +21,8 @@ from .schedulers import (  # noqa: E402
 )
 
 register_safe_globals()
+register_checkpoint_loaders()
 
 __all__ = ['TrainAccuracyHook', 'WarmupStepCosineLR',
-           'WarmupStepCosineParamScheduler', 'register_safe_globals']
+           'WarmupStepCosineParamScheduler', 'register_checkpoint_loaders',
+           'register_safe_globals']

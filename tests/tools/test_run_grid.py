@@ -6,7 +6,7 @@ import os
 import os.path as osp
 
 import pytest
-from conftest import TINY_CONFIG, run_main, run_tool
+from conftest import TINY_CONFIG, plant_pickle, run_main, run_tool
 from PIL import Image
 
 from custom_modules.apis.grid.cli import main as grid_main
@@ -134,12 +134,15 @@ def test_interrupted_run_resumes(finished_grid, annotated_root, capsys):
     os.remove(osp.join(run_dir, 'epoch_2.pth'))
     with open(osp.join(run_dir, 'last_checkpoint'), 'w') as f:
         f.write(osp.join(run_dir, 'epoch_1.pth'))
+    # A planted pickle where the grid once kept its predictions never runs.
+    marker = plant_pickle(osp.join(run_dir, 'val_predictions.pkl'))
     printed = grid_in_process(capsys, work_dir, annotated_root,
                               '--keep-checkpoints', 'all')
     assert f'resume {run_dir}' in printed
     assert 'resumed epoch: 1' in open(osp.join(run_dir,
                                                'grid_train.log')).read()
     assert osp.isfile(osp.join(run_dir, 'done.json'))
+    assert not osp.exists(marker)
 
 
 def test_unknown_pattern_is_a_clear_error(tmp_path, capsys):

@@ -7,7 +7,6 @@ import glob
 import json
 import os
 import os.path as osp
-import pickle
 import shutil
 
 import pytest
@@ -132,16 +131,22 @@ def test_train_accuracy_hook_matches_the_test_tool(trained, annotated_root,
 
 def test_test_tool_reports_accuracy_and_dumps_predictions(
         trained, annotated_root, tmp_path, capsys):
-    out = str(tmp_path / 'preds.pkl')
+    out = str(tmp_path / 'preds.json')
     proc = run_tool('tools/test.py', CONFIG, osp.join(trained, 'epoch_2.pth'),
                     '--data-root', annotated_root, '--work-dir',
                     str(tmp_path / 'test'), '--out', out, '--tta')
     assert 'accuracy/top1' in proc.stdout + proc.stderr
-    with open(out, 'rb') as f:
-        predictions = pickle.load(f)
+    with open(out) as f:  # JSON: reading it cannot run code
+        predictions = json.load(f)['samples']
     with open(osp.join(annotated_root, 'val.txt')) as f:
         assert len(predictions) == len(f.readlines())
-    assert predictions[0]['pred_score'].shape == (5, )
+    assert len(predictions[0]['pred_score']) == 5
+    # The analysis reads it.
+    proc = run_tool('tools/analysis/analyze_predictions.py', out, '--classes',
+                    osp.join(annotated_root, 'classes.txt'), '--out-dir',
+                    str(tmp_path / 'analysis'))
+    assert 'Top-1 accuracy' in proc.stdout
+    assert osp.isfile(tmp_path / 'analysis' / 'confusion_matrix.png')
     # A second --out to the same file is refused.
     code, err = run_main(testing.main, [
         CONFIG, osp.join(trained, 'epoch_2.pth'), '--data-root',

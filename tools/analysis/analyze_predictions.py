@@ -1,7 +1,7 @@
 """Per-class metrics, a confusion matrix and the most confident mistakes.
 
-    python tools/test.py CONFIG CKPT --out preds.pkl
-    python tools/analysis/analyze_predictions.py preds.pkl \
+    python tools/test.py CONFIG CKPT --out preds.json
+    python tools/analysis/analyze_predictions.py preds.json \
         --classes data/flower_dataset/classes.txt --out-dir analysis/
 """
 import argparse
@@ -12,7 +12,7 @@ from custom_modules.apis.cli import run_cli
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('preds', help='pickle written by tools/test.py --out')
+    parser.add_argument('preds', help='.json written by tools/test.py --out')
     parser.add_argument('--classes', help='classes.txt for class names')
     parser.add_argument('--out-dir', default='.', help='output folder')
     parser.add_argument('--force', action='store_true')

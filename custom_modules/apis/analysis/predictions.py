@@ -1,7 +1,7 @@
 """Per-class metrics, a confusion matrix and misclassified examples.
 
-    python tools/test.py CONFIG CKPT --out preds.pkl
-    python tools/analysis/analyze_predictions.py preds.pkl \
+    python tools/test.py CONFIG CKPT --out preds.json
+    python tools/analysis/analyze_predictions.py preds.json \
         --classes data/flower_dataset/classes.txt --out-dir analysis/
 
 writes ``per_class.csv`` and ``per_class.md`` (precision, recall, F1 and
@@ -10,8 +10,8 @@ class names on the axes) and ``misclassified.png`` (a grid of wrongly
 classified images with their true and predicted labels).
 """
 import csv
+import json
 import os.path as osp
-import pickle
 
 import matplotlib
 
@@ -26,19 +26,32 @@ from ..outputs import atomic_write, save_figure
 
 
 def load_predictions(path):
-    """Scores (N, C), true labels (N,) and image paths from ``--out``."""
-    if not osp.isfile(path):
+    """Scores (N, C), true labels (N,) and image paths from ``--out``.
+
+    Only JSON is read: a pickle runs whatever code it names when loaded, so
+    a ``.pkl`` (the old format) is refused, never opened.
+    """
+    write = f'write it with tools/test.py CONFIG CKPT --out {path}'
+    if path.endswith(('.pkl', '.pickle')):
         raise UserInputError(
-            f'{path} does not exist; write it with tools/test.py CONFIG CKPT '
-            f'--out {path}')
-    with open(path, 'rb') as f:
-        samples = pickle.load(f)
-    if not samples or 'pred_score' not in samples[0]:
+            f'{path}: predictions in pickle files are not read (loading a '
+            'pickle can run code, and this one may not be yours). Write '
+            'them again as JSON: tools/test.py CONFIG CKPT --out preds.json')
+    if not osp.isfile(path):
+        raise UserInputError(f'{path} does not exist; {write}')
+    try:
+        with open(path, encoding='utf-8') as f:
+            samples = json.load(f).get('samples')
+        scores = torch.tensor([s['pred_score'] for s in samples])
+        labels = torch.tensor([int(s['gt_label']) for s in samples])
+        paths = [str(s.get('img_path', '')) for s in samples]
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise UserInputError(
+            f'{path} is not a predictions file ({type(exc).__name__}: '
+            f'{exc}); {write}') from None
+    if not samples or scores.ndim != 2:
         raise UserInputError(f'{path} holds no predictions with scores.')
-    scores = torch.stack([torch.as_tensor(s['pred_score']) for s in samples])
-    labels = torch.cat([torch.as_tensor(s['gt_label']).view(-1)
-                        for s in samples])
-    return scores, labels, [s.get('img_path', '') for s in samples]
+    return scores, labels, paths
 
 
 def read_classes(path, num_classes):

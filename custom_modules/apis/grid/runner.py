@@ -158,7 +158,7 @@ def prune_checkpoints(run_dir):
 
 def analyze_run(args, config, run_dir, options):
     """Test the best checkpoint; draw its curves, matrix and mistakes."""
-    preds = osp.join(run_dir, 'val_predictions.pkl')
+    preds = osp.join(run_dir, 'val_predictions.json')
     if not osp.isfile(preds):
         command = [sys.executable, osp.join(TOOLS, 'test.py'), config,
                    best_checkpoint(run_dir), '--out', preds, '--work-dir',

@@ -1,0 +1,4 @@
+"""Metrics registered into mmpretrain's registry."""
+from .metrics import DumpPredictions
+
+__all__ = ['DumpPredictions']

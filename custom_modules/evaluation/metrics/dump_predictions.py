@@ -1,0 +1,41 @@
+"""Save test predictions as JSON, a format that cannot run code when read.
+
+mmengine's ``DumpResults`` pickles them, and reading a pickle runs whatever
+it asks for: a planted ``preds.pkl`` would run code in the analysis tool or
+the grid. ``DumpPredictions`` keeps what the analysis needs (scores, true
+label, image path) as plain numbers and strings.
+"""
+import json
+
+from mmengine.evaluator import BaseMetric
+from mmpretrain.registry import METRICS
+
+FORMAT = 'flower-predictions/1'
+
+
+@METRICS.register_module()
+class DumpPredictions(BaseMetric):
+    """Write ``{'format', 'samples': [{img_path, gt_label, pred_score}]}``
+    to ``out_file_path`` (``.json``), atomically."""
+
+    def __init__(self, out_file_path, collect_device='cpu', collect_dir=None):
+        super().__init__(collect_device=collect_device,
+                         collect_dir=collect_dir)
+        if not out_file_path.endswith('.json'):
+            raise ValueError(f'{out_file_path}: use a .json file name.')
+        self.out_file_path = out_file_path
+
+    def process(self, data_batch, data_samples):
+        for sample in data_samples:
+            self.results.append({
+                'img_path': str(sample.get('img_path', '')),
+                'gt_label': int(sample['gt_label'].view(-1)[0]),
+                'pred_score': [float(s) for s in
+                               sample['pred_score'].float().cpu()],
+            })
+
+    def compute_metrics(self, results):
+        from custom_modules.apis.outputs import atomic_write
+        atomic_write(self.out_file_path, lambda f: json.dump(
+            {'format': FORMAT, 'samples': results}, f), force=True)
+        return {}
