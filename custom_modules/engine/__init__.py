@@ -1,4 +1,4 @@
-"""Hooks and schedulers registered into mmpretrain's registries.
+"""Hooks, schedulers and optimizer wrappers registered into mmpretrain's registries.
 
 Importing this package also allow-lists the globals mmengine checkpoints need
 under ``torch.load(weights_only=True)`` (see :mod:`.checkpoint_safety`), so
@@ -12,7 +12,8 @@ warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDef')
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 from .checkpoint_safety import register_safe_globals  # noqa: E402
-from .hooks import TrainAccuracyHook  # noqa: E402
+from .hooks import ChannelsLastHook, TrainAccuracyHook  # noqa: E402
+from .optimizers import CpuAmpOptimWrapper  # noqa: E402
 from .schedulers import (  # noqa: E402
     WarmupStepCosineLR,
     WarmupStepCosineParamScheduler,
@@ -20,5 +21,6 @@ from .schedulers import (  # noqa: E402
 
 register_safe_globals()
 
-__all__ = ['TrainAccuracyHook', 'WarmupStepCosineLR',
-           'WarmupStepCosineParamScheduler', 'register_safe_globals']
+__all__ = ['ChannelsLastHook', 'CpuAmpOptimWrapper', 'TrainAccuracyHook',
+           'WarmupStepCosineLR', 'WarmupStepCosineParamScheduler',
+           'register_safe_globals']
