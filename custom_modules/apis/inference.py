@@ -12,6 +12,7 @@ import os.path as osp
 from .config import load_config
 from .errors import UserInputError
 from .outputs import atomic_write, check_new
+from .precision import add_speed_args, amp_dtype
 from .pretrained import train_from_scratch
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
@@ -46,7 +47,10 @@ def collect_images(inputs):
 
 
 def build_inferencer(config, checkpoint, device=None, classes=None,
-                     cfg_options=None):
+                     cfg_options=None, amp=False, dtype=None,
+                     channels_last=False):
+    """mmpretrain's inferencer; ``amp``, ``dtype`` and ``channels_last``
+    as the tools' ``--amp``, ``--amp-dtype`` and ``--channels-last``."""
     if not osp.isfile(checkpoint):
         raise UserInputError(f'checkpoint {checkpoint} does not exist.')
     cfg = load_config(config, cfg_options)
@@ -54,8 +58,19 @@ def build_inferencer(config, checkpoint, device=None, classes=None,
     import torch
     from mmpretrain.apis import ImageClassificationInferencer
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    return ImageClassificationInferencer(cfg, pretrained=checkpoint,
-                                         device=device, classes=classes)
+    if amp:
+        from .amp_inferencer import AmpImageClassificationInferencer
+        inferencer = AmpImageClassificationInferencer(
+            cfg, pretrained=checkpoint, device=device, classes=classes,
+            amp_dtype=getattr(torch, amp_dtype(dtype,
+                                               torch.device(device).type)))
+    else:
+        inferencer = ImageClassificationInferencer(
+            cfg, pretrained=checkpoint, device=device, classes=classes)
+    if channels_last:
+        from custom_modules.engine.hooks import to_channels_last
+        to_channels_last(inferencer.model)
+    return inferencer
 
 
 def predict(inferencer, images, topk=3, batch_size=16):
@@ -115,7 +130,10 @@ def main(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='the overrides the checkpoint was trained with, '
                         'e.g. a smaller image size')
+    add_speed_args(parser)
     args = parser.parse_args(argv)
+    if args.amp_dtype and not args.amp:
+        raise UserInputError('--amp-dtype needs --amp.')
     if args.topk < 1:
         raise UserInputError(f'--topk {args.topk}: must be at least 1.')
     if args.out:
@@ -126,7 +144,8 @@ def main(argv=None):
             classes = [line.strip() for line in f if line.strip()]
     images = collect_images(args.inputs)
     inferencer = build_inferencer(args.config, args.checkpoint, args.device,
-                                  classes, args.cfg_options)
+                                  classes, args.cfg_options, args.amp,
+                                  args.amp_dtype, args.channels_last)
     results = predict(inferencer, images, args.topk, args.batch_size)
     width = max(len(r['path']) for r in results)
     for r in results:
