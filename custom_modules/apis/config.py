@@ -5,6 +5,7 @@ import os
 import os.path as osp
 
 from .errors import UserInputError
+from .precision import add_speed_args, apply_speed_args
 
 # The repository: configs/ and tools/ sit beside the package.
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -52,11 +53,13 @@ def add_runner_args(parser):
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_speed_args(parser)
 
 
 def config_from_args(args):
     """Load ``args.config`` and apply the flags of :func:`add_runner_args`
-    and ``--work-dir`` (default: ``work_dirs/<config name>``)."""
+    (``--amp``, ``--channels-last`` included) and ``--work-dir``
+    (default: ``work_dirs/<config name>``)."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     if args.launcher != 'none' and not accelerator_available():
         raise UserInputError(
@@ -70,7 +73,7 @@ def config_from_args(args):
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.data_root:
         set_data_root(cfg, args.data_root)
-    return cfg
+    return apply_speed_args(cfg, args)
 
 
 def set_data_root(cfg, data_root):

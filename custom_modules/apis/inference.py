@@ -14,6 +14,7 @@ from .checkpoint_fit import ALLOW_FLAG, check_fit
 from .config import load_config
 from .errors import UserInputError
 from .outputs import atomic_write, check_new
+from .precision import add_speed_args, amp_dtype
 from .pretrained import train_from_scratch
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
@@ -48,7 +49,10 @@ def collect_images(inputs):
 
 
 def build_inferencer(config, checkpoint, device=None, classes=None,
-                     cfg_options=None, allow_partial=False):
+                     cfg_options=None, allow_partial=False, amp=False,
+                     dtype=None, channels_last=False):
+    """mmpretrain's inferencer; ``amp``, ``dtype`` and ``channels_last``
+    as the tools' ``--amp``, ``--amp-dtype`` and ``--channels-last``."""
     if not osp.isfile(checkpoint):
         raise UserInputError(f'checkpoint {checkpoint} does not exist.')
     cfg = load_config(config, cfg_options)
@@ -58,8 +62,19 @@ def build_inferencer(config, checkpoint, device=None, classes=None,
     import torch
     from mmpretrain.apis import ImageClassificationInferencer
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    return ImageClassificationInferencer(cfg, pretrained=checkpoint,
-                                         device=device, classes=classes)
+    if amp:
+        from .amp_inferencer import AmpImageClassificationInferencer
+        inferencer = AmpImageClassificationInferencer(
+            cfg, pretrained=checkpoint, device=device, classes=classes,
+            amp_dtype=getattr(torch, amp_dtype(dtype,
+                                               torch.device(device).type)))
+    else:
+        inferencer = ImageClassificationInferencer(
+            cfg, pretrained=checkpoint, device=device, classes=classes)
+    if channels_last:
+        from custom_modules.engine.hooks import to_channels_last
+        to_channels_last(inferencer.model)
+    return inferencer
 
 
 def read_image(path):
@@ -152,7 +167,10 @@ def main(argv=None):
     parser.add_argument(ALLOW_FLAG, action='store_true',
                         help='use a checkpoint that does not fill every '
                         'backbone and head weight of the config\'s model')
+    add_speed_args(parser)
     args = parser.parse_args(argv)
+    if args.amp_dtype and not args.amp:
+        raise UserInputError('--amp-dtype needs --amp.')
     if args.topk < 1:
         raise UserInputError(f'--topk {args.topk}: must be at least 1.')
     if args.out:
@@ -164,7 +182,8 @@ def main(argv=None):
     images = collect_images(args.inputs)
     inferencer = build_inferencer(args.config, args.checkpoint, args.device,
                                   classes, args.cfg_options,
-                                  args.allow_partial_checkpoint)
+                                  args.allow_partial_checkpoint, args.amp,
+                                  args.amp_dtype, args.channels_last)
     results = predict(inferencer, images, args.topk, args.batch_size)
     failed = [r for r in results if 'error' in r]
     if len(failed) == len(results):

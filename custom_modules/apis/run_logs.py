@@ -84,6 +84,8 @@ def summarize_run(work_dir):
     return {
         'val_acc': best['accuracy/top1'],
         'train_acc': best.get('train_accuracy/top1'),
+        # How many training images TrainAccuracyHook evaluated (its subset).
+        'train_images': best.get('train_images'),
         'macro_f1': best.get('single-label/f1-score'),
         'best_epoch': best_epoch,
         'epochs': max(val),

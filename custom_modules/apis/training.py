@@ -24,14 +24,6 @@ _RUN_FILES = ('*.pth', 'last_checkpoint', 'done.json', 'wall_time.json')
 
 def merge_train_args(cfg, args):
     """Apply tools/train.py's flags to ``cfg`` (as mmpretrain's merge_args)."""
-    if args.amp:
-        import torch
-        if not torch.cuda.is_available():
-            raise UserInputError(
-                '--amp needs a CUDA GPU and none is visible; drop --amp to '
-                'train in full precision on the CPU.')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
@@ -125,8 +117,6 @@ def parse_args(argv=None):
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or, with no value, from the '
         'latest checkpoint in the work dir')
-    parser.add_argument('--amp', action='store_true',
-                        help='mixed-precision training (GPU)')
     parser.add_argument('--no-validate', action='store_true',
                         help='skip validation during training')
     parser.add_argument('--auto-scale-lr', action='store_true',

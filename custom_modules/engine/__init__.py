@@ -1,4 +1,4 @@
-"""Hooks and schedulers registered into mmpretrain's registries.
+"""Hooks, schedulers and optimizer wrappers registered into mmpretrain's registries.
 
 Importing this package also allow-lists the globals mmengine checkpoints need
 under ``torch.load(weights_only=True)`` (see :mod:`.checkpoint_safety`), so
@@ -14,7 +14,8 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 from .checkpoint_loading import register_checkpoint_loaders  # noqa: E402
 from .checkpoint_safety import register_safe_globals  # noqa: E402
-from .hooks import TrainAccuracyHook  # noqa: E402
+from .hooks import ChannelsLastHook, TrainAccuracyHook  # noqa: E402
+from .optimizers import CpuAmpOptimWrapper  # noqa: E402
 from .schedulers import (  # noqa: E402
     WarmupStepCosineLR,
     WarmupStepCosineParamScheduler,
@@ -23,6 +24,6 @@ from .schedulers import (  # noqa: E402
 register_safe_globals()
 register_checkpoint_loaders()
 
-__all__ = ['TrainAccuracyHook', 'WarmupStepCosineLR',
-           'WarmupStepCosineParamScheduler', 'register_checkpoint_loaders',
-           'register_safe_globals']
+__all__ = ['ChannelsLastHook', 'CpuAmpOptimWrapper', 'TrainAccuracyHook',
+           'WarmupStepCosineLR', 'WarmupStepCosineParamScheduler',
+           'register_checkpoint_loaders', 'register_safe_globals']

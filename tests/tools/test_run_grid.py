@@ -73,8 +73,11 @@ def finished_grid(annotated_root, tmp_path_factory):
     return work_dir, proc
 
 
-def test_results_table_matches_each_runs_logs(finished_grid):
+def test_results_table_matches_each_runs_logs(finished_grid,
+                                              annotated_root):
     work_dir, proc = finished_grid
+    with open(osp.join(annotated_root, 'val.txt')) as f:
+        val_images = len(f.readlines())
     with open(osp.join(work_dir, 'results.csv')) as f:
         rows = {r['config']: r for r in csv.DictReader(f)}
     assert sorted(osp.basename(c)[:-3] for c in rows) == SUBSET
@@ -84,6 +87,9 @@ def test_results_table_matches_each_runs_logs(finished_grid):
         assert float(row['val_acc']) == pytest.approx(best['accuracy/top1'])
         assert float(row['train_acc']) == pytest.approx(
             best['train_accuracy/top1'])
+        # ... measured on the hook's subset, as many images as val.
+        assert float(row['train_images']) == best['train_images'] \
+            == val_images
         assert float(row['macro_f1']) == pytest.approx(
             best['single-label/f1-score'])
         assert float(row['best_epoch']) == epoch
@@ -96,8 +102,8 @@ def test_results_table_matches_each_runs_logs(finished_grid):
         assert (row['model'], row['frozen_stages'], row['augmentation']) == (
             'ResNet-18', freeze[-1], aug)
     text = open(osp.join(work_dir, 'results.md')).read()
-    assert '| Model | Frozen stages | Augmentation | Train acc (%) | ' \
-        'Val acc (%) |' in text
+    assert '| Model | Frozen stages | Augmentation | Train images | ' \
+        'Train acc (%) | Val acc (%) |' in text
     assert 'training split with the test' in text.replace('*', '').replace(
         '\n  ', ' ')
     assert 'Val acc' in proc.stdout

@@ -11,8 +11,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from ..outputs import atomic_write, save_figure  # noqa: E402
 from .runner import MODEL_NAMES  # noqa: E402
 
-COLUMNS = ['model', 'frozen_stages', 'augmentation', 'train_acc', 'val_acc',
-           'best_epoch', 'macro_f1', 'wall_time_s', 'img_per_s']
+COLUMNS = ['model', 'frozen_stages', 'augmentation', 'train_images',
+           'train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',
+           'img_per_s']
 METRICS = ['train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',
            'img_per_s']
 HOW_MEASURED = """\
@@ -23,7 +24,11 @@ How the numbers are measured (all from each run's own logs):
 - **Train acc**: top-1 accuracy on the *training split with the test
   pipeline* (resize 256, centre crop 224, no augmentation), measured by
   TrainAccuracyHook after each validation, read at the best epoch. Same
-  weights, pipeline and metric as val, so the gap is overfitting.
+  weights, pipeline and metric as val, so the gap is overfitting. By
+  default on a fixed class-stratified subset of the training images as
+  large as the val split (the same images every epoch and every run with
+  the same seed; TrainAccuracyHook's `subset='all'` for every image);
+  *Train images* gives its size.
 - **Macro F1**: F1 averaged over the classes, on val, at the best epoch.
 - **Wall time**: seconds tools/train.py ran (all resumed parts together).
 - **Images/s**: training batch size over the mean iteration time (data
@@ -49,6 +54,7 @@ def aggregate(records):
     for runs in by_config.values():
         row = {k: runs[0][k] for k in ('config', 'model', 'frozen_stages',
                                        'augmentation')}
+        row['train_images'] = runs[0].get('train_images')
         row['seeds'] = len(runs)
         for key in METRICS:
             row[key], row[f'{key}_std'] = mean_std([r.get(key) for r in runs])
@@ -65,15 +71,16 @@ def fmt(value, std=None, digits=2):
 
 def results_markdown(rows):
     seeds = max(r['seeds'] for r in rows)
-    header = ('| Model | Frozen stages | Augmentation | Train acc (%) | '
-              'Val acc (%) | Best epoch | Macro F1 (%) | Wall time (s) | '
-              'Images/s |')
+    header = ('| Model | Frozen stages | Augmentation | Train images | '
+              'Train acc (%) | Val acc (%) | Best epoch | Macro F1 (%) | '
+              'Wall time (s) | Images/s |')
     lines = [f'# Results: {len(rows)} configurations, {seeds} '
              f'seed{"s" if seeds > 1 else ""} each', '', header,
-             '|---|---:|---|---:|---:|---:|---:|---:|---:|']
+             '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|']
     for r in rows:
         lines.append(
             f'| {r["model"]} | {r["frozen_stages"]} | {r["augmentation"]} | '
+            f'{fmt(r.get("train_images"), digits=0)} | '
             f'{fmt(r["train_acc"], r["train_acc_std"])} | '
             f'{fmt(r["val_acc"], r["val_acc_std"])} | '
             f'{fmt(r["best_epoch"], r["best_epoch_std"], 0 if seeds == 1 else 1)} | '

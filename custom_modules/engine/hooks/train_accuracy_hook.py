@@ -1,46 +1,119 @@
 """Hooks that add what mmengine does not log by default."""
 import copy
+import numbers
 
+import numpy as np
 import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
-from mmpretrain.registry import HOOKS
+from mmengine.runner.amp import autocast
+from mmpretrain.registry import DATASETS, HOOKS
+
+
+def stratified_subset(labels, size, seed):
+    """Indices of ``size`` items drawn per class in proportion to its share
+    of ``labels`` (largest remainders get the leftover places), sorted.
+
+    Which items a class gives depends only on ``seed`` and that class's own
+    indices, so the same seed always gives the same subset.
+    """
+    labels = np.asarray(labels)
+    if size >= len(labels):
+        return list(range(len(labels)))
+    classes, counts = np.unique(labels, return_counts=True)
+    exact = counts * size / len(labels)
+    quota = np.floor(exact).astype(int)
+    leftover = size - quota.sum()
+    quota[np.argsort(-(exact - quota), kind='stable')[:leftover]] += 1
+    chosen = []
+    for cls, k in zip(classes, quota):
+        members = np.flatnonzero(labels == cls)
+        rng = np.random.default_rng([seed, int(cls)])
+        chosen += members[rng.permutation(len(members))[:k]].tolist()
+    return sorted(chosen)
 
 
 @HOOKS.register_module()
 class TrainAccuracyHook(Hook):
     """Log accuracy on the training split, measured like validation.
 
-    After each validation, the model is evaluated on the training images
-    with the *test* pipeline (no augmentation) and the validation metrics,
-    and every metric is logged with a ``train_`` prefix next to the
-    validation ones (``train_accuracy/top1`` beside ``accuracy/top1``). Train
-    and val numbers of an epoch then come from the same weights, pipeline and
-    metric, so their gap is overfitting, not augmentation.
+    After each validation, the model is evaluated on training images with
+    the *test* pipeline (no augmentation) and the validation metrics, and
+    every metric is logged with a ``train_`` prefix next to the validation
+    ones (``train_accuracy/top1`` beside ``accuracy/top1``). Train and val
+    numbers of an epoch then come from the same weights, pipeline, metric
+    and precision (the val loop's autocast, ``--amp``), so their gap is
+    overfitting, not augmentation.
+
+    By default a fixed class-stratified subset as large as the val split is
+    evaluated, not every training image: a quarter of an epoch's time saved
+    on an 8:2 split, for an estimate as precise as the val accuracy. The
+    subset is drawn once from ``seed`` and is the same every epoch and every
+    run with that seed; its size is logged as ``train_images``.
 
     Args:
         ann_file: Training annotation file, relative to the train
             dataset's ``data_root``. Defaults to the train dataloader's.
         interval: Evaluate every ``interval`` validations; 0 disables.
+        subset: ``'val'`` (as many images as the val split), an int (that
+            many images), a float in (0, 1] (that fraction of the training
+            split) or ``'all'`` (every training image).
+        seed: Seed of the subset. Defaults to the run's seed.
     """
 
     priority = 'NORMAL'  # after RuntimeInfoHook, before LoggerHook
 
-    def __init__(self, ann_file=None, interval=1):
+    def __init__(self, ann_file=None, interval=1, subset='val', seed=None):
+        valid = (subset in ('val', 'all')
+                 or (isinstance(subset, numbers.Integral)
+                     and not isinstance(subset, bool) and subset > 0)
+                 or (isinstance(subset, float) and 0 < subset <= 1))
+        if not valid:
+            raise ValueError(
+                f"TrainAccuracyHook: subset={subset!r}; use 'val', 'all', "
+                'a number of images > 0 or a fraction in (0, 1]')
         self.ann_file = ann_file
         self.interval = interval
+        self.subset = subset
+        self.seed = seed
         self._count = 0
         self._loader = None
         self._evaluator = None
 
+    def _subset_size(self, runner, total):
+        if self.subset == 'all':
+            return total
+        if self.subset == 'val':
+            return len(runner.val_loop.dataloader.dataset)
+        if isinstance(self.subset, float):
+            return max(1, round(self.subset * total))
+        return self.subset
+
+    def build_dataset(self, runner):
+        """The training images (test pipeline) this hook evaluates."""
+        cfg = runner.cfg
+        dataset_cfg = copy.deepcopy(cfg.val_dataloader['dataset'])
+        train_dataset = cfg.train_dataloader['dataset']
+        dataset_cfg['ann_file'] = self.ann_file or train_dataset['ann_file']
+        dataset_cfg['data_root'] = train_dataset.get(
+            'data_root', dataset_cfg.get('data_root', ''))
+        dataset = DATASETS.build(dataset_cfg)
+        total = len(dataset)
+        size = self._subset_size(runner, total)
+        if size < total:
+            seed = runner.seed if self.seed is None else self.seed
+            dataset = dataset.get_subset(stratified_subset(
+                dataset.get_gt_labels(), size, seed))
+            runner.logger.info(
+                f'TrainAccuracyHook: {size} of {total} training images, '
+                f'class-stratified (seed {seed}); subset=\'all\' for every '
+                'image.')
+        return dataset
+
     def _build(self, runner):
         cfg = runner.cfg
         loader_cfg = copy.deepcopy(cfg.val_dataloader)
-        train_dataset = cfg.train_dataloader['dataset']
-        loader_cfg['dataset']['ann_file'] = (
-            self.ann_file or train_dataset['ann_file'])
-        loader_cfg['dataset']['data_root'] = train_dataset.get(
-            'data_root', loader_cfg['dataset'].get('data_root', ''))
+        loader_cfg['dataset'] = self.build_dataset(runner)
         self._loader = Runner.build_dataloader(loader_cfg, seed=runner.seed)
         self._evaluator = runner.build_evaluator(cfg.val_evaluator)
         self._evaluator.dataset_meta = self._loader.dataset.metainfo
@@ -56,7 +129,8 @@ class TrainAccuracyHook(Hook):
         model = runner.model
         was_training = model.training
         model.eval()
-        with torch.no_grad():
+        fp16 = getattr(runner.val_loop, 'fp16', False)
+        with torch.no_grad(), autocast(enabled=fp16):
             for data_batch in self._loader:
                 outputs = model.val_step(data_batch)
                 self._evaluator.process(data_samples=outputs,
@@ -65,3 +139,5 @@ class TrainAccuracyHook(Hook):
         model.train(was_training)
         for key, value in results.items():
             runner.message_hub.update_scalar(f'val/train_{key}', value)
+        runner.message_hub.update_scalar('val/train_images',
+                                         len(self._loader.dataset))

@@ -1,0 +1,115 @@
+"""``--amp``, ``--amp-dtype`` and ``--channels-last``: the fastest numeric
+format and memory layout on the device a tool runs on.
+
+- CUDA: mmengine's ``AmpOptimWrapper`` (float16 with dynamic loss scaling,
+  or bfloat16 where the GPU supports it), cuDNN benchmark mode (set in
+  ``configs/_base_/default_runtime.py``).
+- CPU: our ``CpuAmpOptimWrapper`` (bfloat16 autocast, no loss scaling),
+  only on CPUs with native bfloat16 (AVX512-BF16 or AMX), where it is
+  faster than float32; elsewhere it would be slower, so it is refused.
+
+Validation, testing and TrainAccuracyHook then run under the same autocast
+(``fp16=True`` of mmengine's ValLoop/TestLoop enters bfloat16 on the CPU).
+"""
+import contextlib
+
+from .errors import UserInputError
+
+AMP_DTYPES = ('float16', 'bfloat16')
+
+
+def add_speed_args(parser):
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='mixed precision: bfloat16 autocast on a CPU with native '
+        'bfloat16, float16 (or --amp-dtype) with loss scaling on a GPU')
+    parser.add_argument(
+        '--amp-dtype', choices=AMP_DTYPES,
+        help='autocast dtype with --amp (default: float16 on CUDA, '
+        'bfloat16 on the CPU, which has no other)')
+    parser.add_argument(
+        '--channels-last', action='store_true',
+        help='channels-last (NHWC) model weights and inputs')
+
+
+def cpu_supports_bf16():
+    """Native bfloat16 arithmetic (AVX512-BF16 or AMX tiles)."""
+    import torch
+    return bool(torch.cpu._is_avx512_bf16_supported()
+                or torch.cpu._is_amx_tile_supported())
+
+
+def amp_device():
+    import torch
+    return 'cuda' if torch.cuda.is_available() else 'cpu'
+
+
+def amp_dtype(requested=None, device=None):
+    """The autocast dtype for ``device``; refuses what it cannot run."""
+    device = device or amp_device()
+    if device == 'cuda':
+        import torch
+        dtype = requested or 'float16'
+        if dtype == 'bfloat16' and not torch.cuda.is_bf16_supported():
+            raise UserInputError(
+                '--amp-dtype bfloat16: this GPU has no bfloat16 support; '
+                'use --amp-dtype float16 (the default).')
+        return dtype
+    if requested == 'float16':
+        raise UserInputError(
+            '--amp-dtype float16 needs a CUDA GPU; on the CPU autocast '
+            'computes in bfloat16 (drop --amp-dtype).')
+    if not cpu_supports_bf16():
+        raise UserInputError(
+            '--amp: this CPU has no native bfloat16 (AVX512-BF16 or AMX), '
+            'so mixed precision would be slower than float32 here; drop '
+            '--amp (--channels-last still helps).')
+    return 'bfloat16'
+
+
+def apply_amp(cfg, requested=None, device=None):
+    """Switch ``cfg`` to mixed precision on ``device`` (default: the one
+    the Runner will use): training through the right optimizer wrapper,
+    validation and testing under autocast. Returns the dtype."""
+    device = device or amp_device()
+    dtype = amp_dtype(requested, device)
+    if cfg.get('optim_wrapper'):
+        if device == 'cuda':
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        else:
+            cfg.optim_wrapper.type = 'CpuAmpOptimWrapper'
+        cfg.optim_wrapper.dtype = dtype
+    for key in ('val_cfg', 'test_cfg'):
+        if cfg.get(key) is not None:
+            cfg[key]['fp16'] = True
+    return dtype
+
+
+def apply_channels_last(cfg):
+    """Add ChannelsLastHook: model and input batches in NHWC."""
+    hooks = cfg.get('custom_hooks') or []
+    if not any(h.get('type') == 'ChannelsLastHook' for h in hooks):
+        cfg.custom_hooks = [*hooks, dict(type='ChannelsLastHook')]
+
+
+def apply_speed_args(cfg, args):
+    """Apply :func:`add_speed_args`' flags to a Runner config."""
+    if args.amp_dtype and not args.amp:
+        raise UserInputError('--amp-dtype needs --amp.')
+    if args.amp:
+        apply_amp(cfg, args.amp_dtype)
+    if args.channels_last:
+        apply_channels_last(cfg)
+    return cfg
+
+
+def autocast_context(enabled, device, requested=None):
+    """The autocast a tool without a Runner (inference) enters."""
+    if not enabled:
+        return contextlib.nullcontext()
+    import torch
+    from mmengine.runner.amp import autocast
+    device_type = torch.device(device).type
+    return autocast(device_type=device_type,
+                    dtype=getattr(torch, amp_dtype(requested, device_type)))
