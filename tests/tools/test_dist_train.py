@@ -123,3 +123,37 @@ def test_a_launcher_without_its_processes_stops_with_a_clear_error(
         *options], capsys)
     assert code == 2
     assert message in err
+
+
+def test_on_gpus_mmengine_starts_the_group_as_usual(monkeypatch):
+    """The GPU branch, reached on a CPU: with an accelerator and nccl the
+    group is left to mmengine's init_dist (nccl, one GPU per process)."""
+    import mmengine.dist
+    from mmengine.config import Config
+
+    from custom_modules.apis import config, distributed
+    calls = []
+    monkeypatch.setattr(config, 'accelerator_available', lambda: True)
+    monkeypatch.setattr(mmengine.dist, 'init_dist',
+                        lambda launcher, **kw: calls.append((launcher, kw)))
+    for name, value in (('RANK', '0'), ('WORLD_SIZE', '2'),
+                        ('MASTER_ADDR', '127.0.0.1'), ('MASTER_PORT', '1')):
+        monkeypatch.setenv(name, value)
+    cfg = Config(dict(launcher='pytorch', env_cfg=dict(
+        dist_cfg=dict(backend='nccl', timeout=60))))
+    assert distributed.init_distributed(cfg)
+    assert calls == [('pytorch', {'backend': 'nccl', 'timeout': 60})]
+    assert not distributed.wants_gloo(cfg)
+    cfg.env_cfg.dist_cfg.backend = 'gloo'  # asked for: started by us
+    assert distributed.wants_gloo(cfg)
+
+
+def test_the_grid_trains_several_processes_through_dist_train(tmp_path):
+    """run_grid.py --gpus 2 starts each run as the test above does."""
+    from custom_modules.apis.grid.cli import parse_args
+    from custom_modules.apis.grid.runner import train_command
+    args = parse_args(['--gpus', '2', '--from-scratch'])
+    command = train_command(args, TINY_CONFIG, str(tmp_path), False, [])
+    assert command[:4] == ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'),
+                           TINY_CONFIG, '2']
+    assert '--from-scratch' in command
