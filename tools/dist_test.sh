@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Evaluate a checkpoint on several GPUs of one machine through torchrun.
+# Evaluate a checkpoint with several processes of one machine through
+# torchrun (one per GPU, or CPU processes with gloo).
 #   bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py options...]
 set -euo pipefail
 if [ $# -lt 3 ]; then

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Train on several GPUs of one machine through torchrun.
+# Train with several processes of one machine through torchrun: one per
+# GPU, or CPU processes talking through gloo where there is no GPU.
 #   bash tools/dist_train.sh CONFIG GPUS [train.py options...]
 # NNODES, NODE_RANK, MASTER_ADDR and PORT spread a run over machines;
 # PYTHON picks the interpreter (default: python on PATH).

@@ -12,7 +12,18 @@ default_hooks = dict(
     # Keep the best (by val accuracy/top1) and the last three epochs.
     checkpoint=dict(
         type='CheckpointHook', interval=1, max_keep_ckpts=3, save_best='auto'),
+    # Several processes (--launcher): average BatchNorm statistics across
+    # them after each epoch, so validation and the checkpoint use the same
+    # statistics on every rank. Does nothing in one process.
+    sync_buffers=dict(type='SyncBuffersHook'),
 )
+
+# Several processes: mmengine's data-parallel wrapper, which also accepts CPU
+# modules (gloo), with mmengine's own defaults for it.
+model_wrapper_cfg = dict(
+    type='mmpretrain.AnyDeviceDistributedDataParallel',
+    broadcast_buffers=False,
+    find_unused_parameters=False)
 
 custom_hooks = [
     # Accuracy on the training split (test pipeline), logged after each

@@ -59,16 +59,13 @@ def add_runner_args(parser):
 def config_from_args(args):
     """Load ``args.config`` and apply the flags of :func:`add_runner_args`
     (``--amp``, ``--channels-last`` included) and ``--work-dir``
-    (default: ``work_dirs/<config name>``)."""
+    (default: ``work_dirs/<config name>``); with a ``--launcher``, start
+    the process group where mmengine cannot."""
+    from .distributed import init_distributed
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    if args.launcher != 'none' and not accelerator_available():
-        raise UserInputError(
-            f'--launcher {args.launcher} needs GPUs (mmengine gives each '
-            'process a CUDA device) and none is visible. On this machine, '
-            'train in one process: drop the launcher (python tools/'
-            'train.py CONFIG).')
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
+    init_distributed(cfg)  # gloo where mmengine's start needs a GPU
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.data_root:

@@ -67,7 +67,10 @@ def prepare_work_dir(work_dir, resume=False, force=False):
     """Never overwrite a previous run without being asked; with ``force``,
     remove its checkpoints and logs so they cannot mix into the new run's
     curves, table or best checkpoint."""
+    from mmengine.dist import is_main_process
     marker = osp.join(work_dir, 'last_checkpoint')
+    if not is_main_process():
+        return []  # several processes: rank 0 checks and cleans for all
     if resume or not osp.exists(marker):
         return []
     if not force:

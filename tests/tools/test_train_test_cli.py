@@ -173,10 +173,6 @@ def test_test_tool_reports_accuracy_and_dumps_predictions(
                  '--amp-dtype float16 needs a CUDA GPU',
                  marks=pytest.mark.skipif(torch.cuda.is_available(),
                                           reason='a GPU is visible')),
-    pytest.param([CONFIG, '--launcher', 'pytorch', '--from-scratch'],
-                 '--launcher pytorch needs GPUs',
-                 marks=pytest.mark.skipif(torch.cuda.is_available(),
-                                          reason='a GPU is visible')),
 ])
 def test_bad_input_stops_with_a_clear_error(args, message, annotated_root,
                                             tmp_path, capsys):

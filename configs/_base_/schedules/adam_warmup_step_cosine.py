@@ -25,5 +25,7 @@ param_scheduler = dict(
 
 train_cfg = dict(by_epoch=True, max_epochs=40, val_interval=1)
 
-# Linear scaling with --auto-scale-lr, relative to one GPU's batch of 32.
+# Linear scaling with --auto-scale-lr, relative to one process's batch of 32
+# (mmengine compares processes x batch_size, leaving accumulation out, which
+# every process keeps: N processes give N x the lr for N x the images).
 auto_scale_lr = dict(base_batch_size=32)

@@ -23,7 +23,9 @@ def parse_args(argv=None):
     parser.add_argument('--seeds', nargs='+', type=int,
                         help='repeat each run with these seeds')
     parser.add_argument('--gpus', type=int, default=1,
-                        help='GPUs per run (>1 uses tools/dist_train.sh)')
+                        help='processes per run: one per GPU, or CPU '
+                        'processes (gloo) where there is none; >1 trains '
+                        'through tools/dist_train.sh')
     weights = parser.add_mutually_exclusive_group()
     weights.add_argument('--pretrained-dir',
                          help='folder holding the official checkpoints '
