@@ -42,7 +42,11 @@ class TrainAccuracyHook(Hook):
         loader_cfg['dataset']['data_root'] = train_dataset.get(
             'data_root', loader_cfg['dataset'].get('data_root', ''))
         self._loader = Runner.build_dataloader(loader_cfg, seed=runner.seed)
-        self._evaluator = runner.build_evaluator(cfg.val_evaluator)
+        self._evaluator = runner.build_evaluator(
+            copy.deepcopy(cfg.val_evaluator))
+        for metric in self._evaluator.metrics:
+            if hasattr(metric, 'plot'):  # plots are drawn for val only
+                metric.plot = False
         self._evaluator.dataset_meta = self._loader.dataset.metainfo
 
     def after_val_epoch(self, runner, metrics=None):
