@@ -1,0 +1,48 @@
+"""McNemar's exact test on hand-computed tables, and the grid's matrix."""
+import pytest
+
+from custom_modules.apis.grid.significance import (
+    mcnemar_exact,
+    pairwise,
+    significance_markdown,
+)
+
+
+@pytest.mark.parametrize('only_a, only_b, expected', [
+    # 1 vs 9 discordant: 2 * (C(10,0) + C(10,1)) / 2^10 = 22 / 1024.
+    (1, 9, 22 / 1024),
+    (9, 1, 22 / 1024),
+    # 0 vs 6: 2 / 64.
+    (0, 6, 2 / 64),
+    # 3 vs 5: 2 * (1 + 8 + 28 + 56) / 256 = 186 / 256.
+    (3, 5, 186 / 256),
+    (4, 4, 1.0),
+    (0, 0, 1.0),
+])
+def test_mcnemar_exact_by_hand(only_a, only_b, expected):
+    assert mcnemar_exact(only_a, only_b) == pytest.approx(expected)
+
+
+def test_mcnemar_agrees_with_scipy():
+    stats = pytest.importorskip('scipy.stats')
+    for a, b in [(2, 11), (7, 20), (13, 13), (0, 25)]:
+        assert mcnemar_exact(a, b) == pytest.approx(
+            stats.binomtest(a, a + b, 0.5).pvalue)
+
+
+def test_pairs_count_discordant_images_on_shared_paths():
+    a = {f'{i}.jpg': i < 90 for i in range(100)}  # right on 0..89
+    b = {f'{i}.jpg': 10 <= i for i in range(100)}  # right on 10..99
+    c = dict(b, **{'extra.jpg': True})  # an image only c has is ignored
+    tests = pairwise([('a', a), ('b', b), ('c', c)])
+    assert tests[0, 1] == (1.0, 10, 10, 100)
+    assert tests[1, 2][1:] == (0, 0, 100)
+    text = significance_markdown(['a', 'b', 'c'],
+                                 [('a', a), ('b', b), ('c', c)], 'test')
+    assert '| 1 | a | — | 1.000 | 1.000 |' in text
+    worse = {k: v and k != '5.jpg' and int(k.split('.')[0]) > 20
+             for k, v in a.items()}  # right on 21..89 only: 21 fewer
+    text = significance_markdown(['a', 'worse'], [('a', a),
+                                                  ('worse', worse)], 'val')
+    assert '| 2 | worse | 0.000* | — |' in text
+    assert 'cannot tell the two apart' in text
