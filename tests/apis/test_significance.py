@@ -46,3 +46,42 @@ def test_pairs_count_discordant_images_on_shared_paths():
                                                   ('worse', worse)], 'val')
     assert '| 2 | worse | 0.000* | — |' in text
     assert 'cannot tell the two apart' in text
+
+
+def write_predictions(path, right):
+    """A tools/test.py --out pickle: two classes, true label 0, the
+    prediction right where ``right`` says so."""
+    import pickle
+
+    import torch
+    samples = [dict(pred_score=torch.tensor([0.9, 0.1] if r else [0.2, 0.8]),
+                    gt_label=torch.tensor([0]), img_path=f'{i}.jpg')
+               for i, r in enumerate(right)]
+    with open(path, 'wb') as f:
+        pickle.dump(samples, f)
+    return str(path)
+
+
+def test_results_gain_a_test_column_and_the_matrix(tmp_path):
+    from custom_modules.apis.grid.results import write_results
+    common = dict(frozen_stages='2', augmentation='fixed', seed=None,
+                  train_acc=90.0, val_acc=85.0, best_epoch=3, macro_f1=80.0,
+                  wall_time_s=10.0, img_per_s=5.0, split='test',
+                  val_ece=8.0, val_ece_scaled=3.0)
+    records = [
+        dict(common, config='a.py', model='ResNet-101', test_acc=90.0,
+             test_ece=7.0, test_ece_scaled=2.5, predictions=write_predictions(
+                 tmp_path / 'a.pkl', [True] * 90 + [False] * 10)),
+        dict(common, config='b.py', model='VGG-11', test_acc=60.0,
+             test_ece=9.0, test_ece_scaled=4.0, predictions=write_predictions(
+                 tmp_path / 'b.pkl', [True] * 60 + [False] * 40)),
+    ]
+    paths, _ = write_results(str(tmp_path), records)
+    text = open(paths['results.md']).read()
+    assert '| Val acc (%) | Test acc (%) | Best epoch |' in text
+    assert '| 85.00 | 90.00 | 3 |' in text and '| 7.00 -> 2.50 |' in text
+    # 30 images only a gets right, none only b: p = 2 / 2^30.
+    assert '| 2 | VGG-11 f2 fixed | 0.000* | — |' in text
+    assert 'McNemar\'s exact test, test split' in text
+    header = open(paths['results.csv']).readline()
+    assert 'test_acc' in header and 'test_ece_scaled' in header
