@@ -94,12 +94,14 @@ def write_results(results, out, force=False):
 
         def write(f):
             writer = csv.writer(f)
-            writer.writerow(['path', 'unknown'] + [c for i in range(1, k + 1)
-                                        for c in (f'class_{i}', f'score_{i}')])
+            writer.writerow(['path'] + [c for i in range(1, k + 1)
+                                        for c in (f'class_{i}', f'score_{i}')]
+                            + ['unknown'])
             for r in results:
-                writer.writerow([r['path'], int(r['unknown'])] + [
+                writer.writerow([r['path']] + [
                     v for p in r['predictions']
-                    for v in (p['class'], f'{p["score"]:.6f}')])
+                    for v in (p['class'], f'{p["score"]:.6f}')]
+                    + [int(r['unknown'])])
 
         atomic_write(out, write, force)
     else:
