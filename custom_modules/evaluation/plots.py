@@ -14,8 +14,8 @@ from .calibration import (  # noqa: E402
 
 def reliability_figure(panels, num_bins=15):
     """One reliability diagram per ``(title, probs, labels)`` panel: accuracy
-    against mean confidence per bin; bars below the diagonal are
-    over-confident."""
+    per confidence bin, and its gap to the bin's mean confidence (a bar
+    below the diagonal is over-confident)."""
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2),
                              squeeze=False)
     width = 1 / num_bins
@@ -28,8 +28,10 @@ def reliability_figure(panels, num_bins=15):
                width=width, edgecolor='black', color='tab:blue',
                label='accuracy')
         ax.bar([c for c, u in zip(centres, used) if u],
-               (confidence - accuracy)[used], bottom=accuracy[used],
-               width=width, color='tab:red', alpha=0.3, label='gap')
+               (confidence - accuracy).abs()[used],
+               bottom=confidence.minimum(accuracy)[used], width=width,
+               color='tab:red', alpha=0.35, hatch='//',
+               label='gap to mean confidence')
         ax.plot([0, 1], [0, 1], '--', color='gray')
         ece = expected_calibration_error(probs, labels, num_bins)
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel='confidence (top-1)',
