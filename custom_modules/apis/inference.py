@@ -1,7 +1,10 @@
 """Classify image files with a trained checkpoint (``tools/infer.py``).
 
 Runs mmpretrain's ImageClassificationInferencer in batches with the config's
-test pipeline; class names come from the checkpoint (or ``classes``).
+test pipeline; class names come from the checkpoint (or ``classes``). With a
+``<checkpoint>.calibration.json`` (``tools/analysis/calibrate.py``), scores
+are temperature-scaled and a photo whose top score is below the stored
+threshold is answered "unknown".
 """
 import argparse
 import csv
@@ -10,6 +13,7 @@ import json
 import os.path as osp
 import sys
 
+from .calibration import read_calibration
 from .checkpoint_fit import ALLOW_FLAG, check_fit
 from .config import load_config
 from .errors import UserInputError
@@ -90,13 +94,17 @@ def read_image(path):
     return img, None
 
 
-def predict(inferencer, images, topk=3, batch_size=16):
-    """``[{'path', 'predictions': [{'class', 'label', 'score'}...]}]``.
+def predict(inferencer, images, topk=3, batch_size=16, temperature=1.0,
+            threshold=None):
+    """``[{'path', 'unknown', 'predictions': [{'class', 'label', 'score'}...]}]``;
+    ``unknown`` when the top (scaled) score is below ``threshold``.
 
     Each file is decoded once, here; one that cannot be decoded gets
     ``'error'`` and no predictions, and the others are still classified.
     """
     import torch
+
+    from custom_modules.evaluation.calibration import apply_temperature
     classes = inferencer.classes
     results = []
     for start in range(0, len(images), batch_size):
@@ -108,11 +116,15 @@ def predict(inferencer, images, topk=3, batch_size=16):
         for path, _, error in batch:
             if error:
                 results.append({'path': path, 'error': error,
-                                'predictions': []})
+                                'unknown': False, 'predictions': []})
                 continue
-            scores = torch.as_tensor(outputs[path]['pred_scores'])
+            scores = apply_temperature(
+                torch.as_tensor(outputs[path]['pred_scores']).view(1, -1),
+                temperature)[0]
             values, labels = scores.topk(min(topk, scores.numel()))
-            results.append({'path': path, 'predictions': [
+            results.append({'path': path, 'unknown': bool(
+                threshold is not None and float(values[0]) < threshold),
+                'predictions': [
                 {'class': classes[int(i)] if classes else str(int(i)),
                  'label': int(i), 'score': float(v)}
                 for v, i in zip(values, labels)]})
@@ -130,12 +142,12 @@ def write_results(results, out, force=False):
             writer = csv.writer(f)
             writer.writerow(['path'] + [c for i in range(1, k + 1)
                                         for c in (f'class_{i}', f'score_{i}')]
-                            + (['error'] if errors else []))
+                            + ['unknown'] + (['error'] if errors else []))
             for r in results:
                 row = [v for p in r['predictions']
                        for v in (p['class'], f'{p["score"]:.6f}')]
                 row += [''] * (2 * k - len(row))
-                writer.writerow([r['path'], *row] + (
+                writer.writerow([r['path'], *row, int(r['unknown'])] + (
                     [r.get('error', '')] if errors else []))
 
         atomic_write(out, write, force)
@@ -161,6 +173,12 @@ def main(argv=None):
     parser.add_argument('--out', help='write results to a .csv or .json')
     parser.add_argument('--force', action='store_true',
                         help='replace an existing --out file')
+    parser.add_argument('--no-calibration', action='store_true',
+                        help='ignore <checkpoint>.calibration.json: raw '
+                        'scores, never "unknown"')
+    parser.add_argument('--threshold', type=float,
+                        help='answer "unknown" below this top score '
+                        '(default: the calibration file\'s)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='the overrides the checkpoint was trained with, '
                         'e.g. a smaller image size')
@@ -180,11 +198,25 @@ def main(argv=None):
         with open(args.classes, encoding='utf-8') as f:
             classes = [line.strip() for line in f if line.strip()]
     images = collect_images(args.inputs)
+    if args.threshold is not None and not 0 <= args.threshold <= 1:
+        raise UserInputError(f'--threshold {args.threshold}: a score in '
+                             '[0, 1].')
+    calibration = None if args.no_calibration else read_calibration(
+        args.checkpoint)
+    temperature = calibration['temperature'] if calibration else 1.0
+    threshold = args.threshold if args.threshold is not None else (
+        calibration or {}).get('threshold')
+    if calibration:
+        print(f'calibration: temperature {temperature:.4f} from '
+              f'{calibration["path"]}')
+    if threshold is not None:
+        print(f'answering "unknown" below a top score of {threshold:.4f}')
     inferencer = build_inferencer(args.config, args.checkpoint, args.device,
                                   classes, args.cfg_options,
                                   args.allow_partial_checkpoint, args.amp,
                                   args.amp_dtype, args.channels_last)
-    results = predict(inferencer, images, args.topk, args.batch_size)
+    results = predict(inferencer, images, args.topk, args.batch_size,
+                      temperature, threshold)
     failed = [r for r in results if 'error' in r]
     if len(failed) == len(results):
         raise UserInputError('no image could be read: ' + '; '.join(
@@ -192,7 +224,8 @@ def main(argv=None):
     width = max(len(r['path']) for r in results)
     for r in results:
         print(f'{r["path"]:<{width}}  ' + (f'ERROR {r["error"]}' if 'error'
-                                            in r else '  '.join(
+                                            in r else ('unknown  ' if r[
+                                                'unknown'] else '') + '  '.join(
             f'{p["class"]} {100 * p["score"]:5.1f}%'
             for p in r['predictions'])))
     for r in failed:

@@ -1,12 +1,17 @@
 """What ``tools/test.py`` does between parsing its flags and testing."""
 import argparse
+import copy
 import os.path as osp
 
+from .calibration import apply_calibration, read_calibration
 from .checkpoint_fit import ALLOW_FLAG, check_fit
 from .config import add_runner_args, config_from_args, fix_workers
 from .errors import UserInputError
-from .preflight import check_data
+from .preflight import check_data, under_root
 from .pretrained import train_from_scratch
+
+SPLIT_ADVICE = ('For an untouched test split, write the annotations with '
+                'python tools/dataset/make_annotations.py SRC --split 8:1:1')
 
 
 def merge_test_args(cfg, args):
@@ -39,6 +44,15 @@ def merge_test_args(cfg, args):
         import custom_modules.evaluation  # noqa: F401  (DumpPredictions)
         cfg.test_evaluator = [*evaluators, dict(type='DumpPredictions',
                                                 out_file_path=args.out)]
+    cfg.test_evaluator = copy.deepcopy(cfg.test_evaluator)
+    calibration = None if args.no_calibration else read_calibration(
+        args.checkpoint)
+    if calibration:
+        print(f'calibration: temperature {calibration["temperature"]:.4f}'
+              + (f', reject threshold {calibration["threshold"]:.4f}'
+                 if calibration['threshold'] is not None else '')
+              + f' from {calibration["path"]}')
+    apply_calibration(cfg, calibration, tag=getattr(args, 'split_tag', 'test'))
     fix_workers(cfg)
     # Training parts are not needed to test.
     cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = None
@@ -46,9 +60,33 @@ def merge_test_args(cfg, args):
     return cfg
 
 
+def resolve_test_split(cfg):
+    """Test on ``test.txt`` when the data root has one; otherwise on the
+    val split, saying so (mmengine configs cannot look for files).
+    Returns the annotation file tested."""
+    dataset = cfg.test_dataloader.dataset
+    root = dataset.get('data_root', '') or ''
+    ann_file = dataset.get('ann_file')
+    if ann_file != 'test.txt' or osp.isfile(under_root(root, ann_file)):
+        return under_root(root, ann_file)
+    val_file = cfg.val_dataloader.dataset.ann_file
+    print(f'note: {under_root(root, ann_file)} does not exist, so this tests '
+          f'on {under_root(root, val_file)}: the split that chose the best '
+          'epoch, whose accuracy is therefore optimistic. ' + SPLIT_ADVICE)
+    dataset.ann_file = val_file
+    return under_root(root, val_file)
+
+
 def build_test_config(args):
     """Load the config, apply the flags and check the test data."""
-    cfg = merge_test_args(config_from_args(args), args)
+    cfg = config_from_args(args)
+    if args.data_folder:
+        from .data_folder import use_data_folder
+        use_data_folder(cfg, args)
+    else:
+        args.tested = resolve_test_split(cfg)
+    args.split_tag = osp.splitext(osp.basename(args.tested))[0]
+    cfg = merge_test_args(cfg, args)
     check_data(cfg, ('test', ))
     return cfg
 
@@ -57,6 +95,33 @@ def test(cfg):
     """Build mmengine's Runner from ``cfg`` and test; returns the metrics."""
     from mmengine.runner import Runner
     return Runner.from_cfg(cfg).test()
+
+
+def summary(metrics, tested):
+    """The headline figures of a test, one per line."""
+    lines = [f'tested on {tested}']
+    if 'accuracy/top1' in metrics:
+        lines.append(f'  accuracy (top-1):   {metrics["accuracy/top1"]:.2f} %')
+    ece = metrics.get('calibration/ece')
+    if ece is not None:
+        text = f'  ECE (15 bins):      {ece:.2f} %'
+        if 'calibration/ece_scaled' in metrics:
+            text += (f' before, {metrics["calibration/ece_scaled"]:.2f} % '
+                     'after temperature scaling (T = '
+                     f'{metrics["calibration/temperature"]:.3f})')
+        lines.append(text)
+        nll, brier = (metrics['calibration/nll'], metrics['calibration/brier'])
+        text = f'  NLL / Brier:        {nll:.4f} / {brier:.4f}'
+        if 'calibration/nll_scaled' in metrics:
+            text += (f' before, {metrics["calibration/nll_scaled"]:.4f} / '
+                     f'{metrics["calibration/brier_scaled"]:.4f} after')
+        lines.append(text)
+    if 'calibration/coverage' in metrics:
+        lines.append(f'  reject option:      '
+                     f'{metrics["calibration/coverage"]:.1f} % answered, '
+                     f'{metrics["calibration/selective_acc"]:.2f} % of '
+                     'those right')
+    return '\n'.join(lines)
 
 
 def parse_args(argv=None):
@@ -72,12 +137,28 @@ def parse_args(argv=None):
     parser.add_argument(ALLOW_FLAG, action='store_true',
                         help='test a checkpoint that does not fill every '
                         'backbone and head weight of the config\'s model')
+    parser.add_argument(
+        '--data-folder', metavar='PATH',
+        help='evaluate on every photo of this class-per-folder tree instead '
+        'of the test split (checked first; its classes must be the model\'s)')
+    parser.add_argument('--on-problem', choices=['stop', 'exclude'],
+                        default='stop', help='with --data-folder: stop on a '
+                        'corrupt or non-image file, or leave it out')
+    parser.add_argument('--no-calibration', action='store_true',
+                        help='ignore <checkpoint>.calibration.json')
     add_runner_args(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
-    return test(build_test_config(parse_args(argv)))
+    args = parse_args(argv)
+    cfg = build_test_config(args)
+    metrics = test(cfg)
+    print(summary(metrics, args.tested))
+    if args.data_folder:
+        from .data_folder import report_data_folder
+        report_data_folder(cfg, args)
+    return metrics
 
 
 test.__test__ = False  # a function named test is not a pytest test

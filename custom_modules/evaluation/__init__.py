@@ -1,4 +1,5 @@
-"""Metrics registered into mmpretrain's registry."""
-from .metrics import DumpPredictions
+"""Metrics registered into mmpretrain's METRICS registry, and the
+calibration arithmetic they share with the tools."""
+from .metrics import CalibrationMetric, DumpPredictions
 
-__all__ = ['DumpPredictions']
+__all__ = ['CalibrationMetric', 'DumpPredictions']

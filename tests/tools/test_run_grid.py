@@ -112,6 +112,10 @@ def test_results_table_matches_each_runs_logs(finished_grid,
 def test_plots_are_valid_pngs(finished_grid):
     work_dir, _ = finished_grid
     assert_png(osp.join(work_dir, 'results.png'))
+    # The analysis step calibrates each run and compares every two.
+    assert glob.glob(osp.join(work_dir, SUBSET[0], '*.calibration.json'))
+    assert "McNemar's exact test, val split" in open(
+        osp.join(work_dir, 'results.md')).read()
     analysis = osp.join(work_dir, SUBSET[0], 'analysis')
     for name in ('confusion_matrix.png', 'misclassified.png',
                  'training_curves.png'):
@@ -190,7 +194,8 @@ def test_inference_gives_class_names_and_topk(finished_grid, annotated_root,
                        '--topk', '2', '--out', csv_out]) is not None
     with open(csv_out) as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ['path', 'class_1', 'score_1', 'class_2', 'score_2']
+    assert rows[0] == ['path', 'class_1', 'score_1', 'class_2', 'score_2',
+                       'unknown']
     assert len(rows) == 2
     code, err = run_main(infer_main, [config, checkpoint,
                                       str(tmp_path / 'nothing*.jpg')], capsys)

@@ -20,18 +20,37 @@ __all__ = ['DatasetError', 'Report', 'format_report', 'make_annotations',
            'parse_split', 'split_counts']
 
 
+def check_class_set(src, found, expected, which=''):
+    """The class folders of ``src`` must be the model's classes."""
+    missing = [c for c in expected if c not in found]
+    unknown = [c for c in found if c not in expected]
+    if missing or unknown:
+        parts = ([f'missing (no folder{which}): {", ".join(missing)}']
+                 if missing else []) + (
+            [f'unknown to the model: {", ".join(unknown)}'] if unknown else [])
+        raise DatasetError(
+            f'{src}: the class folders differ from the model\'s classes '
+            f'({", ".join(expected)}): {"; ".join(parts)}. Give the folder '
+            'exactly one sub-folder per model class, named as above.')
+
+
 def make_annotations(src, out_dir='data/flower_dataset', split='8:2', seed=0,
                      layout='inplace', on_problem='stop', min_per_class=0,
-                     workers=None, force=False, progress=True):
+                     workers=None, force=False, progress=True,
+                     expected_classes=None):
     """Check ``src`` and write annotation files; return the :class:`Report`.
 
     Raises :class:`DatasetError` (with the report text) when problems are
     found and ``on_problem='stop'``; nothing is written then.
+    ``expected_classes`` (a model's classes, in label order) must be exactly
+    the class folders; labels then follow that order.
     """
     ratios = parse_split(split)
     check_outputs(src, out_dir, force)
     start = time.time()
     classes, files = scan(src)
+    if expected_classes is not None:
+        check_class_set(src, classes, expected_classes)
     paths = [p for c in classes for p in files[c]]
     results = check_all(src, paths, workers or os.cpu_count() or 1, progress)
     report, groups = find_problems(
@@ -45,6 +64,10 @@ def make_annotations(src, out_dir='data/flower_dataset', split='8:2', seed=0,
             'Fix the files above, or pass --on-problem exclude to leave them '
             'out.')
     report.classes = [c for c in classes if c in groups]
+    if expected_classes is not None:
+        check_class_set(src, report.classes, expected_classes,
+                        ' with usable images')
+        report.classes = list(expected_classes)
     if len(report.classes) < 2:
         raise DatasetError(
             format_report(report, on_problem) + f'\n\n{src}: fewer than two '

@@ -13,8 +13,13 @@ def parse_args(argv=None):
                         help='where annotation files go (the configs\' '
                         'data_root; default: %(default)s)')
     parser.add_argument('--split', default='8:2',
-                        help='train:val or train:val:test ratio '
-                        '(default: %(default)s)')
+                        help='train:val or train:val:test ratio, e.g. '
+                        '8:1:1 for an untouched test split (recommended for '
+                        'a final number), or 0:0:1 for all photos in '
+                        'test.txt (default: %(default)s)')
+    parser.add_argument('--all-test', action='store_const', const='0:0:1',
+                        dest='split', help='every photo in test.txt, to '
+                        'evaluate a model on them (same as --split 0:0:1)')
     parser.add_argument('--seed', type=int, default=0,
                         help='shuffle seed; the same seed gives the same '
                         'files (default: %(default)s)')

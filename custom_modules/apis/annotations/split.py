@@ -7,16 +7,22 @@ SPLIT_NAMES = ('train', 'val', 'test')
 
 
 def parse_split(text):
-    """``'8:2'`` -> ``(0.8, 0.2)``; ``'8:1:1'`` -> three ratios."""
+    """``'8:2'`` -> ``(0.8, 0.2)``; ``'8:1:1'`` -> three ratios.
+
+    Training needs train and val above 0; a single non-zero ratio
+    (``0:0:1``) puts every photo in one file, to evaluate a model on them.
+    """
     try:
         parts = [float(p) for p in text.split(':')]
     except ValueError:
         parts = []
-    if len(parts) not in (2, 3) or any(p < 0 for p in parts) or \
-            parts[0] <= 0 or sum(parts) <= 0 or parts[1] <= 0:
+    nonzero = sum(1 for p in parts if p > 0)
+    if len(parts) not in (2, 3) or any(p < 0 for p in parts) or not (
+            nonzero == 1 or (parts[0] > 0 and parts[1] > 0)):
         raise DatasetError(
             f'--split {text!r}: give 2 or 3 non-negative ratios with train '
-            'and val above 0, e.g. 8:2 or 8:1:1.')
+            'and val above 0, e.g. 8:2 or 8:1:1, or one non-zero ratio to '
+            'put every photo in one file, e.g. 0:0:1 (all in test.txt).')
     total = sum(parts)
     return tuple(p / total for p in parts)
 

@@ -91,9 +91,10 @@ def write_outputs(src, out_dir, layout, classes, split_files, seed):
     label = {c: i for i, c in enumerate(classes)}
     outputs = {'classes': osp.join(out_dir, 'classes.txt')}
     write_text(outputs['classes'], ''.join(c + '\n' for c in classes))
-    stale = osp.join(out_dir, 'test.txt')
-    if 'test' not in split_files and osp.exists(stale):
-        os.remove(stale)  # only reachable with --force
+    for split in SPLIT_NAMES:  # only reachable with --force
+        stale = osp.join(out_dir, f'{split}.txt')
+        if split not in split_files and osp.exists(stale):
+            os.remove(stale)
     for split, rel_paths in lines.items():
         entries = [f'{rp} {label[p.split(os.sep, 1)[0]]}\n'
                    for rp, p in zip(rel_paths, split_files[split])]

@@ -10,12 +10,15 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from ..outputs import atomic_write, save_figure  # noqa: E402
 from .runner import MODEL_NAMES  # noqa: E402
+from .significance import correctness, significance_markdown  # noqa: E402
 
 COLUMNS = ['model', 'frozen_stages', 'augmentation', 'train_images',
            'train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',
-           'img_per_s']
+           'img_per_s', 'test_acc', 'val_ece', 'val_ece_scaled', 'test_ece',
+           'test_ece_scaled']
 METRICS = ['train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',
-           'img_per_s']
+           'img_per_s', 'test_acc', 'val_ece', 'val_ece_scaled', 'test_ece',
+           'test_ece_scaled']
 HOW_MEASURED = """\
 How the numbers are measured (all from each run's own logs):
 
@@ -30,6 +33,12 @@ How the numbers are measured (all from each run's own logs):
   the same seed; TrainAccuracyHook's `subset='all'` for every image);
   *Train images* gives its size.
 - **Macro F1**: F1 averaged over the classes, on val, at the best epoch.
+- **Test acc** (when the data has a test.txt, from `--split 8:1:1`): top-1
+  accuracy of the best checkpoint on the test split, which played no part
+  in choosing it: the number to quote.
+- **ECE**: expected calibration error (15 bins, top-1) of the best
+  checkpoint, before -> after temperature scaling fitted on val
+  (tools/analysis/calibrate.py); on test when there is one, else on val.
 - **Wall time**: seconds tools/train.py ran (all resumed parts together).
 - **Images/s**: training batch size over the mean iteration time (data
   loading included, validation excluded), per process.
@@ -69,22 +78,34 @@ def fmt(value, std=None, digits=2):
     return text + (f' ± {std:.{digits}f}' if std is not None else '')
 
 
-def results_markdown(rows):
+def results_markdown(rows, significance=''):
     seeds = max(r['seeds'] for r in rows)
+    has_test = any(r.get('test_acc') is not None for r in rows)
+    ece = 'test_ece' if has_test else 'val_ece'
+    has_ece = any(r.get(ece) is not None for r in rows)
     header = ('| Model | Frozen stages | Augmentation | Train images | '
-              'Train acc (%) | Val acc (%) | Best epoch | Macro F1 (%) | '
+              'Train acc (%) | Val acc (%) | ' +
+              ('Test acc (%) | ' if has_test else '') +
+              'Best epoch | Macro F1 (%) | ' +
+              (f'{ece[:-4].title()} ECE (%) | ' if has_ece else '') +
               'Wall time (s) | Images/s |')
     lines = [f'# Results: {len(rows)} configurations, {seeds} '
              f'seed{"s" if seeds > 1 else ""} each', '', header,
-             '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|']
+             '|---|---:|---|---:|---:|---:|' + '---:|' * has_test +
+             '---:|---:|' + '---:|' * has_ece + '---:|---:|']
     for r in rows:
+        test = f'{fmt(r["test_acc"], r["test_acc_std"])} | ' if has_test \
+            else ''
+        calibration = (f'{fmt(r[ece], r[f"{ece}_std"])} -> '
+                       f'{fmt(r[f"{ece}_scaled"], r[f"{ece}_scaled_std"])} | '
+                       if has_ece else '')
         lines.append(
             f'| {r["model"]} | {r["frozen_stages"]} | {r["augmentation"]} | '
             f'{fmt(r.get("train_images"), digits=0)} | '
             f'{fmt(r["train_acc"], r["train_acc_std"])} | '
-            f'{fmt(r["val_acc"], r["val_acc_std"])} | '
+            f'{fmt(r["val_acc"], r["val_acc_std"])} | {test}'
             f'{fmt(r["best_epoch"], r["best_epoch_std"], 0 if seeds == 1 else 1)} | '
-            f'{fmt(r["macro_f1"], r["macro_f1_std"])} | '
+            f'{fmt(r["macro_f1"], r["macro_f1_std"])} | {calibration}'
             f'{fmt(r["wall_time_s"], r["wall_time_s_std"], 0)} | '
             f'{fmt(r["img_per_s"], r["img_per_s_std"], 1)} |')
     best = max(rows, key=lambda r: r['val_acc'])
@@ -94,6 +115,8 @@ def results_markdown(rows):
     if seeds > 1:
         lines += [f'± is the sample standard deviation over {seeds} seeds.',
                   '']
+    if significance:
+        lines.append(significance)
     lines.append(HOW_MEASURED)
     return '\n'.join(lines)
 
@@ -132,6 +155,30 @@ def results_chart(rows):
     return fig
 
 
+def significance_section(records, rows):
+    """McNemar's test between every two configurations (their first seed's
+    best checkpoint), when the runs were analysed."""
+    first = {}
+    for r in records:
+        if r.get('predictions') and (r['config'] not in first or (
+                r.get('seed') or 0) < (first[r['config']].get('seed') or 0)):
+            first[r['config']] = r
+    ordered = [first[row['config']] for row in rows
+               if row['config'] in first]
+    if len(ordered) < 2:
+        return ''
+    labels = [f'{r["model"]} f{r["frozen_stages"]} {r["augmentation"]}'
+              for r in ordered]
+    runs = [(label, correctness(r['predictions']))
+            for label, r in zip(labels, ordered)]
+    text = significance_markdown(labels, runs, ordered[0]['split'])
+    if len({r['config'] for r in records}) < len(records):
+        text += ('With several seeds, each configuration is represented by '
+                 'its lowest seed here; the table\'s ± shows the spread '
+                 'over seeds.\n')
+    return text
+
+
 def write_results(work_dir, records):
     rows = aggregate(records)
     order = {c: i for i, c in enumerate(MODEL_NAMES.values())}
@@ -139,8 +186,8 @@ def write_results(work_dir, records):
                              r['augmentation'], r['config']))
     paths = {name: osp.join(work_dir, name) for name in (
         'results.md', 'results.csv', 'results.png')}
-    atomic_write(paths['results.md'],
-                 lambda f: f.write(results_markdown(rows)), force=True)
+    text = results_markdown(rows, significance_section(records, rows))
+    atomic_write(paths['results.md'], lambda f: f.write(text), force=True)
     atomic_write(paths['results.csv'], lambda f: write_csv(rows, f),
                  force=True)
     fig = results_chart(rows)

@@ -17,8 +17,9 @@ import time
 from mmengine.config import Config
 
 from ..analysis.curves import plot_curves
-from ..analysis.predictions import analyze
+from ..analysis.predictions import analyze, load_predictions
 from ..annotations import make_annotations
+from ..calibration import calibration_path, read_calibration
 from ..config import ROOT
 from ..errors import UserInputError
 from ..outputs import atomic_write
@@ -133,7 +134,9 @@ def train_run(args, config, seed, log):
                   run_dir=run_dir, wall_time_s=spent,
                   **summarize_run(run_dir))
     if not args.no_analysis:
-        record['analysis'] = analyze_run(args, config, run_dir, options)
+        analysis = analyze_run(args, config, run_dir, options)
+        record['analysis'] = analysis.pop('outputs')
+        record.update(analysis)
     atomic_write(done_path, lambda f: json.dump(record, f, indent=2),
                  force=True)
     if args.keep_checkpoints == 'best':
@@ -156,30 +159,63 @@ def prune_checkpoints(run_dir):
                  lambda f: f.write(best), force=True)
 
 
+def run_tool(command, log_path, what):
+    """Run a tool as a subprocess, its output to ``log_path``."""
+    with open(log_path, 'w') as out:
+        code = subprocess.call(command, cwd=ROOT, stdout=out,
+                               stderr=subprocess.STDOUT)
+    if code != 0:
+        raise UserInputError(f'{what} failed; see {log_path}')
+
+
 def analyze_run(args, config, run_dir, options):
-    """Test the best checkpoint; draw its curves, matrix and mistakes."""
-    preds = osp.join(run_dir, 'val_predictions.json')
-    if not osp.isfile(preds):
-        command = [sys.executable, osp.join(TOOLS, 'test.py'), config,
-                   best_checkpoint(run_dir), '--out', preds, '--work-dir',
-                   osp.join(run_dir, 'test'),
-                   *(['--data-root', args.data_root] if args.data_root
-                     else []),
-                   *(['--cfg-options', *options] if options else [])]
-        with open(osp.join(run_dir, 'grid_test.log'), 'w') as out:
-            code = subprocess.call(command, cwd=ROOT, stdout=out,
-                                   stderr=subprocess.STDOUT)
-        if code != 0:
-            raise UserInputError(f'testing {run_dir} failed; see '
-                                 f'{run_dir}/grid_test.log')
+    """Calibrate and test the best checkpoint (on test.txt when the data
+    has one, else on val); draw its curves, matrix and mistakes."""
     cfg = Config.fromfile(config)
     data_root = args.data_root or cfg.train_dataloader.dataset.data_root
+    split = 'test' if osp.isfile(osp.join(data_root, 'test.txt')) else 'val'
+    common = [*(['--data-root', args.data_root] if args.data_root else []),
+              *(['--cfg-options', *options] if options else [])]
+    best = best_checkpoint(run_dir)
+    if not osp.isfile(calibration_path(best)):
+        run_tool([sys.executable, osp.join(TOOLS, 'analysis', 'calibrate.py'),
+                  config, best, '--work-dir', osp.join(run_dir, 'calibration'),
+                  *common], osp.join(run_dir, 'grid_calibrate.log'),
+                 f'calibrating {run_dir}')
+    preds = osp.join(run_dir, f'{split}_predictions.json')
+    if not osp.isfile(preds):
+        run_tool([sys.executable, osp.join(TOOLS, 'test.py'), config, best,
+                  '--out', preds, '--work-dir', osp.join(run_dir, 'test'),
+                  *common], osp.join(run_dir, 'grid_test.log'),
+                 f'testing {run_dir}')
     out_dir = osp.join(run_dir, 'analysis')
-    outputs, _, _ = analyze(
+    outputs, _, accuracy = analyze(
         preds, osp.join(data_root, 'classes.txt'), out_dir, force=True)
     outputs['training_curves.png'] = plot_curves(
         run_dir, osp.join(out_dir, 'training_curves.png'), force=True)
-    return outputs
+    return dict(outputs=outputs, split=split, predictions=preds,
+                **({'test_acc': accuracy} if split == 'test' else {}),
+                **calibration_figures(best, preds if split == 'test'
+                                      else None))
+
+
+def calibration_figures(checkpoint, test_preds=None):
+    """ECE (%) on val, and on test if given, before and after scaling."""
+    from custom_modules.evaluation.calibration import (
+        apply_temperature,
+        expected_calibration_error,
+    )
+    calibration = read_calibration(checkpoint)
+    figures = dict(temperature=calibration['temperature'],
+                   val_ece=calibration['val']['before']['ece'],
+                   val_ece_scaled=calibration['val']['after']['ece'])
+    if test_preds:
+        probs, labels, _ = load_predictions(test_preds)
+        scaled = apply_temperature(probs, calibration['temperature'])
+        figures.update(
+            test_ece=100 * expected_calibration_error(probs, labels),
+            test_ece_scaled=100 * expected_calibration_error(scaled, labels))
+    return figures
 
 
 def prepare_demo(args):

@@ -115,7 +115,11 @@ class TrainAccuracyHook(Hook):
         loader_cfg = copy.deepcopy(cfg.val_dataloader)
         loader_cfg['dataset'] = self.build_dataset(runner)
         self._loader = Runner.build_dataloader(loader_cfg, seed=runner.seed)
-        self._evaluator = runner.build_evaluator(cfg.val_evaluator)
+        self._evaluator = runner.build_evaluator(
+            copy.deepcopy(cfg.val_evaluator))
+        for metric in self._evaluator.metrics:
+            if hasattr(metric, 'plot'):  # plots are drawn for val only
+                metric.plot = False
         self._evaluator.dataset_meta = self._loader.dataset.metainfo
 
     def after_val_epoch(self, runner, metrics=None):

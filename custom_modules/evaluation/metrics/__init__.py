@@ -1,3 +1,4 @@
+from .calibration_metric import CalibrationMetric
 from .dump_predictions import DumpPredictions
 
-__all__ = ['DumpPredictions']
+__all__ = ['CalibrationMetric', 'DumpPredictions']

@@ -1,0 +1,63 @@
+"""Reliability diagrams and risk-coverage curves, as matplotlib figures."""
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .calibration import (  # noqa: E402
+    expected_calibration_error,
+    reliability_bins,
+    risk_coverage,
+    selective_accuracy,
+)
+
+
+def reliability_figure(panels, num_bins=15):
+    """One reliability diagram per ``(title, probs, labels)`` panel: accuracy
+    per confidence bin, and its gap to the bin's mean confidence (a bar
+    below the diagonal is over-confident)."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2),
+                             squeeze=False)
+    width = 1 / num_bins
+    for ax, (title, probs, labels) in zip(axes[0], panels):
+        confidence, accuracy, counts = reliability_bins(probs, labels,
+                                                        num_bins)
+        centres = [(i + 0.5) * width for i in range(num_bins)]
+        used = counts > 0
+        ax.bar([c for c, u in zip(centres, used) if u], accuracy[used],
+               width=width, edgecolor='black', color='tab:blue',
+               label='accuracy')
+        ax.bar([c for c, u in zip(centres, used) if u],
+               (confidence - accuracy).abs()[used],
+               bottom=confidence.minimum(accuracy)[used], width=width,
+               color='tab:red', alpha=0.35, hatch='//',
+               label='gap to mean confidence')
+        ax.plot([0, 1], [0, 1], '--', color='gray')
+        ece = expected_calibration_error(probs, labels, num_bins)
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel='confidence (top-1)',
+               ylabel='accuracy', title=f'{title}\nECE {100 * ece:.2f} %, '
+               f'{int(counts.sum())} images')
+        ax.legend(loc='upper left', fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def risk_coverage_figure(probs, labels, threshold=None, title=''):
+    """Error rate among the answered images against the share answered,
+    with the chosen threshold marked."""
+    coverage, risk = risk_coverage(probs, labels)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot(100 * coverage, 100 * risk, color='tab:blue')
+    if threshold is not None:
+        answered, accuracy = selective_accuracy(probs, labels, threshold)
+        ax.plot([100 * answered], [100 * (1 - accuracy)], 'o',
+                color='tab:red', label=f'threshold {threshold:.3f}: '
+                f'{100 * answered:.1f} % answered, '
+                f'{100 * accuracy:.1f} % right')
+        ax.legend(loc='upper left', fontsize=8)
+    ax.set(xlabel='coverage: images answered (%)',
+           ylabel='risk: error rate on answered (%)', xlim=(0, 100),
+           title=title or 'Risk-coverage curve')
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
