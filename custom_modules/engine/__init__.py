@@ -1,4 +1,4 @@
-"""Hooks and schedulers registered into mmpretrain's registries.
+"""Hooks, schedulers and a runner registered into mmpretrain's registries.
 
 Importing this package also allow-lists the globals mmengine checkpoints need
 under ``torch.load(weights_only=True)`` (see :mod:`.checkpoint_safety`), so
@@ -8,11 +8,10 @@ import warnings
 
 # mmcv-lite has no compiled ops; classification never uses them.
 warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDef')
-# mmengine resolves the `mmpretrain::` config scope through pkg_resources.
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 from .checkpoint_safety import register_safe_globals  # noqa: E402
-from .hooks import TrainAccuracyHook  # noqa: E402
+from .hooks import ProgressBarHook, TrainAccuracyHook  # noqa: E402
+from .runners import QuietRunner  # noqa: E402
 from .schedulers import (  # noqa: E402
     WarmupStepCosineLR,
     WarmupStepCosineParamScheduler,
@@ -20,5 +19,6 @@ from .schedulers import (  # noqa: E402
 
 register_safe_globals()
 
-__all__ = ['TrainAccuracyHook', 'WarmupStepCosineLR',
-           'WarmupStepCosineParamScheduler', 'register_safe_globals']
+__all__ = ['ProgressBarHook', 'QuietRunner', 'TrainAccuracyHook',
+           'WarmupStepCosineLR', 'WarmupStepCosineParamScheduler',
+           'register_safe_globals']
