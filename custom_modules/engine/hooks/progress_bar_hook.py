@@ -58,6 +58,11 @@ class ProgressBarHook(Hook):
         if self._active(runner):
             print(f'full log: {runner.logger.log_file}', flush=True)
 
+    def before_train(self, runner):
+        if self._active(runner) and runner.iter:  # load_or_resume ran
+            print(f'resumed at epoch {runner.epoch}, iteration {runner.iter}',
+                  flush=True)
+
     # Training: one bar (or line) per epoch.
     def before_train_epoch(self, runner):
         if not self._active(runner):
