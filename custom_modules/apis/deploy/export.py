@@ -103,14 +103,12 @@ def deployable(model):
     return Deployable().eval()
 
 
-def export_onnx(cfg, checkpoint, classes=None, dynamo=False):
-    """The ONNX model as bytes (not yet written); returns (bytes, recipe,
-    classes, the PyTorch classifier)."""
+def to_onnx(model, recipe, classes, source='', dynamo=False):
+    """``model`` (with its preprocessor folded in) as ONNX bytes, with the
+    class names and resize/crop recipe as metadata_props."""
     import onnx
     import torch
 
-    recipe = preprocess_recipe(cfg)
-    model, classes = load_model(cfg, checkpoint, classes)
     size = recipe['crop_size']
     example = torch.rand(2, 3, size, size) * 255
     buffer = io.BytesIO()
@@ -124,17 +122,26 @@ def export_onnx(cfg, checkpoint, classes=None, dynamo=False):
     meta = {'classes': json.dumps(classes), 'preprocess': json.dumps(recipe),
             'input': 'images: float32 RGB NCHW 0-255, any batch size',
             'output': 'probs: softmax probabilities, one column per class',
-            'opset': str(OPSET), 'source_checkpoint': osp.basename(checkpoint)}
+            'opset': str(OPSET), 'source_checkpoint': source}
     for key, value in meta.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.checker.check_model(proto)
-    return proto.SerializeToString(), recipe, classes, model
+    return proto.SerializeToString()
+
+
+def export_onnx(cfg, checkpoint, classes=None):
+    """The checkpoint as ONNX bytes (not yet written); returns (bytes,
+    recipe, classes, the PyTorch classifier)."""
+    recipe = preprocess_recipe(cfg)
+    model, classes = load_model(cfg, checkpoint, classes)
+    data = to_onnx(model, recipe, classes, osp.basename(checkpoint))
+    return data, recipe, classes, model
 
 
 def sample_photos(folder=None, count=16):
-    """``count`` photos spread over the classes of ``folder`` (default: the
-    real flower photos, else freshly drawn synthetic ones)."""
+    """``count`` photos (0: all) spread over the classes of ``folder``
+    (default: the real flower photos, else freshly drawn synthetic ones)."""
     from ..inference import IMAGE_EXTENSIONS
 
     folder = folder or (REAL_PHOTOS if osp.isdir(REAL_PHOTOS) else None)
@@ -147,6 +154,8 @@ def sample_photos(folder=None, count=16):
                     if p.lower().endswith(IMAGE_EXTENSIONS))
     if not photos:
         raise UserInputError(f'--photos {folder}: no images found.')
+    if not count:
+        return photos
     step = max(1, len(photos) // count)
     return photos[::step][:count]
 
@@ -166,6 +175,9 @@ def parse_args(argv=None):
     parser.add_argument('--photos', help='folder of images for the check '
                         '(default: ../shared/datasets/flower_dataset, else '
                         'generated images)')
+    parser.add_argument('--check-count', type=int, default=16,
+                        help='photos in the check, spread over the folder '
+                        '(default: %(default)s; 0: every photo)')
     parser.add_argument('--force', action='store_true',
                         help='replace an existing --out file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -186,7 +198,7 @@ def main(argv=None):
         with open(args.classes, encoding='utf-8') as f:
             classes = [line.strip() for line in f if line.strip()]
     cfg = load_config(args.config, args.cfg_options)
-    photos = sample_photos(args.photos)
+    photos = sample_photos(args.photos, args.check_count)
     data, recipe, classes, model = export_onnx(cfg, args.checkpoint, classes)
     size = recipe['crop_size']
     report = compare_with_pytorch(data, model, photos, cfg)

@@ -14,10 +14,12 @@ import logging
 from mmengine.runner import Runner
 from mmpretrain.registry import RUNNERS
 
-# mmengine's notices about its own deprecated internals (CheckpointHook still
-# builds a FileClient): nothing a user can act on, so file-only.
+# mmengine's notices about its own internals (CheckpointHook still builds a
+# deprecated FileClient; tools/test.py --out adds a DumpResults metric with
+# no prefix): nothing a user can act on, so file-only.
 _INTERNAL_NOTICES = ('"FileClient" will be deprecated',
-                     '"HardDiskBackend" is the alias of "LocalBackend"')
+                     '"HardDiskBackend" is the alias of "LocalBackend"',
+                     'The prefix is not set in metric class DumpResults')
 
 
 def _console_handlers(logger):
