@@ -9,6 +9,12 @@ The package mirrors mmpretrain's layout:
   pre-flight checks, pretrained weights, annotation files, the grid, the
   analysis plots). Nothing there is registered.
 
-This file imports nothing, so ``tools/dataset/make_annotations.py`` starts
-without loading torch.
+This file imports nothing but ``warnings``, so
+``tools/dataset/make_annotations.py`` starts without loading torch.
 """
+import warnings
+
+# mmengine resolves the `mmpretrain::` config scope through pkg_resources;
+# setuptools' deprecation notice is for mmengine, not for our users. Set
+# here, before any tool imports mmengine.
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')

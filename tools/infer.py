@@ -3,7 +3,11 @@
     python tools/infer.py CONFIG CHECKPOINT photo.jpg folder/ 'more/*.jpg' \\
         [--topk 3] [--out predictions.csv|.json] [--device cpu]
 
+    python tools/infer.py MODEL.onnx photo.jpg folder/ [--topk 3] [--out ...]
+
 Inputs may be image files, folders (searched recursively) or glob patterns.
+With a model from tools/deploy/export_onnx.py, only onnxruntime, numpy and
+Pillow are used: torch and mmengine are never imported.
 """
 from custom_modules.apis.cli import run_cli
 from custom_modules.apis.inference import main

@@ -25,7 +25,15 @@ model_wrapper_cfg = dict(
     broadcast_buffers=False,
     find_unused_parameters=False)
 
+# The terminal shows a progress bar per epoch and one line of metrics
+# (ProgressBarHook); mmengine's full output (environment, config, hooks,
+# every LoggerHook line) goes to the run's log file at log_level only.
+# tools/train.py --verbose (or --log-level INFO) prints it all again.
+runner_type = 'QuietRunner'
+console_log_level = 'WARNING'
+
 custom_hooks = [
+    dict(type='ProgressBarHook'),
     # Accuracy on the training split (test pipeline), logged after each
     # validation as train_accuracy/top1; interval=0 turns it off.
     dict(type='TrainAccuracyHook', interval=1),

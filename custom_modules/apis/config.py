@@ -54,6 +54,14 @@ def add_runner_args(parser):
                         choices=['none', 'pytorch', 'slurm', 'mpi'])
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_speed_args(parser)
+    console = parser.add_mutually_exclusive_group()
+    console.add_argument(
+        '--log-level', choices=['DEBUG', 'INFO', 'WARNING', 'ERROR'],
+        help='what the terminal shows (default: the config\'s '
+        'console_log_level, WARNING: progress bars and metrics; INFO: '
+        'mmengine\'s full output). The log file always has it all.')
+    console.add_argument('--verbose', dest='log_level', action='store_const',
+                         const='INFO', help='same as --log-level INFO')
 
 
 def config_from_args(args):
@@ -70,6 +78,10 @@ def config_from_args(args):
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.data_root:
         set_data_root(cfg, args.data_root)
+    if args.log_level:
+        cfg.console_log_level = args.log_level
+        if args.log_level == 'DEBUG':
+            cfg.log_level = 'DEBUG'  # the file keeps at least as much
     return apply_speed_args(cfg, args)
 
 

@@ -4,12 +4,16 @@ Runs mmpretrain's ImageClassificationInferencer in batches with the config's
 test pipeline; class names come from the checkpoint (or ``classes``). With a
 ``<checkpoint>.calibration.json`` (``tools/analysis/calibrate.py``), scores
 are temperature-scaled and a photo whose top score is below the stored
-threshold is answered "unknown".
+threshold is answered "unknown". Given an exported ``.onnx`` model instead
+of CONFIG CHECKPOINT, it runs :class:`.deploy.onnx_classifier.OnnxClassifier`,
+and neither torch nor mmengine is imported (so only onnxruntime, numpy and
+Pillow are needed).
 """
 import argparse
 import csv
 import glob
 import json
+import os
 import os.path as osp
 import sys
 
@@ -19,7 +23,6 @@ from .config import load_config
 from .errors import UserInputError
 from .outputs import atomic_write, check_new
 from .precision import add_speed_args, amp_dtype
-from .pretrained import train_from_scratch
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
                     '.webp', '.ppm', '.pgm')
@@ -30,11 +33,9 @@ def collect_images(inputs):
     found = []
     for item in inputs:
         if osp.isdir(item):
-            from mmengine.fileio import list_dir_or_file
-            found += [osp.join(item, f) for f in list_dir_or_file(
-                item, list_dir=False, recursive=True,
-                suffix=IMAGE_EXTENSIONS + tuple(
-                    e.upper() for e in IMAGE_EXTENSIONS))]
+            found += [osp.join(folder, f)
+                      for folder, _, files in os.walk(item) for f in files
+                      if f.lower().endswith(IMAGE_EXTENSIONS)]
         elif osp.isfile(item):
             found.append(item)
         else:
@@ -60,6 +61,7 @@ def build_inferencer(config, checkpoint, device=None, classes=None,
     if not osp.isfile(checkpoint):
         raise UserInputError(f'checkpoint {checkpoint} does not exist.')
     cfg = load_config(config, cfg_options)
+    from .pretrained import train_from_scratch
     train_from_scratch(cfg)  # every weight comes from the checkpoint
     check_fit(cfg.model, checkpoint, config, ('backbone', 'head'),
               allow_partial)
@@ -155,24 +157,37 @@ def write_results(results, out, force=False):
         raise UserInputError(f'--out {out}: use a .csv or .json file name.')
 
 
-def main(argv=None):
-    from mmengine.config import DictAction
-
-    parser = argparse.ArgumentParser(
-        description='Classify images with a trained checkpoint.')
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
+def add_common_args(parser):
     parser.add_argument('inputs', nargs='+',
                         help='image files, folders or glob patterns')
     parser.add_argument('--topk', type=int, default=3)
     parser.add_argument('--batch-size', type=int, default=16)
+    parser.add_argument('--out', help='write results to a .csv or .json')
+    parser.add_argument('--force', action='store_true',
+                        help='replace an existing --out file')
+
+
+def parse_args(argv):
+    onnx = bool(argv) and argv[0].endswith('.onnx')
+    parser = argparse.ArgumentParser(
+        description='Classify images with a trained checkpoint, or with an '
+        'exported .onnx model (no torch needed): infer.py MODEL.onnx '
+        'INPUTS...')
+    if onnx:
+        parser.add_argument('model', help='exported .onnx model')
+        add_common_args(parser)
+        args = parser.parse_args(argv)
+        args.config = args.classes = None
+        return args
+    from mmengine.config import DictAction
+
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    add_common_args(parser)
     parser.add_argument('--device', help='cpu, cuda, cuda:1 ... (default: '
                         'cuda when available)')
     parser.add_argument('--classes', help='classes.txt, if the checkpoint '
                         'has no class names')
-    parser.add_argument('--out', help='write results to a .csv or .json')
-    parser.add_argument('--force', action='store_true',
-                        help='replace an existing --out file')
     parser.add_argument('--no-calibration', action='store_true',
                         help='ignore <checkpoint>.calibration.json: raw '
                         'scores, never "unknown"')
@@ -187,20 +202,36 @@ def main(argv=None):
                         'backbone and head weight of the config\'s model')
     add_speed_args(parser)
     args = parser.parse_args(argv)
+    args.model = None
     if args.amp_dtype and not args.amp:
         raise UserInputError('--amp-dtype needs --amp.')
-    if args.topk < 1:
-        raise UserInputError(f'--topk {args.topk}: must be at least 1.')
-    if args.out:
-        check_new(args.out, args.force)
-    classes = None
-    if args.classes:
-        with open(args.classes, encoding='utf-8') as f:
-            classes = [line.strip() for line in f if line.strip()]
-    images = collect_images(args.inputs)
     if args.threshold is not None and not 0 <= args.threshold <= 1:
         raise UserInputError(f'--threshold {args.threshold}: a score in '
                              '[0, 1].')
+    return args
+
+
+def predict_onnx(model, images, topk=3, batch_size=16):
+    """:func:`predict`'s results from an exported model, torch-free."""
+    from .deploy.onnx_classifier import (
+        ImageFileError,
+        ModelFileError,
+        OnnxClassifier,
+    )
+    if not osp.isfile(model):
+        raise UserInputError(f'model {model} does not exist.')
+    try:
+        classifier = OnnxClassifier(model)
+        results = classifier.classify(images, topk, batch_size)
+    except (ModelFileError, ImageFileError) as err:
+        raise UserInputError(str(err)) from err
+    return [{'path': path, 'unknown': False,
+             'predictions': r['predictions']}
+            for path, r in zip(images, results)]
+
+
+def predict_checkpoint(args, images, classes):
+    """:func:`predict` with the checkpoint's calibration, if it has one."""
     calibration = None if args.no_calibration else read_calibration(
         args.checkpoint)
     temperature = calibration['temperature'] if calibration else 1.0
@@ -215,8 +246,26 @@ def main(argv=None):
                                   classes, args.cfg_options,
                                   args.allow_partial_checkpoint, args.amp,
                                   args.amp_dtype, args.channels_last)
-    results = predict(inferencer, images, args.topk, args.batch_size,
-                      temperature, threshold)
+    return predict(inferencer, images, args.topk, args.batch_size,
+                   temperature, threshold)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.topk < 1:
+        raise UserInputError(f'--topk {args.topk}: must be at least 1.')
+    if args.out:
+        check_new(args.out, args.force)
+    classes = None
+    if args.classes:
+        with open(args.classes, encoding='utf-8') as f:
+            classes = [line.strip() for line in f if line.strip()]
+    images = collect_images(args.inputs)
+    if args.model:
+        results = predict_onnx(args.model, images, args.topk,
+                               args.batch_size)
+    else:
+        results = predict_checkpoint(args, images, classes)
     failed = [r for r in results if 'error' in r]
     if len(failed) == len(results):
         raise UserInputError('no image could be read: ' + '; '.join(
@@ -234,4 +283,3 @@ def main(argv=None):
         write_results(results, args.out, args.force)
         print(f'wrote {args.out}')
     return results
-

@@ -92,9 +92,10 @@ def build_test_config(args):
 
 
 def test(cfg):
-    """Build mmengine's Runner from ``cfg`` and test; returns the metrics."""
-    from mmengine.runner import Runner
-    return Runner.from_cfg(cfg).test()
+    """Build the config's Runner (``runner_type``, e.g. QuietRunner) and
+    test; returns the metrics."""
+    from mmpretrain.registry import RUNNERS
+    return RUNNERS.build(cfg).test()
 
 
 def summary(metrics, tested):

@@ -103,9 +103,10 @@ def build_train_config(args):
 
 
 def train(cfg):
-    """Build mmengine's Runner from ``cfg`` and train; returns the runner."""
-    from mmengine.runner import Runner
-    runner = Runner.from_cfg(cfg)
+    """Build the config's Runner (``runner_type``, e.g. QuietRunner) and
+    train; returns the runner."""
+    from mmpretrain.registry import RUNNERS
+    runner = RUNNERS.build(cfg)
     runner.train()
     return runner
 

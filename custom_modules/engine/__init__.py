@@ -1,4 +1,5 @@
-"""Hooks, schedulers and optimizer wrappers registered into mmpretrain's registries.
+"""Hooks, schedulers, optimizer wrappers and a runner registered into
+mmpretrain's registries.
 
 Importing this package also allow-lists the globals mmengine checkpoints need
 under ``torch.load(weights_only=True)`` (see :mod:`.checkpoint_safety`), so
@@ -9,13 +10,12 @@ import warnings
 
 # mmcv-lite has no compiled ops; classification never uses them.
 warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDef')
-# mmengine resolves the `mmpretrain::` config scope through pkg_resources.
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 from .checkpoint_loading import register_checkpoint_loaders  # noqa: E402
 from .checkpoint_safety import register_safe_globals  # noqa: E402
-from .hooks import ChannelsLastHook, TrainAccuracyHook  # noqa: E402
+from .hooks import ChannelsLastHook, ProgressBarHook, TrainAccuracyHook  # noqa: E402
 from .optimizers import CpuAmpOptimWrapper  # noqa: E402
+from .runners import QuietRunner  # noqa: E402
 from .schedulers import (  # noqa: E402
     WarmupStepCosineLR,
     WarmupStepCosineParamScheduler,
@@ -24,6 +24,7 @@ from .schedulers import (  # noqa: E402
 register_safe_globals()
 register_checkpoint_loaders()
 
-__all__ = ['ChannelsLastHook', 'CpuAmpOptimWrapper', 'TrainAccuracyHook',
-           'WarmupStepCosineLR', 'WarmupStepCosineParamScheduler',
-           'register_checkpoint_loaders', 'register_safe_globals']
+__all__ = ['ChannelsLastHook', 'CpuAmpOptimWrapper', 'ProgressBarHook',
+           'QuietRunner', 'TrainAccuracyHook', 'WarmupStepCosineLR',
+           'WarmupStepCosineParamScheduler', 'register_checkpoint_loaders',
+           'register_safe_globals']

@@ -2,7 +2,7 @@
 import os.path as osp
 
 import pytest
-from conftest import load_tool, run_main
+from conftest import load_tool, run_log, run_main
 
 demo_main = load_tool('tools/demo.py').main
 
@@ -15,6 +15,13 @@ def test_demo_runs_every_step(tmp_path, capsys):
     for step in range(1, 6):
         assert f'[{step}/5]' in printed
     assert 'val accuracy (top-1):' in printed
+    # Quiet: steps, one bar and one val line per epoch, the test metrics;
+    # mmengine's environment and config tables are in the log file only.
+    assert len(printed.splitlines()) < 60, printed
+    assert 'System environment' not in printed
+    assert 'epoch 2/2 val  accuracy/top1' in printed
+    assert 'System environment' in run_log(
+        osp.join(out, 'resnet101_freeze3_fixed'))
     for path in ('lr_curve.png', 'flower_dataset/train.txt',
                  'resnet101_freeze3_fixed/training_curves.png',
                  'analysis/confusion_matrix.png', 'analysis/per_class.md'):
@@ -34,7 +41,8 @@ def test_demo_on_a_photo_folder_fine_tunes_lite0(synthetic_root, tmp_path,
     printed = capsys.readouterr().out
     assert '\n[4/4] ' in printed and '\n[5/' not in printed
     assert 'from its ImageNet weights' in printed
-    assert 'load backbone in model from' in printed
+    assert 'load backbone in model from' in run_log(
+        osp.join(out, 'efficientnet_lite0_freeze2_fixed'))
     for path in ('flower_dataset/train.txt', 'analysis/confusion_matrix.png',
                  'efficientnet_lite0_freeze2_fixed/training_curves.png'):
         assert osp.isfile(osp.join(out, path)), path

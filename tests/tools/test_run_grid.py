@@ -6,7 +6,7 @@ import os
 import os.path as osp
 
 import pytest
-from conftest import TINY_CONFIG, plant_pickle, run_main, run_tool
+from conftest import TINY_CONFIG, plant_pickle, run_log, run_main, run_tool
 from PIL import Image
 
 from custom_modules.apis.grid.cli import main as grid_main
@@ -149,8 +149,9 @@ def test_interrupted_run_resumes(finished_grid, annotated_root, capsys):
     printed = grid_in_process(capsys, work_dir, annotated_root,
                               '--keep-checkpoints', 'all')
     assert f'resume {run_dir}' in printed
-    assert 'resumed epoch: 1' in open(osp.join(run_dir,
-                                               'grid_train.log')).read()
+    assert 'resumed at epoch 1, iteration' in open(
+        osp.join(run_dir, 'grid_train.log')).read()
+    assert 'resumed epoch: 1' in run_log(run_dir)  # mmengine's own line
     assert osp.isfile(osp.join(run_dir, 'done.json'))
     assert not osp.exists(marker)
 

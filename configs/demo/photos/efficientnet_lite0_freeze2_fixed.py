@@ -12,6 +12,7 @@ train_cfg = dict(max_epochs=2)
 # Measuring train accuracy would cost a pass over every training photo per
 # epoch; the demo skips it (interval=0).
 custom_hooks = [
+    dict(type='ProgressBarHook'),
     dict(type='TrainAccuracyHook', interval=0),
     dict(type='ClassNumCheckHook'),
 ]

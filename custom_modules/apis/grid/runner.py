@@ -105,7 +105,8 @@ def train_run(args, config, seed, log):
         with open(done_path) as f:
             return json.load(f)
     resume = osp.isfile(osp.join(run_dir, 'last_checkpoint'))
-    log(f'{"resume" if resume else "train "} {run_dir}')
+    log(f'{"resume" if resume else "train "} {run_dir} (progress: '
+        f'{osp.join(run_dir, "grid_train.log")})')
     options = run_options(args, config, seed)
     timing_path = osp.join(run_dir, 'wall_time.json')
     spent = 0.0

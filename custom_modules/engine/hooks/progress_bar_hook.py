@@ -1,0 +1,161 @@
+"""What a person watching a run needs on the terminal, and nothing else."""
+import logging
+import sys
+import time
+
+from mmengine.hooks import Hook
+from mmpretrain.registry import HOOKS
+
+from ..runners import console_level
+
+
+def _clock(seconds):
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return (f'{hours}:{minutes:02d}:{seconds:02d}' if hours
+            else f'{minutes:02d}:{seconds:02d}')
+
+
+def _metrics_text(metrics):
+    return '  '.join(f'{k} {v:.2f}' if isinstance(v, float) else f'{k} {v}'
+                     for k, v in metrics.items())
+
+
+@HOOKS.register_module()
+class ProgressBarHook(Hook):
+    """Per training epoch a progress bar (iterations, ETA, loss, lr,
+    images/s), one line of validation metrics, the test metrics, and where
+    the full log is.
+
+    On a terminal the bar is drawn in place with rich (installed with
+    mmengine); when stdout is a file or a pipe (the grid's logs, CI), it
+    prints a plain line at the end of each epoch and, for slow epochs, at
+    most one every ``line_interval`` seconds. When the console already
+    shows mmengine's INFO lines (``--verbose``), they say all this and the
+    hook stays silent.
+
+    Args:
+        val_keys: Validation metrics for the epoch line, in this order;
+            those the run does not log are left out. ``train_*`` keys are
+            read from the message hub (:class:`TrainAccuracyHook`).
+        line_interval: Seconds between progress lines when stdout is not a
+            terminal.
+    """
+
+    priority = 'BELOW_NORMAL'  # after RuntimeInfoHook logged loss and lr
+
+    def __init__(self, val_keys=('accuracy/top1', 'single-label/f1-score',
+                                 'train_accuracy/top1'),
+                 line_interval=60):
+        self.val_keys = tuple(val_keys)
+        self.line_interval = line_interval
+        self._bar = None
+
+    def _active(self, runner):
+        return console_level(runner.logger) > logging.INFO
+
+    def before_run(self, runner):
+        if self._active(runner):
+            print(f'full log: {runner.logger.log_file}', flush=True)
+
+    def before_train(self, runner):
+        if self._active(runner) and runner.iter:  # load_or_resume ran
+            print(f'resumed at epoch {runner.epoch}, iteration {runner.iter}',
+                  flush=True)
+
+    # Training: one bar (or line) per epoch.
+    def before_train_epoch(self, runner):
+        if not self._active(runner):
+            return
+        self._total = len(runner.train_dataloader)
+        self._epoch = f'epoch {runner.epoch + 1}/{runner.max_epochs}'
+        self._start = self._last_line = time.time()
+        self._images = 0
+        if sys.stdout.isatty():
+            self._bar = _RichBar(self._epoch, self._total)
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None):
+        if not self._active(runner):
+            return
+        self._images += len(data_batch['inputs']) if data_batch else 0
+        hub = runner.message_hub
+        elapsed = time.time() - self._start
+        self._status = dict(
+            done=batch_idx + 1, elapsed=elapsed,
+            eta=elapsed / (batch_idx + 1) * (self._total - batch_idx - 1),
+            loss=hub.get_scalar('train/loss').current(),
+            lr=hub.get_scalar('train/lr').current(),
+            rate=self._images / max(elapsed, 1e-9))
+        if self._bar is not None:
+            self._bar.update(**self._status)
+        elif (time.time() - self._last_line >= self.line_interval
+              and batch_idx + 1 < self._total):
+            self._print_line()
+
+    def after_train_epoch(self, runner):
+        if not self._active(runner) or not hasattr(self, '_status'):
+            return
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        else:
+            self._print_line()
+
+    def _print_line(self):
+        s = self._status
+        print(f'{self._epoch} [{s["done"]}/{self._total}] '
+              f'{100 * s["done"] // self._total:3d}%  {_clock(s["elapsed"])}'
+              f' eta {_clock(s["eta"])}  loss {s["loss"]:.4f}  '
+              f'lr {s["lr"]:.2e}  {s["rate"]:.1f} img/s', flush=True)
+        self._last_line = time.time()
+
+    # Evaluation: one line each.
+    def after_val_epoch(self, runner, metrics=None):
+        if not self._active(runner):
+            return
+        metrics = dict(metrics or {})
+        hub = runner.message_hub
+        shown = {}
+        for key in self.val_keys:
+            if key in metrics:
+                shown[key] = metrics[key]
+            elif f'val/{key}' in hub.log_scalars:
+                shown[key] = hub.get_scalar(f'val/{key}').current()
+        epoch = (f'epoch {runner.epoch}/{runner.max_epochs} '
+                 if runner.cfg.get('train_cfg') else '')
+        print(f'{epoch}val  {_metrics_text(shown or metrics)}', flush=True)
+
+    def after_test_epoch(self, runner, metrics=None):
+        if self._active(runner):
+            print(f'test  {_metrics_text(metrics or {})}', flush=True)
+
+
+class _RichBar:
+    """A one-line rich progress bar that stays on screen when done."""
+
+    def __init__(self, description, total):
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        self._progress = Progress(
+            TextColumn('{task.description}'), BarColumn(bar_width=24),
+            MofNCompleteColumn(), TimeElapsedColumn(), TextColumn('eta'),
+            TimeRemainingColumn(),
+            TextColumn('{task.fields[info]}'), redirect_stderr=False)
+        self._task = self._progress.add_task(description, total=total,
+                                             info='')
+        self._progress.start()
+
+    def update(self, done, loss, lr, rate, **_):
+        self._progress.update(
+            self._task, completed=done,
+            info=f'loss {loss:.4f}  lr {lr:.2e}  {rate:.1f} img/s')
+
+    def close(self):
+        self._progress.stop()

@@ -1,0 +1,47 @@
+"""tools/train.py prints progress and metrics; mmengine's full output goes
+to the run's log file, and --verbose brings it back to the terminal."""
+import os.path as osp
+import re
+
+from conftest import TINY_CONFIG, run_runner
+
+from custom_modules.apis import training
+
+
+def train(annotated_root, work_dir, *extra):
+    run_runner(training.main, [
+        TINY_CONFIG, '--from-scratch', '--data-root', annotated_root,
+        '--work-dir', work_dir, *extra])
+
+
+def test_console_shows_progress_and_metrics_only(annotated_root, tmp_path,
+                                                 capsys):
+    work_dir = str(tmp_path / 'quiet')
+    train(annotated_root, work_dir)
+    printed = capsys.readouterr().out
+    lines = printed.splitlines()
+    assert len(lines) == 5, printed  # two epochs
+    log_file = re.fullmatch(r'full log: (\S+)', lines[0]).group(1)
+    # 80 training images in batches of 16: 5 iterations.
+    assert re.fullmatch(r'epoch 2/2 \[5/5\] 100%  \d\d:\d\d eta 00:00  '
+                        r'loss \d+\.\d{4}  lr \d\.\d\de-\d\d  '
+                        r'\d+\.\d img/s', lines[3]), lines[3]
+    assert re.fullmatch(r'epoch 2/2 val  accuracy/top1 \d+\.\d\d  '
+                        r'single-label/f1-score \d+\.\d\d  '
+                        r'train_accuracy/top1 \d+\.\d\d', lines[4]), lines[4]
+    assert lines[1].startswith('epoch 1/2 [5/5]')
+    assert lines[2].startswith('epoch 1/2 val  accuracy/top1')
+    assert osp.dirname(osp.dirname(log_file)) == work_dir
+    with open(log_file) as f:
+        log = f.read()
+    for text in ('System environment', 'Config:', 'Hooks will be executed',
+                 'Epoch(train) [2][5/5]', 'Epoch(val) [2][2/2]'):
+        assert text in log and text not in printed, text
+
+
+def test_verbose_prints_mmengine_output(annotated_root, tmp_path, capsys):
+    train(annotated_root, str(tmp_path / 'verbose'), '--verbose')
+    printed = capsys.readouterr().out
+    assert 'System environment' in printed
+    assert 'Epoch(val) [2][2/2]' in printed
+    assert 'full log:' not in printed  # mmengine's lines say it all

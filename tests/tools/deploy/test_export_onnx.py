@@ -1,0 +1,126 @@
+"""tools/deploy/export_onnx.py and the torch-free path of tools/infer.py on
+the tiny ResNet-18 config."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+from conftest import REAL_DATA, ROOT, TINY_CONFIG, load_tool, run_main
+
+from custom_modules.apis.config import load_config
+from custom_modules.apis.deploy.export import sample_photos
+from custom_modules.apis.inference import main as infer_main
+
+export_main = load_tool('tools/deploy/export_onnx.py').main
+CLASSES = ['daisy', 'dandelion', 'rose', 'sunflower', 'tulip']
+
+# Runs tools/infer.py on an exported model where torch, mmengine, mmpretrain,
+# mmcv and cv2 cannot be imported, then checks none of them was loaded.
+TORCH_FREE = '''
+import runpy, sys
+class Absent:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in {'torch', 'torchvision', 'mmengine',
+                                  'mmpretrain', 'mmcv', 'cv2'}:
+            raise ImportError(name + ' is not installed here')
+sys.meta_path.insert(0, Absent())
+sys.argv = ['tools/infer.py', *sys.argv[1:]]
+try:
+    runpy.run_path('tools/infer.py', run_name='__main__')
+except SystemExit as done:
+    assert done.code == 0, done.code
+loaded = [m for m in sys.modules if m.split('.')[0] in {'torch', 'mmengine'}]
+assert not loaded, loaded
+print('torch-free: ok')
+'''
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    """The tiny model's initial weights, with the final layer scaled up so
+    that, as in a trained model, top-1 is not a near tie."""
+    from mmpretrain.apis import get_model
+    cfg = load_config(TINY_CONFIG)
+    cfg.model.backbone.init_cfg = None
+    torch.manual_seed(0)
+    model = get_model(cfg)
+    state = model.state_dict()
+    state['head.fc.weight'] *= 40
+    path = str(tmp_path_factory.mktemp('onnx') / 'tiny.pth')
+    torch.save({'state_dict': state,
+                'meta': {'dataset_meta': {'classes': CLASSES}}}, path)
+    return path
+
+
+@pytest.fixture(scope='module')
+def photos(synthetic_root):
+    return REAL_DATA if osp.isdir(REAL_DATA) else synthetic_root
+
+
+@pytest.fixture(scope='module')
+def exported(checkpoint, photos):
+    out = osp.splitext(checkpoint)[0] + '.onnx'
+    report = export_main([TINY_CONFIG, checkpoint, '--photos', photos])
+    return out, report
+
+
+def test_export_agrees_with_pytorch_and_carries_its_metadata(exported):
+    out, report = exported
+    assert report['images'] == 16 and report['top1_same'] == 16
+    assert report['max_abs_diff'] < 1e-4
+    assert report['pipeline_top1_same'] == 16
+    session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
+    meta = session.get_modelmeta().custom_metadata_map
+    assert json.loads(meta['classes']) == CLASSES
+    # configs/demo at 64 px: ResizeEdge 73 (as 256 is to 224), crop 64.
+    assert json.loads(meta['preprocess']) == {
+        'resize_edge': {'scale': 73, 'edge': 'short'}, 'crop_size': 64}
+    images = np.random.default_rng(0).uniform(
+        0, 255, (5, 3, 64, 64)).astype(np.float32)
+    probs = session.run(None, {'images': images})[0]
+    assert probs.shape == (5, 5)  # any batch size
+    assert np.allclose(probs.sum(1), 1, atol=1e-5)
+    single = session.run(None, {'images': images[:1]})[0]
+    assert np.allclose(single, probs[:1], atol=1e-6)
+
+
+def test_torch_free_inference_matches_pytorch(exported, checkpoint, photos,
+                                              tmp_path):
+    out, _ = exported
+    images = sample_photos(photos)
+    proc = subprocess.run(
+        [sys.executable, '-c', TORCH_FREE, out, *images, '--topk', '1',
+         '--out', str(tmp_path / 'onnx.json')],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'torch-free: ok' in proc.stdout
+    with open(tmp_path / 'onnx.json') as f:
+        onnx_top1 = [r['predictions'][0] for r in json.load(f)]
+    torch_top1 = [r['predictions'][0] for r in infer_main(
+        [TINY_CONFIG, checkpoint, *images, '--topk', '1', '--device', 'cpu'])]
+    assert [p['class'] for p in onnx_top1] == [p['class'] for p in torch_top1]
+    assert max(abs(a['score'] - b['score']) for a, b in
+               zip(onnx_top1, torch_top1)) < 5e-3  # decoder/resize rounding
+
+
+def test_bad_inputs_are_refused_before_export(exported, checkpoint, tmp_path,
+                                              capsys):
+    out, _ = exported
+    code, err = run_main(export_main, [TINY_CONFIG, checkpoint, '--out', out],
+                         capsys)
+    assert code == 2 and f'{out} exists' in err
+    code, err = run_main(export_main, [TINY_CONFIG, checkpoint, '--out',
+                                       str(tmp_path / 'x.onnx'),
+                                       '--cfg-options',
+                                       'test_pipeline.1.type=Resize'],
+                         capsys)
+    assert code == 2 and 'ResizeEdge then CenterCrop' in err
+    assert not osp.exists(tmp_path / 'x.onnx')
+    not_an_image = tmp_path / 'notes.jpg'
+    not_an_image.write_text('not a photo')
+    code, err = run_main(infer_main, [out, str(not_an_image)], capsys)
+    assert code == 2 and 'notes.jpg: not a readable image' in err
