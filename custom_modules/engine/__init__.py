@@ -12,7 +12,7 @@ warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDef')
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 from .checkpoint_safety import register_safe_globals  # noqa: E402
-from .hooks import TrainAccuracyHook  # noqa: E402
+from .hooks import AtomicCheckpointHook, TrainAccuracyHook  # noqa: E402
 from .schedulers import (  # noqa: E402
     WarmupStepCosineLR,
     WarmupStepCosineParamScheduler,
@@ -20,5 +20,5 @@ from .schedulers import (  # noqa: E402
 
 register_safe_globals()
 
-__all__ = ['TrainAccuracyHook', 'WarmupStepCosineLR',
+__all__ = ['AtomicCheckpointHook', 'TrainAccuracyHook', 'WarmupStepCosineLR',
            'WarmupStepCosineParamScheduler', 'register_safe_globals']
