@@ -49,9 +49,13 @@ def aggregate(records):
     for runs in by_config.values():
         row = {k: runs[0][k] for k in ('config', 'model', 'frozen_stages',
                                        'augmentation')}
+        done = [r for r in runs if not r.get('failed')]
         row['seeds'] = len(runs)
         for key in METRICS:
-            row[key], row[f'{key}_std'] = mean_std([r.get(key) for r in runs])
+            row[key], row[f'{key}_std'] = mean_std([r.get(key) for r in done])
+        row['failed'] = '; '.join(
+            ('' if r['seed'] is None else f'seed {r["seed"]}: ') +
+            r['failed'] for r in runs if r.get('failed'))
         rows.append(row)
     return rows
 
@@ -65,12 +69,14 @@ def fmt(value, std=None, digits=2):
 
 def results_markdown(rows):
     seeds = max(r['seeds'] for r in rows)
+    failures = any(r['failed'] for r in rows)
     header = ('| Model | Frozen stages | Augmentation | Train acc (%) | '
               'Val acc (%) | Best epoch | Macro F1 (%) | Wall time (s) | '
-              'Images/s |')
+              'Images/s |' + (' Failed runs (log) |' if failures else ''))
     lines = [f'# Results: {len(rows)} configurations, {seeds} '
              f'seed{"s" if seeds > 1 else ""} each', '', header,
-             '|---|---:|---|---:|---:|---:|---:|---:|---:|']
+             '|---|---:|---|---:|---:|---:|---:|---:|---:|' +
+             ('---|' if failures else '')]
     for r in rows:
         lines.append(
             f'| {r["model"]} | {r["frozen_stages"]} | {r["augmentation"]} | '
@@ -79,11 +85,16 @@ def results_markdown(rows):
             f'{fmt(r["best_epoch"], r["best_epoch_std"], 0 if seeds == 1 else 1)} | '
             f'{fmt(r["macro_f1"], r["macro_f1_std"])} | '
             f'{fmt(r["wall_time_s"], r["wall_time_s_std"], 0)} | '
-            f'{fmt(r["img_per_s"], r["img_per_s_std"], 1)} |')
-    best = max(rows, key=lambda r: r['val_acc'])
-    lines += ['', f'Best: {best["model"]}, {best["frozen_stages"]} frozen '
-              f'stages, {best["augmentation"]} augmentation: '
-              f'{fmt(best["val_acc"], best["val_acc_std"])} % val.', '']
+            f'{fmt(r["img_per_s"], r["img_per_s_std"], 1)} |' +
+            (f' {r["failed"] or "-"} |' if failures else ''))
+    done = [r for r in rows if r['val_acc'] is not None]
+    if done:
+        best = max(done, key=lambda r: r['val_acc'])
+        lines += ['', f'Best: {best["model"]}, {best["frozen_stages"]} '
+                  f'frozen stages, {best["augmentation"]} augmentation: '
+                  f'{fmt(best["val_acc"], best["val_acc_std"])} % val.', '']
+    else:
+        lines += ['', 'Every run failed; see the logs above.', '']
     if seeds > 1:
         lines += [f'± is the sample standard deviation over {seeds} seeds.',
                   '']
@@ -93,13 +104,14 @@ def results_markdown(rows):
 
 def write_csv(rows, f):
     fields = ['config', 'seeds'] + [c for key in COLUMNS for c in (
-        [key, f'{key}_std'] if key in METRICS else [key])]
+        [key, f'{key}_std'] if key in METRICS else [key])] + ['failed']
     writer = csv.DictWriter(f, fieldnames=fields, extrasaction='ignore')
     writer.writeheader()
     writer.writerows(rows)
 
 
 def results_chart(rows):
+    rows = [r for r in rows if r['val_acc'] is not None]  # failed: no bar
     labels = [f'{r["model"]} f{r["frozen_stages"]} {r["augmentation"]}'
               for r in rows]
     ys = range(len(rows))
