@@ -58,6 +58,13 @@ class AtomicCheckpointHook(CheckpointHook):
             self._remove_leftovers(runner)
         if runner.train_loop.iter == 0:
             self._resumed_rng = None  # load_from, not a resume
+        loader = runner.train_loop.dataloader
+        if self._resumed_rng is not None and loader.num_workers and getattr(
+                loader, 'persistent_workers', False):
+            runner.logger.warning(
+                'Resuming with persistent dataloader workers: they start '
+                'from their seeds again, so augmentations differ from an '
+                'uninterrupted run (exact with persistent_workers=False).')
 
     def after_load_checkpoint(self, runner, checkpoint):
         self._resumed_rng = checkpoint.get('meta', {}).get('rng_state')
@@ -160,7 +167,9 @@ class AtomicCheckpointHook(CheckpointHook):
                 self._remove(osp.join(self.out_dir,
                                       self.filename_tmpl.format(old)))
             for previous, best in self._replaced_bests:
-                if previous and previous != best:
+                # Not one in another run's folder (--resume OTHER/epoch_N).
+                if previous and previous != best and osp.abspath(
+                        osp.dirname(previous)) == osp.abspath(self.out_dir):
                     self._remove(previous)
         runner.logger.info(f'Checkpoint of epoch {epoch} committed: '
                            f'{self.last_ckpt}')
