@@ -13,10 +13,25 @@ def check_new(path, force=False):
                              'choose another output path.')
 
 
+def replace_durably(tmp, path):
+    """Rename the finished file ``tmp`` to ``path`` (same folder), flushing
+    both to disk first, so that after a crash or power loss ``path`` is
+    either the old file or the complete new one."""
+    with open(tmp, 'rb') as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    folder = os.open(osp.dirname(osp.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
 def atomic_write(path, write, force=False, binary=False):
     """Call ``write(file)`` on a temp file beside ``path``, then rename it.
 
-    An interrupted write leaves the old file (or none), never half a file.
+    An interrupted write leaves the old file (or none), never half a file;
+    the temp file's name starts with ``.`` + the name of ``path``.
     """
     check_new(path, force)
     folder = osp.dirname(osp.abspath(path))
@@ -31,7 +46,7 @@ def atomic_write(path, write, force=False, binary=False):
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
+        replace_durably(tmp, path)
     except BaseException:
         if osp.exists(tmp):
             os.remove(tmp)

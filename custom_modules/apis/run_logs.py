@@ -2,10 +2,12 @@
 import glob
 import os.path as osp
 import re
+import zipfile
 
 from .errors import UserInputError
 
 _BEST = re.compile(r'^best_.*_epoch_(\d+)\.pth$')
+_EPOCH = re.compile(r'epoch_(\d+)\.pth$')
 
 
 def log_folders(work_dir):
@@ -50,19 +52,37 @@ def run_batch_size(work_dir):
     return Config.fromfile(config).train_dataloader.batch_size
 
 
+def _last_checkpoint(work_dir):
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(marker):
+        return None
+    with open(marker) as f:
+        return f.read().strip()
+
+
 def best_checkpoint(work_dir):
-    """The checkpoint CheckpointHook kept as best (the latest epoch if
-    several are left), else the one ``last_checkpoint`` names."""
+    """The best checkpoint CheckpointHook kept: of the complete
+    ``best_*_epoch_N.pth`` files, the one with the highest N, else the one
+    ``last_checkpoint`` names.
+
+    Complete means a whole zip archive (what ``torch.save`` writes; a kill
+    mid-write leaves no central directory), and N no later than the epoch of
+    the committed checkpoint: a later best belongs to a commit a kill
+    interrupted, which a resume deletes.
+    """
+    last = _last_checkpoint(work_dir)
+    committed = _EPOCH.search(last or '')
     best = [(int(m.group(1)), osp.join(work_dir, name)) for name, m in (
         (osp.basename(p), _BEST.match(osp.basename(p)))
         for p in glob.glob(osp.join(work_dir, 'best_*.pth'))) if m]
+    best = [(epoch, path) for epoch, path in best
+            if (not committed or epoch <= int(committed.group(1)))
+            and zipfile.is_zipfile(path)]
     if best:
         return max(best)[1]
-    marker = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(marker):
+    if last is None:
         raise UserInputError(f'{work_dir} holds no checkpoint.')
-    with open(marker) as f:
-        return f.read().strip()
+    return last
 
 
 def summarize_run(work_dir):

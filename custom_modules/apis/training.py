@@ -15,6 +15,7 @@ from .pretrained import (
     train_from_scratch,
     use_local_pretrained,
 )
+from .work_dir_lock import lock_work_dir, release_work_dirs
 
 # What a run leaves in its work dir: mmengine's timestamped log folders,
 # checkpoints and marker, and the grid's records.
@@ -98,6 +99,8 @@ def build_train_config(args):
     if cfg.get('load_from') and not cfg.get('resume'):
         check_fit(cfg.model, cfg.load_from, args.config, ('backbone', ),
                   args.allow_partial_checkpoint)
+    if int(os.environ.get('RANK', 0)) == 0:  # one lock per run, not rank
+        lock_work_dir(cfg.work_dir)
     prepare_work_dir(cfg.work_dir, bool(args.resume), args.force)
     return cfg
 
@@ -146,4 +149,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    return train(build_train_config(parse_args(argv)))
+    try:
+        return train(build_train_config(parse_args(argv)))
+    finally:
+        release_work_dirs()

@@ -13,7 +13,12 @@ warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDef')
 
 from .checkpoint_loading import register_checkpoint_loaders  # noqa: E402
 from .checkpoint_safety import register_safe_globals  # noqa: E402
-from .hooks import ChannelsLastHook, ProgressBarHook, TrainAccuracyHook  # noqa: E402
+from .hooks import (  # noqa: E402
+    AtomicCheckpointHook,
+    ChannelsLastHook,
+    ProgressBarHook,
+    TrainAccuracyHook,
+)
 from .optimizers import CpuAmpOptimWrapper  # noqa: E402
 from .runners import QuietRunner  # noqa: E402
 from .schedulers import (  # noqa: E402
@@ -24,7 +29,7 @@ from .schedulers import (  # noqa: E402
 register_safe_globals()
 register_checkpoint_loaders()
 
-__all__ = ['ChannelsLastHook', 'CpuAmpOptimWrapper', 'ProgressBarHook',
-           'QuietRunner', 'TrainAccuracyHook', 'WarmupStepCosineLR',
-           'WarmupStepCosineParamScheduler', 'register_checkpoint_loaders',
-           'register_safe_globals']
+__all__ = ['AtomicCheckpointHook', 'ChannelsLastHook', 'CpuAmpOptimWrapper',
+           'ProgressBarHook', 'QuietRunner', 'TrainAccuracyHook',
+           'WarmupStepCosineLR', 'WarmupStepCosineParamScheduler',
+           'register_checkpoint_loaders', 'register_safe_globals']

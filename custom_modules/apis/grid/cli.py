@@ -4,8 +4,10 @@ import os.path as osp
 import time
 
 from ..config import ROOT
+from ..errors import UserInputError
 from .results import write_results
 from .runner import (
+    failed_record,
     prepare_demo,
     select_configs,
     train_run,
@@ -63,11 +65,19 @@ def main(argv=None):
         def log(text, i=i):
             print(f'[{i}/{total}] {text}  ({time.time() - start:.0f} s)',
                   flush=True)
-        records.append(train_run(args, config, seed, log))
+        try:
+            records.append(train_run(args, config, seed, log))
+        except UserInputError as error:  # this run only: go on
+            log(f'FAILED {error}')
+            records.append(failed_record(args, config, seed, error))
     paths, rows = write_results(args.work_dir, records)
     with open(paths['results.md']) as f:
         print('\n' + f.read().split('\nHow the numbers')[0])
     for path in paths.values():
         print(f'wrote {path}')
-    return 0
+    failed = [r for r in records if r.get('failed')]
+    if failed:
+        print(f'{len(failed)} of {len(records)} runs failed; see the '
+              'logs named in results.md.')
+    return 1 if failed else 0
 

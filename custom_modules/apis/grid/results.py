@@ -64,9 +64,13 @@ def aggregate(records):
         row = {k: runs[0][k] for k in ('config', 'model', 'frozen_stages',
                                        'augmentation')}
         row['train_images'] = runs[0].get('train_images')
+        done = [r for r in runs if not r.get('failed')]
         row['seeds'] = len(runs)
         for key in METRICS:
-            row[key], row[f'{key}_std'] = mean_std([r.get(key) for r in runs])
+            row[key], row[f'{key}_std'] = mean_std([r.get(key) for r in done])
+        row['failed'] = '; '.join(
+            ('' if r['seed'] is None else f'seed {r["seed"]}: ') +
+            r['failed'] for r in runs if r.get('failed'))
         rows.append(row)
     return rows
 
@@ -80,6 +84,7 @@ def fmt(value, std=None, digits=2):
 
 def results_markdown(rows, significance=''):
     seeds = max(r['seeds'] for r in rows)
+    failures = any(r['failed'] for r in rows)
     has_test = any(r.get('test_acc') is not None for r in rows)
     ece = 'test_ece' if has_test else 'val_ece'
     has_ece = any(r.get(ece) is not None for r in rows)
@@ -88,11 +93,13 @@ def results_markdown(rows, significance=''):
               ('Test acc (%) | ' if has_test else '') +
               'Best epoch | Macro F1 (%) | ' +
               (f'{ece[:-4].title()} ECE (%) | ' if has_ece else '') +
-              'Wall time (s) | Images/s |')
+              'Wall time (s) | Images/s |' +
+              (' Failed runs (log) |' if failures else ''))
     lines = [f'# Results: {len(rows)} configurations, {seeds} '
              f'seed{"s" if seeds > 1 else ""} each', '', header,
              '|---|---:|---|---:|---:|---:|' + '---:|' * has_test +
-             '---:|---:|' + '---:|' * has_ece + '---:|---:|']
+             '---:|---:|' + '---:|' * has_ece + '---:|---:|' +
+             ('---|' if failures else '')]
     for r in rows:
         test = f'{fmt(r["test_acc"], r["test_acc_std"])} | ' if has_test \
             else ''
@@ -107,11 +114,16 @@ def results_markdown(rows, significance=''):
             f'{fmt(r["best_epoch"], r["best_epoch_std"], 0 if seeds == 1 else 1)} | '
             f'{fmt(r["macro_f1"], r["macro_f1_std"])} | {calibration}'
             f'{fmt(r["wall_time_s"], r["wall_time_s_std"], 0)} | '
-            f'{fmt(r["img_per_s"], r["img_per_s_std"], 1)} |')
-    best = max(rows, key=lambda r: r['val_acc'])
-    lines += ['', f'Best: {best["model"]}, {best["frozen_stages"]} frozen '
-              f'stages, {best["augmentation"]} augmentation: '
-              f'{fmt(best["val_acc"], best["val_acc_std"])} % val.', '']
+            f'{fmt(r["img_per_s"], r["img_per_s_std"], 1)} |' +
+            (f' {r["failed"] or "-"} |' if failures else ''))
+    done = [r for r in rows if r['val_acc'] is not None]
+    if done:
+        best = max(done, key=lambda r: r['val_acc'])
+        lines += ['', f'Best: {best["model"]}, {best["frozen_stages"]} '
+                  f'frozen stages, {best["augmentation"]} augmentation: '
+                  f'{fmt(best["val_acc"], best["val_acc_std"])} % val.', '']
+    else:
+        lines += ['', 'Every run failed; see the logs above.', '']
     if seeds > 1:
         lines += [f'± is the sample standard deviation over {seeds} seeds.',
                   '']
@@ -123,13 +135,14 @@ def results_markdown(rows, significance=''):
 
 def write_csv(rows, f):
     fields = ['config', 'seeds'] + [c for key in COLUMNS for c in (
-        [key, f'{key}_std'] if key in METRICS else [key])]
+        [key, f'{key}_std'] if key in METRICS else [key])] + ['failed']
     writer = csv.DictWriter(f, fieldnames=fields, extrasaction='ignore')
     writer.writeheader()
     writer.writerows(rows)
 
 
 def results_chart(rows):
+    rows = [r for r in rows if r['val_acc'] is not None]  # failed: no bar
     labels = [f'{r["model"]} f{r["frozen_stages"]} {r["augmentation"]}'
               for r in rows]
     ys = range(len(rows))

@@ -26,11 +26,34 @@ from ..outputs import atomic_write
 from ..pretrained import is_url, pretrained_init_cfgs
 from ..run_logs import best_checkpoint, summarize_run
 from ..synthetic_flowers import make_dataset
+from .child import run_child
 
 TOOLS = osp.join(ROOT, 'tools')
 MODEL_NAMES = {'resnet18': 'ResNet-18', 'resnet101': 'ResNet-101',
                'resnet152': 'ResNet-152', 'vgg11': 'VGG-11',
                'efficientnet_lite0': 'EfficientNet-Lite0'}
+
+
+class RunFailed(UserInputError):
+    """A run's training or testing process failed; ``log`` holds its
+    output."""
+
+    def __init__(self, message, log, exit_code):
+        super().__init__(f'{message}; log: {log}')
+        self.log = log
+        self.exit_code = exit_code
+
+
+def failed_record(args, config, seed, error):
+    """What the results table shows for a run that failed."""
+    record = dict(zip(('model', 'frozen_stages', 'augmentation'),
+                      describe(config)))
+    record.update(config=osp.relpath(config, ROOT), seed=seed,
+                  run_dir=run_dir_of(args.work_dir, config, seed),
+                  failed=str(error).splitlines()[0],
+                  log=getattr(error, 'log', None),
+                  exit_code=getattr(error, 'exit_code', None))
+    return record
 
 
 def select_configs(config_dir, patterns):
@@ -116,19 +139,21 @@ def train_run(args, config, seed, log):
     os.makedirs(run_dir, exist_ok=True)
     start = time.time()
     env = dict(os.environ, PYTHON=sys.executable)  # for dist_train.sh
-    with open(osp.join(run_dir, 'grid_train.log'), 'a') as out:
-        code = subprocess.call(train_command(args, config, run_dir, resume,
-                                             options),
-                               cwd=ROOT, env=env, stdout=out,
-                               stderr=subprocess.STDOUT)
-    spent += time.time() - start
-    atomic_write(timing_path, lambda f: json.dump({'seconds': spent}, f),
-                 force=True)
+    train_log = osp.join(run_dir, 'grid_train.log')
+    with open(train_log, 'a') as out:
+        try:
+            code = run_child(train_command(args, config, run_dir, resume,
+                                           options),
+                             cwd=ROOT, env=env, stdout=out,
+                             stderr=subprocess.STDOUT)
+        finally:  # also when the grid is interrupted
+            spent += time.time() - start
+            atomic_write(timing_path,
+                         lambda f: json.dump({'seconds': spent}, f),
+                         force=True)
     if code != 0:
-        with open(osp.join(run_dir, 'grid_train.log')) as f:
-            tail = f.read()[-2000:]
-        raise UserInputError(f'training {config} failed (exit {code}); '
-                             f'log: {run_dir}/grid_train.log\n{tail}')
+        raise RunFailed(f'training {config} failed (exit {code})',
+                        train_log, code)
     record = dict(zip(('model', 'frozen_stages', 'augmentation'),
                       describe(config)))
     record.update(config=osp.relpath(config, ROOT), seed=seed,
@@ -161,12 +186,13 @@ def prune_checkpoints(run_dir):
 
 
 def run_tool(command, log_path, what):
-    """Run a tool as a subprocess, its output to ``log_path``."""
+    """Run a tool in its own process group (:func:`.child.run_child`), its
+    output to ``log_path``."""
     with open(log_path, 'w') as out:
-        code = subprocess.call(command, cwd=ROOT, stdout=out,
-                               stderr=subprocess.STDOUT)
+        code = run_child(command, cwd=ROOT, stdout=out,
+                         stderr=subprocess.STDOUT)
     if code != 0:
-        raise UserInputError(f'{what} failed; see {log_path}')
+        raise RunFailed(f'{what} failed (exit {code})', log_path, code)
 
 
 def analyze_run(args, config, run_dir, options):

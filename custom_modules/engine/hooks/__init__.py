@@ -1,7 +1,9 @@
 """Hooks registered into mmpretrain's ``HOOKS``."""
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .channels_last_hook import ChannelsLastHook, to_channels_last
+from .fault_injection_hook import FaultInjectionHook
 from .progress_bar_hook import ProgressBarHook
 from .train_accuracy_hook import TrainAccuracyHook
 
-__all__ = ['ChannelsLastHook', 'ProgressBarHook', 'TrainAccuracyHook',
-           'to_channels_last']
+__all__ = ['AtomicCheckpointHook', 'ChannelsLastHook', 'FaultInjectionHook',
+           'ProgressBarHook', 'TrainAccuracyHook', 'to_channels_last']
