@@ -82,3 +82,34 @@ def test_results_gain_a_test_column_and_the_matrix(tmp_path):
     assert 'McNemar\'s exact test, test split' in text
     header = open(paths['results.csv']).readline()
     assert 'test_acc' in header and 'test_ece_scaled' in header
+
+
+def test_sign_flip_over_seeds_by_hand():
+    from custom_modules.apis.grid.significance import sign_flip_p
+    # All 3 differences positive: only all-plus and all-minus are as
+    # extreme, 2 of 8 sign patterns.
+    assert sign_flip_p([1.0, 2.0, 3.0]) == pytest.approx(2 / 8)
+    # +1, +1, -1: |sum| = 1; patterns with |sum| >= 1 are all 8.
+    assert sign_flip_p([1.0, 1.0, -1.0]) == pytest.approx(1.0)
+    assert sign_flip_p([0.5] * 6) == pytest.approx(2 / 64)
+
+
+def test_results_with_seeds_add_the_paired_matrix(tmp_path):
+    from custom_modules.apis.grid.results import write_results
+    records = []
+    for config, model, base in (('a.py', 'ResNet-101', 80.0),
+                                ('b.py', 'VGG-11', 70.0)):
+        for seed in range(3):
+            records.append(dict(
+                config=config, model=model, frozen_stages='2',
+                augmentation='fixed', seed=seed, train_acc=90.0,
+                val_acc=base + seed, best_epoch=3, macro_f1=80.0,
+                wall_time_s=10.0, img_per_s=5.0, split='val',
+                predictions=write_predictions(
+                    tmp_path / f'{config}{seed}.pkl',
+                    [True] * int(base) + [False] * (100 - int(base)))))
+    paths, _ = write_results(str(tmp_path), records)
+    text = open(paths['results.md']).read()
+    assert 'Paired differences over seeds (val acc' in text
+    assert '| 1 | ResNet-101 f2 fixed | — | +10.00 (p 0.25) |' in text
+    assert 'smallest possible p is 0.25' in text

@@ -10,7 +10,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from ..outputs import atomic_write, save_figure  # noqa: E402
 from .runner import MODEL_NAMES  # noqa: E402
-from .significance import correctness, significance_markdown  # noqa: E402
+from .significance import (  # noqa: E402
+    correctness,
+    seeds_markdown,
+    significance_markdown,
+)
 
 COLUMNS = ['model', 'frozen_stages', 'augmentation', 'train_images',
            'train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',
@@ -188,7 +192,12 @@ def significance_section(records, rows):
     if len({r['config'] for r in records}) < len(records):
         text += ('With several seeds, each configuration is represented by '
                  'its lowest seed here; the table\'s ± shows the spread '
-                 'over seeds.\n')
+                 'over seeds.\n\n')
+        key = 'test_acc' if ordered[0]['split'] == 'test' else 'val_acc'
+        accuracies = [{r.get('seed'): r[key] for r in records
+                       if r['config'] == o['config'] and r.get(key)
+                       is not None} for o in ordered]
+        text += seeds_markdown(labels, accuracies, key.replace('_', ' '))
     return text
 
 

@@ -65,3 +65,48 @@ def significance_markdown(labels, runs, split, alpha=0.05):
               'other seeds, and no * means the data cannot tell the two '
               'apart, not that they are equal.', '']
     return '\n'.join(lines)
+
+
+def sign_flip_p(differences):
+    """Exact two-sided paired permutation test over seeds: the share of
+    the 2^k sign flips of the per-seed differences whose mean is at least
+    as far from 0 as the observed one (with k seeds, never below 2 / 2^k)."""
+    k = len(differences)
+    if k == 0:
+        return 1.0
+    observed = abs(sum(differences)) - 1e-12
+    extreme = sum(
+        1 for signs in range(2 ** k)
+        if abs(sum(d if signs >> i & 1 else -d
+                   for i, d in enumerate(differences))) >= observed)
+    return extreme / 2 ** k
+
+
+def seeds_markdown(labels, accuracies, metric, alpha=0.05):
+    """``accuracies``: per configuration ``{seed: accuracy}``. A matrix of
+    the mean paired difference (row minus column) over the shared seeds,
+    with the sign-flip p-value."""
+    lines = [f'## Paired differences over seeds ({metric}, sign-flip '
+             'permutation test)', '', '| # | configuration | ' + ' | '.join(
+                 str(i + 1) for i in range(len(labels))) + ' |',
+             '|---:|---|' + '---:|' * len(labels)]
+    fewest = None
+    for i, label in enumerate(labels):
+        cells = []
+        for j in range(len(labels)):
+            shared = sorted(accuracies[i].keys() & accuracies[j].keys())
+            if i == j or not shared:
+                cells.append('—')
+                continue
+            diffs = [accuracies[i][s] - accuracies[j][s] for s in shared]
+            p = sign_flip_p(diffs)
+            fewest = min(fewest or len(shared), len(shared))
+            cells.append(f'{sum(diffs) / len(diffs):+.2f} (p {p:.2f}'
+                         f'{"*" if p < alpha else ""})')
+        lines.append(f'| {i + 1} | {label} | ' + ' | '.join(cells) + ' |')
+    if fewest:
+        lines += ['', f'Mean difference in points, row minus column, over '
+                  f'the seeds both share; with {fewest} seeds the smallest '
+                  f'possible p is {2 / 2 ** fewest:.2f}, so fewer than 6 '
+                  'seeds can never reach 5 %.', '']
+    return '\n'.join(lines)
