@@ -106,7 +106,7 @@ def test_results_with_seeds_add_the_paired_matrix(tmp_path):
                 val_acc=base + seed, best_epoch=3, macro_f1=80.0,
                 wall_time_s=10.0, img_per_s=5.0, split='val',
                 predictions=write_predictions(
-                    tmp_path / f'{config}{seed}.pkl',
+                    tmp_path / f'{config}{seed}.json',
                     [True] * int(base) + [False] * (100 - int(base)))))
     paths, _ = write_results(str(tmp_path), records)
     text = open(paths['results.md']).read()
