@@ -3,6 +3,7 @@ import logging
 import sys
 import time
 
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
@@ -52,7 +53,9 @@ class ProgressBarHook(Hook):
         self._bar = None
 
     def _active(self, runner):
-        return console_level(runner.logger) > logging.INFO
+        # One process draws; the others' consoles show errors only.
+        return (is_main_process()
+                and console_level(runner.logger) > logging.INFO)
 
     def before_run(self, runner):
         if self._active(runner):
