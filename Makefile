@@ -2,11 +2,12 @@
 #   make demo   install, then run the offline demo on generated images
 #   make test   install, then run the test suite
 #   make grid-demo  the 12-run grid on generated images (Table 2 layout)
+#   make serve-demo  a local web page (127.0.0.1:8000) on the demo's model
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint install benchmark grid-demo
+.PHONY: demo test lint install benchmark grid-demo serve-demo
 
 $(VENV)/.installed: requirements/runtime.txt requirements/tests.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,3 +33,6 @@ benchmark: install
 
 grid-demo: install
 	$(PY) tools/run_grid.py --demo --work-dir work_dirs/grid_demo
+
+serve-demo: install
+	$(PY) tools/serve.py --demo

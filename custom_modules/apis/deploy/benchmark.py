@@ -82,7 +82,7 @@ def main(argv=None):
                               args.threads)
     size = preprocess_recipe(cfg)['crop_size']
     print(f'{osp.basename(args.config)}, {size} px, CPU, {threads} '
-          f'thread(s), images/s (noisy on a shared machine):\n'
+          f'thread(s), images/s (they vary with the machine load):\n'
           f'| batch | PyTorch eager | ONNX Runtime | ratio |\n'
           f'|---:|---:|---:|---:|')
     for r in rows:

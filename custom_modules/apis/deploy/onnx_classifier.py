@@ -33,17 +33,26 @@ class ImageFileError(ValueError):
     """A file that Pillow cannot read as an image."""
 
 
-def load_rgb(source):
-    """An HxWx3 uint8 RGB array from a path or a binary file object."""
+def load_rgb(source, max_pixels=None, name=None):
+    """An HxWx3 uint8 RGB array from a path or a binary file object;
+    images over ``max_pixels`` are refused before they are decoded.
+    ``name`` (default: the path) names the image in errors."""
+    name = name or (source if isinstance(source, str) else 'upload')
     try:
         with Image.open(source) as image:
+            if max_pixels and image.width * image.height > max_pixels:
+                raise ImageFileError(
+                    f'{name}: {image.width} x {image.height} pixels is over '
+                    f'the limit of {max_pixels:,}; send a smaller image.')
             image = ImageOps.exif_transpose(image)
             return np.asarray(image.convert('RGB'))
+    except ImageFileError:
+        raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) \
             as err:
-        name = source if isinstance(source, str) else 'upload'
-        raise ImageFileError(f'{name}: not a readable image ({err}).') \
-            from err
+        raise ImageFileError(
+            f'{name}: not an image that can be read (JPEG, PNG, BMP, TIFF, '
+            f'WebP...): {type(err).__name__}.') from err
 
 
 def _linear_taps(src, dst):

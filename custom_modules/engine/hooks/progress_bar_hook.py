@@ -3,6 +3,7 @@ import logging
 import sys
 import time
 
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
@@ -29,8 +30,9 @@ class ProgressBarHook(Hook):
 
     On a terminal the bar is drawn in place with rich (installed with
     mmengine); when stdout is a file or a pipe (the grid's logs, CI), it
-    prints a plain line at the end of each epoch and, for slow epochs, at
-    most one every ``line_interval`` seconds. When the console already
+    prints a plain line at the end of each epoch and, while more than
+    ``line_interval`` seconds of the epoch remain, one every
+    ``line_interval`` seconds. When the console already
     shows mmengine's INFO lines (``--verbose``), they say all this and the
     hook stays silent.
 
@@ -52,7 +54,9 @@ class ProgressBarHook(Hook):
         self._bar = None
 
     def _active(self, runner):
-        return console_level(runner.logger) > logging.INFO
+        # One process draws; the others' consoles show errors only.
+        return (is_main_process()
+                and console_level(runner.logger) > logging.INFO)
 
     def before_run(self, runner):
         if self._active(runner):
@@ -90,8 +94,8 @@ class ProgressBarHook(Hook):
         if self._bar is not None:
             self._bar.update(**self._status)
         elif (time.time() - self._last_line >= self.line_interval
-              and batch_idx + 1 < self._total):
-            self._print_line()
+              and self._status['eta'] >= self.line_interval):
+            self._print_line()  # the epoch's own line is over a minute off
 
     def after_train_epoch(self, runner):
         if not self._active(runner) or not hasattr(self, '_status'):

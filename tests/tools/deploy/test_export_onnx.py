@@ -8,15 +8,13 @@ import sys
 import numpy as np
 import onnxruntime as ort
 import pytest
-import torch
 from conftest import REAL_DATA, ROOT, TINY_CONFIG, load_tool, run_main
+from deploy_fixtures import CLASSES, tiny_checkpoint
 
-from custom_modules.apis.config import load_config
 from custom_modules.apis.deploy.export import sample_photos
 from custom_modules.apis.inference import main as infer_main
 
 export_main = load_tool('tools/deploy/export_onnx.py').main
-CLASSES = ['daisy', 'dandelion', 'rose', 'sunflower', 'tulip']
 
 # Runs tools/infer.py on an exported model where torch, mmengine, mmpretrain,
 # mmcv and cv2 cannot be imported, then checks none of them was loaded.
@@ -41,19 +39,7 @@ print('torch-free: ok')
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
-    """The tiny model's initial weights, with the final layer scaled up so
-    that, as in a trained model, top-1 is not a near tie."""
-    from mmpretrain.apis import get_model
-    cfg = load_config(TINY_CONFIG)
-    cfg.model.backbone.init_cfg = None
-    torch.manual_seed(0)
-    model = get_model(cfg)
-    state = model.state_dict()
-    state['head.fc.weight'] *= 40
-    path = str(tmp_path_factory.mktemp('onnx') / 'tiny.pth')
-    torch.save({'state_dict': state,
-                'meta': {'dataset_meta': {'classes': CLASSES}}}, path)
-    return path
+    return tiny_checkpoint(tmp_path_factory.mktemp('export'))
 
 
 @pytest.fixture(scope='module')
@@ -123,4 +109,4 @@ def test_bad_inputs_are_refused_before_export(exported, checkpoint, tmp_path,
     not_an_image = tmp_path / 'notes.jpg'
     not_an_image.write_text('not a photo')
     code, err = run_main(infer_main, [out, str(not_an_image)], capsys)
-    assert code == 2 and 'notes.jpg: not a readable image' in err
+    assert code == 2 and 'notes.jpg: not an image that can be read' in err

@@ -1,0 +1,130 @@
+"""A local web page to try a model on photos (``tools/serve.py``).
+
+FastAPI with one static page rather than Gradio: the page needs a file
+picker, a drop zone and a results list, which is a few dozen lines of HTML,
+while Gradio would add a large dependency tree and its own front-end build
+for the same thing; FastAPI (with uvicorn) is small, and the endpoint is a
+plain JSON API that scripts can call too.
+
+The model is an ONNX Runtime session (an exported ``.onnx`` file, or a
+checkpoint exported in memory at start-up), loaded once and shared: ONNX
+Runtime sessions are safe to run from several threads, FastAPI runs each
+request in its own worker thread, and nothing per-request is shared, so
+concurrent users never see each other's results.
+"""
+import argparse
+import glob
+import io
+import os.path as osp
+import time
+
+from ..config import ROOT
+from ..errors import UserInputError
+from .onnx_classifier import ImageFileError, OnnxClassifier, load_rgb
+
+STATIC = osp.join(osp.dirname(osp.abspath(__file__)), 'static')
+MAX_UPLOAD_MB = 10
+MAX_PIXELS = 40_000_000
+
+
+def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
+               max_pixels=MAX_PIXELS, topk=5):
+    """The FastAPI app: ``GET /`` the page, ``POST /api/classify`` one
+    image (multipart field ``file``) -> top-k classes, or an error."""
+    from fastapi import FastAPI, File, HTTPException, UploadFile
+    from fastapi.responses import FileResponse
+
+    app = FastAPI(title='Flower classifier')
+
+    @app.get('/')
+    def page():
+        return FileResponse(osp.join(STATIC, 'index.html'))
+
+    @app.get('/api/info')
+    def info():
+        return {'classes': classifier.classes, 'topk': topk,
+                'max_upload_mb': max_bytes / 2**20, 'max_pixels': max_pixels}
+
+    @app.post('/api/classify')
+    def classify(file: UploadFile = File(...)):  # noqa: B008 (FastAPI idiom)
+        start = time.perf_counter()
+        data = file.file.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise HTTPException(413, f'{file.filename} is over the '
+                                f'{max_bytes / 2**20:g} MB upload limit.')
+        try:
+            rgb = load_rgb(io.BytesIO(data), max_pixels, file.filename)
+        except ImageFileError as err:
+            raise HTTPException(400, str(err)) from err
+        probs = classifier.probabilities(classifier.prepare(rgb)[None])[0]
+        return {'filename': file.filename,
+                'predictions': classifier.top(probs, topk),
+                'seconds': time.perf_counter() - start}
+
+    return app
+
+
+def demo_checkpoint():
+    """(config, best checkpoint) of the newest ``make demo`` run."""
+    from ..demo import CONFIG
+    from ..run_logs import best_checkpoint
+
+    name = osp.splitext(osp.basename(CONFIG))[0]
+    runs = sorted(glob.glob(osp.join(ROOT, 'work_dirs', 'demo', '*', name,
+                                     'last_checkpoint')))
+    if not runs:
+        raise UserInputError('no demo checkpoint under work_dirs/demo/; run '
+                             '`make demo` first.')
+    return CONFIG, best_checkpoint(osp.dirname(runs[-1]))
+
+
+def load_classifier(model, checkpoint=None, cfg_options=None):
+    """An OnnxClassifier from a ``.onnx`` file, or from CONFIG CHECKPOINT
+    exported in memory (same graph as tools/deploy/export_onnx.py)."""
+    if model.endswith('.onnx'):
+        if not osp.isfile(model):
+            raise UserInputError(f'model {model} does not exist.')
+        return OnnxClassifier(model)
+    if not checkpoint:
+        raise UserInputError('give CONFIG CHECKPOINT, or an exported '
+                             'MODEL.onnx.')
+    from ..config import load_config
+    from .export import export_onnx
+    data, _, _, _ = export_onnx(load_config(model, cfg_options), checkpoint)
+    return OnnxClassifier(data)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Serve a page that classifies uploaded photos.')
+    parser.add_argument('model', nargs='?',
+                        help='CONFIG (then CHECKPOINT) or MODEL.onnx')
+    parser.add_argument('checkpoint', nargs='?')
+    parser.add_argument('--demo', action='store_true',
+                        help='serve the newest `make demo` checkpoint')
+    parser.add_argument('--host', default='127.0.0.1',
+                        help='default: 127.0.0.1 (this machine only); '
+                        '0.0.0.0 shows the page to your network')
+    parser.add_argument('--port', type=int, default=8000)
+    parser.add_argument('--max-upload-mb', type=float, default=MAX_UPLOAD_MB)
+    parser.add_argument('--max-pixels', type=int, default=MAX_PIXELS)
+    parser.add_argument('--topk', type=int, default=5)
+    args = parser.parse_args(argv)
+    if args.demo == bool(args.model):
+        parser.error('give CONFIG CHECKPOINT, MODEL.onnx or --demo')
+    return args
+
+
+def main(argv=None):
+    import uvicorn
+
+    args = parse_args(argv)
+    model, checkpoint = (demo_checkpoint() if args.demo
+                         else (args.model, args.checkpoint))
+    classifier = load_classifier(model, checkpoint)
+    app = create_app(classifier, int(args.max_upload_mb * 2**20),
+                     args.max_pixels, args.topk)
+    print(f'serving {checkpoint or model} on http://{args.host}:{args.port}/ '
+          '(Ctrl+C stops)', flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level='warning')
+    return 0

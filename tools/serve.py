@@ -1,0 +1,14 @@
+"""A local web page that classifies photos with a trained model.
+
+    python tools/serve.py CONFIG CHECKPOINT     # exported in memory at start
+    python tools/serve.py model.onnx            # from tools/deploy/export_onnx.py
+    python tools/serve.py --demo                # the newest `make demo` model
+
+Listens on 127.0.0.1:8000 by default (--host, --port); see docs/deploy.md.
+The code is in :mod:`custom_modules.apis.deploy.serve`.
+"""
+from custom_modules.apis.cli import run_cli
+from custom_modules.apis.deploy.serve import main
+
+if __name__ == '__main__':
+    run_cli(main)
