@@ -51,6 +51,13 @@ def merge_train_args(cfg, args):
             if args.no_persistent_workers:
                 cfg[key]['persistent_workers'] = False
     fix_workers(cfg)
+    if args.skip_bad_images:
+        dataset = cfg.train_dataloader.dataset
+        if dataset.get('type') != 'AnnotatedImageFolder':
+            raise UserInputError(
+                '--skip-bad-images needs train_dataloader.dataset.type='
+                f'AnnotatedImageFolder, the config has {dataset.get("type")}.')
+        dataset.on_bad_image = 'skip'
 
     if args.from_scratch:
         train_from_scratch(cfg)
@@ -144,6 +151,10 @@ def parse_args(argv=None):
     parser.add_argument('--force', action='store_true',
                         help='start over in a work dir that holds a run, '
                         'deleting its checkpoints and logs')
+    parser.add_argument(
+        '--skip-bad-images', action='store_true',
+        help='log and skip a training image that cannot be loaded, instead '
+        'of stopping (the default; validation images always stop)')
     parser.add_argument(ALLOW_FLAG, action='store_true',
                         help='start from a load_from checkpoint that does not '
                         'fill every backbone weight of the config\'s model')
