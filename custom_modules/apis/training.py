@@ -33,6 +33,13 @@ def merge_train_args(cfg, args):
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
+        if not (osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint'))
+                or glob.glob(osp.join(cfg.work_dir, '*.pth'))):
+            raise UserInputError(
+                f'--resume: nothing to resume in {cfg.work_dir} (no '
+                'last_checkpoint, no checkpoint). Start a new run without '
+                '--resume, or pass --work-dir of the run to continue, or '
+                '--resume CHECKPOINT.')
         cfg.resume = True
         cfg.load_from = None
     elif args.resume:

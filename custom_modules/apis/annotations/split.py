@@ -1,4 +1,5 @@
 """Stratified, seeded splits that keep byte-identical copies together."""
+import math
 import random
 
 from .errors import DatasetError
@@ -12,10 +13,12 @@ def parse_split(text):
         parts = [float(p) for p in text.split(':')]
     except ValueError:
         parts = []
-    if len(parts) not in (2, 3) or any(p < 0 for p in parts) or \
+    if len(parts) not in (2, 3) or not all(map(math.isfinite, parts)) or \
+            any(p < 0 for p in parts) or \
             parts[0] <= 0 or sum(parts) <= 0 or parts[1] <= 0:
         raise DatasetError(
-            f'--split {text!r}: give 2 or 3 non-negative ratios with train '
+            f'--split {text!r}: give 2 or 3 finite, non-negative ratios with '
+            'train '
             'and val above 0, e.g. 8:2 or 8:1:1.')
     total = sum(parts)
     return tuple(p / total for p in parts)
