@@ -176,6 +176,11 @@ def check_cfg_options(cfg, options, config):
                 if leaf not in cfg and leaf not in runner_keys:
                     _refuse(key, config, leaf, {*cfg, *runner_keys},
                             'the config (and mmengine\'s Runner)')
+            elif isinstance(node, (list, tuple)) and not leaf.isdigit():
+                raise UserInputError(
+                    f'--cfg-options {key}: {".".join(parts[:-1])} is a list '
+                    f'in config {config}; give an index, e.g. '
+                    f'{".".join(parts[:-1])}.0.{leaf}=...')
             elif _is_mapping(node) and leaf not in node:
                 where = '.'.join(parts[:-1])
                 accepted = accepted_arguments(node.get('type'))

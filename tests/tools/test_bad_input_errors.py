@@ -26,6 +26,7 @@ def test_config_syntax_error_names_the_file(tmp_path, capsys):
     ('model.bakbone.depth=34', "model has no 'bakbone'"),
     ('train_cfg.max_epoch=3', 'Did you mean: max_epochs'),
     ('load_frm=x.pth', 'Did you mean: load_from?'),
+    ('train_pipeline.checkpoint=1', 'train_pipeline is a list'),
 ])
 def test_mistyped_cfg_options_stop_before_the_run_folder(
         option, message, annotated_root, tmp_path, capsys):
