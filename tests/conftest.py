@@ -45,6 +45,19 @@ def annotated_root(synthetic_root, tmp_path_factory):
     return str(out)
 
 
+@pytest.fixture(scope='session')
+def tiny_checkpoint(tmp_path_factory):
+    """An untrained TINY_CONFIG checkpoint that fills the whole model."""
+    import torch
+    from mmpretrain.registry import MODELS
+
+    from custom_modules.apis.config import load_config
+    model = MODELS.build(load_config(TINY_CONFIG).model)
+    path = str(tmp_path_factory.mktemp('checkpoint') / 'resnet18.pth')
+    torch.save({'meta': {}, 'state_dict': model.state_dict()}, path)
+    return path
+
+
 def run_tool(*args, check=True, timeout=600):
     """Run a project script as a user would, from the repository root."""
     proc = subprocess.run([sys.executable, *args], cwd=ROOT, text=True,

@@ -23,10 +23,26 @@ def load_config(path, cfg_options=None):
                 if close else ' List them with: ls configs/*.py')
         raise UserInputError(f'config {path} does not exist.{hint}')
     from mmengine.config import Config
-    cfg = Config.fromfile(path)
+    try:
+        cfg = Config.fromfile(path)
+    except SyntaxError as err:
+        raise UserInputError(syntax_error_message(path, err)) from None
     if cfg_options:
+        check_cfg_options(cfg, cfg_options, path)
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+def syntax_error_message(path, err):
+    """Name the file with the syntax error: mmengine reports '<unknown>'."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            compile(f.read(), path, 'exec')
+        where = f'one of the files config {path} inherits (_base_)'
+    except SyntaxError as own:
+        err, where = own, f'config {path}'
+    return (f'{where} has a syntax error: {err.msg} (line {err.lineno}: '
+            f'{(err.text or "").strip()!r}). Fix that line and run again.')
 
 
 def accelerator_available():
@@ -98,3 +114,90 @@ def fix_workers(cfg):
         loader = cfg.get(key)
         if loader and loader.get('num_workers', 0) == 0:
             loader['persistent_workers'] = False
+
+
+def _child(node, part):
+    """``node[part]`` for a dict key or a list index; ``KeyError`` if absent."""
+    if isinstance(node, (list, tuple)) and part.isdigit():
+        if int(part) < len(node):
+            return node[int(part)]
+        raise KeyError(part)
+    if _is_mapping(node) and part in node:
+        return node[part]
+    raise KeyError(part)
+
+
+def _is_mapping(node):
+    from mmengine.config import Config
+    return isinstance(node, (dict, Config))
+
+
+def accepted_arguments(type_name):
+    """The keyword arguments the registered ``type_name`` takes, or ``None``
+    when unknown or open-ended (``**kwargs``)."""
+    import inspect
+
+    from mmpretrain import registry
+    target = type_name if callable(type_name) else None
+    for name in ('MODELS', 'DATASETS', 'TRANSFORMS', 'HOOKS', 'OPTIMIZERS',
+                 'OPTIM_WRAPPERS', 'PARAM_SCHEDULERS', 'METRICS', 'LOOPS',
+                 'DATA_SAMPLERS', 'VISUALIZERS', 'VISBACKENDS'):
+        if target is None and isinstance(type_name, str):
+            target = getattr(registry, name).get(type_name)
+    if target is None:
+        return None
+    try:
+        params = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return {p.name for p in params}
+
+
+def _refuse(key, config, unknown, known, what):
+    close = difflib.get_close_matches(unknown, [str(k) for k in known], n=3)
+    hint = f' Did you mean: {", ".join(close)}?' if close else ''
+    raise UserInputError(f'--cfg-options {key}: {what} has no {unknown!r} '
+                         f'in config {config}.{hint}')
+
+
+def check_cfg_options(cfg, options, config):
+    """Refuse an override that would be ignored or crash once the run folder
+    exists: a missing intermediate key, an argument the registered type does
+    not take, a near-miss of an existing key, or a top-level key neither the
+    config nor mmengine's Runner reads (a typo there is silently ignored)."""
+    import inspect
+
+    from mmengine.runner import Runner
+    runner_keys = set(inspect.signature(Runner.__init__).parameters)
+    for key in options:
+        parts = key.split('.')
+        node = cfg
+        for depth, part in enumerate(parts[:-1]):
+            try:
+                node = _child(node, part)
+            except KeyError:
+                _refuse(key, config, part, node if _is_mapping(node) else [],
+                        '.'.join(parts[:depth]) or 'the config')
+            if not (_is_mapping(node) or isinstance(node, (list, tuple))):
+                break  # None or a value: mmengine replaces it with a dict
+        else:
+            leaf = parts[-1]
+            if len(parts) == 1:
+                if leaf not in cfg and leaf not in runner_keys:
+                    _refuse(key, config, leaf, {*cfg, *runner_keys},
+                            'the config (and mmengine\'s Runner)')
+            elif isinstance(node, (list, tuple)) and not leaf.isdigit():
+                raise UserInputError(
+                    f'--cfg-options {key}: {".".join(parts[:-1])} is a list '
+                    f'in config {config}; give an index, e.g. '
+                    f'{".".join(parts[:-1])}.0.{leaf}=...')
+            elif _is_mapping(node) and leaf not in node:
+                where = '.'.join(parts[:-1])
+                accepted = accepted_arguments(node.get('type'))
+                if accepted is not None and leaf not in accepted:
+                    _refuse(key, config, leaf, accepted,
+                            f'{where} (type {node.get("type")})')
+                if difflib.get_close_matches(leaf, list(node), cutoff=0.8):
+                    _refuse(key, config, leaf, node, where)

@@ -4,6 +4,7 @@ Each error names the file, line or value at fault and the command that fixes
 it, instead of a stack trace from deep inside a dataloader worker.
 """
 import os.path as osp
+import sys
 
 from .errors import UserInputError
 
@@ -41,6 +42,42 @@ def read_annotations(path):
             yield line_no, parts[0], int(parts[1])
 
 
+def header_problem(path):
+    """What is wrong with the image file ``path`` by its header, or ``None``.
+
+    ``PIL.Image.verify`` reads the header and structure without decoding the
+    pixels: milliseconds a file, so every listed file is checked before
+    training, not met as a crash in a dataloader worker at epoch 1.
+    """
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(path) as img:
+            img.verify()
+    except FileNotFoundError:
+        return 'does not exist'
+    except UnidentifiedImageError:
+        return 'is not an image'
+    except (OSError, SyntaxError, ValueError) as exc:
+        return f'is damaged ({exc})'
+    return None
+
+
+def _report_bad_images(split, bad, policy, fix, shown=10):
+    listing = '\n  '.join(bad[:shown]) + (
+        f'\n  ... {len(bad) - shown} more' if len(bad) > shown else '')
+    if policy == 'skip' and split == 'train':
+        print(f'warning: {len(bad)} {split} images cannot be loaded and will '
+              f'be skipped (on_bad_image="skip"):\n  {listing}',
+              file=sys.stderr)
+        return
+    skip = (' or skip them in training with --skip-bad-images'
+            if split == 'train' else '')
+    raise UserInputError(
+        f'{len(bad)} {split} images cannot be loaded:\n  {listing}\nReplace '
+        f'or remove them and their lines{skip}; regenerate the annotation '
+        f'files (every image checked) with\n  {fix}')
+
+
 def check_dataset(split, dataset_cfg, num_classes):
     """Check one dataloader's dataset: folders, files, classes and labels."""
     root = dataset_cfg.get('data_root', '') or ''
@@ -76,10 +113,17 @@ def check_dataset(split, dataset_cfg, num_classes):
                 f'model.head.num_classes={len(classes)}.')
     limit = num_classes if num_classes is not None else (
         len(classes) if classes else None)
+    from custom_modules.datasets.annotated_image_folder import escape_reason
     image_root = under_root(root, _img_prefix(dataset_cfg))
-    count = 0
+    count, bad = 0, []
     for line_no, rel_path, label in read_annotations(ann_path):
         count += 1
+        reason = escape_reason(rel_path)
+        if reason:
+            raise UserInputError(
+                f'{ann_path}:{line_no}: image path {rel_path!r} {reason}; '
+                f'every path must stay inside the data root {root!r}. '
+                f'Regenerate the annotation files with\n  {fix}')
         if limit is not None and not 0 <= label < limit:
             raise UserInputError(
                 f'{ann_path}:{line_no}: label {label} is out of range for '
@@ -90,6 +134,12 @@ def check_dataset(split, dataset_cfg, num_classes):
                 f'{ann_path}:{line_no}: image {osp.join(image_root, rel_path)}'
                 ' does not exist; paths must be relative to the data root '
                 f'{root!r}. Regenerate the annotation files with\n  {fix}')
+        problem = header_problem(osp.join(image_root, rel_path))
+        if problem:
+            bad.append(f'{ann_path}:{line_no}: '
+                       f'{osp.join(image_root, rel_path)} {problem}')
+    if bad:
+        _report_bad_images(split, bad, dataset_cfg.get('on_bad_image'), fix)
     if count == 0:
         raise UserInputError(f'{split} annotation file {ann_path} is empty. '
                              f'Regenerate it with\n  {fix}')

@@ -26,6 +26,13 @@ _RUN_FILES = ('*.pth', 'last_checkpoint', 'done.json', 'wall_time.json')
 def merge_train_args(cfg, args):
     """Apply tools/train.py's flags to ``cfg`` (as mmpretrain's merge_args)."""
     if args.resume == 'auto':
+        if not (osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint'))
+                or glob.glob(osp.join(cfg.work_dir, '*.pth'))):
+            raise UserInputError(
+                f'--resume: nothing to resume in {cfg.work_dir} (no '
+                'last_checkpoint, no checkpoint). Start a new run without '
+                '--resume, or pass --work-dir of the run to continue, or '
+                '--resume CHECKPOINT.')
         cfg.resume = True
         cfg.load_from = None
     elif args.resume:
@@ -44,6 +51,13 @@ def merge_train_args(cfg, args):
             if args.no_persistent_workers:
                 cfg[key]['persistent_workers'] = False
     fix_workers(cfg)
+    if args.skip_bad_images:
+        dataset = cfg.train_dataloader.dataset
+        if dataset.get('type') != 'AnnotatedImageFolder':
+            raise UserInputError(
+                '--skip-bad-images needs train_dataloader.dataset.type='
+                f'AnnotatedImageFolder, the config has {dataset.get("type")}.')
+        dataset.on_bad_image = 'skip'
 
     if args.from_scratch:
         train_from_scratch(cfg)
@@ -141,6 +155,10 @@ def parse_args(argv=None):
     parser.add_argument('--force', action='store_true',
                         help='start over in a work dir that holds a run, '
                         'deleting its checkpoints and logs')
+    parser.add_argument(
+        '--skip-bad-images', action='store_true',
+        help='log and skip a training image that cannot be loaded, instead '
+        'of stopping (the default; validation images always stop)')
     parser.add_argument(ALLOW_FLAG, action='store_true',
                         help='start from a load_from checkpoint that does not '
                         'fill every backbone weight of the config\'s model')

@@ -1,20 +1,121 @@
 """Dataset for ImageNet-style annotation files, all relative to data_root."""
+import logging
+import os
 import os.path as osp
 
+from mmengine.fileio import list_from_file
+from mmengine.logging import print_log
 from mmpretrain.datasets import CustomDataset
 from mmpretrain.registry import DATASETS
+
+from ..apis.errors import UserInputError
+
+BAD_IMAGE_POLICIES = ('stop', 'skip')
+REGENERATE = ('Regenerate the annotation files with python '
+              'tools/dataset/make_annotations.py SRC (it checks every image).')
+
+
+class BadImageError(UserInputError):
+    """An image listed in an annotation file that cannot be loaded."""
+
+    def __init__(self, message):
+        # A DataLoader worker's error comes back as BadImageError(<the
+        # worker's traceback>): keep only our message.
+        marker = f'{type(self).__name__}: '
+        if 'Original Traceback' in message and marker in message:
+            message = message.rsplit(marker, 1)[1].strip()
+        super().__init__(message)
+
+
+def escape_reason(path):
+    """Why an annotation line's ``path`` is not confined to the data root
+    (absolute, or climbing out with ``..``), or ``None`` when it is.
+
+    The check is on the text, not on resolved links, so a symlink the data
+    root holds (``images -> /photos``) still works.
+    """
+    if osp.isabs(path) or path.startswith('~'):
+        return 'is absolute'
+    parts = osp.normpath(path).split(os.sep)
+    if parts[0] == '..':
+        return 'climbs out of the data root with ".."'
+    return None
+
+
+def loadable(path):
+    """Whether mmcv can read and decode ``path`` (what the pipeline does)."""
+    import mmcv
+    try:
+        return mmcv.imread(path) is not None
+    except Exception:  # decoders raise many types
+        return False
 
 
 @DATASETS.register_module()
 class AnnotatedImageFolder(CustomDataset):
-    """:class:`CustomDataset` whose ``classes`` file is relative to data_root.
+    """:class:`CustomDataset` with three checks and relative ``classes``.
 
-    mmpretrain joins ``ann_file`` with ``data_root`` but reads ``classes``
-    as given. Joining both means that moving the data (one ``data_root``
-    override) moves every file the config reads.
+    - ``classes`` is joined with data_root, like ``ann_file`` (mmpretrain
+      reads it as given), so one ``data_root`` override moves every file.
+    - An annotation line whose path is absolute or climbs out with ``..`` is
+      refused when the dataset is built, naming the file and line.
+    - An image that cannot be loaded stops the run, naming the file and the
+      annotation line (``on_bad_image='stop'``, the default); with
+      ``on_bad_image='skip'`` a training sample is logged and replaced by
+      another (mmengine's refetch). Test and validation always stop.
     """
 
-    def __init__(self, data_root='', classes=None, **kwargs):
+    def __init__(self, data_root='', classes=None, on_bad_image='stop',
+                 **kwargs):
+        if on_bad_image not in BAD_IMAGE_POLICIES:
+            raise UserInputError(
+                f'on_bad_image={on_bad_image!r}: use one of '
+                f'{", ".join(BAD_IMAGE_POLICIES)}.')
+        self.on_bad_image = on_bad_image
         if isinstance(classes, str) and not osp.isabs(classes):
             classes = osp.join(data_root, classes)
         super().__init__(data_root=data_root, classes=classes, **kwargs)
+
+    def load_data_list(self):
+        if not self.ann_file or not self.with_label:
+            return super().load_data_list()
+        data_list = []
+        for line_no, line in enumerate(list_from_file(self.ann_file), 1):
+            if not line.strip():
+                continue
+            parts = line.strip().rsplit(' ', 1)
+            if len(parts) != 2 or not parts[1].lstrip('-').isdigit():
+                raise UserInputError(
+                    f'{self.ann_file}:{line_no}: expected "relative/path.jpg '
+                    f'label", got {line!r}. {REGENERATE}')
+            reason = escape_reason(parts[0])
+            if reason:
+                raise UserInputError(
+                    f'{self.ann_file}:{line_no}: image path {parts[0]!r} '
+                    f'{reason}; every path must stay inside the data root '
+                    f'{self.data_root!r}. {REGENERATE}')
+            data_list.append({
+                'img_path': osp.join(self.img_prefix, parts[0]),
+                'gt_label': int(parts[1]), 'ann_line': line_no})
+        return data_list
+
+    def prepare_data(self, idx):
+        try:
+            return super().prepare_data(idx)
+        except Exception as exc:
+            info = self.get_data_info(idx)
+            path = info.get('img_path', '')
+            if loadable(path):
+                raise  # not the image's fault
+            where = f'{self.ann_file}:{info.get("ann_line", "?")}'
+            if self.on_bad_image == 'skip' and not self.test_mode:
+                print_log(f'skipping {where}: image {path} cannot be loaded '
+                          f'({type(exc).__name__}: {exc})', logger='current',
+                          level=logging.WARNING)
+                return None  # BaseDataset fetches another sample
+            raise BadImageError(
+                f'{where}: image {path} cannot be loaded ({type(exc).__name__}'
+                f': {exc}). Replace or remove the file and its line, or skip '
+                'such images in training with --skip-bad-images '
+                '(train_dataloader.dataset.on_bad_image="skip"). '
+                f'{REGENERATE}') from None

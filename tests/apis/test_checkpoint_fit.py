@@ -14,16 +14,6 @@ DEEPER = 'model.backbone.depth=34'  # same stem and widths, more blocks
 
 
 @pytest.fixture(scope='module')
-def tiny_checkpoint(tmp_path_factory):
-    """A ResNet-18 tiny-config checkpoint, as training would save it."""
-    from mmpretrain.registry import MODELS
-    model = MODELS.build(load_config(TINY_CONFIG).model)
-    path = str(tmp_path_factory.mktemp('ckpt') / 'resnet18.pth')
-    torch.save({'meta': {}, 'state_dict': model.state_dict()}, path)
-    return path
-
-
-@pytest.fixture(scope='module')
 def no_model_keys(tmp_path_factory):
     path = str(tmp_path_factory.mktemp('ckpt') / 'empty.pth')
     torch.save({'meta': {'epoch': 3}, 'state_dict': {

@@ -5,25 +5,13 @@ import json
 import os.path as osp
 import shutil
 
-import pytest
-import torch
 from conftest import TINY_CONFIG
 
 from custom_modules.apis import inference
-from custom_modules.apis.config import load_config
-
-
-@pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    from mmpretrain.registry import MODELS
-    model = MODELS.build(load_config(TINY_CONFIG).model)
-    path = str(tmp_path_factory.mktemp('ckpt') / 'tiny.pth')
-    torch.save({'meta': {}, 'state_dict': model.state_dict()}, path)
-    return path
 
 
 def test_corrupt_jpeg_is_reported_and_the_rest_answered(
-        checkpoint, annotated_root, tmp_path, capsys):
+        tiny_checkpoint, annotated_root, tmp_path, capsys):
     folder = tmp_path / 'photos'
     shutil.copytree(osp.join(annotated_root, 'images', 'rose'), folder)
     good = sorted(p.name for p in folder.iterdir())[:5]
@@ -33,7 +21,7 @@ def test_corrupt_jpeg_is_reported_and_the_rest_answered(
     bad = folder / 'broken.jpg'
     bad.write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
     out = str(tmp_path / 'preds.json')
-    results = inference.main([TINY_CONFIG, checkpoint, str(folder),
+    results = inference.main([TINY_CONFIG, tiny_checkpoint, str(folder),
                               '--device', 'cpu', '--batch-size', '2',
                               '--out', out])
     err = capsys.readouterr().err
@@ -47,7 +35,8 @@ def test_corrupt_jpeg_is_reported_and_the_rest_answered(
     assert all(len(by_name[n]['predictions']) == 3 for n in good)
 
     csv_out = str(tmp_path / 'preds.csv')
-    inference.main([TINY_CONFIG, checkpoint, str(bad), str(folder / good[0]),
+    inference.main([TINY_CONFIG, tiny_checkpoint, str(bad),
+                    str(folder / good[0]),
                     '--device', 'cpu', '--out', csv_out])
     with open(csv_out) as f:
         rows = list(csv.reader(f))

@@ -1,7 +1,7 @@
 """The command line of ``tools/dataset/make_annotations.py``."""
 import argparse
 
-from . import format_report, make_annotations
+from . import DatasetError, format_report, make_annotations
 
 
 def parse_args(argv=None):
@@ -46,6 +46,12 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.workers is not None and args.workers < 1:
+        raise DatasetError(f'--workers {args.workers}: give 1 or more '
+                           'processes (or leave it out to use every core).')
+    if args.min_per_class < 0:
+        raise DatasetError(f'--min-per-class {args.min_per_class}: give 0 '
+                           '(one image per split) or more.')
     report = make_annotations(
         args.src, args.out_dir, args.split, args.seed, args.layout,
         args.on_problem, args.min_per_class, args.workers, args.force,

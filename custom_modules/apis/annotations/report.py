@@ -1,5 +1,6 @@
 """What the check found, as a table for people and JSON for scripts."""
 import json
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -19,8 +20,22 @@ FIXES = {
                'remove the class',
     'label_conflict': 'the same file is in several classes: keep it in the '
                       'right one only',
+    'bad_name': 'a newline or other control character in the name would '
+                'break the one-path-per-line annotation files: rename it',
 }
 
+
+def control_characters(name):
+    """The control and line-break characters in ``name`` (U+ codes): each
+    annotation line holds one path, so a newline in a name would make two."""
+    return [f'U+{ord(ch):04X}' for ch in name
+            if unicodedata.category(ch) in ('Cc', 'Zl', 'Zp')]
+
+
+def shown(name):
+    """``name`` printable on one line: control characters escaped."""
+    return ''.join(repr(ch)[1:-1] if control_characters(ch) else ch
+                   for ch in name)
 
 
 @dataclass
@@ -39,7 +54,7 @@ def format_report(report, policy, limit=20):
     splits = [s for s in SPLIT_NAMES if any(
         s in report.counts.get(c, {}) for c in report.classes)]
     names = list(report.found) or report.classes
-    width = max([len(c) for c in names] + [5])
+    width = max([len(shown(c)) for c in names] + [5])
     columns = ['found', *splits, *(['used'] if splits else [])]
     rows = [f'{"class":<{width}}' + ''.join(f'{s:>8}' for s in columns)]
     totals = Counter()
@@ -48,7 +63,7 @@ def format_report(report, policy, limit=20):
         if splits:
             counts['used'] = sum(report.counts.get(c, {}).values())
         totals.update(counts)
-        rows.append(f'{c:<{width}}' + ''.join(
+        rows.append(f'{shown(c):<{width}}' + ''.join(
             f'{counts.get(s, 0):>8}' for s in columns))
     rows.append(f'{"total":<{width}}' + ''.join(
         f'{totals[s]:>8}' for s in columns))

@@ -1,4 +1,5 @@
 """Stratified, seeded splits that keep byte-identical copies together."""
+import math
 import random
 
 from .errors import DatasetError
@@ -17,12 +18,13 @@ def parse_split(text):
     except ValueError:
         parts = []
     nonzero = sum(1 for p in parts if p > 0)
-    if len(parts) not in (2, 3) or any(p < 0 for p in parts) or not (
-            nonzero == 1 or (parts[0] > 0 and parts[1] > 0)):
+    if len(parts) not in (2, 3) or not all(map(math.isfinite, parts)) or \
+            any(p < 0 for p in parts) or not (
+                nonzero == 1 or (parts[0] > 0 and parts[1] > 0)):
         raise DatasetError(
-            f'--split {text!r}: give 2 or 3 non-negative ratios with train '
-            'and val above 0, e.g. 8:2 or 8:1:1, or one non-zero ratio to '
-            'put every photo in one file, e.g. 0:0:1 (all in test.txt).')
+            f'--split {text!r}: give 2 or 3 finite, non-negative ratios with '
+            'train and val above 0, e.g. 8:2 or 8:1:1, or one non-zero ratio '
+            'to put every photo in one file, e.g. 0:0:1 (all in test.txt).')
     total = sum(parts)
     return tuple(p / total for p in parts)
 

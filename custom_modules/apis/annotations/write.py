@@ -19,6 +19,23 @@ def write_text(path, text):
     atomic_write(path, lambda f: f.write(text), force=True)
 
 
+def check_writable(out_dir):
+    """Refuse an --out-dir that cannot be created or written, before the
+    images are checked (a probe file in its nearest existing folder)."""
+    folder = osp.abspath(out_dir)
+    while not osp.exists(folder):
+        folder = osp.dirname(folder)
+    if not osp.isdir(folder):
+        raise DatasetError(f'--out-dir {out_dir}: {folder} is a file, not a '
+                           'folder; choose another --out-dir.')
+    try:
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        raise DatasetError(
+            f'--out-dir {out_dir}: cannot write in {folder} ({exc.strerror}); '
+            'choose a folder you can write to.') from None
+
+
 def check_outputs(src, out_dir, force):
     """Refuse outputs that would touch the source or overwrite silently."""
     real_src, real_out = osp.realpath(src), osp.realpath(out_dir)
@@ -26,6 +43,7 @@ def check_outputs(src, out_dir, force):
         raise DatasetError(
             f'--out-dir {out_dir} is inside the source folder {src}; writing '
             'there would modify your data. Choose a folder outside it.')
+    check_writable(out_dir)
     existing = [f for f in ANNOTATION_FILES if osp.exists(osp.join(out_dir, f))]
     if existing and not force:
         raise DatasetError(
