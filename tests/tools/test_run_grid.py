@@ -4,6 +4,7 @@ import glob
 import json
 import os
 import os.path as osp
+import zipfile
 
 import pytest
 from conftest import TINY_CONFIG, run_main, run_tool
@@ -150,8 +151,9 @@ def test_unknown_pattern_is_a_clear_error(tmp_path, capsys):
 
 
 def test_best_checkpoint_is_found_by_epoch_number(tmp_path):
-    for epoch in (9, 12):
-        (tmp_path / f'best_accuracy_top1_epoch_{epoch}.pth').touch()
+    for epoch in (9, 12):  # whole archives, as torch.save writes
+        zipfile.ZipFile(tmp_path / f'best_accuracy_top1_epoch_{epoch}.pth',
+                        'w').close()
     assert best_checkpoint(str(tmp_path)).endswith('_epoch_12.pth')
 
 
