@@ -38,7 +38,7 @@ def alive(pid):
         return False
 
 
-def wait_for(condition, timeout=180, what=''):
+def wait_for(condition, timeout=300, what=''):
     end = time.time() + timeout
     while not condition():
         assert time.time() < end, f'timed out waiting for {what}'

@@ -5,6 +5,7 @@ import os.path as osp
 import re
 
 from mmengine.dist import is_main_process
+from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmpretrain.registry import HOOKS
 
@@ -51,9 +52,10 @@ class AtomicCheckpointHook(CheckpointHook):
     # -- hook stages -------------------------------------------------------
     def before_train(self, runner):
         super().before_train(runner)
-        if not osp.isdir(self.out_dir):
+        if not isinstance(self.file_backend, LocalBackend):
             raise ValueError(f'AtomicCheckpointHook writes to a local '
                              f'folder; {self.out_dir} is not one.')
+        os.makedirs(self.out_dir, exist_ok=True)
         if is_main_process():
             self._remove_leftovers(runner)
         if runner.train_loop.iter == 0:
