@@ -300,10 +300,10 @@ def ours_infer(args, mode, checkpoint, paths, device):
     """Seconds per image of the inference tool (decoding included)."""
     from ..inference import build_inferencer, predict
     amp, channels_last = MODES[mode]
+    pipeline = resized_test_pipeline(args)
     inferencer = build_inferencer(
         args.config, checkpoint, device, amp=amp, channels_last=channels_last,
-        cfg_options={'test_dataloader.dataset.pipeline': test_pipeline(
-            args)})
+        cfg_options={'test_dataloader.dataset.pipeline': pipeline})
     warm = args.batch * args.warmup
     predict(inferencer, paths[:warm], batch_size=args.batch)
     sync(device)
@@ -315,7 +315,7 @@ def ours_infer(args, mode, checkpoint, paths, device):
     return elapsed / len(paths[warm:])
 
 
-def test_pipeline(args):
+def resized_test_pipeline(args):
     cfg = load_config(args.config)
     set_resolution(cfg, args.size)
     return cfg.test_dataloader.dataset.pipeline
@@ -388,17 +388,18 @@ def measure(args, device, work_root):
             per_image = ours_infer(args, mode, checkpoint, paths, device)
         emit(row('ours: infer.py', mode, args.batch, per_image,
                  ratio=(base / args.batch) / per_image, memory=mem.mb,
-                 note='in-process decoding, no workers', per_image=True))
+                 note='step = per image; decodes in-process, no workers',
+                 per_image=True))
 
     fastest = modes[-1]
     for frozen in args.frozen:
-        for mode in ('fp32', fastest):
+        for mode in dict.fromkeys(('fp32', fastest)):
             step = bare_train(cfg, mode, args.batch, args.size, args.iters,
                               args.warmup, device, frozen)
             emit(row(f'bare step, frozen_stages={frozen}', mode, args.batch,
                      step))
     for batch in args.batch_sizes:
-        for mode in ('fp32', fastest):
+        for mode in dict.fromkeys(('fp32', fastest)):
             with PeakMemory(device) as mem:
                 step = bare_train(cfg, mode, batch, args.size, args.iters,
                                   args.warmup, device)
