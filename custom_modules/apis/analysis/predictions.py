@@ -35,7 +35,9 @@ def load_predictions(path):
         samples = pickle.load(f)
     if not samples or 'pred_score' not in samples[0]:
         raise UserInputError(f'{path} holds no predictions with scores.')
-    scores = torch.stack([torch.as_tensor(s['pred_score']) for s in samples])
+    # float: `test.py --amp` dumps the scores autocast computed (bfloat16)
+    scores = torch.stack([torch.as_tensor(s['pred_score']).float()
+                          for s in samples])
     labels = torch.cat([torch.as_tensor(s['gt_label']).view(-1)
                         for s in samples])
     return scores, labels, [s.get('img_path', '') for s in samples]
