@@ -11,8 +11,6 @@ format and memory layout on the device a tool runs on.
 Validation, testing and TrainAccuracyHook then run under the same autocast
 (``fp16=True`` of mmengine's ValLoop/TestLoop enters bfloat16 on the CPU).
 """
-import contextlib
-
 from .errors import UserInputError
 
 AMP_DTYPES = ('float16', 'bfloat16')
@@ -103,13 +101,3 @@ def apply_speed_args(cfg, args):
         apply_channels_last(cfg)
     return cfg
 
-
-def autocast_context(enabled, device, requested=None):
-    """The autocast a tool without a Runner (inference) enters."""
-    if not enabled:
-        return contextlib.nullcontext()
-    import torch
-    from mmengine.runner.amp import autocast
-    device_type = torch.device(device).type
-    return autocast(device_type=device_type,
-                    dtype=getattr(torch, amp_dtype(requested, device_type)))

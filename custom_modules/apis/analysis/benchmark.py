@@ -37,6 +37,7 @@ SMOKE = dict(config=osp.join(ROOT, 'tests/data/configs/'
              batch=4, size=32, iters=1, warmup=1, batch_sizes=[4],
              frozen=[2], epoch_images=8, workers=0,
              modes=['fp32', 'amp+channels_last'])
+PARTS = ('train', 'eval', 'frozen', 'batch', 'epoch')
 HEADER = ('| Measurement | Mode | Batch | Images/s | Step (ms) | Data time '
           '(%) | Ratio | Peak memory (MB) | Note |')
 RULE = '|---' * 2 + '|---:' * 6 + '|---|'
@@ -300,10 +301,10 @@ def ours_infer(args, mode, checkpoint, paths, device):
     """Seconds per image of the inference tool (decoding included)."""
     from ..inference import build_inferencer, predict
     amp, channels_last = MODES[mode]
+    pipeline = resized_test_pipeline(args)
     inferencer = build_inferencer(
         args.config, checkpoint, device, amp=amp, channels_last=channels_last,
-        cfg_options={'test_dataloader.dataset.pipeline': test_pipeline(
-            args)})
+        cfg_options={'test_dataloader.dataset.pipeline': pipeline})
     warm = args.batch * args.warmup
     predict(inferencer, paths[:warm], batch_size=args.batch)
     sync(device)
@@ -315,7 +316,7 @@ def ours_infer(args, mode, checkpoint, paths, device):
     return elapsed / len(paths[warm:])
 
 
-def test_pipeline(args):
+def resized_test_pipeline(args):
     cfg = load_config(args.config)
     set_resolution(cfg, args.size)
     return cfg.test_dataloader.dataset.pipeline
@@ -354,14 +355,14 @@ def measure(args, device, work_root):
                      note=f'skipped: {refusal}'))
     steps = args.batch * (args.warmup + args.iters)
     bare = {}
-    for mode in modes:
+    for mode in modes if 'train' in args.parts else ():
         with PeakMemory(device) as mem:
             bare[mode] = bare_train(cfg, mode, args.batch, args.size,
                                     args.iters, args.warmup, device)
         emit(row('bare training step', mode, args.batch, bare[mode],
                  ratio=bare['fp32'] / bare[mode], memory=mem.mb,
                  note='ratio: speed-up over bare fp32'))
-    for mode in modes:
+    for mode in modes if 'train' in args.parts else ():
         with PeakMemory(device) as mem:
             step, data, _ = ours_train(
                 args, mode, osp.join(work_root, f'train_{mode}'), steps)
@@ -372,7 +373,7 @@ def measure(args, device, work_root):
     checkpoint = osp.join(work_root, 'weights.pth')
     save_checkpoint(cfg, args.data_root, device, checkpoint)
     paths = val_images(args.data_root, steps)
-    for mode in modes:
+    for mode in modes if 'eval' in args.parts else ():
         with PeakMemory(device) as mem:
             base = bare_eval(cfg, mode, args.batch, args.size, args.iters,
                              args.warmup, device)
@@ -388,24 +389,25 @@ def measure(args, device, work_root):
             per_image = ours_infer(args, mode, checkpoint, paths, device)
         emit(row('ours: infer.py', mode, args.batch, per_image,
                  ratio=(base / args.batch) / per_image, memory=mem.mb,
-                 note='in-process decoding, no workers', per_image=True))
+                 note='step = per image; decodes in-process, no workers',
+                 per_image=True))
 
     fastest = modes[-1]
-    for frozen in args.frozen:
-        for mode in ('fp32', fastest):
+    for frozen in args.frozen if 'frozen' in args.parts else ():
+        for mode in dict.fromkeys(('fp32', fastest)):
             step = bare_train(cfg, mode, args.batch, args.size, args.iters,
                               args.warmup, device, frozen)
             emit(row(f'bare step, frozen_stages={frozen}', mode, args.batch,
                      step))
-    for batch in args.batch_sizes:
-        for mode in ('fp32', fastest):
+    for batch in args.batch_sizes if 'batch' in args.parts else ():
+        for mode in dict.fromkeys(('fp32', fastest)):
             with PeakMemory(device) as mem:
                 step = bare_train(cfg, mode, batch, args.size, args.iters,
                                   args.warmup, device)
             emit(row('bare step, batch size', mode, batch, step,
                      memory=mem.mb))
     total = train_size(args.data_root)
-    for share in (0.25, 0.5, 1.0):
+    for share in (0.25, 0.5, 1.0) if 'epoch' in args.parts else ():
         images = max(args.batch, round(share * args.epoch_images))
         step, data, count = ours_train(
             args, fastest, osp.join(work_root, f'epoch_{share}'), images)
@@ -471,6 +473,8 @@ def parse_args(argv=None):
     parser.add_argument('--modes', nargs='+', choices=list(MODES),
                         default=list(MODES),
                         help='precision / layout modes (fp32 always runs)')
+    parser.add_argument('--parts', nargs='+', choices=PARTS, default=PARTS,
+                        help='what to measure (default: everything)')
     parser.add_argument('--workers', type=int,
                         help='dataloader workers (default: the config\'s)')
     parser.add_argument('--epoch-images', type=int, default=64,
