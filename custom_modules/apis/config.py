@@ -171,6 +171,11 @@ def check_cfg_options(cfg, options, config):
 
     from mmengine.runner import Runner
     runner_keys = set(inspect.signature(Runner.__init__).parameters)
+    # Read from the config outside Runner.__init__'s arguments: by
+    # Runner.wrap_model (sync_bn), the runner registry (runner_type), our
+    # QuietRunner (console_log_level) and tools/test.py --tta.
+    runner_keys |= {'sync_bn', 'runner_type', 'console_log_level',
+                    'tta_model', 'tta_pipeline'}
     for key in options:
         parts = key.split('.')
         node = cfg
