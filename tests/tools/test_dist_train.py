@@ -8,6 +8,7 @@ number of processes with --auto-scale-lr.
 import glob
 import os
 import os.path as osp
+import signal
 import socket
 import subprocess
 import sys
@@ -41,12 +42,20 @@ def dist_run(annotated_root, tmp_path_factory):
                PORT=str(free_port()), RANK_STATE_DIR=ranks,
                PYTHONPATH=os.pathsep.join(
                    [PLUGINS, ROOT, os.environ.get('PYTHONPATH', '')]))
-    proc = subprocess.run(
+    # On a timeout, SIGTERM lets torchrun stop its workers (each runs in a
+    # session of its own: killing torchrun would leave them waiting forever).
+    proc = subprocess.Popen(
         ['bash', 'tools/dist_train.sh', RANKS_CONFIG, '2', '--from-scratch',
          '--data-root', annotated_root, '--work-dir', work_dir,
          '--auto-scale-lr'],
-        cwd=ROOT, env=env, text=True, capture_output=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+        cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(timeout=500)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out[-3000:] + err[-5000:]
     return work_dir, ranks
 
 
