@@ -15,6 +15,10 @@ def test_demo_runs_every_step(tmp_path, capsys):
     for step in range(1, 6):
         assert f'[{step}/5]' in printed
     assert 'val accuracy (top-1):' in printed
+    # The number it ends on is from the untouched test split (8:1:1).
+    assert 'test accuracy:' in printed and 'untouched split' in printed
+    assert osp.isfile(osp.join(out, 'flower_dataset', 'test.txt'))
+    assert 'does not exist, so this tests on' not in printed
     # Quiet: steps, one bar and one val line per epoch, the test metrics;
     # mmengine's environment and config tables are in the log file only.
     assert len(printed.splitlines()) < 60, printed

@@ -18,6 +18,9 @@ class DumpPredictions(BaseMetric):
     """Write ``{'format', 'samples': [{img_path, gt_label, pred_score}]}``
     to ``out_file_path`` (``.json``), atomically."""
 
+    # It reports no metric; a prefix keeps mmengine from warning about it.
+    default_prefix = 'predictions'
+
     def __init__(self, out_file_path, collect_device='cpu', collect_dir=None):
         super().__init__(collect_device=collect_device,
                          collect_dir=collect_dir)
