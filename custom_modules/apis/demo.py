@@ -66,7 +66,7 @@ def run_demo(out, per_class=100, epochs=None, photos=None):
     # 8:1:1: val picks the best epoch, test (untouched) gives the number.
     report = make_annotations(images, data_root, split='8:1:1',
                               on_problem=policy, progress=False)
-    print(format_report(report, policy))
+    print(format_report(report, policy, list_outputs=False))
 
     weights = ('from its ImageNet weights' if photos else
                'from scratch, offline')

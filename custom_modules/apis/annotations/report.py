@@ -50,7 +50,9 @@ class Report:
     files_checked: int = 0
 
 
-def format_report(report, policy, limit=20):
+def format_report(report, policy, limit=20, list_outputs=True):
+    """The report as text; ``list_outputs=False`` leaves out the file list
+    (the demo names the folder instead)."""
     splits = [s for s in SPLIT_NAMES if any(
         s in report.counts.get(c, {}) for c in report.classes)]
     names = list(report.found) or report.classes
@@ -84,7 +86,7 @@ def format_report(report, policy, limit=20):
     listing('excluded' if policy == 'exclude' else 'problems',
             report.problems)
     listing('notes', report.notes)
-    if report.outputs:
+    if report.outputs and list_outputs:
         out.extend(['', 'wrote:'] +
                    [f'  {p}' for p in report.outputs.values()])
     return '\n'.join(out)
