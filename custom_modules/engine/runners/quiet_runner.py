@@ -15,11 +15,9 @@ from mmengine.runner import Runner
 from mmpretrain.registry import RUNNERS
 
 # mmengine's notices about its own internals (CheckpointHook still builds a
-# deprecated FileClient; tools/test.py --out adds a DumpResults metric with
-# no prefix): nothing a user can act on, so file-only.
+# deprecated FileClient): nothing a user can act on, so file-only.
 _INTERNAL_NOTICES = ('"FileClient" will be deprecated',
-                     '"HardDiskBackend" is the alias of "LocalBackend"',
-                     'The prefix is not set in metric class DumpResults')
+                     '"HardDiskBackend" is the alias of "LocalBackend"')
 
 
 def _console_handlers(logger):
