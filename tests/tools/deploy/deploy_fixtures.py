@@ -1,6 +1,9 @@
 """What the deploy tests share."""
+import json
+
 import torch
 from conftest import TINY_CONFIG
+from PIL import Image
 
 from custom_modules.apis.config import load_config
 
@@ -21,3 +24,24 @@ def tiny_checkpoint(folder):
     torch.save({'state_dict': state,
                 'meta': {'dataset_meta': {'classes': CLASSES}}}, path)
     return path
+
+
+def write_calibration(checkpoint, temperature, threshold):
+    """``<checkpoint>.calibration.json`` as tools/analysis/calibrate.py
+    writes it (the fields the tools read)."""
+    with open(checkpoint + '.calibration.json', 'w', encoding='utf-8') as f:
+        json.dump({'temperature': temperature, 'threshold': threshold}, f)
+
+
+def exact_size_pngs(photos, folder, short_edge):
+    """The photos as lossless PNGs whose short edge is already
+    ``short_edge`` (the test pipeline's ResizeEdge): Pillow and cv2 then
+    decode and resize them to identical pixels."""
+    paths = []
+    for i, photo in enumerate(photos):
+        with Image.open(photo) as image:
+            image = image.convert('RGB').resize((short_edge + 3 * i,
+                                                 short_edge))
+        paths.append(str(folder / f'exact_{i}.png'))
+        image.save(paths[-1])
+    return paths
