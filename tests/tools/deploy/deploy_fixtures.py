@@ -10,9 +10,10 @@ from custom_modules.apis.config import load_config
 CLASSES = ['daisy', 'dandelion', 'rose', 'sunflower', 'tulip']
 
 
-def tiny_checkpoint(folder):
+def tiny_checkpoint(folder, calibration=None):
     """The ResNet-18 stand-in's initial weights, with the final layer scaled
-    up so that, as in a trained model, top-1 is not a near tie."""
+    up so that, as in a trained model, top-1 is not a near tie; with
+    ``calibration`` = (temperature, threshold), its calibration file."""
     from mmpretrain.apis import get_model
     cfg = load_config(TINY_CONFIG)
     cfg.model.backbone.init_cfg = None
@@ -23,6 +24,8 @@ def tiny_checkpoint(folder):
     path = str(folder / 'tiny.pth')
     torch.save({'state_dict': state,
                 'meta': {'dataset_meta': {'classes': CLASSES}}}, path)
+    if calibration:
+        write_calibration(path, *calibration)
     return path
 
 

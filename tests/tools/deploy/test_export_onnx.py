@@ -14,7 +14,6 @@ from deploy_fixtures import (
     CLASSES,
     exact_size_pngs,
     tiny_checkpoint,
-    write_calibration,
 )
 
 from custom_modules.apis.deploy.export import sample_photos
@@ -46,9 +45,8 @@ print('torch-free: ok')
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
-    path = tiny_checkpoint(tmp_path_factory.mktemp('export'))
-    write_calibration(path, TEMPERATURE, THRESHOLD)
-    return path
+    return tiny_checkpoint(tmp_path_factory.mktemp('export'),
+                           (TEMPERATURE, THRESHOLD))
 
 
 @pytest.fixture(scope='module')

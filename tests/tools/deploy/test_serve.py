@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from conftest import REAL_DATA, TINY_CONFIG, run_main
-from deploy_fixtures import CLASSES, tiny_checkpoint, write_calibration
+from deploy_fixtures import CLASSES, tiny_checkpoint
 from PIL import Image
 
 from custom_modules.apis.deploy.export import sample_photos
@@ -42,9 +42,8 @@ def photos(synthetic_root):
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
-    path = tiny_checkpoint(tmp_path_factory.mktemp('serve'))
-    write_calibration(path, TEMPERATURE, THRESHOLD)
-    return path
+    return tiny_checkpoint(tmp_path_factory.mktemp('serve'),
+                           (TEMPERATURE, THRESHOLD))
 
 
 @pytest.fixture(scope='module')
