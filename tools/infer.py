@@ -6,6 +6,8 @@
     python tools/infer.py MODEL.onnx photo.jpg folder/ [--topk 3] [--out ...]
 
 Inputs may be image files, folders (searched recursively) or glob patterns.
+Scores are calibrated, with "unknown" answers, when the checkpoint has a
+.calibration.json or the .onnx embeds one (--no-calibration, --threshold).
 With a model from tools/deploy/export_onnx.py, only onnxruntime, numpy and
 Pillow are used: torch and mmengine are never imported.
 """

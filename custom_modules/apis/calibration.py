@@ -1,7 +1,8 @@
 """The temperature and reject threshold stored beside a checkpoint.
 
 ``tools/analysis/calibrate.py`` writes ``<checkpoint>.calibration.json``;
-``tools/test.py`` and ``tools/infer.py`` read it when it is there.
+``tools/test.py``, ``tools/infer.py``, ``tools/serve.py`` and
+``tools/deploy/export_onnx.py`` (which embeds it) read it when it is there.
 """
 import json
 import os.path as osp
@@ -54,3 +55,22 @@ def apply_calibration(cfg, calibration, tag='test', out_dir=None):
         if calibration:
             metric.update(temperature=calibration['temperature'],
                           threshold=calibration['threshold'])
+
+
+def add_calibration_args(parser):
+    """``--no-calibration`` and ``--threshold``, as infer.py and serve.py
+    take them; check the result with :func:`check_threshold`."""
+    parser.add_argument('--no-calibration', action='store_true',
+                        help='ignore the calibration (<checkpoint>.'
+                        'calibration.json, or the one embedded in a .onnx): '
+                        'raw scores, never "unknown"')
+    parser.add_argument('--threshold', type=float,
+                        help='answer "unknown" below this top score '
+                        '(default: the calibration\'s)')
+
+
+def check_threshold(args):
+    if args.threshold is not None and not 0 <= args.threshold <= 1:
+        raise UserInputError(f'--threshold {args.threshold}: a score in '
+                             '[0, 1].')
+    return args

@@ -5,9 +5,9 @@ test pipeline; class names come from the checkpoint (or ``classes``). With a
 ``<checkpoint>.calibration.json`` (``tools/analysis/calibrate.py``), scores
 are temperature-scaled and a photo whose top score is below the stored
 threshold is answered "unknown". Given an exported ``.onnx`` model instead
-of CONFIG CHECKPOINT, it runs :class:`.deploy.onnx_classifier.OnnxClassifier`,
-and neither torch nor mmengine is imported (so only onnxruntime, numpy and
-Pillow are needed).
+of CONFIG CHECKPOINT, it runs :class:`.deploy.onnx_classifier.OnnxClassifier`
+with the calibration embedded at export, and neither torch nor mmengine is
+imported (so only onnxruntime, numpy and Pillow are needed).
 """
 import argparse
 import csv
@@ -17,7 +17,11 @@ import os
 import os.path as osp
 import sys
 
-from .calibration import read_calibration
+from .calibration import (
+    add_calibration_args,
+    check_threshold,
+    read_calibration,
+)
 from .checkpoint_fit import ALLOW_FLAG, check_fit
 from .config import load_config
 from .errors import UserInputError
@@ -165,6 +169,7 @@ def add_common_args(parser):
     parser.add_argument('--out', help='write results to a .csv or .json')
     parser.add_argument('--force', action='store_true',
                         help='replace an existing --out file')
+    add_calibration_args(parser)
 
 
 def parse_args(argv):
@@ -178,7 +183,7 @@ def parse_args(argv):
         add_common_args(parser)
         args = parser.parse_args(argv)
         args.config = args.classes = None
-        return args
+        return check_threshold(args)
     from mmengine.config import DictAction
 
     parser.add_argument('config')
@@ -188,12 +193,6 @@ def parse_args(argv):
                         'cuda when available)')
     parser.add_argument('--classes', help='classes.txt, if the checkpoint '
                         'has no class names')
-    parser.add_argument('--no-calibration', action='store_true',
-                        help='ignore <checkpoint>.calibration.json: raw '
-                        'scores, never "unknown"')
-    parser.add_argument('--threshold', type=float,
-                        help='answer "unknown" below this top score '
-                        '(default: the calibration file\'s)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='the overrides the checkpoint was trained with, '
                         'e.g. a smaller image size')
@@ -205,14 +204,21 @@ def parse_args(argv):
     args.model = None
     if args.amp_dtype and not args.amp:
         raise UserInputError('--amp-dtype needs --amp.')
-    if args.threshold is not None and not 0 <= args.threshold <= 1:
-        raise UserInputError(f'--threshold {args.threshold}: a score in '
-                             '[0, 1].')
-    return args
+    return check_threshold(args)
 
 
-def predict_onnx(model, images, topk=3, batch_size=16):
-    """:func:`predict`'s results from an exported model, torch-free."""
+def report_calibration(temperature, source, threshold):
+    """Say which calibration the scores get (``source``: None if none)."""
+    if source:
+        print(f'calibration: temperature {temperature:.4f} from {source}')
+    if threshold is not None:
+        print(f'answering "unknown" below a top score of {threshold:.4f}')
+
+
+def predict_onnx(model, images, topk=3, batch_size=16, calibration=True,
+                 threshold=None):
+    """:func:`predict`'s results from an exported model, torch-free, with
+    its embedded calibration unless ``calibration`` is False."""
     from .deploy.onnx_classifier import (
         ImageFileError,
         ModelFileError,
@@ -221,11 +227,14 @@ def predict_onnx(model, images, topk=3, batch_size=16):
     if not osp.isfile(model):
         raise UserInputError(f'model {model} does not exist.')
     try:
-        classifier = OnnxClassifier(model)
+        classifier = OnnxClassifier(model, calibration=calibration,
+                                    threshold=threshold)
+        report_calibration(classifier.temperature, classifier.calibrated
+                           and f'{model} (embedded)', classifier.threshold)
         results = classifier.classify(images, topk, batch_size)
     except (ModelFileError, ImageFileError) as err:
         raise UserInputError(str(err)) from err
-    return [{'path': path, 'unknown': False,
+    return [{'path': path, 'unknown': r['unknown'],
              'predictions': r['predictions']}
             for path, r in zip(images, results)]
 
@@ -237,11 +246,8 @@ def predict_checkpoint(args, images, classes):
     temperature = calibration['temperature'] if calibration else 1.0
     threshold = args.threshold if args.threshold is not None else (
         calibration or {}).get('threshold')
-    if calibration:
-        print(f'calibration: temperature {temperature:.4f} from '
-              f'{calibration["path"]}')
-    if threshold is not None:
-        print(f'answering "unknown" below a top score of {threshold:.4f}')
+    report_calibration(temperature, calibration and calibration['path'],
+                       threshold)
     inferencer = build_inferencer(args.config, args.checkpoint, args.device,
                                   classes, args.cfg_options,
                                   args.allow_partial_checkpoint, args.amp,
@@ -263,7 +269,8 @@ def main(argv=None):
     images = collect_images(args.inputs)
     if args.model:
         results = predict_onnx(args.model, images, args.topk,
-                               args.batch_size)
+                               args.batch_size, not args.no_calibration,
+                               args.threshold)
     else:
         results = predict_checkpoint(args, images, classes)
     failed = [r for r in results if 'error' in r]

@@ -3,7 +3,10 @@
 
 Both run the same network (normalisation and softmax included) on the same
 random batch with the same number of threads; weights do not change the
-speed, so by default the model is randomly initialised (no checkpoint).
+speed, so the model is randomly initialised (its config's pretrained
+weights are dropped, nothing is downloaded). The table's rows have the
+columns of ``docs/benchmark_cpu.md`` (``tools/analysis/benchmark.py``), to
+paste there.
 """
 import argparse
 import os.path as osp
@@ -11,6 +14,7 @@ import time
 
 import numpy as np
 
+from ..analysis.benchmark import HEADER, RULE, row
 from ..config import ROOT, load_config
 from ..errors import UserInputError
 from .export import deployable, preprocess_recipe, to_onnx
@@ -82,10 +86,25 @@ def main(argv=None):
                               args.threads)
     size = preprocess_recipe(cfg)['crop_size']
     print(f'{osp.basename(args.config)}, {size} px, CPU, {threads} '
-          f'thread(s), images/s (they vary with the machine load):\n'
-          f'| batch | PyTorch eager | ONNX Runtime | ratio |\n'
-          f'|---:|---:|---:|---:|')
-    for r in rows:
-        print(f'| {r["batch"]} | {r["torch"]:.1f} | {r["onnxruntime"]:.1f} '
-              f'| {r["onnxruntime"] / r["torch"]:.2f} |')
+          'thread(s), random weights; rows for docs/benchmark_cpu.md (the '
+          'figures vary with the machine load):')
+    print('\n'.join(table_rows(rows, threads, size)))
     return rows
+
+
+def table_rows(rows, threads, size):
+    """The header and one row per engine and batch size, in the columns of
+    docs/benchmark_cpu.md; step = ms per batch, ratio = over eager."""
+    import onnxruntime as ort
+    import torch
+    note = f'{size} px, {threads} thread(s), random weights; ratio: ' \
+        'speed-up over PyTorch eager'
+    lines = [HEADER, RULE]
+    for r in rows:
+        for what, speed in ((f'inference: PyTorch {torch.__version__} eager',
+                             r['torch']),
+                            (f'inference: ONNX Runtime {ort.__version__}',
+                             r['onnxruntime'])):
+            lines.append(row(what, 'fp32', r['batch'], r['batch'] / speed,
+                             ratio=speed / r['torch'], note=note))
+    return lines

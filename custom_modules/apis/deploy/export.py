@@ -4,7 +4,16 @@ The graph takes float32 RGB images, NCHW, values 0-255, with any batch size
 and the test pipeline's crop size, and returns softmax probabilities: the
 data preprocessor's channel order and mean/std are inside it. The class
 names and the resize/crop recipe are metadata_props (see
-:mod:`.onnx_classifier`), so the consumer needs no config.
+:mod:`.onnx_classifier`), so the consumer needs no config; so are the
+temperature and reject threshold of ``<checkpoint>.calibration.json`` when
+there is one.
+
+The temperature is applied when the model is read, not baked into the graph
+(``logits / T``): ``probs`` stay the network's own probabilities, so the
+export is checked against PyTorch as it is and ``--no-calibration`` or
+another threshold need no second export; a consumer must read the metadata
+for the threshold anyway, and the scaling (``softmax(log p / T)``, as
+``tools/infer.py`` computes it for a checkpoint) is a few lines of numpy.
 
 We use PyTorch's TorchScript-based exporter (``dynamo=False``): it needs no
 package beyond ``onnx`` (the torch.export-based default also needs
@@ -19,6 +28,7 @@ import json
 import os.path as osp
 import tempfile
 
+from ..calibration import read_calibration
 from ..config import ROOT, load_config
 from ..errors import UserInputError
 from ..outputs import atomic_write, check_new
@@ -103,9 +113,21 @@ def deployable(model):
     return Deployable().eval()
 
 
-def to_onnx(model, recipe, classes, source='', dynamo=False):
+def calibration_metadata(calibration):
+    """metadata_props for a :func:`read_calibration` result (or None)."""
+    if not calibration:
+        return {}
+    meta = {'temperature': repr(calibration['temperature'])}
+    if calibration['threshold'] is not None:
+        meta['threshold'] = repr(calibration['threshold'])
+    return meta
+
+
+def to_onnx(model, recipe, classes, source='', dynamo=False,
+            calibration=None):
     """``model`` (with its preprocessor folded in) as ONNX bytes, with the
-    class names and resize/crop recipe as metadata_props."""
+    class names, resize/crop recipe and ``calibration`` (a
+    :func:`read_calibration` result) as metadata_props."""
     import onnx
     import torch
 
@@ -122,7 +144,8 @@ def to_onnx(model, recipe, classes, source='', dynamo=False):
     meta = {'classes': json.dumps(classes), 'preprocess': json.dumps(recipe),
             'input': 'images: float32 RGB NCHW 0-255, any batch size',
             'output': 'probs: softmax probabilities, one column per class',
-            'opset': str(OPSET), 'source_checkpoint': source}
+            'opset': str(OPSET), 'source_checkpoint': source,
+            **calibration_metadata(calibration)}
     for key, value in meta.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
@@ -130,13 +153,16 @@ def to_onnx(model, recipe, classes, source='', dynamo=False):
     return proto.SerializeToString()
 
 
-def export_onnx(cfg, checkpoint, classes=None):
-    """The checkpoint as ONNX bytes (not yet written); returns (bytes,
-    recipe, classes, the PyTorch classifier)."""
+def export_onnx(cfg, checkpoint, classes=None, calibration=True):
+    """The checkpoint as ONNX bytes (not yet written), with its
+    ``.calibration.json`` unless ``calibration`` is False; returns (bytes,
+    recipe, classes, the PyTorch classifier, the calibration or None)."""
     recipe = preprocess_recipe(cfg)
+    calibration = read_calibration(checkpoint) if calibration else None
     model, classes = load_model(cfg, checkpoint, classes)
-    data = to_onnx(model, recipe, classes, osp.basename(checkpoint))
-    return data, recipe, classes, model
+    data = to_onnx(model, recipe, classes, osp.basename(checkpoint),
+                   calibration=calibration)
+    return data, recipe, classes, model, calibration
 
 
 def sample_photos(folder=None, count=16):
@@ -180,6 +206,9 @@ def parse_args(argv=None):
                         '(default: %(default)s; 0: every photo)')
     parser.add_argument('--force', action='store_true',
                         help='replace an existing --out file')
+    parser.add_argument('--no-calibration', action='store_true',
+                        help='leave out <checkpoint>.calibration.json (its '
+                        'temperature and threshold are embedded otherwise)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='the overrides the checkpoint was trained with')
     return parser.parse_args(argv)
@@ -199,7 +228,8 @@ def main(argv=None):
             classes = [line.strip() for line in f if line.strip()]
     cfg = load_config(args.config, args.cfg_options)
     photos = sample_photos(args.photos, args.check_count)
-    data, recipe, classes, model = export_onnx(cfg, args.checkpoint, classes)
+    data, recipe, classes, model, calibration = export_onnx(
+        cfg, args.checkpoint, classes, not args.no_calibration)
     size = recipe['crop_size']
     report = compare_with_pytorch(data, model, photos, cfg)
     print(f'ONNX Runtime vs PyTorch on {report["images"]} photos, same '
@@ -216,4 +246,17 @@ def main(argv=None):
     print(f'wrote {out}: opset {OPSET}; input "images" float32 RGB NCHW '
           f'0-255, N x 3 x {size} x {size}; output "probs"; classes '
           f'{", ".join(classes)}')
+    print(describe_calibration(calibration))
     return report
+
+
+def describe_calibration(calibration):
+    """One line: what the exported model carries."""
+    if not calibration:
+        return ('calibration: none embedded (raw probabilities, never '
+                '"unknown"; tools/analysis/calibrate.py fits one)')
+    threshold = calibration['threshold']
+    return (f'calibration embedded from {calibration["path"]}: temperature '
+            f'{calibration["temperature"]:.4f}, ' + (
+                'no threshold' if threshold is None else
+                f'"unknown" below a top score of {threshold:.4f}'))

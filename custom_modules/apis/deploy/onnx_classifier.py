@@ -8,7 +8,11 @@ carries what the config would otherwise say (metadata_props):
 * ``preprocess``: JSON ``{"resize_edge": {"scale", "edge"}, "crop_size"}``,
   the config's test pipeline (ResizeEdge, then CenterCrop);
 * input ``images``: float32 RGB, NCHW, values 0-255, any batch size; output
-  ``probs``: softmax probabilities (normalisation is inside the graph).
+  ``probs``: softmax probabilities (normalisation is inside the graph);
+* ``temperature`` and ``threshold`` (optional, from the checkpoint's
+  ``.calibration.json``): scores are ``softmax(log probs / temperature)``,
+  and a photo whose top score is below ``threshold`` is answered "unknown",
+  as ``tools/infer.py CONFIG CHECKPOINT`` does with that file.
 
 The resize reproduces mmcv's ``cv2.resize(INTER_LINEAR)`` (half-pixel
 centres, no antialiasing) in numpy, and images are decoded with EXIF
@@ -101,11 +105,51 @@ def center_crop(image, size):
     return image[top:top + size, left:left + size]
 
 
+def scale_temperature(probs, temperature):
+    """``softmax(log p / T)`` in float64, rows of ``probs``: temperature
+    scaling of the logits (softmax ignores a per-row constant), with zeros
+    clamped to the smallest float32 as the PyTorch path does."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if temperature == 1:
+        return probs
+    logits = np.log(np.maximum(probs, np.finfo(np.float32).tiny))
+    logits = logits / temperature
+    logits -= logits.max(axis=-1, keepdims=True)
+    scaled = np.exp(logits)
+    return scaled / scaled.sum(axis=-1, keepdims=True)
+
+
+def _calibration(meta, name):
+    """(temperature, threshold or None) from the metadata; None when the
+    model carries none."""
+    if 'temperature' not in meta:
+        return None
+    try:
+        temperature = float(meta['temperature'])
+        threshold = meta.get('threshold')
+        threshold = None if threshold in (None, '') else float(threshold)
+    except ValueError as err:
+        raise ModelFileError(f'{name}: unreadable calibration metadata '
+                             f'({err}); export it again.') from err
+    if not temperature > 0 or not (threshold is None or 0 <= threshold <= 1):
+        raise ModelFileError(
+            f'{name}: calibration metadata temperature={temperature}, '
+            f'threshold={threshold} (need T > 0, threshold in [0, 1]); '
+            'export it again.')
+    return temperature, threshold
+
+
 class OnnxClassifier:
     """An exported model, loaded once; thread-safe (ONNX Runtime sessions
-    may be run from several threads)."""
+    may be run from several threads).
 
-    def __init__(self, model, threads=None):
+    ``temperature`` and ``threshold`` are the model's embedded calibration,
+    or 1 and None with ``calibration=False``; a ``threshold`` argument
+    replaces the threshold either way (as ``tools/infer.py --threshold``).
+    """
+
+    def __init__(self, model, threads=None, calibration=True,
+                 threshold=None):
         """``model``: the .onnx path, or its bytes."""
         name = model if isinstance(model, str) else 'the model'
         options = ort.SessionOptions()
@@ -125,6 +169,12 @@ class OnnxClassifier:
                 'export it with tools/deploy/export_onnx.py.')
         self.classes = json.loads(meta['classes'])
         self.preprocess = json.loads(meta['preprocess'])
+        embedded = _calibration(meta, name) if calibration else None
+        # calibrated: the scores are the model's temperature-scaled ones.
+        self.calibrated = embedded is not None
+        self.temperature, self.threshold = embedded or (1.0, None)
+        if threshold is not None:
+            self.threshold = float(threshold)
         self.input_name = self.session.get_inputs()[0].name
 
     def prepare(self, rgb):
@@ -135,22 +185,36 @@ class OnnxClassifier:
         return image.transpose(2, 0, 1).astype(np.float32)
 
     def probabilities(self, batch):
-        """N x 3 x S x S float32 RGB 0-255 -> N x classes probabilities."""
+        """N x 3 x S x S float32 RGB 0-255 -> N x classes probabilities,
+        as the graph gives them (not temperature-scaled)."""
         return self.session.run(None, {self.input_name: batch})[0]
 
+    def scores(self, batch):
+        """:meth:`probabilities`, temperature-scaled (float64)."""
+        return scale_temperature(self.probabilities(batch), self.temperature)
+
     def classify(self, sources, topk=5, batch_size=16):
-        """``[{'predictions': [{'class', 'label', 'score'}...],
+        """``[{'predictions': [{'class', 'label', 'score'}...], 'unknown',
         'seconds'}]`` for image paths or file objects, in order."""
         results = []
         for i in range(0, len(sources), batch_size):
             start = time.perf_counter()
             chunk = sources[i:i + batch_size]
             batch = np.stack([self.prepare(load_rgb(s)) for s in chunk])
-            probs = self.probabilities(batch)
+            scores = self.scores(batch)
             seconds = (time.perf_counter() - start) / len(chunk)
-            results += [{'predictions': self.top(p, topk),
-                         'seconds': seconds} for p in probs]
+            results += [dict(self.answer(p, topk), seconds=seconds)
+                        for p in scores]
         return results
+
+    def answer(self, scores, topk=5):
+        """``{'predictions': top-k, 'unknown'}`` for one row of
+        :meth:`scores`; unknown when the top score is below the
+        threshold."""
+        predictions = self.top(scores, topk)
+        return {'predictions': predictions, 'unknown': bool(
+            self.threshold is not None
+            and predictions[0]['score'] < self.threshold)}
 
     def top(self, probs, topk=5):
         order = np.argsort(-probs, kind='stable')[:topk]

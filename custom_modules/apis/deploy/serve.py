@@ -11,30 +11,56 @@ checkpoint exported in memory at start-up), loaded once and shared: ONNX
 Runtime sessions are safe to run from several threads, FastAPI runs each
 request in its own worker thread, and nothing per-request is shared, so
 concurrent users never see each other's results.
+
+Scores are temperature-scaled and a photo is answered "unknown" below the
+threshold when the model carries a calibration (the checkpoint's
+``.calibration.json``, or the one embedded in the ``.onnx``), as
+``tools/infer.py`` does.
 """
 import argparse
+import base64
 import glob
 import io
 import os.path as osp
 import time
 
+from ..calibration import add_calibration_args, check_threshold
 from ..config import ROOT
 from ..errors import UserInputError
-from .onnx_classifier import ImageFileError, OnnxClassifier, load_rgb
+from .onnx_classifier import (
+    ImageFileError,
+    ModelFileError,
+    OnnxClassifier,
+    load_rgb,
+)
 
 STATIC = osp.join(osp.dirname(osp.abspath(__file__)), 'static')
 MAX_UPLOAD_MB = 10
 MAX_PIXELS = 40_000_000
 
 
+def png_data_uri(png):
+    return 'data:image/png;base64,' + base64.b64encode(png).decode('ascii')
+
+
 def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
-               max_pixels=MAX_PIXELS, topk=5):
+               max_pixels=MAX_PIXELS, topk=5, cam=None):
     """The FastAPI app: ``GET /`` the page, ``POST /api/classify`` one
-    image (multipart field ``file``) -> top-k classes, or an error."""
+    image (multipart field ``file``) -> top-k classes, ``unknown``,
+    ``calibrated``, ``temperature``, ``threshold``, ``seconds``, or an
+    error.
+
+    ``cam(rgb, label)``, when given, returns PNG bytes (a class activation
+    map of class ``label`` over the HxWx3 RGB upload); answers then carry it
+    as ``cam``, a data URI, which the page shows beside the photo.
+    """
     from fastapi import FastAPI, File, HTTPException, UploadFile
     from fastapi.responses import FileResponse
 
     app = FastAPI(title='Flower classifier')
+    calibration = {'calibrated': classifier.calibrated,
+                   'temperature': classifier.temperature,
+                   'threshold': classifier.threshold}
 
     @app.get('/')
     def page():
@@ -43,7 +69,8 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
     @app.get('/api/info')
     def info():
         return {'classes': classifier.classes, 'topk': topk,
-                'max_upload_mb': max_bytes / 2**20, 'max_pixels': max_pixels}
+                'max_upload_mb': max_bytes / 2**20, 'max_pixels': max_pixels,
+                **calibration, 'cam': cam is not None}
 
     @app.post('/api/classify')
     def classify(file: UploadFile = File(...)):  # noqa: B008 (FastAPI idiom)
@@ -56,10 +83,14 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
             rgb = load_rgb(io.BytesIO(data), max_pixels, file.filename)
         except ImageFileError as err:
             raise HTTPException(400, str(err)) from err
-        probs = classifier.probabilities(classifier.prepare(rgb)[None])[0]
-        return {'filename': file.filename,
-                'predictions': classifier.top(probs, topk),
-                'seconds': time.perf_counter() - start}
+        scores = classifier.scores(classifier.prepare(rgb)[None])[0]
+        answer = {'filename': file.filename,
+                  **classifier.answer(scores, topk), **calibration}
+        if cam is not None:
+            answer['cam'] = png_data_uri(
+                cam(rgb, answer['predictions'][0]['label']))
+        answer['seconds'] = time.perf_counter() - start
+        return answer
 
     return app
 
@@ -78,20 +109,29 @@ def demo_checkpoint():
     return CONFIG, best_checkpoint(osp.dirname(runs[-1]))
 
 
-def load_classifier(model, checkpoint=None, cfg_options=None):
-    """An OnnxClassifier from a ``.onnx`` file, or from CONFIG CHECKPOINT
-    exported in memory (same graph as tools/deploy/export_onnx.py)."""
+def load_classifier(model, checkpoint=None, cfg_options=None,
+                    calibration=True, threshold=None):
+    """An OnnxClassifier from a ``.onnx`` file (with its embedded
+    calibration), or from CONFIG CHECKPOINT exported in memory (same graph
+    and metadata as tools/deploy/export_onnx.py, the checkpoint's
+    ``.calibration.json`` included); ``calibration`` and ``threshold`` as
+    ``--no-calibration`` and ``--threshold``."""
     if model.endswith('.onnx'):
         if not osp.isfile(model):
             raise UserInputError(f'model {model} does not exist.')
-        return OnnxClassifier(model)
-    if not checkpoint:
+    elif not checkpoint:
         raise UserInputError('give CONFIG CHECKPOINT, or an exported '
                              'MODEL.onnx.')
-    from ..config import load_config
-    from .export import export_onnx
-    data, _, _, _ = export_onnx(load_config(model, cfg_options), checkpoint)
-    return OnnxClassifier(data)
+    else:
+        from ..config import load_config
+        from .export import export_onnx
+        model = export_onnx(load_config(model, cfg_options), checkpoint,
+                            calibration=calibration)[0]
+    try:
+        return OnnxClassifier(model, calibration=calibration,
+                              threshold=threshold)
+    except ModelFileError as err:
+        raise UserInputError(str(err)) from err
 
 
 def parse_args(argv=None):
@@ -109,10 +149,20 @@ def parse_args(argv=None):
     parser.add_argument('--max-upload-mb', type=float, default=MAX_UPLOAD_MB)
     parser.add_argument('--max-pixels', type=int, default=MAX_PIXELS)
     parser.add_argument('--topk', type=int, default=5)
+    add_calibration_args(parser)
     args = parser.parse_args(argv)
     if args.demo == bool(args.model):
         parser.error('give CONFIG CHECKPOINT, MODEL.onnx or --demo')
-    return args
+    return check_threshold(args)
+
+
+def describe(classifier):
+    """One line on how the scores are made, for the console."""
+    line = (f'calibrated scores (temperature {classifier.temperature:.4f})'
+            if classifier.calibrated else 'raw scores (no calibration)')
+    if classifier.threshold is not None:
+        line += f', "unknown" below a top score of {classifier.threshold:.4f}'
+    return line
 
 
 def main(argv=None):
@@ -121,10 +171,12 @@ def main(argv=None):
     args = parse_args(argv)
     model, checkpoint = (demo_checkpoint() if args.demo
                          else (args.model, args.checkpoint))
-    classifier = load_classifier(model, checkpoint)
+    classifier = load_classifier(model, checkpoint,
+                                 calibration=not args.no_calibration,
+                                 threshold=args.threshold)
     app = create_app(classifier, int(args.max_upload_mb * 2**20),
                      args.max_pixels, args.topk)
     print(f'serving {checkpoint or model} on http://{args.host}:{args.port}/ '
-          '(Ctrl+C stops)', flush=True)
+          f'with {describe(classifier)} (Ctrl+C stops)', flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level='warning')
     return 0

@@ -1,5 +1,6 @@
 """tools/deploy/export_onnx.py and the torch-free path of tools/infer.py on
-the tiny ResNet-18 config."""
+the tiny ResNet-18 config, whose checkpoint carries a calibration
+(temperature 2, threshold 0.5) that the export embeds."""
 import json
 import os.path as osp
 import subprocess
@@ -9,12 +10,17 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 from conftest import REAL_DATA, ROOT, TINY_CONFIG, load_tool, run_main
-from deploy_fixtures import CLASSES, tiny_checkpoint
+from deploy_fixtures import (
+    CLASSES,
+    exact_size_pngs,
+    tiny_checkpoint,
+)
 
 from custom_modules.apis.deploy.export import sample_photos
 from custom_modules.apis.inference import main as infer_main
 
 export_main = load_tool('tools/deploy/export_onnx.py').main
+TEMPERATURE, THRESHOLD = 2.0, 0.5
 
 # Runs tools/infer.py on an exported model where torch, mmengine, mmpretrain,
 # mmcv and cv2 cannot be imported, then checks none of them was loaded.
@@ -39,7 +45,8 @@ print('torch-free: ok')
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
-    return tiny_checkpoint(tmp_path_factory.mktemp('export'))
+    return tiny_checkpoint(tmp_path_factory.mktemp('export'),
+                           (TEMPERATURE, THRESHOLD))
 
 
 @pytest.fixture(scope='module')
@@ -65,6 +72,8 @@ def test_export_agrees_with_pytorch_and_carries_its_metadata(exported):
     # configs/demo at 64 px: ResizeEdge 73 (as 256 is to 224), crop 64.
     assert json.loads(meta['preprocess']) == {
         'resize_edge': {'scale': 73, 'edge': 'short'}, 'crop_size': 64}
+    assert float(meta['temperature']) == TEMPERATURE
+    assert float(meta['threshold']) == THRESHOLD
     images = np.random.default_rng(0).uniform(
         0, 255, (5, 3, 64, 64)).astype(np.float32)
     probs = session.run(None, {'images': images})[0]
@@ -91,6 +100,76 @@ def test_torch_free_inference_matches_pytorch(exported, checkpoint, photos,
     assert [p['class'] for p in onnx_top1] == [p['class'] for p in torch_top1]
     assert max(abs(a['score'] - b['score']) for a, b in
                zip(onnx_top1, torch_top1)) < 5e-3  # decoder/resize rounding
+
+
+def answers(results):
+    """(top-1 classes, unknown flags, {path: {class: score}})."""
+    return ([r['predictions'][0]['class'] for r in results],
+            [r['unknown'] for r in results],
+            [{p['class']: p['score'] for p in r['predictions']}
+             for r in results])
+
+
+def test_onnx_applies_the_embedded_calibration_as_pytorch_does(
+        exported, checkpoint, synthetic_root, tmp_path, capsys):
+    """On lossless images already at the pipeline's size (so both paths see
+    the same pixels), the .onnx answers as CONFIG CHECKPOINT with its
+    calibration file: same top-1, same "unknown" flags, every score within
+    1e-4; and the scores are softmax(log p / T) of the raw ones."""
+    out, _ = exported
+    images = exact_size_pngs(sample_photos(synthetic_root, 8), tmp_path, 73)
+
+    def both(*flags):
+        onnx = infer_main([out, *images, '--topk', '5', *flags])
+        torch = infer_main([TINY_CONFIG, checkpoint, *images, '--topk', '5',
+                            '--device', 'cpu', *flags])
+        return answers(onnx), answers(torch)
+
+    def assert_same(onnx, torch):
+        assert onnx[:2] == torch[:2]
+        assert max(abs(a[c] - b[c]) for a, b in zip(onnx[2], torch[2])
+                   for c in CLASSES) < 1e-4
+
+    onnx, torch = both()
+    assert_same(onnx, torch)
+    printed = capsys.readouterr().out
+    assert f'calibration: temperature 2.0000 from {out} (embedded)' in printed
+    assert 'answering "unknown" below a top score of 0.5000' in printed
+    assert onnx[1] == [s[c] < THRESHOLD for s, c in zip(onnx[2], onnx[0])]
+    raw_onnx, raw_torch = both('--no-calibration')
+    assert_same(raw_onnx, raw_torch)
+    assert not any(raw_onnx[1])
+    for scores, raw in zip(onnx[2], raw_onnx[2]):
+        logits = np.log([raw[c] for c in CLASSES]) / TEMPERATURE
+        expected = np.exp(logits) / np.exp(logits).sum()
+        assert np.allclose([scores[c] for c in CLASSES], expected, atol=1e-6)
+    assert max(abs(s[c] - r[c]) for s, r in zip(onnx[2], raw_onnx[2])
+               for c in CLASSES) > 1e-2  # the temperature changed them
+    # A threshold between two top scores: some photos unknown, some not.
+    top = sorted(s[c] for s, c in zip(onnx[2], onnx[0]))
+    gap = max(range(len(top) - 1), key=lambda i: top[i + 1] - top[i])
+    onnx, torch = both('--threshold', str((top[gap] + top[gap + 1]) / 2))
+    assert_same(onnx, torch)
+    assert sum(onnx[1]) == gap + 1
+
+
+def test_export_without_calibration_and_bad_calibration_metadata(
+        exported, checkpoint, photos, tmp_path, capsys):
+    import onnx
+    plain = str(tmp_path / 'plain.onnx')
+    export_main([TINY_CONFIG, checkpoint, '--photos', photos, '--out', plain,
+                 '--check-count', '1', '--no-calibration'])
+    meta = ort.InferenceSession(plain).get_modelmeta().custom_metadata_map
+    assert 'temperature' not in meta and 'threshold' not in meta
+    assert 'calibration: none embedded' in capsys.readouterr().out
+    model = onnx.load(exported[0])
+    for entry in model.metadata_props:
+        if entry.key == 'temperature':
+            entry.value = '-1'
+    broken = tmp_path / 'broken.onnx'
+    onnx.save(model, str(broken))
+    code, err = run_main(infer_main, [str(broken), photos], capsys)
+    assert code == 2 and 'calibration metadata temperature=-1.0' in err
 
 
 def test_bad_inputs_are_refused_before_export(exported, checkpoint, tmp_path,

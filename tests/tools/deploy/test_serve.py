@@ -1,6 +1,9 @@
 """tools/serve.py: the JSON API, a bounded loopback load test, and the page
 in headless Chromium (skipped, with the reason, where Chromium, its driver
-or selenium is missing)."""
+or selenium is missing). The served checkpoint carries a calibration
+(temperature 2, threshold 0.999: every photo is "unknown"); a second app
+serves it with --no-calibration and a class-activation-map stand-in."""
+import contextlib
 import io
 import json
 import os.path as osp
@@ -13,15 +16,22 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
-from conftest import REAL_DATA, TINY_CONFIG
+from conftest import REAL_DATA, TINY_CONFIG, run_main
 from deploy_fixtures import CLASSES, tiny_checkpoint
 from PIL import Image
 
 from custom_modules.apis.deploy.export import sample_photos
-from custom_modules.apis.deploy.serve import create_app, load_classifier
+from custom_modules.apis.deploy.onnx_classifier import load_rgb
+from custom_modules.apis.deploy.serve import (
+    create_app,
+    load_classifier,
+    main,
+)
 
 MAX_BYTES, MAX_PIXELS = 2 << 20, 4_000_000
+TEMPERATURE, THRESHOLD = 2.0, 0.999
 
 
 @pytest.fixture(scope='module')
@@ -31,12 +41,41 @@ def photos(synthetic_root):
 
 
 @pytest.fixture(scope='module')
-def server(tmp_path_factory):
+def checkpoint(tmp_path_factory):
+    return tiny_checkpoint(tmp_path_factory.mktemp('serve'),
+                           (TEMPERATURE, THRESHOLD))
+
+
+@pytest.fixture(scope='module')
+def classifier(checkpoint):
+    return load_classifier(TINY_CONFIG, checkpoint)
+
+
+@pytest.fixture(scope='module')
+def server(classifier):
+    with serving(create_app(classifier, MAX_BYTES, MAX_PIXELS)) as url:
+        yield url
+
+
+def thumbnail_png(rgb, label):
+    """Stands in for a class activation map: any PNG of the upload."""
+    out = io.BytesIO()
+    Image.fromarray(rgb).resize((16 + label, 16)).save(out, 'PNG')
+    return out.getvalue()
+
+
+@pytest.fixture(scope='module')
+def raw_server(checkpoint):
+    """--no-calibration, with a CAM stand-in."""
+    classifier = load_classifier(TINY_CONFIG, checkpoint, calibration=False)
+    with serving(create_app(classifier, cam=thumbnail_png)) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(app):
     """The app on a free loopback port, in a thread of this process."""
     import uvicorn
-    checkpoint = tiny_checkpoint(tmp_path_factory.mktemp('serve'))
-    app = create_app(load_classifier(TINY_CONFIG, checkpoint), MAX_BYTES,
-                     MAX_PIXELS)
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
@@ -48,9 +87,11 @@ def server(tmp_path_factory):
         if srv.started:
             break
         time.sleep(0.1)
-    yield f'http://127.0.0.1:{port}/'
-    srv.should_exit = True
-    thread.join(10)
+    try:
+        yield f'http://127.0.0.1:{port}/'
+    finally:
+        srv.should_exit = True
+        thread.join(10)
 
 
 def post_file(url, name, data):
@@ -74,13 +115,25 @@ def read(path):
         return f.read()
 
 
-def test_api_classifies_and_refuses_what_it_should(server, photos):
+def test_api_classifies_and_refuses_what_it_should(server, photos,
+                                                  classifier):
     status, answer = post_file(server, 'a.jpg', read(photos[0]))
     assert status == 200
     scores = [p['score'] for p in answer['predictions']]
     assert len(scores) == 5 and scores == sorted(scores, reverse=True)
     assert {p['class'] for p in answer['predictions']} == set(CLASSES)
     assert answer['seconds'] > 0
+    # The checkpoint's calibration: softmax(log p / T) of the graph's p.
+    assert answer['calibrated'] and answer['temperature'] == TEMPERATURE
+    assert answer['threshold'] == THRESHOLD and answer['unknown']
+    raw = classifier.probabilities(
+        classifier.prepare(load_rgb(photos[0]))[None])[0].astype(float)
+    expected = np.exp(np.log(raw) / TEMPERATURE)
+    expected /= expected.sum()
+    assert np.allclose([p['score'] for p in answer['predictions']],
+                       expected[[p['label'] for p in answer['predictions']]],
+                       atol=1e-6)
+    assert abs(expected.max() - raw.max()) > 1e-2  # the scaling shows
     status, answer = post_file(server, 'notes.jpg', b'just some text')
     assert status == 400
     assert answer['detail'].startswith('notes.jpg: not an image')
@@ -142,13 +195,46 @@ def upload_in_page(browser, server, path):
         lambda b: b.find_elements(By.CSS_SELECTOR, '.predictions, .error'))[0]
 
 
-def test_page_shows_the_top_classes(browser, server, photos):
+def test_page_shows_calibrated_scores_and_unknown(browser, server, photos):
+    from selenium.webdriver.common.by import By
     status, answer = post_file(server, 'x.jpg', read(photos[0]))
     top = answer['predictions'][0]
     shown = upload_in_page(browser, server, photos[0])
-    assert shown.get_attribute('class') == 'predictions'
+    assert 'predictions' in shown.get_attribute('class')
     first_row = shown.text.splitlines()[0]
     assert first_row == f'{top["class"]} {100 * top["score"]:.1f} %'
+    flag = browser.find_element(By.CSS_SELECTOR, '.result .unknown')
+    assert flag.text == (f'unknown: the top score {100 * top["score"]:.1f} % '
+                         'is below the threshold 99.9 %')
+    status = browser.find_element(By.CSS_SELECTOR, '.result .muted').text
+    assert status.endswith('ms. Calibrated probabilities (temperature 2.00);'
+                           ' "unknown" below 99.9 %.')
+    assert browser.find_element(By.ID, 'calibration').text == \
+        'Calibrated probabilities (temperature 2.00); "unknown" below 99.9 %.'
+
+
+def test_page_without_calibration_and_with_a_cam(browser, raw_server,
+                                                 photos):
+    from selenium.webdriver.common.by import By
+    status, answer = post_file(raw_server, 'x.jpg', read(photos[0]))
+    assert not answer['calibrated'] and answer['threshold'] is None
+    assert not answer['unknown']
+    assert answer['cam'].startswith('data:image/png;base64,')
+    shown = upload_in_page(browser, raw_server, photos[0])
+    top = answer['predictions'][0]
+    assert shown.text.splitlines()[0] == \
+        f'{top["class"]} {100 * top["score"]:.1f} %'
+    assert not browser.find_elements(By.CSS_SELECTOR, '.unknown')
+    status = browser.find_element(By.CSS_SELECTOR, '.result .muted').text
+    assert status.endswith('Uncalibrated probabilities; never "unknown".')
+    cam = browser.find_element(By.CSS_SELECTOR, '.result img.cam')
+    assert cam.get_attribute('src') == answer['cam']
+
+
+def test_bad_threshold_is_refused_before_loading(capsys):
+    code, err = run_main(main, [TINY_CONFIG, 'missing.pth', '--threshold',
+                                '1.5'], capsys)
+    assert code == 2 and '--threshold 1.5: a score in [0, 1]' in err
 
 
 def test_page_explains_a_file_that_is_not_an_image(browser, server,
