@@ -33,6 +33,10 @@ def read_calibration(checkpoint):
     if not temperature > 0:
         raise UserInputError(f'{path}: temperature {temperature} must be '
                              'above 0; rewrite it with calibrate.py --force.')
+    if threshold is not None and not 0 <= threshold <= 1:
+        raise UserInputError(f'{path}: threshold {threshold} must be a score '
+                             'in [0, 1]; rewrite it with calibrate.py '
+                             '--force, or fix the value.')
     return dict(calibration, path=path, temperature=temperature,
                 threshold=threshold)
 
