@@ -220,7 +220,8 @@ def test_each_run_and_the_grid_get_a_self_contained_page(finished_grid):
         assert f'{best["accuracy/top1"]:.2f} %' in text
         assert f'{done["val_acc"]:.2f} %' in text
         assert f'{done["temperature"]:.3f}' in text
-        assert 'Not drawn (no analysis/cams.png' in text  # nothing invented
+        cams = osp.isfile(osp.join(run_dir, 'analysis', 'cams.png'))
+        assert ('Not drawn (no analysis/cams.png' in text) != cams
         assert f'<code>{run_dir}/{name}.py</code>' in text  # the config
     grid_page = osp.join(work_dir, 'report.html')
     assert f'wrote {grid_page}' in proc.stdout
@@ -240,11 +241,12 @@ def test_run_page_renders_in_a_browser(finished_grid, browser,
     browser.get('file://' + osp.abspath(osp.join(run_dir, 'report.html')))
     shot = Image.open(io.BytesIO(browser.get_screenshot_as_png()))
     assert max(ImageStat.Stat(shot.convert('L')).stddev) > 20  # not blank
-    # All six figures (curves, LR, matrix, mistakes, reliability,
-    # risk-coverage) decoded: none is a broken image.
+    # All figures (curves, LR, matrix, mistakes, reliability, risk-coverage
+    # and CAMs if drawn) decoded: none is a broken image.
     sizes = browser.execute_script(
         'return Array.from(document.images, i => i.naturalWidth)')
-    assert len(sizes) == 6 and min(sizes) > 100
+    cams = osp.isfile(osp.join(run_dir, 'analysis', 'cams.png'))
+    assert len(sizes) == 6 + cams and min(sizes) > 100
     page_text = browser.find_element('tag name', 'body').text
     with open(osp.join(run_dir, 'done.json')) as f:
         assert f'{json.load(f)["val_acc"]:.2f} %' in page_text

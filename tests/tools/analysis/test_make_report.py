@@ -1,13 +1,18 @@
 """tools/analysis/make_report.py on a run trained with tools/train.py:
 the page from what the run holds, the missing parts named with the command
 that makes each, then the test accuracy once tools/test.py --out ran."""
+import base64
 import glob
+import io
 import json
+import os
 import os.path as osp
+import re
 
 import pytest
 from conftest import TINY_CONFIG, run_main, run_runner
 from html_pages import assert_self_contained
+from PIL import Image
 
 from custom_modules.apis import testing, training
 from custom_modules.apis.analysis.make_report import main as report_main
@@ -58,6 +63,12 @@ def test_report_builds_what_it_can_then_adds_the_test_split(
     code, err = run_main(report_main, [run_dir], capsys)  # never replaced
     assert code == 2 and 'report.html exists; pass --force' in err
 
+    assert 'Not drawn (no analysis/cams.png' in text
+    # Class activation maps, where the analysis drew them, are embedded.
+    cams = Image.new('RGB', (300, 200), 'orange')
+    os.makedirs(osp.join(run_dir, 'analysis'))
+    cams.save(osp.join(run_dir, 'analysis', 'cams.png'))
+
     preds = osp.join(run_dir, 'test_predictions.json')
     run_runner(testing.main, [TINY_CONFIG, checkpoint, '--data-root', root,
                               '--out', preds, '--work-dir',
@@ -67,8 +78,14 @@ def test_report_builds_what_it_can_then_adds_the_test_split(
     assert 'No test predictions' not in out
     scores, labels, _ = load_predictions(preds)
     accuracy = 100 * float((scores.argmax(1) == labels).float().mean())
+    text = open(page).read()
     assert (f'<b>{accuracy:.2f} %</b>test accuracy (best checkpoint, '
-            f'{test_images} images)') in open(page).read()
+            f'{test_images} images)') in text
+    (uri,) = re.findall(r'src="data:image/png;base64,([^"]+)" alt="CAMs"',
+                        text)
+    with Image.open(io.BytesIO(base64.b64decode(uri))) as shown:
+        assert shown.size == (300, 200)
+    assert 'Not drawn' not in text
 
 
 def test_a_folder_that_is_no_run_is_refused(tmp_path, capsys):
