@@ -14,6 +14,8 @@ if os.environ.get('PYTEST_XDIST_WORKER'):
     # they start) instead of four threads fighting over two cores.
     os.environ['OMP_NUM_THREADS'] = '1'
 
+from html_pages import browser  # noqa: F401  (headless Chromium)
+
 import custom_modules.datasets  # noqa: F401  (registers the dataset)
 import custom_modules.engine  # noqa: F401  (hooks, schedulers, safe globals)
 from custom_modules.apis.annotations import make_annotations

@@ -1,14 +1,17 @@
 """The grid runner end to end on a 2-config subset, then inference."""
 import csv
 import glob
+import io
 import json
 import os
 import os.path as osp
+import re
 import zipfile
 
 import pytest
 from conftest import TINY_CONFIG, plant_pickle, run_log, run_main, run_tool
-from PIL import Image
+from html_pages import assert_self_contained
+from PIL import Image, ImageStat
 
 from custom_modules.apis.grid.cli import main as grid_main
 from custom_modules.apis.inference import main as infer_main
@@ -203,3 +206,50 @@ def test_inference_gives_class_names_and_topk(finished_grid, annotated_root,
     code, err = run_main(infer_main, [config, checkpoint,
                                       str(tmp_path / 'nothing*.jpg')], capsys)
     assert code == 2 and 'no file matches' in err
+
+
+def test_each_run_and_the_grid_get_a_self_contained_page(finished_grid):
+    work_dir, proc = finished_grid
+    for name in SUBSET:
+        run_dir = osp.join(work_dir, name)
+        text = open(osp.join(run_dir, 'report.html')).read()
+        assert_self_contained(text)
+        with open(osp.join(run_dir, 'done.json')) as f:
+            done = json.load(f)
+        _, best = logged_best(run_dir)
+        assert f'{best["accuracy/top1"]:.2f} %' in text
+        assert f'{done["val_acc"]:.2f} %' in text
+        assert f'{done["temperature"]:.3f}' in text
+        cams = osp.isfile(osp.join(run_dir, 'analysis', 'cams.png'))
+        assert ('Not drawn (no analysis/cams.png' in text) != cams
+        assert f'<code>{run_dir}/{name}.py</code>' in text  # the config
+    grid_page = osp.join(work_dir, 'report.html')
+    assert f'wrote {grid_page}' in proc.stdout
+    text = open(grid_page).read()
+    assert_self_contained(text)
+    assert 'McNemar&#x27;s exact test' in text and 'Val acc (%)' in text
+    # Each run's page, by a relative link that resolves to its file.
+    links = re.findall(r'<a href="([^"]+)">', text)
+    assert sorted(links) == [f'{name}/report.html' for name in SUBSET]
+    assert all(osp.isfile(osp.join(work_dir, link)) for link in links)
+
+
+def test_run_page_renders_in_a_browser(finished_grid, browser,
+                                       annotated_root):
+    work_dir, _ = finished_grid
+    run_dir = osp.join(work_dir, SUBSET[0])
+    browser.get('file://' + osp.abspath(osp.join(run_dir, 'report.html')))
+    shot = Image.open(io.BytesIO(browser.get_screenshot_as_png()))
+    assert max(ImageStat.Stat(shot.convert('L')).stddev) > 20  # not blank
+    # All figures (curves, LR, matrix, mistakes, reliability, risk-coverage
+    # and CAMs if drawn) decoded: none is a broken image.
+    sizes = browser.execute_script(
+        'return Array.from(document.images, i => i.naturalWidth)')
+    cams = osp.isfile(osp.join(run_dir, 'analysis', 'cams.png'))
+    assert len(sizes) == 6 + cams and min(sizes) > 100
+    page_text = browser.find_element('tag name', 'body').text
+    with open(osp.join(run_dir, 'done.json')) as f:
+        assert f'{json.load(f)["val_acc"]:.2f} %' in page_text
+    with open(osp.join(annotated_root, 'classes.txt')) as f:
+        classes = f.read().split()
+    assert all(c in page_text for c in classes)

@@ -9,6 +9,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..outputs import atomic_write, save_figure  # noqa: E402
+from .report import write_grid_report  # noqa: E402
 from .runner import MODEL_NAMES  # noqa: E402
 from .significance import (  # noqa: E402
     correctness,
@@ -215,6 +216,7 @@ def write_results(work_dir, records):
     fig = results_chart(rows)
     save_figure(fig, paths['results.png'], force=True)
     plt.close(fig)
+    paths['report.html'], _ = write_grid_report(work_dir, force=True)
     return paths, rows
 
 

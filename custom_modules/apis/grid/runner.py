@@ -18,6 +18,7 @@ from mmengine.config import Config
 
 from ..analysis.curves import plot_curves
 from ..analysis.predictions import analyze, load_predictions
+from ..analysis.report import write_run_report
 from ..annotations import make_annotations
 from ..calibration import calibration_path, read_calibration
 from ..config import ROOT
@@ -165,6 +166,8 @@ def train_run(args, config, seed, log):
         record.update(analysis)
     atomic_write(done_path, lambda f: json.dump(record, f, indent=2),
                  force=True)
+    if not args.no_analysis:  # the run's page, from all of the above
+        write_run_report(run_dir, force=True)
     if args.keep_checkpoints == 'best':
         prune_checkpoints(run_dir)
     return record

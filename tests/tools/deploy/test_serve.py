@@ -7,7 +7,6 @@ import contextlib
 import io
 import json
 import os.path as osp
-import shutil
 import socket
 import threading
 import time
@@ -166,24 +165,6 @@ def test_concurrent_requests_get_their_own_answers(server, photos):
     for i, _, answer in answers:
         assert answer['filename'] == f'{i}.jpg'
         assert answer['predictions'] == expected[i]
-
-
-@pytest.fixture(scope='module')
-def browser():
-    webdriver = pytest.importorskip('selenium.webdriver')
-    chromium, driver = shutil.which('chromium'), shutil.which('chromedriver')
-    if not (chromium and driver):
-        pytest.skip('needs Debian\'s chromium and chromium-driver '
-                    '(apt-get install -y chromium chromium-driver)')
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ('--headless=new', '--no-sandbox', '--disable-gpu',
-                 '--window-size=900,900'):
-        options.add_argument(flag)
-    session = webdriver.Chrome(options=options,
-                               service=webdriver.ChromeService(driver))
-    yield session
-    session.quit()
 
 
 def upload_in_page(browser, server, path):

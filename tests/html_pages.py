@@ -1,0 +1,35 @@
+"""What the web-page tests share: headless Chromium, and the check that a
+page needs nothing from outside itself."""
+import re
+import shutil
+
+import pytest
+
+
+@pytest.fixture(scope='module')
+def browser():
+    webdriver = pytest.importorskip('selenium.webdriver')
+    chromium, driver = shutil.which('chromium'), shutil.which('chromedriver')
+    if not (chromium and driver):
+        pytest.skip('needs Debian\'s chromium and chromium-driver '
+                    '(apt-get install -y chromium chromium-driver)')
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ('--headless=new', '--no-sandbox', '--disable-gpu',
+                 '--window-size=900,900'):
+        options.add_argument(flag)
+    session = webdriver.Chrome(options=options,
+                               service=webdriver.ChromeService(driver))
+    yield session
+    session.quit()
+
+
+def assert_self_contained(text):
+    """No script, style sheet, font or image fetched from anywhere: every
+    ``src`` is a data: URI and no ``href``/``url()`` leaves the folder."""
+    sources = re.findall(r'\bsrc\s*=\s*["\']?([^"\'\s>]+)', text)
+    assert sources and all(s.startswith('data:image/png;base64,')
+                           for s in sources), [s[:40] for s in sources]
+    assert not re.search(r'<script|<link|@import|url\(', text, re.I)
+    for href in re.findall(r'\bhref\s*=\s*["\']?([^"\'\s>]+)', text):
+        assert not re.match(r'[a-z]+:|//', href, re.I), href

@@ -1,0 +1,95 @@
+"""tools/analysis/make_report.py on a run trained with tools/train.py:
+the page from what the run holds, the missing parts named with the command
+that makes each, then the test accuracy once tools/test.py --out ran."""
+import base64
+import glob
+import io
+import json
+import os
+import os.path as osp
+import re
+
+import pytest
+from conftest import TINY_CONFIG, run_main, run_runner
+from html_pages import assert_self_contained
+from PIL import Image
+
+from custom_modules.apis import testing, training
+from custom_modules.apis.analysis.make_report import main as report_main
+from custom_modules.apis.analysis.predictions import load_predictions
+from custom_modules.apis.annotations import make_annotations
+
+
+@pytest.fixture(scope='module')
+def trained_run(synthetic_root, tmp_path_factory):
+    """The ResNet-18 stand-in on an 8:1:1 split."""
+    root = str(tmp_path_factory.mktemp('split') / 'flowers')
+    make_annotations(synthetic_root, root, split='8:1:1', workers=1,
+                     progress=False)
+    run_dir = str(tmp_path_factory.mktemp('run') / 'run')
+    run_runner(training.main, [TINY_CONFIG, '--from-scratch', '--data-root',
+                               root, '--work-dir', run_dir])
+    return run_dir, root
+
+
+def best_val_accuracy(run_dir):
+    """Straight from the logged scalars, not through the report's code."""
+    (path,) = glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json'))
+    with open(path) as f:
+        return max(entry['accuracy/top1'] for entry in map(json.loads, f)
+                   if 'accuracy/top1' in entry)
+
+
+def test_report_builds_what_it_can_then_adds_the_test_split(
+        trained_run, capsys):
+    run_dir, root = trained_run
+    page = osp.join(run_dir, 'report.html')
+    assert report_main([run_dir]) == 0
+    out = capsys.readouterr().out
+    assert f'wrote {page}' in out
+    (checkpoint,) = glob.glob(osp.join(run_dir, 'best_*.pth'))
+    assert 'missing: No test predictions' in out
+    assert (f'make it with: python tools/test.py {run_dir}/{osp.basename(TINY_CONFIG)}'
+            f' {checkpoint} --out {run_dir}/test_predictions.json') in out
+    assert 'missing: Not calibrated\n    make it with: python tools/' \
+        'analysis/calibrate.py' in out
+    text = open(page).read()
+    assert_self_contained(text)
+    assert f'{best_val_accuracy(run_dir):.2f} %' in text
+    with open(osp.join(root, 'test.txt')) as f:
+        test_images = len(f.read().splitlines())
+    assert '<th>test</th>' in text and f'<td>{test_images}</td>' in text
+
+    code, err = run_main(report_main, [run_dir], capsys)  # never replaced
+    assert code == 2 and 'report.html exists; pass --force' in err
+
+    assert 'Not drawn (no analysis/cams.png' in text
+    # Class activation maps, where the analysis drew them, are embedded.
+    cams = Image.new('RGB', (300, 200), 'orange')
+    os.makedirs(osp.join(run_dir, 'analysis'))
+    cams.save(osp.join(run_dir, 'analysis', 'cams.png'))
+
+    preds = osp.join(run_dir, 'test_predictions.json')
+    run_runner(testing.main, [TINY_CONFIG, checkpoint, '--data-root', root,
+                              '--out', preds, '--work-dir',
+                              osp.join(run_dir, 'test')])
+    assert report_main([run_dir, '--force']) == 0
+    out = capsys.readouterr().out
+    assert 'No test predictions' not in out
+    scores, labels, _ = load_predictions(preds)
+    accuracy = 100 * float((scores.argmax(1) == labels).float().mean())
+    text = open(page).read()
+    assert (f'<b>{accuracy:.2f} %</b>test accuracy (best checkpoint, '
+            f'{test_images} images)') in text
+    (uri,) = re.findall(r'src="data:image/png;base64,([^"]+)" alt="CAMs"',
+                        text)
+    with Image.open(io.BytesIO(base64.b64decode(uri))) as shown:
+        assert shown.size == (300, 200)
+    assert 'Not drawn' not in text
+
+
+def test_a_folder_that_is_no_run_is_refused(tmp_path, capsys):
+    code, err = run_main(report_main, [str(tmp_path)], capsys)
+    assert code == 2 and 'not a work dir of tools/train.py' in err
+    code, err = run_main(report_main, [str(tmp_path / 'nope')], capsys)
+    assert code == 2 and 'is not a folder' in err
