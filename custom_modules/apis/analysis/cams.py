@@ -234,7 +234,7 @@ def main(argv=None):
 
 
 def run_cams(config, checkpoint, preds, out, options=(), classes_file=None,
-             worst=6, per_class=1):
+             worst=8, per_class=2):
     """The grid's step: ``cams.png`` for one run (``options`` as the run's
     ``--cfg-options`` strings), replacing an older one."""
     from mmengine.config import DictAction
