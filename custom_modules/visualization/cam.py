@@ -94,18 +94,19 @@ def resolve_target_layers(model, names=None):
             raise UserInputError(
                 f'--target-layers {name}: the model has no module of that '
                 f'name.{hint} Names are dotted paths from the model, e.g. '
-                f'{default_target_or_none(model)}.')
+                f'{_example_layer(model)}.')
     return [(name, modules[name]) for name in names]
 
 
-def default_target_or_none(model):
+def _example_layer(model):
+    """A layer name to show in a message: the default, or a ResNet's."""
     try:
         return default_target_layer(model)
     except UserInputError:
         return 'backbone.layer4.2'
 
 
-def test_pipeline(model):
+def view_pipeline(model):
     """The config's test pipeline without its file loading (images are
     decoded here, so arrays work as well as paths)."""
     from mmcv.transforms import Compose
@@ -201,21 +202,22 @@ def compute_cams(model, images, targets=None, target_layers=None,
     model in eval mode and frees the parameter gradients it made.
     """
     import torch
-    from mmengine.dataset import default_collate
+    from mmengine.dataset import pseudo_collate
     from pytorch_grad_cam import GradCAM
     from pytorch_grad_cam.utils.image import show_cam_on_image
 
     if targets is not None and len(targets) != len(images):
         raise ValueError('give one target per image (None: predicted)')
     layers = resolve_target_layers(model, target_layers)
-    pipeline = test_pipeline(model)
+    pipeline = view_pipeline(model)
     samples = [pipeline(load_image(image)) for image in images]
     # PackInputs gives the pipeline's BGR uint8 view as (C, H, W).
     views = [np.ascontiguousarray(s['inputs'].permute(1, 2, 0).numpy()[
         ..., ::-1]) for s in samples]
     cam_targets, labels = _class_targets(model, targets, len(images))
     with CAM_LOCK, torch.enable_grad():
-        data = model.data_preprocessor(default_collate(samples), False)
+        # A list, not a stack: the preprocessor pads views of unequal size.
+        data = model.data_preprocessor(pseudo_collate(samples), False)
         # Gradients reach the target layer even when every layer up to it
         # is frozen.
         inputs = data['inputs'].detach().requires_grad_(True)
@@ -224,10 +226,11 @@ def compute_cams(model, images, targets=None, target_layers=None,
             heatmaps = cam(input_tensor=inputs, targets=cam_targets)
             logits = cam.outputs.detach().float()
         except IndexError:
+            count = cam.outputs.shape[-1]
+            bad = sorted({t for t in labels if t is not None and t >= count})
             raise UserInputError(
-                f'target class {labels}: the model has '
-                f'{cam.outputs.shape[-1]} classes (0 to '
-                f'{cam.outputs.shape[-1] - 1}).') from None
+                f'target class {", ".join(map(str, bad))}: the model has '
+                f'{count} classes (0 to {count - 1}).') from None
         except ValueError as exc:
             raise UserInputError(
                 f'--target-layers {" ".join(n for n, _ in layers)}: Grad-CAM '

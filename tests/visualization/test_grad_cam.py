@@ -13,6 +13,7 @@ from custom_modules.apis.config import load_config
 from custom_modules.apis.errors import UserInputError
 from custom_modules.visualization.cam import (
     cam_overlay,
+    compute_cams,
     default_target_layer,
     resolve_target_layers,
 )
@@ -165,6 +166,22 @@ def test_map_sits_on_the_evidence_for_each_class(colour_model, tmp_path):
     assert overlay[16, 48, 0] > overlay[48, 16, 0] + 100
     # No gradients are left on the shared model.
     assert all(p.grad is None for p in colour_model.parameters())
+
+
+def test_views_of_different_sizes_share_a_batch(colour_model, monkeypatch):
+    # No crop: a 96 x 128 photo becomes 32 x 42, a 64 x 64 one 32 x 32,
+    # padded to 32 x 42 in the batch; each map comes back at its own size.
+    monkeypatch.setattr(colour_model, '_config', Config(dict(
+        test_dataloader=dict(dataset=dict(pipeline=[
+            dict(type='ResizeEdge', scale=32, edge='short'),
+            dict(type='PackInputs')])))))
+    square = np.zeros((64, 64, 3), np.uint8)
+    square[:32, :32, 0] = 255
+    wide, small = compute_cams(colour_model, [two_squares(), square],
+                               target_layers=['backbone.relu'])
+    assert wide[0].shape == (32, 42, 3) and wide[1].shape == (32, 42)
+    assert small[0].shape == (32, 32, 3) and small[1].shape == (32, 32)
+    assert quadrant_share(small[1], 'top', 'left') > 0.95
 
 
 def test_layers_without_a_feature_map_are_refused(colour_model):
