@@ -6,6 +6,7 @@ import json
 import os
 import os.path as osp
 import re
+import shutil
 import zipfile
 
 import pytest
@@ -122,13 +123,39 @@ def test_plots_are_valid_pngs(finished_grid):
         osp.join(work_dir, 'results.md')).read()
     analysis = osp.join(work_dir, SUBSET[0], 'analysis')
     for name in ('confusion_matrix.png', 'misclassified.png',
-                 'training_curves.png'):
+                 'training_curves.png', 'cams.png'):
         assert_png(osp.join(analysis, name))
+    with open(osp.join(work_dir, SUBSET[0], 'done.json')) as f:
+        record = json.load(f)
+    assert record['analysis']['cams.png'] == osp.join(analysis, 'cams.png')
+    assert 'cams_error' not in record
     with open(osp.join(analysis, 'per_class.csv')) as f:
         rows = list(csv.DictReader(f))
     assert [r['cls'] for r in rows] == ['daisy', 'dandelion', 'rose',
                                         'sunflower', 'tulip', 'macro avg']
     assert sum(int(r['support']) for r in rows[:5]) == int(rows[5]['support'])
+
+
+def test_failed_cams_are_noted_not_fatal(finished_grid, annotated_root,
+                                        tmp_path, monkeypatch):
+    from argparse import Namespace
+
+    from custom_modules.apis.grid import runner
+    run_dir = str(tmp_path / SUBSET[0])
+    shutil.copytree(osp.join(finished_grid[0], SUBSET[0]), run_dir)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError('out of memory\nat layer4')
+
+    monkeypatch.setattr(runner, 'run_cams', fail)
+    analysis = runner.analyze_run(Namespace(data_root=annotated_root),
+                                  osp.join(CONFIG_DIR, f'{SUBSET[0]}.py'),
+                                  run_dir, [])
+    assert analysis['cams_error'] == 'RuntimeError: out of memory'
+    assert 'cams.png' not in analysis['outputs']
+    # The older map is not this model's: gone; the other plots are there.
+    assert not osp.exists(osp.join(run_dir, 'analysis', 'cams.png'))
+    assert_png(analysis['outputs']['misclassified.png'])
 
 
 def test_second_call_skips_finished_runs(finished_grid, annotated_root,

@@ -88,22 +88,29 @@ def rows_to_markdown(rows, accuracy):
     return '\n'.join(lines) + '\n'
 
 
+def image_grid(count, empty_text):
+    """A figure of ``count`` axes for pictures, six a row, no ticks;
+    ``empty_text`` in the first when there is nothing to show. Returns
+    ``(figure, flat axes)``."""
+    cols = min(6, max(1, count))
+    rows = max(1, -(-count // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 2.7 * rows),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis('off')
+    if not count:
+        axes[0, 0].text(0.5, 0.5, empty_text, ha='center', va='center')
+    return fig, axes.flat
+
+
 def misclassified_figure(scores, labels, paths, classes, limit=24):
     predicted = scores.argmax(1)
     wrong = [i for i in range(len(labels)) if predicted[i] != labels[i]]
     # Most confident mistakes first: the ones worth a look.
     wrong.sort(key=lambda i: -float(scores[i, predicted[i]]))
     wrong = wrong[:limit]
-    cols = min(6, max(1, len(wrong)))
-    rows = max(1, -(-len(wrong) // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 2.7 * rows),
-                             squeeze=False)
-    for ax in axes.flat:
-        ax.axis('off')
-    if not wrong:
-        axes[0, 0].text(0.5, 0.5, 'no misclassified images',
-                        ha='center', va='center')
-    for ax, i in zip(axes.flat, wrong):
+    fig, axes = image_grid(len(wrong), 'no misclassified images')
+    for ax, i in zip(axes, wrong):
         if osp.isfile(paths[i]):
             with Image.open(paths[i]) as img:
                 ax.imshow(img.convert('RGB'))

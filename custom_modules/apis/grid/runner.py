@@ -16,6 +16,7 @@ import time
 
 from mmengine.config import Config
 
+from ..analysis.cams import run_cams
 from ..analysis.curves import plot_curves
 from ..analysis.predictions import analyze, load_predictions
 from ..analysis.report import write_run_report
@@ -200,7 +201,8 @@ def run_tool(command, log_path, what):
 
 def analyze_run(args, config, run_dir, options):
     """Calibrate and test the best checkpoint (on test.txt when the data
-    has one, else on val); draw its curves, matrix and mistakes."""
+    has one, else on val); draw its curves, matrix, mistakes and their
+    Grad-CAM maps."""
     cfg = Config.fromfile(config)
     data_root = args.data_root or cfg.train_dataloader.dataset.data_root
     split = 'test' if osp.isfile(osp.join(data_root, 'test.txt')) else 'val'
@@ -223,10 +225,32 @@ def analyze_run(args, config, run_dir, options):
         preds, osp.join(data_root, 'classes.txt'), out_dir, force=True)
     outputs['training_curves.png'] = plot_curves(
         run_dir, osp.join(out_dir, 'training_curves.png'), force=True)
+    cams_error = draw_cams(config, best, preds, out_dir, options, data_root,
+                           outputs, small=getattr(args, 'demo', False))
     return dict(outputs=outputs, split=split, predictions=preds,
+                **({'cams_error': cams_error} if cams_error else {}),
                 **({'test_acc': accuracy} if split == 'test' else {}),
                 **calibration_figures(best, preds if split == 'test'
                                       else None))
+
+
+def draw_cams(config, checkpoint, preds, out_dir, options, data_root,
+              outputs, small=False):
+    """Grad-CAM maps of the run's worst mistakes into ``analysis/cams.png``
+    (added to ``outputs``); ``small``: 4 mistakes and 1 hit per class (the
+    demo's VGG runs at 224 px on CPU), else 8 and 2. An explanation is
+    optional: a failure here is returned as a message for the record,
+    never fails the run."""
+    path = osp.join(out_dir, 'cams.png')
+    try:
+        outputs['cams.png'] = run_cams(
+            config, checkpoint, preds, path, options,
+            osp.join(data_root, 'classes.txt'), *((4, 1) if small else (8, 2)))
+    except Exception as exc:  # any failure: the run's results still count
+        if osp.isfile(path):  # ours, from an earlier try: not this model's
+            os.remove(path)
+        return f'{type(exc).__name__}: {exc}'.splitlines()[0]
+    return None
 
 
 def calibration_figures(checkpoint, test_preds=None):
