@@ -248,7 +248,7 @@ def test_each_run_and_the_grid_get_a_self_contained_page(finished_grid):
         assert f'{done["val_acc"]:.2f} %' in text
         assert f'{done["temperature"]:.3f}' in text
         cams = osp.isfile(osp.join(run_dir, 'analysis', 'cams.png'))
-        assert ('Not drawn (no analysis/cams.png' in text) != cams
+        assert ('Class activation maps not drawn' in text) != cams
         assert f'<code>{run_dir}/{name}.py</code>' in text  # the config
     grid_page = osp.join(work_dir, 'report.html')
     assert f'wrote {grid_page}' in proc.stdout

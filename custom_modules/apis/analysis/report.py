@@ -260,7 +260,9 @@ def cams_section(files):
     if osp.isfile(path):
         return ('<p>Where the model looked in its worst mistakes '
                 '(class activation maps).</p>' + image_file(path, 'CAMs'))
-    return '<p>Not drawn (no analysis/cams.png in this run).</p>'
+    preds = files.predictions or osp.join(files.dir, 'test_predictions.json')
+    return files.missing('Class activation maps not drawn', files.command(
+        'visualization/vis_cam.py', '--preds', preds, '--out', path))
 
 
 def environment_section(files):

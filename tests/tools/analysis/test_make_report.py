@@ -63,7 +63,9 @@ def test_report_builds_what_it_can_then_adds_the_test_split(
     code, err = run_main(report_main, [run_dir], capsys)  # never replaced
     assert code == 2 and 'report.html exists; pass --force' in err
 
-    assert 'Not drawn (no analysis/cams.png' in text
+    assert 'Class activation maps not drawn' in text
+    assert ('missing: Class activation maps not drawn\n    make it with: '
+            'python tools/visualization/vis_cam.py') in out
     # Class activation maps, where the analysis drew them, are embedded.
     cams = Image.new('RGB', (300, 200), 'orange')
     os.makedirs(osp.join(run_dir, 'analysis'))
@@ -85,7 +87,7 @@ def test_report_builds_what_it_can_then_adds_the_test_split(
                         text)
     with Image.open(io.BytesIO(base64.b64decode(uri))) as shown:
         assert shown.size == (300, 200)
-    assert 'Not drawn' not in text
+    assert 'Class activation maps not drawn' not in text
 
 
 def test_a_folder_that_is_no_run_is_refused(tmp_path, capsys):
