@@ -110,13 +110,20 @@ def demo_checkpoint():
 
 
 def load_classifier(model, checkpoint=None, cfg_options=None,
-                    calibration=True, threshold=None):
+                    calibration=True, threshold=None, with_model=False):
     """An OnnxClassifier from a ``.onnx`` file (with its embedded
     calibration), or from CONFIG CHECKPOINT exported in memory (same graph
     and metadata as tools/deploy/export_onnx.py, the checkpoint's
     ``.calibration.json`` included); ``calibration`` and ``threshold`` as
-    ``--no-calibration`` and ``--threshold``."""
+    ``--no-calibration`` and ``--threshold``. ``with_model`` also returns
+    the PyTorch model (for class activation maps; CONFIG CHECKPOINT only)."""
+    torch_model = None
     if model.endswith('.onnx'):
+        if with_model:
+            raise UserInputError(
+                f'--cam needs CONFIG CHECKPOINT, not {model}: a class '
+                'activation map needs the PyTorch model\'s gradients, which '
+                'an exported model does not have.')
         if not osp.isfile(model):
             raise UserInputError(f'model {model} does not exist.')
     elif not checkpoint:
@@ -125,13 +132,35 @@ def load_classifier(model, checkpoint=None, cfg_options=None,
     else:
         from ..config import load_config
         from .export import export_onnx
-        model = export_onnx(load_config(model, cfg_options), checkpoint,
-                            calibration=calibration)[0]
+        model, _, _, torch_model, _ = export_onnx(
+            load_config(model, cfg_options), checkpoint,
+            calibration=calibration)
     try:
-        return OnnxClassifier(model, calibration=calibration,
-                              threshold=threshold)
+        classifier = OnnxClassifier(model, calibration=calibration,
+                                    threshold=threshold)
     except ModelFileError as err:
         raise UserInputError(str(err)) from err
+    return (classifier, torch_model) if with_model else classifier
+
+
+def cam_renderer(model, target_layers=None):
+    """``cam(rgb, label)`` for :func:`create_app`: the Grad-CAM of class
+    ``label`` over the photo as the model sees it (its test pipeline's
+    view), as PNG bytes. ``cam_overlay`` serialises calls on its own lock,
+    so concurrent requests may share ``model``."""
+    from PIL import Image
+
+    from ...visualization.cam import cam_overlay, resolve_target_layers
+    resolve_target_layers(model, target_layers)  # a bad name fails now
+
+    def cam(rgb, label):
+        overlay, _, _ = cam_overlay(model, rgb, target=label,
+                                    target_layers=target_layers)
+        out = io.BytesIO()
+        Image.fromarray(overlay).save(out, 'PNG')
+        return out.getvalue()
+
+    return cam
 
 
 def parse_args(argv=None):
@@ -149,10 +178,19 @@ def parse_args(argv=None):
     parser.add_argument('--max-upload-mb', type=float, default=MAX_UPLOAD_MB)
     parser.add_argument('--max-pixels', type=int, default=MAX_PIXELS)
     parser.add_argument('--topk', type=int, default=5)
+    parser.add_argument('--cam', action='store_true',
+                        help='show the class activation map (Grad-CAM) of '
+                        'the top class beside each photo (CONFIG CHECKPOINT '
+                        'only; adds a backward pass per photo)')
+    parser.add_argument('--target-layers', nargs='+',
+                        help='the layer(s) --cam explains (default: chosen '
+                        'per backbone, see docs/cams.md)')
     add_calibration_args(parser)
     args = parser.parse_args(argv)
     if args.demo == bool(args.model):
         parser.error('give CONFIG CHECKPOINT, MODEL.onnx or --demo')
+    if args.target_layers and not args.cam:
+        parser.error('--target-layers chooses what --cam explains; add --cam')
     return check_threshold(args)
 
 
@@ -171,11 +209,13 @@ def main(argv=None):
     args = parse_args(argv)
     model, checkpoint = (demo_checkpoint() if args.demo
                          else (args.model, args.checkpoint))
-    classifier = load_classifier(model, checkpoint,
-                                 calibration=not args.no_calibration,
-                                 threshold=args.threshold)
+    loaded = load_classifier(model, checkpoint,
+                             calibration=not args.no_calibration,
+                             threshold=args.threshold, with_model=args.cam)
+    classifier, torch_model = loaded if args.cam else (loaded, None)
+    cam = cam_renderer(torch_model, args.target_layers) if args.cam else None
     app = create_app(classifier, int(args.max_upload_mb * 2**20),
-                     args.max_pixels, args.topk)
+                     args.max_pixels, args.topk, cam=cam)
     print(f'serving {checkpoint or model} on http://{args.host}:{args.port}/ '
           f'with {describe(classifier)} (Ctrl+C stops)', flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level='warning')

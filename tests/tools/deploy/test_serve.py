@@ -2,7 +2,8 @@
 in headless Chromium (skipped, with the reason, where Chromium, its driver
 or selenium is missing). The served checkpoint carries a calibration
 (temperature 2, threshold 0.999: every photo is "unknown"); a second app
-serves it with --no-calibration and a class-activation-map stand-in."""
+serves it with --no-calibration and --cam (Grad-CAM of the top class)."""
+import base64
 import contextlib
 import io
 import json
@@ -24,6 +25,7 @@ from PIL import Image
 from custom_modules.apis.deploy.export import sample_photos
 from custom_modules.apis.deploy.onnx_classifier import load_rgb
 from custom_modules.apis.deploy.serve import (
+    cam_renderer,
     create_app,
     load_classifier,
     main,
@@ -56,18 +58,17 @@ def server(classifier):
         yield url
 
 
-def thumbnail_png(rgb, label):
-    """Stands in for a class activation map: any PNG of the upload."""
-    out = io.BytesIO()
-    Image.fromarray(rgb).resize((16 + label, 16)).save(out, 'PNG')
-    return out.getvalue()
+@pytest.fixture(scope='module')
+def cam_model(checkpoint):
+    """--no-calibration --cam: the classifier and the PyTorch model."""
+    return load_classifier(TINY_CONFIG, checkpoint, calibration=False,
+                           with_model=True)
 
 
 @pytest.fixture(scope='module')
-def raw_server(checkpoint):
-    """--no-calibration, with a CAM stand-in."""
-    classifier = load_classifier(TINY_CONFIG, checkpoint, calibration=False)
-    with serving(create_app(classifier, cam=thumbnail_png)) as url:
+def raw_server(cam_model):
+    classifier, model = cam_model
+    with serving(create_app(classifier, cam=cam_renderer(model))) as url:
         yield url
 
 
@@ -192,6 +193,36 @@ def test_page_shows_calibrated_scores_and_unknown(browser, server, photos):
                            ' "unknown" below 99.9 %.')
     assert browser.find_element(By.ID, 'calibration').text == \
         'Calibrated probabilities (temperature 2.00); "unknown" below 99.9 %.'
+
+
+def test_cam_answer_is_the_top_class_grad_cam(raw_server, cam_model,
+                                              photos):
+    """The map in the answer is Grad-CAM of the answered class over the
+    upload as the model sees it (the test pipeline's crop)."""
+    from custom_modules.visualization.cam import cam_overlay
+    status, answer = post_file(raw_server, 'x.jpg', read(photos[0]))
+    assert status == 200
+    prefix = 'data:image/png;base64,'
+    assert answer['cam'].startswith(prefix)
+    with Image.open(io.BytesIO(base64.b64decode(
+            answer['cam'][len(prefix):]))) as shown:
+        shown = np.asarray(shown.convert('RGB'))
+    overlay, heatmap, pred = cam_overlay(
+        cam_model[1], load_rgb(photos[0]),
+        target=answer['predictions'][0]['label'])
+    assert pred['target'] == answer['predictions'][0]['label']
+    assert shown.shape == overlay.shape
+    assert np.abs(shown.astype(int) - overlay).max() <= 1
+    assert heatmap.std() > 0  # a map, not a flat tint
+
+
+def test_cam_needs_the_pytorch_model(tmp_path, capsys):
+    code, err = run_main(main, [str(tmp_path / 'model.onnx'), '--cam'],
+                         capsys)
+    assert code == 2 and '--cam needs CONFIG CHECKPOINT' in err
+    with pytest.raises(SystemExit):
+        main([TINY_CONFIG, 'x.pth', '--target-layers', 'backbone.layer4'])
+    assert 'add --cam' in capsys.readouterr().err
 
 
 def test_page_without_calibration_and_with_a_cam(browser, raw_server,
