@@ -81,6 +81,9 @@ def apply_amp(cfg, requested=None, device=None):
     for key in ('val_cfg', 'test_cfg'):
         if cfg.get(key) is not None:
             cfg[key]['fp16'] = True
+    if device == 'cuda' and dtype != 'float16':  # the loops' CUDA default
+        cfg.custom_hooks = [*(cfg.get('custom_hooks') or []),
+                            dict(type='EvalAutocastDtypeHook', dtype=dtype)]
     return dtype
 
 

@@ -97,3 +97,40 @@ def test_benchmark_reads_gpu_peak_memory_and_syncs(fake_gpu):
     assert benchmark.amp_refusal('cuda') is None
     assert benchmark.autocast(True, 'cuda').fast_dtype == torch.float16
     assert precision.amp_dtype(None, 'cuda') == 'float16'
+
+
+@pytest.mark.parametrize('dtype, hooked', [('bfloat16', True),
+                                           ('float16', False)])
+def test_cuda_eval_autocasts_in_the_training_dtype(dtype, hooked,
+                                                   monkeypatch):
+    """mmengine's val/test loops enter autocast without a dtype (torch's
+    CUDA default, float16): with --amp-dtype bfloat16 on CUDA our hook
+    makes that default bfloat16 for the run, and restores it after."""
+    import contextlib
+
+    from mmengine.runner import amp
+
+    from custom_modules.engine.hooks import EvalAutocastDtypeHook
+    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda: True)
+    cfg = load_config(TINY_CONFIG)
+    assert precision.apply_amp(cfg, dtype, device='cuda') == dtype
+    hooks = [h for h in cfg.custom_hooks
+             if h['type'] == 'EvalAutocastDtypeHook']
+    assert hooks == ([dict(type='EvalAutocastDtypeHook', dtype=dtype)]
+                     if hooked else [])
+    entered = []  # the dtype mmengine's loops would hand torch.autocast
+    monkeypatch.setattr(torch, 'autocast', lambda **kw: entered.append(
+        kw['dtype']) or contextlib.nullcontext())
+
+    def loop_autocast():  # as ValLoop.run_iter: autocast(enabled=fp16)
+        with amp.autocast(enabled=cfg.val_cfg.fp16, device_type='cuda'):
+            pass
+    hook = EvalAutocastDtypeHook(dtype) if hooked else None
+    if hook:
+        hook.before_run(None)
+    loop_autocast()
+    if hook:
+        hook.after_run(None)
+    loop_autocast()
+    assert entered == [getattr(torch, dtype), torch.float16]
+    assert torch.get_autocast_dtype('cuda') == torch.float16

@@ -501,13 +501,13 @@ def emit_epochs(args, mode, device, work_root, emit):
                 hook=timer)
         speed = images / timer.seconds
         reference = reference or speed
-        estimate = (f'; all {total}: ~{total / speed:.3g} s at this speed'
+        estimate = (f'; all {total}: ~{total / speed:.0f} s at this speed'
                     if images < share * total - args.batch else '')
         emit(row(f'ours: epoch, {share:.0%} ({images} images)', mode,
                  args.batch, timer.seconds / steps, data,
                  ratio=speed / reference, memory=mem.mb,
-                 note=f'{timer.seconds:.3g} s epoch, {steps} steps; first '
-                 f'batch after {timer.startup:.2g} s{estimate}'))
+                 note=f'{timer.seconds:.2f} s epoch, {steps} steps; first '
+                 f'batch after {timer.startup:.2f} s{estimate}'))
 
 
 def train_size(data_root):
