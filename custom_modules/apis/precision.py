@@ -81,6 +81,9 @@ def apply_amp(cfg, requested=None, device=None):
     for key in ('val_cfg', 'test_cfg'):
         if cfg.get(key) is not None:
             cfg[key]['fp16'] = True
+    if device == 'cuda' and dtype != 'float16':  # the loops' CUDA default
+        cfg.custom_hooks = [*(cfg.get('custom_hooks') or []),
+                            dict(type='EvalAutocastDtypeHook', dtype=dtype)]
     return dtype
 
 
@@ -91,10 +94,42 @@ def apply_channels_last(cfg):
         cfg.custom_hooks = [*hooks, dict(type='ChannelsLastHook')]
 
 
-def apply_speed_args(cfg, args):
-    """Apply :func:`add_speed_args`' flags to a Runner config."""
+def check_speed_args(args):
+    """Refuse :func:`add_speed_args`' flags this machine cannot run, before
+    any work starts; returns the autocast dtype (None without ``--amp``)."""
     if args.amp_dtype and not args.amp:
         raise UserInputError('--amp-dtype needs --amp.')
+    return amp_dtype(args.amp_dtype) if args.amp else None
+
+
+def speed_flags(args):
+    """:func:`add_speed_args`' flags as given, for a child tool's command."""
+    return [*(['--amp'] if args.amp else []),
+            *(['--amp-dtype', args.amp_dtype] if args.amp_dtype else []),
+            *(['--channels-last'] if args.channels_last else [])]
+
+
+def precision_label(cfg):
+    """What a Runner config computes in, e.g. ``fp32`` or ``amp bfloat16 +
+    channels_last``: read back from the config a run saved, so a table
+    names what each run used, whatever flags built it."""
+    def kind(node):
+        return str(node.get('type', '')).rsplit('.', 1)[-1]
+    wrapper = cfg.get('optim_wrapper') or {}
+    label = 'fp32'
+    if kind(wrapper) in ('AmpOptimWrapper', 'CpuAmpOptimWrapper'):
+        default = 'float16' if kind(wrapper) == 'AmpOptimWrapper' \
+            else 'bfloat16'
+        label = f'amp {wrapper.get("dtype") or default}'
+    if any(kind(h) == 'ChannelsLastHook' for h in cfg.get('custom_hooks')
+           or []):
+        label += ' + channels_last'
+    return label
+
+
+def apply_speed_args(cfg, args):
+    """Apply :func:`add_speed_args`' flags to a Runner config."""
+    check_speed_args(args)
     if args.amp:
         apply_amp(cfg, args.amp_dtype)
     if args.channels_last:

@@ -39,17 +39,33 @@ def read_log_entries(work_dir):
     return [train[k] for k in sorted(train)], dict(sorted(val.items()))
 
 
-def run_batch_size(work_dir):
-    """The training batch size the run used, per process, from the config
-    mmengine saved beside its logs (so ``--cfg-options`` are included)."""
+def saved_configs(work_dir):
+    """The configs mmengine saved beside each log folder (one per resume),
+    oldest first: what the run used, ``--cfg-options`` and flags included."""
     from mmengine.config import Config
 
-    folders = log_folders(work_dir)
-    config = osp.join(folders[-1], 'vis_data', 'config.py') if folders else ''
-    if not osp.isfile(config):
+    paths = [osp.join(folder, 'vis_data', 'config.py')
+             for folder in log_folders(work_dir)]
+    paths = [p for p in paths if osp.isfile(p)]
+    if not paths:
         raise UserInputError(f'{work_dir} has no saved config '
                              '(<timestamp>/vis_data/config.py).')
-    return Config.fromfile(config).train_dataloader.batch_size
+    return [Config.fromfile(p) for p in paths]
+
+
+def run_batch_size(work_dir):
+    """The training batch size the run used, per process."""
+    return saved_configs(work_dir)[-1].train_dataloader.batch_size
+
+
+def run_precision(work_dir):
+    """The run's precision and layout (:func:`.precision.precision_label`);
+    a run resumed with other flags shows each, e.g. ``fp32 -> amp
+    bfloat16``."""
+    from .precision import precision_label
+    labels = [precision_label(cfg) for cfg in saved_configs(work_dir)]
+    return ' -> '.join(label for i, label in enumerate(labels)
+                       if i == 0 or label != labels[i - 1])
 
 
 def _last_checkpoint(work_dir):
@@ -110,6 +126,7 @@ def summarize_run(work_dir):
         'best_epoch': best_epoch,
         'epochs': max(val),
         'batch_size': batch_size,
+        'precision': run_precision(work_dir),
         'img_per_s': (batch_size * len(times) / sum(times)
                       if times else None),
     }

@@ -153,6 +153,12 @@ def test_on_gpus_mmengine_starts_the_group_as_usual(monkeypatch):
     assert distributed.init_distributed(cfg)
     assert calls == [('pytorch', {'backend': 'nccl', 'timeout': 60})]
     assert not distributed.wants_gloo(cfg)
+    # the study configs' own dist_cfg (mmpretrain's runtime) asks for nccl
+    study = config.load_config(osp.join(ROOT, 'configs',
+                                        'resnet101_freeze2_fixed.py'))
+    study.launcher = 'pytorch'
+    assert distributed.init_distributed(study)
+    assert calls[-1] == ('pytorch', {'backend': 'nccl'})
     cfg.env_cfg.dist_cfg.backend = 'gloo'  # asked for: started by us
     assert distributed.wants_gloo(cfg)
 

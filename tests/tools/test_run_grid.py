@@ -12,20 +12,24 @@ import zipfile
 import pytest
 from conftest import TINY_CONFIG, plant_pickle, run_log, run_main, run_tool
 from html_pages import assert_self_contained
+from mmengine.config import Config
 from PIL import Image, ImageStat
 
 from custom_modules.apis.grid.cli import main as grid_main
 from custom_modules.apis.inference import main as infer_main
+from custom_modules.apis.precision import precision_label
 from custom_modules.apis.run_logs import best_checkpoint
 
 CONFIG_DIR = osp.dirname(TINY_CONFIG)
 SUBSET = ['resnet18_freeze2_fixed', 'resnet18_freeze3_mix']
 BATCH = 16  # configs/demo's batch size, which the stand-ins inherit
+SPEED = ['--channels-last']  # passed on to every run's train, calibrate, test
 
 
 def grid_args(work_dir, data_root, *extra):
     return ['--config-dir', CONFIG_DIR, '--configs', *SUBSET, '--work-dir',
-            work_dir, '--data-root', data_root, '--from-scratch', *extra]
+            work_dir, '--data-root', data_root, '--from-scratch', *SPEED,
+            *extra]
 
 
 def grid(work_dir, data_root, *extra):
@@ -103,10 +107,18 @@ def test_results_table_matches_each_runs_logs(finished_grid,
         times, _ = logged(run_dir)
         assert float(row['img_per_s']) == pytest.approx(
             BATCH * len(times) / sum(times), rel=1e-6)
+        # train.py, calibrate.py and test.py each ran with --channels-last
+        assert row['precision'] == 'fp32 + channels_last'
+        for child in ('', 'calibration', 'test'):
+            saved, = glob.glob(osp.join(run_dir, child, '2*', 'vis_data',
+                                        'config.py'))
+            assert precision_label(Config.fromfile(saved)) == \
+                'fp32 + channels_last', saved
         _, freeze, aug = osp.basename(run_dir).split('_')
         assert (row['model'], row['frozen_stages'], row['augmentation']) == (
             'ResNet-18', freeze[-1], aug)
     text = open(osp.join(work_dir, 'results.md')).read()
+    assert 'Precision: fp32 + channels_last (every run).' in text
     assert '| Model | Frozen stages | Augmentation | Train images | ' \
         'Train acc (%) | Val acc (%) |' in text
     assert 'training split with the test' in text.replace('*', '').replace(

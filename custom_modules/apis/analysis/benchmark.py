@@ -15,6 +15,7 @@ import contextlib
 import os
 import os.path as osp
 import platform
+import statistics
 import tempfile
 import threading
 import time
@@ -34,8 +35,8 @@ DEFAULT_CONFIG = 'configs/resnet101_freeze2_fixed.py'
 PHOTOS = osp.join(ROOT, '..', 'shared', 'datasets', 'flower_dataset')
 SMOKE = dict(config=osp.join(ROOT, 'tests/data/configs/'
                              'resnet18_freeze2_fixed.py'),
-             batch=4, size=32, iters=1, warmup=1, batch_sizes=[4],
-             frozen=[2], epoch_images=8, workers=0,
+             batch=4, size=32, iters=1, warmup=1, eval_iters=2,
+             batch_sizes=[4], frozen=[2], epoch_max_images=16, workers=0,
              modes=['fp32', 'amp+channels_last'])
 PARTS = ('train', 'eval', 'frozen', 'batch', 'epoch')
 HEADER = ('| Measurement | Mode | Batch | Images/s | Step (ms) | Data time '
@@ -111,7 +112,8 @@ def environment(args, device):
         f'{mmpretrain.__version__}',
         f'device: {device}; config: {osp.relpath(args.config, ROOT)}; '
         f'batch {args.batch}; resolution {args.size} px; {args.iters} timed '
-        f'iterations after {args.warmup} warm-up ones',
+        f'iterations ({args.eval_iters} batches in eval rows) after '
+        f'{args.warmup} warm-up ones',
     ]
 
 
@@ -195,7 +197,8 @@ def bare_train(cfg, mode, batch, size, iters, warmup, device,
 
 
 def bare_eval(cfg, mode, batch, size, iters, warmup, device):
-    """Seconds per batch of ``model(x)`` in eval mode, without gradients."""
+    """Seconds of each of ``iters`` batches of ``model(x)`` in eval mode,
+    without gradients (after ``warmup`` untimed ones)."""
     import torch
     amp, channels_last = MODES[mode]
     model = build_model(cfg, device).eval()
@@ -212,7 +215,7 @@ def bare_eval(cfg, mode, batch, size, iters, warmup, device):
                 model(x, mode='tensor')
             sync(device)
             times.append(time.perf_counter() - start)
-    return sum(times[warmup:]) / iters
+    return times[warmup:]
 
 
 # -------------------------------------------------------------------- ours
@@ -232,9 +235,10 @@ def _history(runner, key, skip):
     return list(values[skip:])
 
 
-def ours_train(args, mode, work_dir, images):
+def ours_train(args, mode, work_dir, images, hook=None):
     """(seconds per step, data time share, number of steps) of
-    tools/train.py's Runner on the first ``images`` training images."""
+    tools/train.py's Runner on the first ``images`` training images;
+    ``hook`` (an mmengine Hook) is added to the Runner."""
     from mmengine.runner import Runner
 
     from .. import training
@@ -250,8 +254,10 @@ def ours_train(args, mode, work_dir, images):
     cfg.default_hooks.checkpoint = None
     _quiet(cfg)
     runner = Runner.from_cfg(cfg)
+    if hook is not None:
+        runner.register_hook(hook, 'VERY_HIGH')
     runner.train()
-    skip = min(args.warmup, images // args.batch - 1)
+    skip = max(0, min(args.warmup, images // args.batch - 1))
     times = _history(runner, 'train/time', skip)
     data = _history(runner, 'train/data_time', skip)
     return sum(times) / len(times), sum(data) / sum(times), len(times) + skip
@@ -277,8 +283,9 @@ def save_checkpoint(cfg, data_root, device, path):
                 'meta': {'dataset_meta': {'classes': classes}}}, path)
 
 
-def ours_test(args, mode, checkpoint, work_dir, images):
-    """Seconds per batch of tools/test.py's loop on ``images`` val images."""
+def ours_test(args, mode, checkpoint, work_dir, batches):
+    """Seconds of each of ``batches`` batches of tools/test.py's loop (data
+    waiting included), after ``--warmup`` untimed ones."""
     from mmengine.runner import Runner
 
     from .. import testing
@@ -287,14 +294,12 @@ def ours_test(args, mode, checkpoint, work_dir, images):
         '--work-dir', work_dir, *_speed_flags(mode)]))
     set_resolution(cfg, args.size)
     cfg.test_dataloader.batch_size = args.batch
-    cfg.test_dataloader.dataset.indices = images
+    cfg.test_dataloader.dataset.indices = args.batch * (args.warmup + batches)
     set_workers(cfg, args.workers)
     _quiet(cfg)
     runner = Runner.from_cfg(cfg)
     runner.test()
-    times = _history(runner, 'test/time', min(args.warmup,
-                                               images // args.batch - 1))
-    return sum(times) / len(times)
+    return _history(runner, 'test/time', args.warmup)
 
 
 def ours_infer(args, mode, checkpoint, paths, device):
@@ -374,23 +379,8 @@ def measure(args, device, work_root):
     save_checkpoint(cfg, args.data_root, device, checkpoint)
     paths = val_images(args.data_root, steps)
     for mode in modes if 'eval' in args.parts else ():
-        with PeakMemory(device) as mem:
-            base = bare_eval(cfg, mode, args.batch, args.size, args.iters,
-                             args.warmup, device)
-        emit(row('bare eval: model(x)', mode, args.batch, base,
-                 memory=mem.mb))
-        with PeakMemory(device) as mem:
-            step = ours_test(args, mode, checkpoint,
-                             osp.join(work_root, f'test_{mode}'), steps)
-        emit(row('ours: test.py loop', mode, args.batch, step,
-                 ratio=base / step, memory=mem.mb,
-                 note='ratio: ours / bare eval speed'))
-        with PeakMemory(device) as mem:
-            per_image = ours_infer(args, mode, checkpoint, paths, device)
-        emit(row('ours: infer.py', mode, args.batch, per_image,
-                 ratio=(base / args.batch) / per_image, memory=mem.mb,
-                 note='step = per image; decodes in-process, no workers',
-                 per_image=True))
+        emit_eval(args, cfg, mode, device, checkpoint, paths,
+                  osp.join(work_root, f'test_{mode}'), emit)
 
     fastest = modes[-1]
     for frozen in args.frozen if 'frozen' in args.parts else ():
@@ -406,19 +396,118 @@ def measure(args, device, work_root):
                                   args.warmup, device)
             emit(row('bare step, batch size', mode, batch, step,
                      memory=mem.mb))
-    total = train_size(args.data_root)
-    for share in (0.25, 0.5, 1.0) if 'epoch' in args.parts else ():
-        images = max(args.batch, round(share * args.epoch_images))
-        step, data, count = ours_train(
-            args, fastest, osp.join(work_root, f'epoch_{share}'), images)
-        epoch = step * count
-        full = step * -(-round(share * total) // args.batch)
-        emit(row(f'ours: epoch of {images} images ({share:.0%})', fastest,
-                 args.batch, step, data,
-                 note=f'{epoch:.1f} s measured; {share:.0%} of the '
-                 f'{total} training images: ~{full:.0f} s (mean step x '
-                 'steps)'))
+    if 'epoch' in args.parts:
+        emit_epochs(args, fastest, device, work_root, emit)
     return rows
+
+
+def spread(times):
+    """Median and 10th-90th percentile of per-batch times: robust to the
+    odd batch another process on the machine slowed down."""
+    deciles = (statistics.quantiles(times, n=10, method='inclusive')
+               if len(times) > 1 else times * 9)
+    low, high = deciles[0], deciles[-1]
+    return statistics.median(times), (f'median of {len(times)} batches, '
+                                      f'p10-p90 {1000 * low:.0f}-'
+                                      f'{1000 * high:.0f} ms')
+
+
+def emit_eval(args, cfg, mode, device, checkpoint, paths, work_dir, emit):
+    """The eval rows of one mode: bare ``model(x)`` timed in two halves,
+    before and after test.py's loop, so a change in the machine's load
+    during the measurement reaches both sides."""
+    half = max(1, args.eval_iters // 2)
+    with PeakMemory(device) as bare_mem:
+        bare = bare_eval(cfg, mode, args.batch, args.size, half,
+                         args.warmup, device)
+    with PeakMemory(device) as mem:
+        ours = ours_test(args, mode, checkpoint, work_dir, args.eval_iters)
+    bare += bare_eval(cfg, mode, args.batch, args.size,
+                      max(1, args.eval_iters - half), args.warmup, device)
+    base, base_note = spread(bare)
+    step, note = spread(ours)
+    emit(row('bare eval: model(x)', mode, args.batch, base,
+             memory=bare_mem.mb, note=base_note))
+    emit(row('ours: test.py loop', mode, args.batch, step,
+             ratio=base / step, memory=mem.mb,
+             note=f'{note}; ratio: ours / bare eval speed (medians)'))
+    with PeakMemory(device) as mem:
+        per_image = ours_infer(args, mode, checkpoint, paths, device)
+    emit(row('ours: infer.py', mode, args.batch, per_image,
+             ratio=(base / args.batch) / per_image, memory=mem.mb,
+             note='step = per image; decodes in-process, no workers',
+             per_image=True))
+
+
+def epoch_sizes(total, fractions, cap, batch):
+    """Images in each timed epoch: the first ``fraction`` of the training
+    split (of its first ``cap`` images with ``--epoch-max-images``), in
+    whole batches, so no smaller last batch makes oneDNN choose its
+    kernels again."""
+    base = min(total, cap) if cap else total
+    return [max(1, int(f * base) // batch) * batch for f in fractions]
+
+
+def epoch_header(args, total):
+    """What the epoch rows measured, for the table's header."""
+    base = (f'the first {min(total, args.epoch_max_images)} of the {total} '
+            'training images (--epoch-max-images)'
+            if args.epoch_max_images and args.epoch_max_images < total
+            else f'the {total} training images of train.txt')
+    return (f'epoch rows: one real epoch of tools/train.py\'s Runner (no '
+            f'validation) over {", ".join(f"{f:.0%}" for f in args.epoch_fractions)} '
+            f'of {base}, in whole batches; the epoch is timed from its first '
+            'batch to its end (dataloader start-up, once per run with '
+            'persistent workers, is given apart); Images/s = images / epoch '
+            'time; Ratio = Images/s / the largest fraction\'s')
+
+
+def epoch_timer(device):
+    """An mmengine hook timing a training epoch from its first batch to its
+    end (``seconds``) and the wait for that first batch (``startup``)."""
+    from mmengine.hooks import Hook
+
+    class EpochTimer(Hook):
+        def before_train_epoch(self, runner):
+            sync(device)
+            self.start = self.first = time.perf_counter()
+
+        def before_train_iter(self, runner, batch_idx, data_batch=None):
+            if batch_idx == 0:
+                self.first = time.perf_counter()
+
+        def after_train_epoch(self, runner):
+            sync(device)
+            self.startup = self.first - self.start
+            self.seconds = time.perf_counter() - self.first
+    return EpochTimer()
+
+
+def emit_epochs(args, mode, device, work_root, emit):
+    """One epoch per fraction of the training split, largest first (the
+    reference of the ratio), after an untimed warm-up run."""
+    total = train_size(args.data_root)
+    sizes = sorted(zip(epoch_sizes(total, args.epoch_fractions,
+                                   args.epoch_max_images, args.batch),
+                       args.epoch_fractions), reverse=True)
+    ours_train(args, mode, osp.join(work_root, 'epoch_warmup'),
+               args.batch * max(1, args.warmup))
+    reference = None
+    for images, share in sizes:
+        timer = epoch_timer(device)
+        with PeakMemory(device) as mem:
+            _, data, steps = ours_train(
+                args, mode, osp.join(work_root, f'epoch_{share}'), images,
+                hook=timer)
+        speed = images / timer.seconds
+        reference = reference or speed
+        estimate = (f'; all {total}: ~{total / speed:.0f} s at this speed'
+                    if images < share * total - args.batch else '')
+        emit(row(f'ours: epoch, {share:.0%} ({images} images)', mode,
+                 args.batch, timer.seconds / steps, data,
+                 ratio=speed / reference, memory=mem.mb,
+                 note=f'{timer.seconds:.2f} s epoch, {steps} steps; first '
+                 f'batch after {timer.startup:.2f} s{estimate}'))
 
 
 def train_size(data_root):
@@ -448,12 +537,25 @@ def prepare_data(args, work_root):
     if args.smoke or not source or not osp.isdir(source):
         from ..synthetic_flowers import make_dataset
         source = osp.join(work_root, 'generated')
-        make_dataset(source, per_class=8 if args.smoke else 40,
+        make_dataset(source, per_class=12 if args.smoke else 40,
                      size=max(48, args.size * 8 // 7), seed=0)
     out = osp.join(work_root, 'annotations')
     make_annotations(source, out, workers=1, progress=False,
                      on_problem='exclude')
     return out, source
+
+
+def fractions(text):
+    """``--epoch-fractions 0.25,0.5,1``: shares in (0, 1]."""
+    try:
+        values = [float(v) for v in text.split(',') if v.strip()]
+    except ValueError:
+        values = []
+    if not values or not all(0 < v <= 1 for v in values):
+        raise argparse.ArgumentTypeError(
+            f'{text!r}: give shares of the training split in (0, 1], '
+            'comma-separated, e.g. 0.25,0.5,1')
+    return values
 
 
 def parse_args(argv=None):
@@ -477,8 +579,15 @@ def parse_args(argv=None):
                         help='what to measure (default: everything)')
     parser.add_argument('--workers', type=int,
                         help='dataloader workers (default: the config\'s)')
-    parser.add_argument('--epoch-images', type=int, default=64,
-                        help='100 %% of the epoch-time measurement')
+    parser.add_argument('--eval-iters', type=int, default=20,
+                        help='timed batches of each eval measurement')
+    parser.add_argument('--epoch-fractions', type=fractions,
+                        default=[0.25, 0.5, 1.0],
+                        help='shares of train.txt to time one epoch over '
+                        '(default: 0.25,0.5,1)')
+    parser.add_argument('--epoch-max-images', type=int,
+                        help='cap: time the fractions of the first N '
+                        'training images only (default: all of train.txt)')
     parser.add_argument('--photos', default=PHOTOS,
                         help='class-per-folder photos (default: the shared '
                         'flower photos; generated images if absent)')
@@ -493,8 +602,8 @@ def parse_args(argv=None):
     if args.smoke:
         for key, value in SMOKE.items():
             setattr(args, key, value)
-    for name in ('batch', 'size', 'iters', 'epoch_images'):
-        if getattr(args, name) < 1:
+    for name in ('batch', 'size', 'iters', 'eval_iters', 'epoch_max_images'):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             raise UserInputError(f'--{name.replace("_", "-")} must be >= 1.')
     if args.warmup < 0:
         raise UserInputError('--warmup must be >= 0.')
@@ -514,7 +623,10 @@ def main(argv=None):
         args.data_root, source = prepare_data(args, work_root)
         lines = ['# Benchmark', '']
         lines += [f'- {line}' for line in environment(args, device)]
-        lines += [f'- images: {source}', '']
+        lines += [f'- images: {source}']
+        if 'epoch' in args.parts:
+            lines.append(f'- {epoch_header(args, train_size(args.data_root))}')
+        lines.append('')
         print('\n'.join(lines), flush=True)
         rows = measure(args, device, work_root)
     table = '\n'.join(lines + [HEADER, RULE, *rows, ''])

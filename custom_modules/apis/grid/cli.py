@@ -5,6 +5,7 @@ import time
 
 from ..config import ROOT
 from ..errors import UserInputError
+from ..precision import add_speed_args, check_speed_args
 from .results import write_results
 from .runner import (
     failed_record,
@@ -43,6 +44,7 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='passed to every run, e.g. '
                         'train_cfg.max_epochs=10')
+    add_speed_args(parser)  # passed to every train.py, test.py, calibrate.py
     parser.add_argument('--demo', action='store_true',
                         help='offline smoke run on synthetic images, from '
                         'scratch, tiny settings')
@@ -53,6 +55,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    check_speed_args(args)  # refused here, not once per run
     if args.demo:
         prepare_demo(args)
     configs = select_configs(args.config_dir, args.configs)

@@ -17,7 +17,8 @@ from .significance import (  # noqa: E402
     significance_markdown,
 )
 
-COLUMNS = ['model', 'frozen_stages', 'augmentation', 'train_images',
+COLUMNS = ['model', 'frozen_stages', 'augmentation', 'precision',
+           'train_images',
            'train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',
            'img_per_s', 'test_acc', 'val_ece', 'val_ece_scaled', 'test_ece',
            'test_ece_scaled']
@@ -47,6 +48,11 @@ How the numbers are measured (all from each run's own logs):
 - **Wall time**: seconds tools/train.py ran (all resumed parts together).
 - **Images/s**: training batch size over the mean iteration time (data
   loading included, validation excluded), per process.
+- **Precision**: what each run computed in, read from the config it saved
+  (`--amp` and `--channels-last` of tools/run_grid.py reach every run's
+  train.py, calibrate.py and test.py): `fp32`, `amp bfloat16` or `amp
+  float16`, `+ channels_last`. Wall time and Images/s compare only between
+  runs of the same precision (and machine).
 """
 
 
@@ -69,6 +75,8 @@ def aggregate(records):
         row = {k: runs[0][k] for k in ('config', 'model', 'frozen_stages',
                                        'augmentation')}
         row['train_images'] = runs[0].get('train_images')
+        row['precision'] = ', '.join(dict.fromkeys(
+            r['precision'] for r in runs if r.get('precision'))) or None
         done = [r for r in runs if not r.get('failed')]
         row['seeds'] = len(runs)
         for key in METRICS:
@@ -87,13 +95,28 @@ def fmt(value, std=None, digits=2):
     return text + (f' ± {std:.{digits}f}' if std is not None else '')
 
 
+def precision_note(rows):
+    """One precision for every run: a line under the title; several: a
+    column (returned True) and a warning, as those runs' speed differs."""
+    used = dict.fromkeys(r['precision'] or 'not recorded' for r in rows
+                         if r['val_acc'] is not None)  # failed: unknown
+    if len(used) > 1:
+        return True, ('Runs differ in precision (see the *Precision* column):'
+                      ' compare Wall time and Images/s only between runs of '
+                      'the same precision.')
+    return False, (f'Precision: {next(iter(used), "not recorded")} (every '
+                   'run).')
+
+
 def results_markdown(rows, significance=''):
     seeds = max(r['seeds'] for r in rows)
+    mixed, note = precision_note(rows)
     failures = any(r['failed'] for r in rows)
     has_test = any(r.get('test_acc') is not None for r in rows)
     ece = 'test_ece' if has_test else 'val_ece'
     has_ece = any(r.get(ece) is not None for r in rows)
-    header = ('| Model | Frozen stages | Augmentation | Train images | '
+    header = ('| Model | Frozen stages | Augmentation | ' +
+              'Precision | ' * mixed + 'Train images | '
               'Train acc (%) | Val acc (%) | ' +
               ('Test acc (%) | ' if has_test else '') +
               'Best epoch | Macro F1 (%) | ' +
@@ -101,8 +124,9 @@ def results_markdown(rows, significance=''):
               'Wall time (s) | Images/s |' +
               (' Failed runs (log) |' if failures else ''))
     lines = [f'# Results: {len(rows)} configurations, {seeds} '
-             f'seed{"s" if seeds > 1 else ""} each', '', header,
-             '|---|---:|---|---:|---:|---:|' + '---:|' * has_test +
+             f'seed{"s" if seeds > 1 else ""} each', '', note, '', header,
+             '|---|---:|---|' + '---|' * mixed + '---:|---:|---:|' +
+             '---:|' * has_test +
              '---:|---:|' + '---:|' * has_ece + '---:|---:|' +
              ('---|' if failures else '')]
     for r in rows:
@@ -113,6 +137,7 @@ def results_markdown(rows, significance=''):
                        if has_ece else '')
         lines.append(
             f'| {r["model"]} | {r["frozen_stages"]} | {r["augmentation"]} | '
+            + (f'{r["precision"] or "-"} | ' if mixed else '') +
             f'{fmt(r.get("train_images"), digits=0)} | '
             f'{fmt(r["train_acc"], r["train_acc_std"])} | '
             f'{fmt(r["val_acc"], r["val_acc_std"])} | {test}'

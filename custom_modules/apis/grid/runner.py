@@ -25,6 +25,7 @@ from ..calibration import calibration_path, read_calibration
 from ..config import ROOT
 from ..errors import UserInputError
 from ..outputs import atomic_write
+from ..precision import speed_flags
 from ..pretrained import is_url, pretrained_init_cfgs
 from ..run_logs import best_checkpoint, summarize_run
 from ..synthetic_flowers import make_dataset
@@ -101,11 +102,16 @@ def weight_args(args, config):
     return []
 
 
+def child_args(args, options):
+    """What every tool a run starts gets: data, precision flags, options."""
+    return [*(['--data-root', args.data_root] if args.data_root else []),
+            *speed_flags(args),
+            *(['--cfg-options', *options] if options else [])]
+
+
 def train_command(args, config, run_dir, resume, options):
     extra = ['--work-dir', run_dir, *(['--resume'] if resume else []),
-             *weight_args(args, config),
-             *(['--data-root', args.data_root] if args.data_root else []),
-             *(['--cfg-options', *options] if options else [])]
+             *weight_args(args, config), *child_args(args, options)]
     if args.gpus > 1:
         return ['bash', osp.join(TOOLS, 'dist_train.sh'), config,
                 str(args.gpus), *extra]
@@ -206,8 +212,7 @@ def analyze_run(args, config, run_dir, options):
     cfg = Config.fromfile(config)
     data_root = args.data_root or cfg.train_dataloader.dataset.data_root
     split = 'test' if osp.isfile(osp.join(data_root, 'test.txt')) else 'val'
-    common = [*(['--data-root', args.data_root] if args.data_root else []),
-              *(['--cfg-options', *options] if options else [])]
+    common = child_args(args, options)
     best = best_checkpoint(run_dir)
     if not osp.isfile(calibration_path(best)):
         run_tool([sys.executable, osp.join(TOOLS, 'analysis', 'calibrate.py'),
