@@ -33,3 +33,28 @@ def assert_self_contained(text):
     assert not re.search(r'<script|<link|@import|url\(', text, re.I)
     for href in re.findall(r'\bhref\s*=\s*["\']?([^"\'\s>]+)', text):
         assert not re.match(r'[a-z]+:|//', href, re.I), href
+
+
+def rendered_screenshot(browser, url, timeout=60):
+    """Open ``url`` and return a screenshot (PIL) once the page is loaded,
+    its images decoded and a frame painted: on a busy machine headless
+    Chromium can hand back a blank first frame otherwise."""
+    import io
+    import time
+
+    from PIL import Image, ImageStat
+    from selenium.webdriver.support.ui import WebDriverWait
+    browser.get(url)
+    WebDriverWait(browser, timeout).until(lambda b: b.execute_script(
+        'return document.readyState === "complete" && '
+        'Array.from(document.images).every(i => i.complete)'))
+    deadline = time.monotonic() + timeout
+    while True:
+        browser.execute_async_script(  # one painted frame
+            'requestAnimationFrame(() => requestAnimationFrame('
+            'arguments[arguments.length - 1]))')
+        shot = Image.open(io.BytesIO(browser.get_screenshot_as_png()))
+        if (max(ImageStat.Stat(shot.convert('L')).stddev) > 0
+                or time.monotonic() > deadline):
+            return shot
+        time.sleep(0.5)

@@ -1,7 +1,6 @@
 """The grid runner end to end on a 2-config subset, then inference."""
 import csv
 import glob
-import io
 import json
 import os
 import os.path as osp
@@ -11,7 +10,7 @@ import zipfile
 
 import pytest
 from conftest import TINY_CONFIG, plant_pickle, run_log, run_main, run_tool
-from html_pages import assert_self_contained
+from html_pages import assert_self_contained, rendered_screenshot
 from mmengine.config import Config
 from PIL import Image, ImageStat
 
@@ -150,9 +149,8 @@ def test_plots_are_valid_pngs(finished_grid):
 
 def test_failed_cams_are_noted_not_fatal(finished_grid, annotated_root,
                                         tmp_path, monkeypatch):
-    from argparse import Namespace
-
     from custom_modules.apis.grid import runner
+    from custom_modules.apis.grid.cli import parse_args
     run_dir = str(tmp_path / SUBSET[0])
     shutil.copytree(osp.join(finished_grid[0], SUBSET[0]), run_dir)
 
@@ -160,7 +158,8 @@ def test_failed_cams_are_noted_not_fatal(finished_grid, annotated_root,
         raise RuntimeError('out of memory\nat layer4')
 
     monkeypatch.setattr(runner, 'run_cams', fail)
-    analysis = runner.analyze_run(Namespace(data_root=annotated_root),
+    args = parse_args(['--data-root', annotated_root, '--channels-last'])
+    analysis = runner.analyze_run(args,
                                   osp.join(CONFIG_DIR, f'{SUBSET[0]}.py'),
                                   run_dir, [])
     assert analysis['cams_error'] == 'RuntimeError: out of memory'
@@ -277,8 +276,8 @@ def test_run_page_renders_in_a_browser(finished_grid, browser,
                                        annotated_root):
     work_dir, _ = finished_grid
     run_dir = osp.join(work_dir, SUBSET[0])
-    browser.get('file://' + osp.abspath(osp.join(run_dir, 'report.html')))
-    shot = Image.open(io.BytesIO(browser.get_screenshot_as_png()))
+    shot = rendered_screenshot(
+        browser, 'file://' + osp.abspath(osp.join(run_dir, 'report.html')))
     assert max(ImageStat.Stat(shot.convert('L')).stddev) > 20  # not blank
     # All figures (curves, LR, matrix, mistakes, reliability, risk-coverage
     # and CAMs if drawn) decoded: none is a broken image.
