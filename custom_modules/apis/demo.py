@@ -16,6 +16,7 @@ from . import testing, training
 from .analysis.curves import plot_curves
 from .analysis.lr_curve import draw_lr_curve
 from .analysis.predictions import analyze
+from .analysis.report import write_run_report
 from .annotations import format_report, make_annotations
 from .config import ROOT, load_config, set_data_root
 from .errors import UserInputError
@@ -86,12 +87,15 @@ def run_demo(out, per_class=100, epochs=None, photos=None):
                             *common])
 
     step('drawing the learning-rate and training curves, the confusion '
-         'matrix and the mistakes')
+         'matrix and the mistakes; writing the one-page report')
     set_data_root(cfg, data_root)
     lr_png = draw_lr_curve(cfg, osp.join(out, 'lr_curve.png'), name)
     curves_png = plot_curves(work_dir)
     analysis, _, _ = analyze(predictions, osp.join(data_root, 'classes.txt'),
                              osp.join(out, 'analysis'))
+    report, _ = write_run_report(work_dir, osp.join(out, 'report.html'),
+                                 predictions,
+                                 analysis=osp.join(out, 'analysis'))
 
     print(f'\nDemo finished in {time.time() - start:.0f} s.'
           f'\n  val accuracy (top-1): {best["val_acc"]:.2f} % (epoch '
@@ -104,5 +108,6 @@ def run_demo(out, per_class=100, epochs=None, photos=None):
           f'{curves_png}\n                        '
           f'{analysis["confusion_matrix.png"]}\n                        '
           f'{analysis["misclassified.png"]}'
-          f'\n  per-class metrics:    {analysis["per_class.md"]}')
+          f'\n  per-class metrics:    {analysis["per_class.md"]}'
+          f'\n  report (one page):    {report}')
     return metrics

@@ -1,5 +1,6 @@
 """The README's main job, shrunk: every step runs and reports."""
 import os.path as osp
+import re
 
 import pytest
 from conftest import load_tool, run_log, run_main
@@ -30,6 +31,14 @@ def test_demo_runs_every_step(tmp_path, capsys):
                  'resnet101_freeze3_fixed/training_curves.png',
                  'analysis/confusion_matrix.png', 'analysis/per_class.md'):
         assert osp.isfile(osp.join(out, path)), path
+    # The one-page report shows the demo's own figures (its analysis folder
+    # sits beside the run) and the untouched test accuracy.
+    assert f'report (one page):    {out}/report.html' in printed
+    page = open(osp.join(out, 'report.html'), encoding='utf-8').read()
+    assert 'alt="confusion_matrix.png"' in page
+    assert 'No per-class table' not in page
+    test_acc = re.search(r'test accuracy: +([\d.]+) %', printed).group(1)
+    assert f'<b>{test_acc} %</b>test accuracy' in page
     code, err = run_main(demo_main, ['--out', out], capsys)
     assert code == 2 and 'exists' in err
 

@@ -52,7 +52,7 @@ ENV_KEYS = ('sys.platform', 'Python', 'CUDA available', 'GPU 0', 'PyTorch',
 class RunFiles:
     """Where a run's inputs to the report are, and what it logged."""
 
-    def __init__(self, run_dir, predictions=None):
+    def __init__(self, run_dir, predictions=None, analysis=None):
         self.dir = run_dir
         folders = log_folders(run_dir)
         if not folders:
@@ -71,7 +71,7 @@ class RunFiles:
         except UserInputError:
             self.checkpoint = None
         self.predictions, self.split = self._predictions(predictions)
-        self.analysis = osp.join(run_dir, 'analysis')
+        self.analysis = analysis or osp.join(run_dir, 'analysis')
         self.absent = []  # (part, command) the page shows as missing
 
     def missing(self, what, command=None):
@@ -303,9 +303,10 @@ def config_section(files):
             f'<pre>{esc(text)}</pre></details>')
 
 
-def build_run_report(run_dir, predictions=None):
-    """``(html, [missing parts])`` for the run in ``run_dir``."""
-    files = RunFiles(run_dir, predictions)
+def build_run_report(run_dir, predictions=None, analysis=None):
+    """``(html, [missing parts])`` for the run in ``run_dir``; its
+    analysis plots from ``analysis`` (default ``<run_dir>/analysis``)."""
+    files = RunFiles(run_dir, predictions, analysis)
     cfg = load_run_config(files)
     sections = [('Key numbers', metrics_section(files)),
                 ('Data', data_section(files, cfg)),
@@ -330,10 +331,11 @@ def build_run_report(run_dir, predictions=None):
     return page(f'Run report: {name}', body), files.absent
 
 
-def write_run_report(run_dir, out=None, predictions=None, force=False):
+def write_run_report(run_dir, out=None, predictions=None, force=False,
+                     analysis=None):
     """Write ``<run_dir>/report.html`` (atomically); return ``(path,
     [missing parts])``."""
     out = out or osp.join(run_dir, 'report.html')
-    text, absent = build_run_report(run_dir, predictions)
+    text, absent = build_run_report(run_dir, predictions, analysis)
     atomic_write(out, lambda f: f.write(text), force=force)
     return out, absent
