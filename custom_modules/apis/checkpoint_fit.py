@@ -21,7 +21,9 @@ def checkpoint_state_dict(path):
     from mmengine.runner.checkpoint import CheckpointLoader
 
     import custom_modules.engine  # noqa: F401  (our checkpoint loaders)
-    checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    # 'silent': the model's own loading announces the file, once.
+    checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu',
+                                                  logger='silent')
     if not isinstance(checkpoint, dict):
         raise UserInputError(f'checkpoint {path} holds no state dict.')
     state = checkpoint.get('state_dict', checkpoint)

@@ -125,7 +125,9 @@ def resolve_checkpoint(path, downloader=None):
     return osp.expanduser(path)
 
 
-def _load_any(filename, map_location=None):
+def load_with_weights_only(filename, map_location=None):
+    # mmengine announces the loader by its name minus 10 characters (its own
+    # are ``load_from_*``): "Loads checkpoint by weights_only backend".
     checkpoint = load_checkpoint_file(resolve_checkpoint(filename),
                                       map_location)
     if str(filename).startswith('mmcls://'):
@@ -140,14 +142,15 @@ def _refuse(filename, map_location=None):
 
 
 def register_checkpoint_loaders():
-    """Route every mmengine checkpoint scheme through :func:`_load_any`.
+    """Route every mmengine checkpoint scheme through :func:`load_with_weights_only`.
 
     Local files, URLs and model-zoo names load as weights only; any other
     scheme mmengine knows (pavi, s3, petrel, ...) is refused. Idempotent.
     """
     from mmengine.runner.checkpoint import CheckpointLoader
     ours = ('', *_URL_SCHEMES, *_ZOO_SCHEMES)
-    CheckpointLoader.register_scheme(list(ours), _load_any, force=True)
+    CheckpointLoader.register_scheme(list(ours), load_with_weights_only,
+                                     force=True)
     others = [p for p in CheckpointLoader._schemes if p not in ours]
     if others:
         CheckpointLoader.register_scheme(others, _refuse, force=True)

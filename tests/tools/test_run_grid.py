@@ -123,6 +123,7 @@ def test_results_table_matches_each_runs_logs(finished_grid,
     assert 'training split with the test' in text.replace('*', '').replace(
         '\n  ', ' ')
     assert 'Val acc' in proc.stdout
+    assert 'Loads checkpoint' not in proc.stdout  # one line per run
 
 
 def test_plots_are_valid_pngs(finished_grid):
@@ -219,10 +220,14 @@ def test_inference_gives_class_names_and_topk(finished_grid, annotated_root,
     images = osp.join(annotated_root, 'images')
     out = str(tmp_path / 'preds.json')
     config = osp.join(CONFIG_DIR, f'{SUBSET[0]}.py')
-    run_tool('tools/infer.py', config, checkpoint,
-             osp.join(images, 'rose'), osp.join(images, 'tulip', '*_000*.jpg'),
-             '--topk', '3', '--batch-size', '4', '--device', 'cpu', '--out',
-             out)
+    proc = run_tool('tools/infer.py', config, checkpoint,
+                    osp.join(images, 'rose'),
+                    osp.join(images, 'tulip', '*_000*.jpg'), '--topk', '3',
+                    '--batch-size', '4', '--device', 'cpu', '--out', out)
+    # The checkpoint is announced once, naming the weights-only loader.
+    assert proc.stdout.count('Loads checkpoint') == 1
+    assert f'Loads checkpoint by weights_only backend from path: ' \
+        f'{checkpoint}' in proc.stdout
     with open(out) as f:
         results = json.load(f)
     assert len(results) == 20 + 10  # a folder of 20 and a glob of 10

@@ -5,8 +5,10 @@ own work dir, ``<work-dir>/<config>[/seed<k>]``: a finished run
 (``done.json``) is skipped, an interrupted one resumes from its last
 checkpoint, so the same command picks a grid up where it stopped.
 """
+import contextlib
 import fnmatch
 import glob
+import io
 import json
 import os
 import os.path as osp
@@ -248,9 +250,13 @@ def draw_cams(config, checkpoint, preds, out_dir, options, data_root,
     never fails the run."""
     path = osp.join(out_dir, 'cams.png')
     try:
-        outputs['cams.png'] = run_cams(
-            config, checkpoint, preds, path, options,
-            osp.join(data_root, 'classes.txt'), *((4, 1) if small else (8, 2)))
+        # In the grid's own process: mmengine's "Loads checkpoint" print
+        # would break the one line per run.
+        with contextlib.redirect_stdout(io.StringIO()):
+            outputs['cams.png'] = run_cams(
+                config, checkpoint, preds, path, options,
+                osp.join(data_root, 'classes.txt'),
+                *((4, 1) if small else (8, 2)))
     except Exception as exc:  # any failure: the run's results still count
         if osp.isfile(path):  # ours, from an earlier try: not this model's
             os.remove(path)
