@@ -37,6 +37,20 @@ def cpu_supports_bf16():
                 or torch.cpu._is_amx_tile_supported())
 
 
+def cpu_name():
+    """The CPU's model name (/proc/cpuinfo on Linux), for figures' and
+    reports' environment lines."""
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or platform.machine()
+
+
 def amp_device():
     import torch
     return 'cuda' if torch.cuda.is_available() else 'cpu'

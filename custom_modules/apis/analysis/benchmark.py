@@ -94,13 +94,8 @@ def environment(args, device):
     import mmpretrain
     import torch
 
-    from ..precision import cpu_supports_bf16
-    cpu = platform.processor() or platform.machine()
-    if osp.exists('/proc/cpuinfo'):
-        with open('/proc/cpuinfo') as f:
-            names = [line.split(':', 1)[1].strip() for line in f
-                     if line.startswith('model name')]
-        cpu = names[0] if names else cpu
+    from ..precision import cpu_name, cpu_supports_bf16
+    cpu = cpu_name()
     gpu = (torch.cuda.get_device_name() if device == 'cuda' else 'none')
     return [
         f'machine: {platform.node()} ({platform.platform()})',

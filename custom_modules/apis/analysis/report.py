@@ -10,7 +10,6 @@ import glob
 import json
 import os
 import os.path as osp
-import platform
 from collections import Counter
 from datetime import datetime, timezone
 
@@ -22,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from ..calibration import read_calibration  # noqa: E402
 from ..errors import UserInputError  # noqa: E402
 from ..outputs import atomic_write  # noqa: E402
+from ..precision import cpu_name  # noqa: E402
 from ..preflight import read_annotations, under_root  # noqa: E402
 from ..run_logs import (  # noqa: E402
     best_checkpoint,
@@ -282,17 +282,6 @@ def environment_section(files):
              ['CPU (report time)', cpu_name()],
              ['CPU cores (report time)', str(os.cpu_count())]]
     return table(['', 'value'], rows)
-
-
-def cpu_name():
-    try:
-        with open('/proc/cpuinfo', encoding='utf-8') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def config_section(files):

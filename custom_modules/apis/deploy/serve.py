@@ -18,12 +18,12 @@ threshold when the model carries a calibration (the checkpoint's
 ``tools/infer.py`` does.
 """
 import argparse
-import base64
 import glob
 import io
 import os.path as osp
 import time
 
+from ..analysis.html_page import png_data_uri
 from ..calibration import add_calibration_args, check_threshold
 from ..config import ROOT
 from ..errors import UserInputError
@@ -37,10 +37,6 @@ from .onnx_classifier import (
 STATIC = osp.join(osp.dirname(osp.abspath(__file__)), 'static')
 MAX_UPLOAD_MB = 10
 MAX_PIXELS = 40_000_000
-
-
-def png_data_uri(png):
-    return 'data:image/png;base64,' + base64.b64encode(png).decode('ascii')
 
 
 def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
