@@ -23,10 +23,12 @@ demo: install
 
 test: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 benchmark: install
 	$(PY) tools/dataset/benchmark_annotations.py

@@ -18,10 +18,10 @@ from html_pages import browser  # noqa: F401  (headless Chromium)
 
 import custom_modules.datasets  # noqa: F401  (registers the dataset)
 import custom_modules.engine  # noqa: F401  (hooks, schedulers, safe globals)
-from custom_modules.apis.annotations import make_annotations
-from custom_modules.apis.cli import run_cli
 from custom_modules.apis.config import ROOT
-from custom_modules.apis.synthetic_flowers import make_dataset
+from custom_modules.datasets.annotations import make_annotations
+from custom_modules.datasets.synthetic_flowers import make_dataset
+from custom_modules.utils.cli import run_cli
 
 REAL_DATA = os.environ.get(
     'FLOWER_DATASET', osp.join(ROOT, '..', 'shared', 'datasets',

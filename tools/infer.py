@@ -11,8 +11,8 @@ Scores are calibrated, with "unknown" answers, when the checkpoint has a
 With a model from tools/deploy/export_onnx.py, only onnxruntime, numpy and
 Pillow are used: torch and mmengine are never imported.
 """
-from custom_modules.apis.cli import run_cli
 from custom_modules.apis.inference import main
+from custom_modules.utils.cli import run_cli
 
 if __name__ == '__main__':
     run_cli(main)

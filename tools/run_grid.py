@@ -12,8 +12,8 @@ it stopped. Then each run's best checkpoint is tested (per-class metrics,
 confusion matrix, mistakes, training curves), and ``results.md``,
 ``results.csv`` and ``results.png`` are written in ``--work-dir``.
 """
-from custom_modules.apis.cli import run_cli
 from custom_modules.apis.grid.cli import main
+from custom_modules.utils.cli import run_cli
 
 if __name__ == '__main__':
     run_cli(main)

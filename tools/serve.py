@@ -9,8 +9,8 @@ Listens on 127.0.0.1:8000 by default (--host, --port). Calibrated scores and
 --threshold); see docs/deploy.md.
 The code is in :mod:`custom_modules.apis.deploy.serve`.
 """
-from custom_modules.apis.cli import run_cli
 from custom_modules.apis.deploy.serve import main
+from custom_modules.utils.cli import run_cli
 
 if __name__ == '__main__':
     run_cli(main)

@@ -4,8 +4,8 @@ Flags follow mmpretrain's tools/train.py, plus ``--pretrained``,
 ``--from-scratch``, ``--data-root`` and ``--force``; the code is in
 :mod:`custom_modules.apis.training`.
 """
-from custom_modules.apis.cli import run_cli
 from custom_modules.apis.training import main
+from custom_modules.utils.cli import run_cli
 
 if __name__ == '__main__':
     run_cli(main)

@@ -4,7 +4,7 @@ _base_ = ['mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(
     imports=['custom_modules.datasets', 'custom_modules.engine',
-             'custom_modules.evaluation', 'custom_modules.models'],
+             'custom_modules.evaluation.metrics', 'custom_modules.models'],
     allow_failed_imports=False)
 
 default_hooks = dict(

@@ -9,7 +9,7 @@ user allows a partial load.
 """
 import os.path as osp
 
-from .errors import UserInputError
+from custom_modules.utils.errors import UserInputError
 
 ALLOW_FLAG = '--allow-partial-checkpoint'
 _SHOWN = 5

@@ -4,7 +4,9 @@ import glob
 import os
 import os.path as osp
 
-from .errors import UserInputError
+from custom_modules.utils.errors import UserInputError
+
+from .distributed import init_distributed
 from .precision import add_speed_args, apply_speed_args
 
 # The repository: configs/ and tools/ sit beside the package.
@@ -45,18 +47,6 @@ def syntax_error_message(path, err):
             f'{(err.text or "").strip()!r}). Fix that line and run again.')
 
 
-def accelerator_available():
-    """A device mmengine's distributed launchers can bind processes to."""
-    from mmengine.device import (
-        is_cuda_available,
-        is_mlu_available,
-        is_musa_available,
-        is_npu_available,
-    )
-    return any(check() for check in (is_cuda_available, is_npu_available,
-                                     is_mlu_available, is_musa_available))
-
-
 def add_runner_args(parser):
     """Flags tools/train.py and tools/test.py share with mmpretrain's."""
     from mmengine.config import DictAction
@@ -85,7 +75,6 @@ def config_from_args(args):
     (``--amp``, ``--channels-last`` included) and ``--work-dir``
     (default: ``work_dirs/<config name>``); with a ``--launcher``, start
     the process group where mmengine cannot."""
-    from .distributed import init_distributed
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher

@@ -10,18 +10,16 @@ import os.path as osp
 
 import numpy as np
 
-from .errors import UserInputError
+from custom_modules.engine.checkpoint_loading import load_checkpoint_file
+from custom_modules.utils.errors import UserInputError
+
 from .preflight import under_root
 
 
 def model_classes(cfg, checkpoint):
     """Class names in label order: the checkpoint's, else the config's
     classes file."""
-    import torch
-
-    import custom_modules.engine  # noqa: F401  (weights_only allow-list)
-    meta = torch.load(checkpoint, map_location='cpu',
-                      weights_only=True).get('meta') or {}
+    meta = load_checkpoint_file(checkpoint).get('meta') or {}
     classes = (meta.get('dataset_meta') or {}).get('classes')
     if classes:
         return list(classes)
@@ -40,7 +38,7 @@ def model_classes(cfg, checkpoint):
 def use_data_folder(cfg, args):
     """Check ``args.data_folder``, write its annotations (all in
     test.txt) and point the test dataloader at them."""
-    from .annotations import format_report, make_annotations
+    from custom_modules.datasets.annotations import format_report, make_annotations
     if not osp.isfile(args.checkpoint):
         raise UserInputError(f'checkpoint {args.checkpoint} does not exist.')
     folder = args.data_folder.rstrip('/\\')
@@ -75,7 +73,7 @@ def report_data_folder(cfg, args):
     and written next to the folder's annotations."""
     from mmpretrain.evaluation import ConfusionMatrix
 
-    from .analysis.predictions import (
+    from custom_modules.evaluation.predictions import (
         analyze,
         load_predictions,
         rows_to_markdown,

@@ -12,16 +12,17 @@ ImageNet weights (installed with the project, no download), test, draw.
 import os.path as osp
 import time
 
+from custom_modules.datasets.annotations import format_report, make_annotations
+from custom_modules.datasets.synthetic_flowers import make_dataset
+from custom_modules.evaluation.predictions import analyze
+from custom_modules.utils.errors import UserInputError
+
 from . import testing, training
-from .analysis.curves import plot_curves
-from .analysis.lr_curve import draw_lr_curve
-from .analysis.predictions import analyze
-from .analysis.report import write_run_report
-from .annotations import format_report, make_annotations
 from .config import ROOT, load_config, set_data_root
-from .errors import UserInputError
+from .curves import plot_curves
+from .lr_curve import draw_lr_curve
+from .report import write_run_report
 from .run_logs import best_checkpoint, summarize_run
-from .synthetic_flowers import make_dataset
 
 CONFIG = osp.join(ROOT, 'configs', 'demo', 'resnet101_freeze3_fixed.py')
 PHOTOS_CONFIG = osp.join(ROOT, 'configs', 'demo', 'photos',

@@ -12,15 +12,26 @@ import datetime
 import os
 import subprocess
 
-from .errors import UserInputError
+from custom_modules.utils.errors import UserInputError
 
 # What torchrun exports to every process it starts.
 LAUNCHER_ENV = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
 
 
+def accelerator_available():
+    """A device mmengine's distributed launchers can bind processes to."""
+    from mmengine.device import (
+        is_cuda_available,
+        is_mlu_available,
+        is_musa_available,
+        is_npu_available,
+    )
+    return any(check() for check in (is_cuda_available, is_npu_available,
+                                     is_mlu_available, is_musa_available))
+
+
 def wants_gloo(cfg):
     """True where mmengine's own start (nccl on a bound GPU) cannot serve."""
-    from .config import accelerator_available
     backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend')
     return backend == 'gloo' or not accelerator_available()
 

@@ -17,19 +17,17 @@ import os
 import os.path as osp
 import sys
 
-from .calibration import (
+from custom_modules.evaluation.calibration_file import (
     add_calibration_args,
     check_threshold,
     read_calibration,
 )
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import IMAGE_EXTENSIONS, atomic_write, check_new
+
 from .checkpoint_fit import ALLOW_FLAG, check_fit
 from .config import load_config
-from .errors import UserInputError
-from .outputs import atomic_write, check_new
 from .precision import add_speed_args, amp_dtype
-
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
-                    '.webp', '.ppm', '.pgm')
 
 
 def collect_images(inputs):
@@ -65,7 +63,7 @@ def build_inferencer(config, checkpoint, device=None, classes=None,
     if not osp.isfile(checkpoint):
         raise UserInputError(f'checkpoint {checkpoint} does not exist.')
     cfg = load_config(config, cfg_options)
-    from .pretrained import train_from_scratch
+    from custom_modules.engine.pretrained import train_from_scratch
     train_from_scratch(cfg)  # every weight comes from the checkpoint
     check_fit(cfg.model, checkpoint, config, ('backbone', 'head'),
               allow_partial)

@@ -11,7 +11,7 @@ format and memory layout on the device a tool runs on.
 Validation, testing and TrainAccuracyHook then run under the same autocast
 (``fp16=True`` of mmengine's ValLoop/TestLoop enters bfloat16 on the CPU).
 """
-from .errors import UserInputError
+from custom_modules.utils.errors import UserInputError
 
 AMP_DTYPES = ('float16', 'bfloat16')
 

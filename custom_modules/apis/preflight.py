@@ -6,7 +6,7 @@ it, instead of a stack trace from deep inside a dataloader worker.
 import os.path as osp
 import sys
 
-from .errors import UserInputError
+from custom_modules.utils.errors import UserInputError
 
 MAKE_ANNOTATIONS = ('python tools/dataset/make_annotations.py '
                     '/path/to/flower_photos --out-dir {root}')

@@ -4,7 +4,7 @@ import os.path as osp
 import re
 import zipfile
 
-from .errors import UserInputError
+from custom_modules.utils.errors import UserInputError
 
 _BEST = re.compile(r'^best_.*_epoch_(\d+)\.pth$')
 _EPOCH = re.compile(r'epoch_(\d+)\.pth$')

@@ -3,12 +3,16 @@ import argparse
 import copy
 import os.path as osp
 
-from .calibration import apply_calibration, read_calibration
+from custom_modules.engine.pretrained import train_from_scratch
+from custom_modules.evaluation.calibration_file import (
+    apply_calibration,
+    read_calibration,
+)
+from custom_modules.utils.errors import UserInputError
+
 from .checkpoint_fit import ALLOW_FLAG, check_fit
 from .config import add_runner_args, config_from_args, fix_workers
-from .errors import UserInputError
 from .preflight import check_data, under_root
-from .pretrained import train_from_scratch
 
 SPLIT_ADVICE = ('For an untouched test split, write the annotations with '
                 'python tools/dataset/make_annotations.py SRC --split 8:1:1')
@@ -41,7 +45,7 @@ def merge_test_args(cfg, args):
         evaluators = cfg.test_evaluator
         if isinstance(evaluators, dict):
             evaluators = [evaluators]
-        import custom_modules.evaluation  # noqa: F401  (DumpPredictions)
+        import custom_modules.evaluation.metrics  # noqa: F401  (DumpPredictions)
         cfg.test_evaluator = [*evaluators, dict(type='DumpPredictions',
                                                 out_file_path=args.out)]
     cfg.test_evaluator = copy.deepcopy(cfg.test_evaluator)

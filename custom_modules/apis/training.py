@@ -6,16 +6,17 @@ import os.path as osp
 import re
 import shutil
 
-from .checkpoint_fit import ALLOW_FLAG, check_fit
-from .config import add_runner_args, config_from_args, fix_workers
-from .errors import UserInputError
-from .preflight import check_data, check_schedule
-from .pretrained import (
+from custom_modules.engine.pretrained import (
     resolve_pretrained,
     train_from_scratch,
     use_local_pretrained,
 )
-from .work_dir_lock import lock_work_dir, release_work_dirs
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.work_dir_lock import lock_work_dir, release_work_dirs
+
+from .checkpoint_fit import ALLOW_FLAG, check_fit
+from .config import add_runner_args, config_from_args, fix_workers
+from .preflight import check_data, check_schedule
 
 # What a run leaves in its work dir: mmengine's timestamped log folders,
 # checkpoints and marker, and the grid's records.

@@ -8,7 +8,7 @@ from mmengine.logging import print_log
 from mmpretrain.datasets import CustomDataset
 from mmpretrain.registry import DATASETS
 
-from ..apis.errors import UserInputError
+from custom_modules.utils.errors import UserInputError
 
 BAD_IMAGE_POLICIES = ('stop', 'skip')
 REGENERATE = ('Regenerate the annotation files with python '

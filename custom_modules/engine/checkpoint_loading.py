@@ -13,21 +13,21 @@ s3, petrel) are refused with a message. A refused file gets our message,
 never torch's advice to switch the protection off.
 """
 import difflib
+import os
 import os.path as osp
-import pickle
+import re
 
 import torch
 
-from ..apis.errors import UserInputError
-
-
-class UnsafeCheckpointError(UserInputError):
-    """A checkpoint asks for code to run, or for a type we do not allow."""
-
-
-class UnreadableCheckpointError(UserInputError):
-    """A checkpoint file that is truncated or not a torch file at all."""
-
+from custom_modules.models.converters.efficientnet_lite import (
+    default_lite0_checkpoint,
+)
+from custom_modules.utils.checkpoint import (  # noqa: F401  (re-exported)
+    UnreadableCheckpointError,
+    UnsafeCheckpointError,
+    load_checkpoint_file,
+)
+from custom_modules.utils.errors import UserInputError
 
 # scheme -> how its names map to URLs (or, for open-mmlab, local files).
 _ZOO_SCHEMES = ('torchvision://', 'modelzoo://', 'open-mmlab://',
@@ -35,36 +35,61 @@ _ZOO_SCHEMES = ('torchvision://', 'modelzoo://', 'open-mmlab://',
 _URL_SCHEMES = ('http://', 'https://')
 
 
-def _refused_global(exc):
-    """The part of torch's message that names what was refused."""
-    for line in str(exc).splitlines():
-        if 'GLOBAL' in line or 'Unsupported' in line:
-            return line.strip()
-    return str(exc).splitlines()[0].strip() if str(exc) else type(exc).__name__
+OFFLINE_HINT = (
+    'Offline? Download the file elsewhere and pass `--pretrained '
+    '/path/to/{name}` (or copy it to {cached}); to train from random weights '
+    'instead, pass `--from-scratch`.')
+_HASH_IN_NAME = re.compile(r'-([a-f0-9]{8,})\.pth$')
 
 
-def load_checkpoint_file(path, map_location='cpu'):
-    """Read a local checkpoint with ``weights_only=True`` and the allow-list
-    of :mod:`.checkpoint_safety`; refusals become :class:`UserInputError`s."""
-    path = osp.expanduser(str(path))
-    if not osp.isfile(path):
-        raise UserInputError(f'checkpoint {path} does not exist.')
+# Checkpoints made on first use from an installed package, offline: a config
+# names them ``package://<name>``.
+PACKAGED = {
+    'package://efficientnet-lite0':
+    default_lite0_checkpoint,
+}
+
+
+def packaged_checkpoint(name):
+    """The local file of ``package://<name>``, made on first use."""
+    if name not in PACKAGED:
+        raise UserInputError(
+            f'unknown checkpoint {name}; known: {", ".join(PACKAGED)}.')
+    return PACKAGED[name]()
+
+
+def is_url(path) -> bool:
+    return isinstance(path, str) and path.startswith(('http://', 'https://'))
+
+
+def cached_path(url: str) -> str:
+    """Where torch's hub cache keeps the file of ``url``."""
+    return osp.join(torch.hub.get_dir(), 'checkpoints', osp.basename(url))
+
+
+def download(url: str, dst: str):
+    """Download atomically (torch writes a temp file, then renames)."""
+    match = _HASH_IN_NAME.search(osp.basename(url))
+    torch.hub.download_url_to_file(
+        url, dst, hash_prefix=match.group(1) if match else None,
+        progress=True)
+
+
+def fetch(url: str, downloader=None) -> str:
+    """Return a local copy of ``url``, downloading it once."""
+    downloader = downloader or download
+    dst = cached_path(url)
+    if osp.isfile(dst):
+        return dst
+    os.makedirs(osp.dirname(dst), exist_ok=True)
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise UnsafeCheckpointError(
-            f'refused to load checkpoint {path}: it asks for something a '
-            f'weights-only load does not allow ({_refused_global(exc)}). The '
-            'file may be malicious: a pickled checkpoint can run code when it '
-            'is loaded, so it was not opened that way. Delete it and use a '
-            'checkpoint you trust (one this project trained, or the official '
-            'weights downloaded again); if you wrote it yourself with other '
-            'objects in it, save only its state_dict.') from None
-    except (RuntimeError, EOFError, ValueError, OSError) as exc:
-        raise UnreadableCheckpointError(
-            f'checkpoint {path} cannot be read ({type(exc).__name__}: '
-            f'{str(exc).splitlines()[0] if str(exc) else "empty"}); it is '
-            'truncated or not a PyTorch file. Use a complete copy.') from None
+        downloader(url, dst)
+    except Exception as exc:  # network errors come in many types
+        hint = OFFLINE_HINT.format(name=osp.basename(url), cached=dst)
+        raise UserInputError(
+            f'Could not download pretrained weights from {url} '
+            f'({type(exc).__name__}: {exc}). {hint}') from exc
+    return dst
 
 
 def _zoo_table(scheme):
@@ -105,7 +130,6 @@ def resolve_checkpoint(path, downloader=None):
     Raises :class:`UserInputError` for a scheme we do not read, an unknown
     model name, a failed download or a missing file.
     """
-    from ..apis.pretrained import fetch, packaged_checkpoint
     path = str(path)
     if path.startswith(_ZOO_SCHEMES):
         path = zoo_source(path)

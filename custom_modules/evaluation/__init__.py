@@ -1,5 +1,4 @@
-"""Metrics registered into mmpretrain's METRICS registry, and the
-calibration arithmetic they share with the tools."""
-from .metrics import CalibrationMetric, DumpPredictions
-
-__all__ = ['CalibrationMetric', 'DumpPredictions']
+"""Evaluation: calibration arithmetic, prediction files, significance tests,
+and (in :mod:`.metrics`) the metrics registered into mmpretrain's
+``METRICS``. Configs import ``custom_modules.evaluation.metrics``; this file
+imports nothing, so the torch-free ONNX path can read calibrations."""

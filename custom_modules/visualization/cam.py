@@ -8,7 +8,7 @@ resized, cropped view, so it lines up with what the network looked at.
 
 Only torch, mmengine/mmpretrain and the library are used: the caller builds
 the model once (``mmpretrain.apis.get_model`` or
-:func:`custom_modules.apis.analysis.cams.load_model`, both keep the config
+:func:`custom_modules.apis.cams.load_model`, both keep the config
 on the model) and may call :func:`cam_overlay` for each request.
 """
 import difflib
@@ -17,7 +17,7 @@ import threading
 
 import numpy as np
 
-from custom_modules.apis.errors import UserInputError
+from custom_modules.utils.errors import UserInputError
 
 #: Held while a map is computed. Grad-CAM hooks the target layers of the
 #: shared model, so a second forward pass on that model from another thread

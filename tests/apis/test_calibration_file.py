@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from custom_modules.apis.calibration import read_calibration
-from custom_modules.apis.errors import UserInputError
+from custom_modules.evaluation.calibration_file import read_calibration
+from custom_modules.utils.errors import UserInputError
 
 
 def write(tmp_path, **fields):

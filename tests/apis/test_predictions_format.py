@@ -5,8 +5,8 @@ import os.path as osp
 import pytest
 from conftest import plant_pickle
 
-from custom_modules.apis.analysis.predictions import analyze
-from custom_modules.apis.errors import UserInputError
+from custom_modules.evaluation.predictions import analyze
+from custom_modules.utils.errors import UserInputError
 
 
 def test_planted_pickle_is_refused_unopened(tmp_path):

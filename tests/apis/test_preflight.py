@@ -7,8 +7,8 @@ from conftest import ROOT
 from mmengine.config import Config
 
 from custom_modules.apis.config import load_config, set_data_root
-from custom_modules.apis.errors import UserInputError
 from custom_modules.apis.preflight import check_data
+from custom_modules.utils.errors import UserInputError
 
 
 @pytest.fixture

@@ -7,15 +7,14 @@ import torch
 from conftest import ROOT
 from mmengine.config import Config
 
-from custom_modules.apis.errors import UserInputError
-from custom_modules.apis.pretrained import (
-    cached_path,
-    fetch,
+from custom_modules.engine.checkpoint_loading import cached_path, fetch
+from custom_modules.engine.pretrained import (
     pretrained_init_cfgs,
     resolve_pretrained,
     train_from_scratch,
     use_local_pretrained,
 )
+from custom_modules.utils.errors import UserInputError
 
 URL = ('https://download.openmmlab.com/mmclassification/v0/resnet/'
        'resnet101_8xb32_in1k_20210831-539c63f8.pth')

@@ -1,7 +1,7 @@
 """McNemar's exact test on hand-computed tables, and the grid's matrix."""
 import pytest
 
-from custom_modules.apis.grid.significance import (
+from custom_modules.evaluation.significance import (
     mcnemar_exact,
     pairwise,
     significance_markdown,
@@ -85,7 +85,7 @@ def test_results_gain_a_test_column_and_the_matrix(tmp_path):
 
 
 def test_sign_flip_over_seeds_by_hand():
-    from custom_modules.apis.grid.significance import sign_flip_p
+    from custom_modules.evaluation.significance import sign_flip_p
     # All 3 differences positive: only all-plus and all-minus are as
     # extreme, 2 of 8 sign patterns.
     assert sign_flip_p([1.0, 2.0, 3.0]) == pytest.approx(2 / 8)

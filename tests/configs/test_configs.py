@@ -11,7 +11,7 @@ from conftest import ROOT
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
-from custom_modules.apis.pretrained import pretrained_init_cfgs, train_from_scratch
+from custom_modules.engine.pretrained import pretrained_init_cfgs, train_from_scratch
 
 MODELS_ = ('resnet101', 'resnet152', 'vgg11', 'efficientnet_lite0')
 GRID = list(itertools.product(MODELS_, (2, 3), ('fixed', 'mix')))

@@ -9,8 +9,8 @@ from conftest import TINY_CONFIG, run_log, run_main, run_runner
 from mmpretrain.registry import DATASETS
 
 from custom_modules.apis import training
-from custom_modules.apis.errors import UserInputError
 from custom_modules.datasets.annotated_image_folder import BadImageError
+from custom_modules.utils.errors import UserInputError
 
 
 @pytest.fixture

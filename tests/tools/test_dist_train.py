@@ -142,7 +142,7 @@ def test_on_gpus_mmengine_starts_the_group_as_usual(monkeypatch):
 
     from custom_modules.apis import config, distributed
     calls = []
-    monkeypatch.setattr(config, 'accelerator_available', lambda: True)
+    monkeypatch.setattr(distributed, 'accelerator_available', lambda: True)
     monkeypatch.setattr(mmengine.dist, 'init_dist',
                         lambda launcher, **kw: calls.append((launcher, kw)))
     for name, value in (('RANK', '0'), ('WORLD_SIZE', '2'),

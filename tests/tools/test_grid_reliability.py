@@ -13,9 +13,9 @@ import pytest
 from conftest import ROOT, TINY_CONFIG, run_main
 
 from custom_modules.apis import training
-from custom_modules.apis.errors import UserInputError
 from custom_modules.apis.grid.cli import main as grid_main
-from custom_modules.apis.work_dir_lock import (
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.work_dir_lock import (
     LOCK_NAME,
     lock_work_dir,
     release_work_dirs,
@@ -115,7 +115,7 @@ def held_by_another_process(work_dir):
     holder = subprocess.Popen(
         [sys.executable, '-c',
          'import sys, time\n'
-         'from custom_modules.apis.work_dir_lock import lock_work_dir\n'
+         'from custom_modules.utils.work_dir_lock import lock_work_dir\n'
          'lock_work_dir(sys.argv[1]); print("locked", flush=True)\n'
          'time.sleep(600)', work_dir],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)

@@ -8,9 +8,8 @@ import shutil
 import pytest
 from conftest import TINY_CONFIG, run_main, run_runner
 
-from custom_modules.apis import inference, testing, training
-from custom_modules.apis.analysis import calibrate
-from custom_modules.apis.annotations import make_annotations
+from custom_modules.apis import calibrate, inference, testing, training
+from custom_modules.datasets.annotations import make_annotations
 
 
 @pytest.fixture(scope='module')

@@ -10,7 +10,7 @@ from PIL import Image
 
 import custom_modules.models  # noqa: F401  (registers EfficientNetLite)
 from custom_modules.apis.config import load_config
-from custom_modules.apis.errors import UserInputError
+from custom_modules.utils.errors import UserInputError
 from custom_modules.visualization.cam import (
     cam_overlay,
     compute_cams,

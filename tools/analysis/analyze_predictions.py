@@ -6,8 +6,8 @@
 """
 import argparse
 
-from custom_modules.apis.analysis.predictions import analyze, rows_to_markdown
-from custom_modules.apis.cli import run_cli
+from custom_modules.evaluation.predictions import analyze, rows_to_markdown
+from custom_modules.utils.cli import run_cli
 
 
 def main(argv=None):

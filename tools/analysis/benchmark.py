@@ -2,10 +2,10 @@
 by side in one table: ``python tools/analysis/benchmark.py [CONFIG]``.
 
 ``--smoke`` runs a tiny model on tiny generated images in seconds. The code
-is in :mod:`custom_modules.apis.analysis.benchmark`.
+is in :mod:`custom_modules.apis.benchmark.torch_speed`.
 """
-from custom_modules.apis.analysis.benchmark import main
-from custom_modules.apis.cli import run_cli
+from custom_modules.apis.benchmark.torch_speed import main
+from custom_modules.utils.cli import run_cli
 
 if __name__ == '__main__':
     run_cli(main)

@@ -1,10 +1,10 @@
 """A one-page, self-contained report.html for a run or a grid:
 ``python tools/analysis/make_report.py RUN_DIR|GRID_DIR``.
 
-The code is in :mod:`custom_modules.apis.analysis.make_report`.
+The code is in :mod:`custom_modules.apis.make_report`.
 """
-from custom_modules.apis.analysis.make_report import main
-from custom_modules.apis.cli import run_cli
+from custom_modules.apis.make_report import main
+from custom_modules.utils.cli import run_cli
 
 if __name__ == '__main__':
     run_cli(main)

@@ -4,8 +4,8 @@
 """
 import argparse
 
-from custom_modules.apis.analysis.curves import plot_curves
-from custom_modules.apis.cli import run_cli
+from custom_modules.apis.curves import plot_curves
+from custom_modules.utils.cli import run_cli
 
 
 def main(argv=None):

@@ -5,12 +5,12 @@
 import argparse
 import os.path as osp
 
-from custom_modules.apis.analysis.lr_curve import (
+from custom_modules.apis.config import load_config
+from custom_modules.apis.lr_curve import (
     REAL_EPOCH_LENGTH,
     draw_lr_curve,
 )
-from custom_modules.apis.cli import run_cli
-from custom_modules.apis.config import load_config
+from custom_modules.utils.cli import run_cli
 
 
 def parse_args(argv=None):

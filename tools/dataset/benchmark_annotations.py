@@ -12,8 +12,8 @@ import os.path as osp
 import tempfile
 import time
 
-from custom_modules.apis.annotations import make_annotations
-from custom_modules.apis.synthetic_flowers import CLASSES, make_dataset
+from custom_modules.datasets.annotations import make_annotations
+from custom_modules.datasets.synthetic_flowers import CLASSES, make_dataset
 
 
 def timed_run(src, out, workers):

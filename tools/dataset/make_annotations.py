@@ -13,8 +13,8 @@ configs' ``data_root``). By default they go through one symlink,
 ``<out>/images -> <source>``, so images stay in place; ``--layout symlink``
 or ``--layout copy`` materialise ``<out>/<split>/<class>/<file>`` instead.
 """
-from custom_modules.apis.annotations.cli import main
-from custom_modules.apis.cli import run_cli
+from custom_modules.datasets.annotations.cli import main
+from custom_modules.utils.cli import run_cli
 
 if __name__ == '__main__':
     run_cli(main)

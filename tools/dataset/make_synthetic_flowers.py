@@ -4,8 +4,8 @@
 """
 import argparse
 
-from custom_modules.apis.cli import run_cli
-from custom_modules.apis.synthetic_flowers import CLASSES, make_dataset
+from custom_modules.datasets.synthetic_flowers import CLASSES, make_dataset
+from custom_modules.utils.cli import run_cli
 
 
 def main(argv=None):

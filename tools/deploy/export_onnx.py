@@ -7,8 +7,8 @@ inside) and returns probabilities; class names and the resize/crop recipe
 are in its metadata. See docs/deploy.md; the code is in
 :mod:`custom_modules.apis.deploy.export`.
 """
-from custom_modules.apis.cli import run_cli
 from custom_modules.apis.deploy.export import main
+from custom_modules.utils.cli import run_cli
 
 if __name__ == '__main__':
     run_cli(main)

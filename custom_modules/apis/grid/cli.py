@@ -3,8 +3,9 @@ import argparse
 import os.path as osp
 import time
 
+from custom_modules.utils.errors import UserInputError
+
 from ..config import ROOT
-from ..errors import UserInputError
 from ..precision import add_speed_args, check_speed_args
 from .results import write_results
 from .runner import (

@@ -5,15 +5,15 @@ import glob
 import json
 import os.path as osp
 
-from ..analysis.html_page import (
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import atomic_write
+from custom_modules.utils.html_page import (
     esc,
     image_file,
     markdown_html,
     missing,
     page,
 )
-from ..errors import UserInputError
-from ..outputs import atomic_write
 
 
 def finished_runs(work_dir):

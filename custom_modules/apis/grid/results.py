@@ -8,14 +8,15 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-from ..outputs import atomic_write, save_figure  # noqa: E402
-from .report import write_grid_report  # noqa: E402
-from .runner import MODEL_NAMES  # noqa: E402
-from .significance import (  # noqa: E402
+from custom_modules.evaluation.significance import (  # noqa: E402
     correctness,
     seeds_markdown,
     significance_markdown,
 )
+from custom_modules.utils.fileio import atomic_write, save_figure  # noqa: E402
+
+from .report import write_grid_report  # noqa: E402
+from .runner import MODEL_NAMES  # noqa: E402
 
 COLUMNS = ['model', 'frozen_stages', 'augmentation', 'precision',
            'train_images',

@@ -18,19 +18,24 @@ import time
 
 from mmengine.config import Config
 
-from ..analysis.cams import run_cams
-from ..analysis.curves import plot_curves
-from ..analysis.predictions import analyze, load_predictions
-from ..analysis.report import write_run_report
-from ..annotations import make_annotations
-from ..calibration import calibration_path, read_calibration
+from custom_modules.datasets.annotations import make_annotations
+from custom_modules.datasets.synthetic_flowers import make_dataset
+from custom_modules.engine.checkpoint_loading import is_url
+from custom_modules.engine.pretrained import pretrained_init_cfgs
+from custom_modules.evaluation.calibration_file import (
+    calibration_path,
+    read_calibration,
+)
+from custom_modules.evaluation.predictions import analyze, load_predictions
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import atomic_write
+
+from ..cams import run_cams
 from ..config import ROOT
-from ..errors import UserInputError
-from ..outputs import atomic_write
+from ..curves import plot_curves
 from ..precision import speed_flags
-from ..pretrained import is_url, pretrained_init_cfgs
+from ..report import write_run_report
 from ..run_logs import best_checkpoint, summarize_run
-from ..synthetic_flowers import make_dataset
 from .child import run_child
 
 TOOLS = osp.join(ROOT, 'tools')

@@ -9,7 +9,8 @@ from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmpretrain.registry import HOOKS
 
-from ...apis.outputs import atomic_write, replace_durably
+from custom_modules.utils.fileio import atomic_write, replace_durably
+
 from ..rng_state import capture_rng_state, restore_rng_state
 
 _TMP_SUFFIX = '.tmp'

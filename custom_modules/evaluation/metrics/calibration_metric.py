@@ -92,7 +92,7 @@ class CalibrationMetric(BaseMetric):
             return
         import matplotlib.pyplot as plt
 
-        from custom_modules.apis.outputs import save_figure
+        from custom_modules.utils.fileio import save_figure
 
         from ..plots import reliability_figure, risk_coverage_figure
         # The train loop stores the 0-based epoch; name plots as the log does.

@@ -38,7 +38,7 @@ class DumpPredictions(BaseMetric):
             })
 
     def compute_metrics(self, results):
-        from custom_modules.apis.outputs import atomic_write
+        from custom_modules.utils.fileio import atomic_write
         atomic_write(self.out_file_path, lambda f: json.dump(
             {'format': FORMAT, 'samples': results}, f), force=True)
         return {}

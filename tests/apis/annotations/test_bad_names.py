@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
-from custom_modules.apis.annotations import DatasetError, make_annotations
-from custom_modules.apis.synthetic_flowers import make_dataset
+from custom_modules.datasets.annotations import DatasetError, make_annotations
+from custom_modules.datasets.synthetic_flowers import make_dataset
 
 
 @pytest.fixture

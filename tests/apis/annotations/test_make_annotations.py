@@ -7,14 +7,14 @@ import pytest
 from conftest import REAL_DATA, run_main
 from PIL import Image
 
-from custom_modules.apis.annotations import (
+from custom_modules.datasets.annotations import (
     DatasetError,
     make_annotations,
     split_counts,
 )
-from custom_modules.apis.annotations.cli import main
-from custom_modules.apis.annotations.write import write_text
-from custom_modules.apis.synthetic_flowers import CLASSES, make_dataset
+from custom_modules.datasets.annotations.cli import main
+from custom_modules.datasets.annotations.write import write_text
+from custom_modules.datasets.synthetic_flowers import CLASSES, make_dataset
 
 
 @pytest.fixture(scope='module')

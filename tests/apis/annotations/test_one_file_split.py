@@ -3,8 +3,8 @@ one file, to evaluate a model on a folder."""
 import pytest
 from conftest import run_main
 
-from custom_modules.apis.annotations import DatasetError, parse_split
-from custom_modules.apis.annotations.cli import main
+from custom_modules.datasets.annotations import DatasetError, parse_split
+from custom_modules.datasets.annotations.cli import main
 
 
 def test_all_test_puts_every_photo_in_test_txt(synthetic_root, tmp_path,

@@ -3,7 +3,7 @@ measured (no timing thresholds: the figures depend on the machine)."""
 import pytest
 from conftest import run_main
 
-from custom_modules.apis.analysis import benchmark
+from custom_modules.apis.benchmark import torch_speed as benchmark
 
 
 def cells(line):

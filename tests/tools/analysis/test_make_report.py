@@ -15,9 +15,9 @@ from html_pages import assert_self_contained
 from PIL import Image
 
 from custom_modules.apis import testing, training
-from custom_modules.apis.analysis.make_report import main as report_main
-from custom_modules.apis.analysis.predictions import load_predictions
-from custom_modules.apis.annotations import make_annotations
+from custom_modules.apis.make_report import main as report_main
+from custom_modules.datasets.annotations import make_annotations
+from custom_modules.evaluation.predictions import load_predictions
 
 
 @pytest.fixture(scope='module')

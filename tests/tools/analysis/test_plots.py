@@ -6,9 +6,9 @@ from conftest import ROOT, load_tool, run_main
 from mmengine.config import Config
 from PIL import Image
 
-from custom_modules.apis.analysis.curves import read_scalars
-from custom_modules.apis.analysis.lr_curve import simulate_lr
-from custom_modules.apis.errors import UserInputError
+from custom_modules.apis.curves import read_scalars
+from custom_modules.apis.lr_curve import simulate_lr
+from custom_modules.utils.errors import UserInputError
 
 
 def test_lr_curve_png_and_values(tmp_path, capsys):

@@ -7,8 +7,8 @@ import pytest
 from conftest import TINY_CONFIG, run_main
 from PIL import Image
 
-from custom_modules.apis.analysis.cams import main, select_examples
-from custom_modules.apis.analysis.predictions import load_predictions
+from custom_modules.apis.cams import main, select_examples
+from custom_modules.evaluation.predictions import load_predictions
 
 
 def write_preds(path, samples):

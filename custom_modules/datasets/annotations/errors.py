@@ -1,5 +1,5 @@
 """The annotation tool's error: bad input or refused output."""
-from ..errors import UserInputError
+from custom_modules.utils.errors import UserInputError
 
 
 class DatasetError(UserInputError):

@@ -21,9 +21,10 @@ import threading
 import time
 import uuid
 
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import atomic_write, check_new
+
 from ..config import ROOT, load_config
-from ..errors import UserInputError
-from ..outputs import atomic_write, check_new
 
 MODES = {  # name: (amp, channels_last)
     'fp32': (False, False),
@@ -527,10 +528,10 @@ def prepare_data(args, work_root):
                 f'--data-root {args.data_root}: no train.txt; make one with '
                 'tools/dataset/make_annotations.py')
         return args.data_root, args.data_root
-    from ..annotations import make_annotations
+    from custom_modules.datasets.annotations import make_annotations
     source = args.photos
     if args.smoke or not source or not osp.isdir(source):
-        from ..synthetic_flowers import make_dataset
+        from custom_modules.datasets.synthetic_flowers import make_dataset
         source = osp.join(work_root, 'generated')
         make_dataset(source, per_class=12 if args.smoke else 40,
                      size=max(48, args.size * 8 // 7), seed=0)

@@ -21,8 +21,8 @@ import torch
 from mmpretrain.evaluation import ConfusionMatrix, SingleLabelMetric
 from PIL import Image
 
-from ..errors import UserInputError
-from ..outputs import atomic_write, save_figure
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import atomic_write, save_figure
 
 
 def load_predictions(path):

@@ -14,7 +14,7 @@ import os.path as osp
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from .errors import UserInputError
+from custom_modules.utils.errors import UserInputError
 
 CLASSES = ('daisy', 'dandelion', 'rose', 'sunflower', 'tulip')
 

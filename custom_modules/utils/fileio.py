@@ -5,6 +5,10 @@ import tempfile
 
 from .errors import UserInputError
 
+# What the tools take as an image file (by name; contents are checked later).
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
+                    '.webp', '.ppm', '.pgm')
+
 
 def check_new(path, force=False):
     """Refuse to replace ``path`` unless ``force``."""

@@ -7,7 +7,7 @@
 import json
 import os.path as osp
 
-from .errors import UserInputError
+from custom_modules.utils.errors import UserInputError
 
 
 def calibration_path(checkpoint):

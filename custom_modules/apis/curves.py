@@ -13,8 +13,9 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt
 
-from ..outputs import save_figure
-from ..run_logs import read_log_entries
+from custom_modules.utils.fileio import save_figure
+
+from .run_logs import read_log_entries
 
 
 def read_scalars(work_dir):

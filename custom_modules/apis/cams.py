@@ -13,9 +13,13 @@ import argparse
 import os.path as osp
 import sys
 
-from ..errors import UserInputError
-from ..outputs import check_new, save_figure
-from .predictions import image_grid, load_predictions, read_classes
+from custom_modules.evaluation.predictions import (
+    image_grid,
+    load_predictions,
+    read_classes,
+)
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import check_new, save_figure
 
 BATCH = 8  # images per Grad-CAM pass: bounded memory on large backbones
 
@@ -45,7 +49,7 @@ def load_model(config, checkpoint, device=None, cfg_options=None,
                allow_partial=False):
     """The checkpoint's classifier, loaded as ``tools/infer.py`` loads it
     (weights_only, fit checked), carrying its config for the pipeline."""
-    from ..inference import build_inferencer
+    from .inference import build_inferencer
     return build_inferencer(config, checkpoint, device=device,
                             cfg_options=cfg_options,
                             allow_partial=allow_partial).model

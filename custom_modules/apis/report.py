@@ -18,19 +18,11 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-from ..calibration import read_calibration  # noqa: E402
-from ..errors import UserInputError  # noqa: E402
-from ..outputs import atomic_write  # noqa: E402
-from ..precision import cpu_name  # noqa: E402
-from ..preflight import read_annotations, under_root  # noqa: E402
-from ..run_logs import (  # noqa: E402
-    best_checkpoint,
-    log_folders,
-    read_log_entries,
-    summarize_run,
-)
-from . import curves, lr_curve  # noqa: E402
-from .html_page import (  # noqa: E402
+from custom_modules.evaluation.calibration_file import read_calibration  # noqa: E402
+from custom_modules.evaluation.predictions import load_predictions  # noqa: E402
+from custom_modules.utils.errors import UserInputError  # noqa: E402
+from custom_modules.utils.fileio import atomic_write  # noqa: E402
+from custom_modules.utils.html_page import (  # noqa: E402
     cards,
     esc,
     figure_png,
@@ -41,7 +33,16 @@ from .html_page import (  # noqa: E402
     page,
     table,
 )
-from .predictions import load_predictions  # noqa: E402
+
+from . import curves, lr_curve  # noqa: E402
+from .precision import cpu_name  # noqa: E402
+from .preflight import read_annotations, under_root  # noqa: E402
+from .run_logs import (  # noqa: E402
+    best_checkpoint,
+    log_folders,
+    read_log_entries,
+    summarize_run,
+)
 
 SPLITS = ('train', 'val', 'test')
 # The keys of mmengine's "System environment" log block worth showing.

@@ -2,7 +2,7 @@
 per-image correctness of their best checkpoints, on the same images."""
 import math
 
-from ..analysis.predictions import load_predictions
+from .predictions import load_predictions
 
 
 def mcnemar_exact(only_a, only_b):

@@ -3,8 +3,9 @@ grid's one-page ``report.html``, from the files the folder already holds."""
 import argparse
 import os.path as osp
 
-from ..errors import UserInputError
-from ..grid.report import finished_runs, write_grid_report
+from custom_modules.utils.errors import UserInputError
+
+from .grid.report import finished_runs, write_grid_report
 from .report import write_run_report
 
 

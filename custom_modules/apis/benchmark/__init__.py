@@ -1,0 +1,1 @@
+"""Speed of training, testing, inference and ONNX Runtime, timed the same way."""

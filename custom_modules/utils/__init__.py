@@ -1,0 +1,1 @@
+"""The bottom layer: small helpers that import nothing else of ours."""
