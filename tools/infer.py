@@ -1,8 +1,7 @@
-"""Classify images with a trained checkpoint: top-k classes with scores.
+"""Classify images with a trained model: top-k classes with scores.
 
     python tools/infer.py CONFIG CHECKPOINT photo.jpg folder/ 'more/*.jpg' \\
         [--topk 3] [--out predictions.csv|.json] [--device cpu]
-
     python tools/infer.py MODEL.onnx photo.jpg folder/ [--topk 3] [--out ...]
 
 Inputs may be image files, folders (searched recursively) or glob patterns.
@@ -11,8 +10,95 @@ Scores are calibrated, with "unknown" answers, when the checkpoint has a
 With a model from tools/deploy/export_onnx.py, only onnxruntime, numpy and
 Pillow are used: torch and mmengine are never imported.
 """
-from custom_modules.apis.inference import main
+import argparse
+import sys
+
+from custom_modules.apis.checkpoint_fit import ALLOW_FLAG
+from custom_modules.apis.inference import (
+    collect_images,
+    predict_checkpoint,
+    predict_onnx,
+    print_results,
+    write_results,
+)
+from custom_modules.apis.precision import add_speed_args
+from custom_modules.evaluation.calibration_file import (
+    add_calibration_args,
+    check_threshold,
+)
 from custom_modules.utils.cli import run_cli
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import check_new, read_classes
+
+
+def add_common_args(parser):
+    parser.add_argument('inputs', nargs='+',
+                        help='image files, folders or glob patterns')
+    parser.add_argument('--topk', type=int, default=3,
+                        help='classes listed per image (default: 3)')
+    parser.add_argument('--batch-size', type=int, default=16,
+                        help='images per forward pass (default: 16)')
+    parser.add_argument('--out', help='write results to a .csv or .json')
+    parser.add_argument('--force', action='store_true',
+                        help='replace an existing --out file')
+    add_calibration_args(parser)
+
+
+def parse_args(argv):
+    onnx = bool(argv) and argv[0].endswith('.onnx')
+    parser = argparse.ArgumentParser(
+        description='Classify images with a trained checkpoint, or with an '
+        'exported .onnx model (no torch needed): infer.py MODEL.onnx '
+        'INPUTS...')
+    if onnx:
+        parser.add_argument('model', help='exported .onnx model')
+        add_common_args(parser)
+        args = parser.parse_args(argv)
+        args.config = args.classes = None
+        return check_threshold(args)
+    from mmengine.config import DictAction
+
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    add_common_args(parser)
+    parser.add_argument('--device', help='cpu, cuda, cuda:1 ... (default: '
+                        'cuda when available)')
+    parser.add_argument('--classes', help='classes.txt, if the checkpoint '
+                        'has no class names')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='the overrides the checkpoint was trained with, '
+                        'e.g. a smaller image size')
+    parser.add_argument(ALLOW_FLAG, action='store_true',
+                        help='use a checkpoint that does not fill every '
+                        'backbone and head weight of the config\'s model')
+    add_speed_args(parser)
+    args = parser.parse_args(argv)
+    args.model = None
+    if args.amp_dtype and not args.amp:
+        raise UserInputError('--amp-dtype needs --amp.')
+    return check_threshold(args)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.topk < 1:
+        raise UserInputError(f'--topk {args.topk}: must be at least 1.')
+    if args.out:
+        check_new(args.out, args.force)
+    classes = read_classes(args.classes) if args.classes else None
+    images = collect_images(args.inputs)
+    if args.model:
+        results = predict_onnx(args.model, images, args.topk,
+                               args.batch_size, not args.no_calibration,
+                               args.threshold)
+    else:
+        results = predict_checkpoint(args, images, classes)
+    print_results(results)
+    if args.out:
+        write_results(results, args.out, args.force)
+        print(f'wrote {args.out}')
+    return results
+
 
 if __name__ == '__main__':
     run_cli(main)

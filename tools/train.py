@@ -1,11 +1,61 @@
 """Train a classifier from a config: ``python tools/train.py CONFIG``.
 
 Flags follow mmpretrain's tools/train.py, plus ``--pretrained``,
-``--from-scratch``, ``--data-root`` and ``--force``; the code is in
-:mod:`custom_modules.apis.training`.
+``--from-scratch``, ``--data-root`` and ``--force``.
 """
-from custom_modules.apis.training import main
+import argparse
+
+from custom_modules.apis.checkpoint_fit import ALLOW_FLAG
+from custom_modules.apis.config import add_runner_args
+from custom_modules.apis.training import build_train_config, train
 from custom_modules.utils.cli import run_cli
+from custom_modules.utils.work_dir_lock import release_work_dirs
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a classifier')
+    parser.add_argument('config', help='config file, e.g. '
+                        'configs/resnet101_freeze2_mix.py')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go '
+                        '(default: work_dirs/<config name>)')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from this checkpoint, or, with no value, from the '
+        'latest checkpoint in the work dir')
+    parser.add_argument('--no-validate', action='store_true',
+                        help='skip validation during training')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the lr linearly with the total batch size')
+    parser.add_argument('--no-pin-memory', action='store_true')
+    parser.add_argument('--no-persistent-workers', action='store_true')
+    weights = parser.add_mutually_exclusive_group()
+    weights.add_argument(
+        '--pretrained', metavar='PATH',
+        help='local pretrained checkpoint to use instead of the config\'s URL '
+        '(for offline machines)')
+    weights.add_argument(
+        '--from-scratch', action='store_true',
+        help='train from random weights, ignoring the pretrained checkpoint')
+    parser.add_argument('--force', action='store_true',
+                        help='start over in a work dir that holds a run, '
+                        'deleting its checkpoints and logs')
+    parser.add_argument(
+        '--skip-bad-images', action='store_true',
+        help='log and skip a training image that cannot be loaded, instead '
+        'of stopping (the default; validation images always stop)')
+    parser.add_argument(ALLOW_FLAG, action='store_true',
+                        help='start from a load_from checkpoint that does not '
+                        'fill every backbone weight of the config\'s model')
+    add_runner_args(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    try:
+        return train(build_train_config(parse_args(argv)))
+    finally:
+        release_work_dirs()
+
 
 if __name__ == '__main__':
     run_cli(main)

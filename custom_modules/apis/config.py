@@ -5,12 +5,11 @@ import os
 import os.path as osp
 
 from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.paths import ROOT  # noqa: F401  (until callers move)
 
 from .distributed import init_distributed
 from .precision import add_speed_args, apply_speed_args
 
-# The repository: configs/ and tools/ sit beside the package.
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 LOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
@@ -57,7 +56,10 @@ def add_runner_args(parser):
         '--cfg-options', nargs='+', action=DictAction,
         help='override config entries, e.g. train_cfg.max_epochs=5')
     parser.add_argument('--launcher', default='none',
-                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        help='how the processes were started: none (one '
+                        'process), pytorch (torchrun, tools/dist_train.sh), '
+                        'slurm or mpi')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     add_speed_args(parser)
     console = parser.add_mutually_exclusive_group()

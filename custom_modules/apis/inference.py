@@ -9,7 +9,6 @@ of CONFIG CHECKPOINT, it runs :class:`.deploy.onnx_classifier.OnnxClassifier`
 with the calibration embedded at export, and neither torch nor mmengine is
 imported (so only onnxruntime, numpy and Pillow are needed).
 """
-import argparse
 import csv
 import glob
 import json
@@ -18,16 +17,14 @@ import os.path as osp
 import sys
 
 from custom_modules.evaluation.calibration_file import (
-    add_calibration_args,
-    check_threshold,
     read_calibration,
 )
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.fileio import IMAGE_EXTENSIONS, atomic_write, check_new
+from custom_modules.utils.fileio import IMAGE_EXTENSIONS, atomic_write
 
-from .checkpoint_fit import ALLOW_FLAG, check_fit
+from .checkpoint_fit import check_fit
 from .config import load_config
-from .precision import add_speed_args, amp_dtype
+from .precision import amp_dtype
 
 
 def collect_images(inputs):
@@ -159,52 +156,6 @@ def write_results(results, out, force=False):
         raise UserInputError(f'--out {out}: use a .csv or .json file name.')
 
 
-def add_common_args(parser):
-    parser.add_argument('inputs', nargs='+',
-                        help='image files, folders or glob patterns')
-    parser.add_argument('--topk', type=int, default=3)
-    parser.add_argument('--batch-size', type=int, default=16)
-    parser.add_argument('--out', help='write results to a .csv or .json')
-    parser.add_argument('--force', action='store_true',
-                        help='replace an existing --out file')
-    add_calibration_args(parser)
-
-
-def parse_args(argv):
-    onnx = bool(argv) and argv[0].endswith('.onnx')
-    parser = argparse.ArgumentParser(
-        description='Classify images with a trained checkpoint, or with an '
-        'exported .onnx model (no torch needed): infer.py MODEL.onnx '
-        'INPUTS...')
-    if onnx:
-        parser.add_argument('model', help='exported .onnx model')
-        add_common_args(parser)
-        args = parser.parse_args(argv)
-        args.config = args.classes = None
-        return check_threshold(args)
-    from mmengine.config import DictAction
-
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
-    add_common_args(parser)
-    parser.add_argument('--device', help='cpu, cuda, cuda:1 ... (default: '
-                        'cuda when available)')
-    parser.add_argument('--classes', help='classes.txt, if the checkpoint '
-                        'has no class names')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='the overrides the checkpoint was trained with, '
-                        'e.g. a smaller image size')
-    parser.add_argument(ALLOW_FLAG, action='store_true',
-                        help='use a checkpoint that does not fill every '
-                        'backbone and head weight of the config\'s model')
-    add_speed_args(parser)
-    args = parser.parse_args(argv)
-    args.model = None
-    if args.amp_dtype and not args.amp:
-        raise UserInputError('--amp-dtype needs --amp.')
-    return check_threshold(args)
-
-
 def report_calibration(temperature, source, threshold):
     """Say which calibration the scores get (``source``: None if none)."""
     if source:
@@ -254,23 +205,13 @@ def predict_checkpoint(args, images, classes):
                    temperature, threshold)
 
 
-def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.topk < 1:
-        raise UserInputError(f'--topk {args.topk}: must be at least 1.')
-    if args.out:
-        check_new(args.out, args.force)
-    classes = None
-    if args.classes:
-        with open(args.classes, encoding='utf-8') as f:
-            classes = [line.strip() for line in f if line.strip()]
-    images = collect_images(args.inputs)
-    if args.model:
-        results = predict_onnx(args.model, images, args.topk,
-                               args.batch_size, not args.no_calibration,
-                               args.threshold)
-    else:
-        results = predict_checkpoint(args, images, classes)
+def print_results(results):
+    """Print one line per image (its top classes, "unknown" or the error);
+    warn about skipped files on stderr.
+
+    Raises:
+        UserInputError: when no image at all could be read.
+    """
     failed = [r for r in results if 'error' in r]
     if len(failed) == len(results):
         raise UserInputError('no image could be read: ' + '; '.join(
@@ -284,7 +225,3 @@ def main(argv=None):
             for p in r['predictions'])))
     for r in failed:
         print(f'warning: skipped {r["path"]}: {r["error"]}', file=sys.stderr)
-    if args.out:
-        write_results(results, args.out, args.force)
-        print(f'wrote {args.out}')
-    return results

@@ -1,5 +1,4 @@
 """What ``tools/test.py`` does between parsing its flags and testing."""
-import argparse
 import copy
 import os.path as osp
 
@@ -10,8 +9,8 @@ from custom_modules.evaluation.calibration_file import (
 )
 from custom_modules.utils.errors import UserInputError
 
-from .checkpoint_fit import ALLOW_FLAG, check_fit
-from .config import add_runner_args, config_from_args, fix_workers
+from .checkpoint_fit import check_fit
+from .config import config_from_args, fix_workers
 from .preflight import check_data, under_root
 
 SPLIT_ADVICE = ('For an untouched test split, write the annotations with '
@@ -127,43 +126,6 @@ def summary(metrics, tested):
                      f'{metrics["calibration/selective_acc"]:.2f} % of '
                      'those right')
     return '\n'.join(lines)
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Evaluate a checkpoint')
-    parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='where the test log goes')
-    parser.add_argument('--out', help='save predictions to this .json file')
-    parser.add_argument('--tta', action='store_true',
-                        help='average scores over the config\'s tta_pipeline')
-    parser.add_argument('--force', action='store_true',
-                        help='overwrite an existing --out file')
-    parser.add_argument(ALLOW_FLAG, action='store_true',
-                        help='test a checkpoint that does not fill every '
-                        'backbone and head weight of the config\'s model')
-    parser.add_argument(
-        '--data-folder', metavar='PATH',
-        help='evaluate on every photo of this class-per-folder tree instead '
-        'of the test split (checked first; its classes must be the model\'s)')
-    parser.add_argument('--on-problem', choices=['stop', 'exclude'],
-                        default='stop', help='with --data-folder: stop on a '
-                        'corrupt or non-image file, or leave it out')
-    parser.add_argument('--no-calibration', action='store_true',
-                        help='ignore <checkpoint>.calibration.json')
-    add_runner_args(parser)
-    return parser.parse_args(argv)
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    cfg = build_test_config(args)
-    metrics = test(cfg)
-    print(summary(metrics, args.tested))
-    if args.data_folder:
-        from .data_folder import report_data_folder
-        report_data_folder(cfg, args)
-    return metrics
 
 
 test.__test__ = False  # a function named test is not a pytest test

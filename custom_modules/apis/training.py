@@ -1,5 +1,4 @@
 """What ``tools/train.py`` does between parsing its flags and training."""
-import argparse
 import glob
 import os
 import os.path as osp
@@ -12,10 +11,10 @@ from custom_modules.engine.pretrained import (
     use_local_pretrained,
 )
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.work_dir_lock import lock_work_dir, release_work_dirs
+from custom_modules.utils.work_dir_lock import lock_work_dir
 
-from .checkpoint_fit import ALLOW_FLAG, check_fit
-from .config import add_runner_args, config_from_args, fix_workers
+from .checkpoint_fit import check_fit
+from .config import config_from_args, fix_workers
 from .preflight import check_data, check_schedule
 
 # What a run leaves in its work dir: mmengine's timestamped log folders,
@@ -127,48 +126,3 @@ def train(cfg):
     runner = RUNNERS.build(cfg)
     runner.train()
     return runner
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Train a classifier')
-    parser.add_argument('config', help='config file, e.g. '
-                        'configs/resnet101_freeze2_mix.py')
-    parser.add_argument('--work-dir', help='where logs and checkpoints go '
-                        '(default: work_dirs/<config name>)')
-    parser.add_argument(
-        '--resume', nargs='?', type=str, const='auto',
-        help='resume from this checkpoint, or, with no value, from the '
-        'latest checkpoint in the work dir')
-    parser.add_argument('--no-validate', action='store_true',
-                        help='skip validation during training')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help='scale the lr linearly with the total batch size')
-    parser.add_argument('--no-pin-memory', action='store_true')
-    parser.add_argument('--no-persistent-workers', action='store_true')
-    weights = parser.add_mutually_exclusive_group()
-    weights.add_argument(
-        '--pretrained', metavar='PATH',
-        help='local pretrained checkpoint to use instead of the config\'s URL '
-        '(for offline machines)')
-    weights.add_argument(
-        '--from-scratch', action='store_true',
-        help='train from random weights, ignoring the pretrained checkpoint')
-    parser.add_argument('--force', action='store_true',
-                        help='start over in a work dir that holds a run, '
-                        'deleting its checkpoints and logs')
-    parser.add_argument(
-        '--skip-bad-images', action='store_true',
-        help='log and skip a training image that cannot be loaded, instead '
-        'of stopping (the default; validation images always stop)')
-    parser.add_argument(ALLOW_FLAG, action='store_true',
-                        help='start from a load_from checkpoint that does not '
-                        'fill every backbone weight of the config\'s model')
-    add_runner_args(parser)
-    return parser.parse_args(argv)
-
-
-def main(argv=None):
-    try:
-        return train(build_train_config(parse_args(argv)))
-    finally:
-        release_work_dirs()

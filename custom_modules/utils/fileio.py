@@ -63,3 +63,29 @@ def save_figure(fig, path, force=False, dpi=120):
     return atomic_write(
         path, lambda f: fig.savefig(f, format='png', dpi=dpi,
                                     bbox_inches='tight'), force, binary=True)
+
+
+def read_classes(path, num_classes=None):
+    """Class names from a ``classes.txt`` (one per line, line i is label i).
+
+    Args:
+        path (str): The file.
+        num_classes (int, optional): The count it must hold, e.g. a model's
+            outputs.
+
+    Returns:
+        list[str]: The names, blank lines skipped.
+    """
+    try:
+        with open(path, encoding='utf-8') as f:
+            classes = [line.strip() for line in f if line.strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserInputError(f'cannot read class names from {path} '
+                             f'({type(exc).__name__}: {exc}).') from None
+    if not classes:
+        raise UserInputError(f'{path} lists no class names; write one name '
+                             'per line.')
+    if num_classes is not None and len(classes) != num_classes:
+        raise UserInputError(f'{path} lists {len(classes)} classes, the '
+                             f'model has {num_classes} outputs.')
+    return classes

@@ -4,11 +4,14 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import TINY_CONFIG, run_main
+from conftest import TINY_CONFIG, load_tool, run_main
 
-from custom_modules.apis import inference, testing, training
 from custom_modules.apis.checkpoint_fit import check_fit, model_state_shapes
 from custom_modules.apis.config import load_config
+
+TRAIN = load_tool('tools/train.py')
+TEST = load_tool('tools/test.py')
+INFER = load_tool('tools/infer.py')
 
 DEEPER = 'model.backbone.depth=34'  # same stem and widths, more blocks
 
@@ -28,7 +31,7 @@ def test_matching_checkpoint_passes(tiny_checkpoint):
 
 def test_other_depth_is_refused_by_test(tiny_checkpoint, annotated_root,
                                         capsys):
-    code, err = run_main(testing.main, [
+    code, err = run_main(TEST.main, [
         TINY_CONFIG, tiny_checkpoint, '--data-root', annotated_root,
         '--cfg-options', DEEPER], capsys)
     assert code == 2
@@ -42,7 +45,7 @@ def test_other_depth_is_refused_by_test(tiny_checkpoint, annotated_root,
 def test_no_model_keys_is_refused_by_infer(no_model_keys, annotated_root,
                                            capsys):
     image = osp.join(annotated_root, 'images', 'rose')
-    code, err = run_main(inference.main, [
+    code, err = run_main(INFER.main, [
         TINY_CONFIG, no_model_keys, image, '--device', 'cpu'], capsys)
     assert code == 2
     wanted = len([k for k in model_state_shapes(
@@ -54,7 +57,7 @@ def test_no_model_keys_is_refused_by_infer(no_model_keys, annotated_root,
 def test_allow_flag_lets_infer_use_what_fits(tiny_checkpoint,
                                              annotated_root):
     image = osp.join(annotated_root, 'images', 'rose')
-    results = inference.main([TINY_CONFIG, tiny_checkpoint, image, '--device',
+    results = INFER.main([TINY_CONFIG, tiny_checkpoint, image, '--device',
                               'cpu', '--allow-partial-checkpoint',
                               '--cfg-options', DEEPER])
     assert results and results[0]['predictions']
@@ -63,7 +66,7 @@ def test_allow_flag_lets_infer_use_what_fits(tiny_checkpoint,
 def test_load_from_other_depth_is_refused_before_training(
         tiny_checkpoint, annotated_root, tmp_path, capsys):
     work_dir = tmp_path / 'run'
-    code, err = run_main(training.main, [
+    code, err = run_main(TRAIN.main, [
         TINY_CONFIG, '--from-scratch', '--data-root', annotated_root,
         '--work-dir', str(work_dir), '--cfg-options', DEEPER,
         f'load_from={tiny_checkpoint}'], capsys)

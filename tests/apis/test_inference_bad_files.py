@@ -5,9 +5,9 @@ import json
 import os.path as osp
 import shutil
 
-from conftest import TINY_CONFIG
+from conftest import TINY_CONFIG, load_tool
 
-from custom_modules.apis import inference
+INFER = load_tool('tools/infer.py')
 
 
 def test_corrupt_jpeg_is_reported_and_the_rest_answered(
@@ -21,7 +21,7 @@ def test_corrupt_jpeg_is_reported_and_the_rest_answered(
     bad = folder / 'broken.jpg'
     bad.write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
     out = str(tmp_path / 'preds.json')
-    results = inference.main([TINY_CONFIG, tiny_checkpoint, str(folder),
+    results = INFER.main([TINY_CONFIG, tiny_checkpoint, str(folder),
                               '--device', 'cpu', '--batch-size', '2',
                               '--out', out])
     err = capsys.readouterr().err
@@ -35,7 +35,7 @@ def test_corrupt_jpeg_is_reported_and_the_rest_answered(
     assert all(len(by_name[n]['predictions']) == 3 for n in good)
 
     csv_out = str(tmp_path / 'preds.csv')
-    inference.main([TINY_CONFIG, tiny_checkpoint, str(bad),
+    INFER.main([TINY_CONFIG, tiny_checkpoint, str(bad),
                     str(folder / good[0]),
                     '--device', 'cpu', '--out', csv_out])
     with open(csv_out) as f:

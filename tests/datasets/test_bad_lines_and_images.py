@@ -5,12 +5,13 @@ import os.path as osp
 import shutil
 
 import pytest
-from conftest import TINY_CONFIG, run_log, run_main, run_runner
+from conftest import TINY_CONFIG, load_tool, run_log, run_main, run_runner
 from mmpretrain.registry import DATASETS
 
-from custom_modules.apis import training
 from custom_modules.datasets.annotated_image_folder import BadImageError
 from custom_modules.utils.errors import UserInputError
+
+TRAIN = load_tool('tools/train.py')
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def test_paths_outside_the_data_root_are_refused(data_copy, tmp_path, path,
         build(data_copy, pipeline=[])
     assert where in str(err.value)
     # tools/train.py stops before the run folder exists.
-    code, err = run_main(training.main, train_args(data_copy, tmp_path),
+    code, err = run_main(TRAIN.main, train_args(data_copy, tmp_path),
                          capsys)
     assert code == 2 and where in err
     assert not (tmp_path / 'run').exists()
@@ -66,7 +67,7 @@ def test_links_inside_the_data_root_still_work(data_copy):
 def test_bad_val_image_fails_before_training(data_copy, tmp_path, capsys):
     (data_copy / 'broken.jpg').write_bytes(b'not a jpeg at all')
     line_no = add_line(data_copy, 'val', 'broken.jpg 1')
-    code, err = run_main(training.main, train_args(data_copy, tmp_path),
+    code, err = run_main(TRAIN.main, train_args(data_copy, tmp_path),
                          capsys)
     assert code == 2
     assert f'{data_copy / "val.txt"}:{line_no}: ' \
@@ -88,10 +89,10 @@ def test_bad_train_image_met_while_loading_names_file_and_line(data_copy):
 def test_skip_bad_images_logs_and_trains(data_copy, tmp_path, capsys):
     (data_copy / 'broken.jpg').write_bytes(b'not a jpeg at all')
     line_no = add_line(data_copy, 'train', 'broken.jpg 1')
-    code, err = run_main(training.main, train_args(data_copy, tmp_path),
+    code, err = run_main(TRAIN.main, train_args(data_copy, tmp_path),
                          capsys)
     assert code == 2 and '--skip-bad-images' in err  # the default: stop
-    run_runner(training.main, train_args(
+    run_runner(TRAIN.main, train_args(
         data_copy, tmp_path, '--skip-bad-images', '--no-validate'))
     assert 'will be skipped' in capsys.readouterr().err
     assert f'skipping {data_copy / "train.txt"}:{line_no}: image ' in \

@@ -4,22 +4,26 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import TINY_CONFIG, run_log, run_main, run_runner
+from conftest import TINY_CONFIG, load_tool, run_log, run_main, run_runner
 from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from custom_modules.apis import inference, precision, testing, training
+from custom_modules.apis import precision, training
 from custom_modules.engine import CpuAmpOptimWrapper
 from custom_modules.engine.hooks import to_channels_last
+
+TRAIN = load_tool('tools/train.py')
+TEST = load_tool('tools/test.py')
+INFER = load_tool('tools/infer.py')
 
 needs_bf16 = pytest.mark.skipif(not precision.cpu_supports_bf16(),
                                 reason='this CPU has no native bfloat16')
 
 
 def train_config(annotated_root, tmp_path, *flags):
-    args = training.parse_args([
+    args = TRAIN.parse_args([
         TINY_CONFIG, '--from-scratch', '--data-root', annotated_root,
         '--work-dir', str(tmp_path / 'w'), *flags])
     return training.build_train_config(args)
@@ -89,7 +93,7 @@ def test_without_amp_training_stays_in_float32(annotated_root, tmp_path):
 def test_amp_is_refused_where_the_cpu_lacks_bfloat16(
         annotated_root, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(precision, 'cpu_supports_bf16', lambda: False)
-    code, err = run_main(training.main, [
+    code, err = run_main(TRAIN.main, [
         TINY_CONFIG, '--amp', '--from-scratch', '--data-root',
         annotated_root, '--work-dir', str(tmp_path / 'w')], capsys)
     assert code == 2
@@ -98,7 +102,7 @@ def test_amp_is_refused_where_the_cpu_lacks_bfloat16(
 
 
 def test_float16_is_refused_on_the_cpu(annotated_root, tmp_path, capsys):
-    code, err = run_main(training.main, [
+    code, err = run_main(TRAIN.main, [
         TINY_CONFIG, '--amp', '--amp-dtype', 'float16', '--from-scratch',
         '--data-root', annotated_root, '--work-dir', str(tmp_path / 'w')],
         capsys)
@@ -139,7 +143,7 @@ def test_cuda_amp_uses_mmengines_wrapper_with_loss_scaling(
 def test_cuda_bfloat16_is_refused_where_the_gpu_lacks_it(
         fake_cuda, annotated_root, tmp_path, capsys):
     fake_cuda.setattr(torch.cuda, 'is_bf16_supported', lambda: False)
-    code, err = run_main(training.main, [
+    code, err = run_main(TRAIN.main, [
         TINY_CONFIG, '--amp', '--amp-dtype', 'bfloat16', '--from-scratch',
         '--data-root', annotated_root, '--work-dir', str(tmp_path / 'w')],
         capsys)
@@ -162,7 +166,7 @@ def test_channels_last_converts_weights_and_inputs(annotated_root, tmp_path):
 def test_train_test_and_infer_run_with_amp_and_channels_last(
         annotated_root, synthetic_root, tmp_path):
     work_dir = str(tmp_path / 'run')
-    runner = run_runner(training.main, [
+    runner = run_runner(TRAIN.main, [
         TINY_CONFIG, '--from-scratch', '--amp', '--channels-last',
         '--data-root', annotated_root, '--work-dir', work_dir])
     assert runner.val_loop.fp16
@@ -170,11 +174,11 @@ def test_train_test_and_infer_run_with_amp_and_channels_last(
         memory_format=torch.channels_last)
     assert 'train_accuracy/top1' in run_log(work_dir)
     checkpoint = osp.join(work_dir, 'epoch_2.pth')
-    metrics = run_runner(testing.main, [
+    metrics = run_runner(TEST.main, [
         TINY_CONFIG, checkpoint, '--amp', '--channels-last', '--data-root',
         annotated_root, '--work-dir', str(tmp_path / 'test')])
     assert 0 <= metrics['accuracy/top1'] <= 100
-    results = inference.main([
+    results = INFER.main([
         TINY_CONFIG, checkpoint, osp.join(synthetic_root, 'daisy'), '--amp',
         '--channels-last'])
     assert len(results) == 20

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from conftest import TINY_CONFIG
+from conftest import TINY_CONFIG, load_tool
 from mmengine.config import Config
 from mmengine.model import MMDistributedDataParallel
 from mmengine.runner import Runner
@@ -17,6 +17,8 @@ import custom_modules.models  # noqa: F401  (registers the DDP wrapper)
 from custom_modules.apis import precision, training
 from custom_modules.apis.benchmark import torch_speed as benchmark
 from custom_modules.apis.config import load_config
+
+TRAIN = load_tool('tools/train.py')
 
 STUDY_CONFIG = 'configs/resnet101_freeze2_fixed.py'
 
@@ -60,7 +62,7 @@ def test_cudnn_benchmark_reaches_torch(annotated_root, tmp_path,
     """env_cfg.cudnn_benchmark (configs/_base_/default_runtime.py) is read
     by mmengine's Runner, which switches torch's cuDNN autotuner on."""
     monkeypatch.setattr(torch.backends.cudnn, 'benchmark', False)
-    cfg = training.build_train_config(training.parse_args([
+    cfg = training.build_train_config(TRAIN.parse_args([
         TINY_CONFIG, '--from-scratch', '--data-root', annotated_root,
         '--work-dir', str(tmp_path / 'w'), '--cfg-options',
         f'experiment_name=gpu_{os.getpid()}_{id(tmp_path)}']))

@@ -14,11 +14,14 @@ import shutil
 
 import pytest
 import torch
-from conftest import TINY_CONFIG
+from conftest import TINY_CONFIG, load_tool
 
-from custom_modules.apis import inference, testing, training
 from custom_modules.apis.config import load_config
 from custom_modules.engine import checkpoint_loading
+
+TRAIN = load_tool('tools/train.py')
+TEST = load_tool('tools/test.py')
+INFER = load_tool('tools/infer.py')
 
 
 @pytest.fixture
@@ -57,7 +60,7 @@ def test_every_loading_path_is_weights_only(loads, annotated_root, tmp_path,
 
     def train(name, *extra, options=()):
         work_dir = str(tmp_path / name)
-        training.main([TINY_CONFIG, '--data-root', annotated_root,
+        TRAIN.main([TINY_CONFIG, '--data-root', annotated_root,
                        '--work-dir', work_dir, '--no-validate', *extra,
                        '--cfg-options', *short, *options,
                        f'experiment_name={name}'])
@@ -71,10 +74,10 @@ def test_every_loading_path_is_weights_only(loads, annotated_root, tmp_path,
     train('resumed', '--from-scratch', '--resume', checkpoint,
           options=['train_cfg.max_epochs=2', 'param_scheduler.decay_end=2'])
     train('load_from', '--from-scratch', options=[f'load_from={checkpoint}'])
-    testing.main([TINY_CONFIG, checkpoint, '--data-root', annotated_root,
+    TEST.main([TINY_CONFIG, checkpoint, '--data-root', annotated_root,
                   '--work-dir', str(tmp_path / 'test'), '--cfg-options',
                   'experiment_name=test'])
-    inference.main([TINY_CONFIG, checkpoint, '--device', 'cpu',
+    INFER.main([TINY_CONFIG, checkpoint, '--device', 'cpu',
                     osp.join(annotated_root, 'images', 'rose')])
 
     loaded = [name for name, _ in loads]

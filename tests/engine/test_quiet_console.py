@@ -3,13 +3,13 @@ to the run's log file, and --verbose brings it back to the terminal."""
 import os.path as osp
 import re
 
-from conftest import TINY_CONFIG, run_runner
+from conftest import TINY_CONFIG, load_tool, run_runner
 
-from custom_modules.apis import training
+TRAIN = load_tool('tools/train.py')
 
 
 def train(annotated_root, work_dir, *extra):
-    run_runner(training.main, [
+    run_runner(TRAIN.main, [
         TINY_CONFIG, '--from-scratch', '--data-root', annotated_root,
         '--work-dir', work_dir, *extra])
 

@@ -9,20 +9,21 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import TINY_CONFIG, RunsCode, run_main, run_runner
+from conftest import TINY_CONFIG, RunsCode, load_tool, run_main, run_runner
 from mmengine.runner.checkpoint import (
     get_external_models,
     get_mmcls_models,
     get_torchvision_models,
 )
 
-from custom_modules.apis import training
 from custom_modules.engine.checkpoint_loading import (
     UnsafeCheckpointError,
     load_checkpoint_file,
     resolve_checkpoint,
 )
 from custom_modules.utils.errors import UserInputError
+
+TRAIN = load_tool('tools/train.py')
 
 ZOO = {
     'torchvision://resnet18': get_torchvision_models()['resnet18'],
@@ -59,7 +60,7 @@ def test_planted_pickle_under_zoo_name_never_runs(scheme, hub, tmp_path,
                                                   annotated_root, capsys):
     marker = tmp_path / 'marker'
     planted = plant(hub, scheme, RunsCode(str(marker)))
-    code, err = run_main(training.main, train_args(
+    code, err = run_main(TRAIN.main, train_args(
         tmp_path, annotated_root, '--from-scratch',
         options=[f'load_from={scheme}']), capsys)
     assert not marker.exists()
@@ -79,7 +80,7 @@ def test_planted_pickle_as_pretrained_never_runs(flag, hub, tmp_path,
                               'mmcls://resnet101']
     else:
         extra, options = ('--pretrained', 'mmcls://resnet101'), ()
-    code, err = run_main(training.main, train_args(
+    code, err = run_main(TRAIN.main, train_args(
         tmp_path, annotated_root, *extra, options=options), capsys)
     assert not marker.exists()
     assert code == 2 and 'may be malicious' in err
@@ -95,7 +96,7 @@ def test_genuine_file_under_zoo_name_loads_as_weights(hub, tmp_path,
     state = {k: torch.full_like(v, 0.5) if v.is_floating_point() else v
              for k, v in model.state_dict().items()}
     plant(hub, 'torchvision://resnet18', {'state_dict': state})
-    runner = run_runner(training.main, train_args(
+    runner = run_runner(TRAIN.main, train_args(
         tmp_path, annotated_root, '--from-scratch',
         options=['load_from=torchvision://resnet18']))
     # A frozen stage keeps exactly what was loaded.

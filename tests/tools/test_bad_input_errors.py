@@ -1,21 +1,22 @@
 """Bad input that used to give a raw traceback (or was silently accepted)
 now stops with a named error, before a run folder is created."""
 import pytest
-from conftest import TINY_CONFIG, run_main
+from conftest import TINY_CONFIG, load_tool, run_main
 
-from custom_modules.apis import training
 from custom_modules.datasets.annotations.cli import main as annotate
+
+TRAIN = load_tool('tools/train.py')
 
 
 def train(capsys, *argv):
-    return run_main(training.main, [TINY_CONFIG, '--from-scratch', *argv],
+    return run_main(TRAIN.main, [TINY_CONFIG, '--from-scratch', *argv],
                     capsys)
 
 
 def test_config_syntax_error_names_the_file(tmp_path, capsys):
     config = tmp_path / 'broken.py'
     config.write_text("_base_ = []\nmodel = dict(type='X'\nfoo = 1\n")
-    code, err = run_main(training.main, [str(config)], capsys)
+    code, err = run_main(TRAIN.main, [str(config)], capsys)
     assert code == 2
     assert f'config {config} has a syntax error' in err and 'line ' in err
 

@@ -15,10 +15,12 @@ import sys
 
 import pytest
 import torch
-from conftest import ROOT, TINY_CONFIG, run_main, run_runner
+from conftest import ROOT, TINY_CONFIG, load_tool, run_main, run_runner
 
-from custom_modules.apis import testing, training
 from custom_modules.apis.run_logs import log_folders, read_log_entries
+
+TRAIN = load_tool('tools/train.py')
+TEST = load_tool('tools/test.py')
 
 # TINY_CONFIG plus a hook that saves each process's final weights.
 RANKS_CONFIG = osp.join(ROOT, 'tests/data/configs/'
@@ -92,7 +94,7 @@ def test_validation_agrees_with_a_single_process_test(
         dist_run, annotated_root, tmp_path):
     work_dir, _ = dist_run
     _, val = read_log_entries(work_dir)
-    metrics = run_runner(testing.main, [
+    metrics = run_runner(TEST.main, [
         TINY_CONFIG, osp.join(work_dir, 'epoch_2.pth'), '--data-root',
         annotated_root, '--work-dir', str(tmp_path / 'test')])
     assert metrics['accuracy/top1'] == val[2]['accuracy/top1']
@@ -126,7 +128,7 @@ def test_a_launcher_without_its_processes_stops_with_a_clear_error(
     else:
         for name in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
             monkeypatch.delenv(name, raising=False)
-    code, err = run_main(training.main, [
+    code, err = run_main(TRAIN.main, [
         TINY_CONFIG, '--launcher', 'pytorch', '--from-scratch',
         '--data-root', annotated_root, '--work-dir', str(tmp_path / 'w'),
         *options], capsys)

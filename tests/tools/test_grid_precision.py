@@ -4,10 +4,12 @@ results name each run's precision (its speed compares only within one)."""
 import os.path as osp
 
 import pytest
-from conftest import ROOT, TINY_CONFIG, run_main
+from conftest import ROOT, TINY_CONFIG, load_tool, run_main
 
-from custom_modules.apis import precision, training
+from custom_modules.apis import precision
 from custom_modules.apis.grid import cli, results, runner
+
+TRAIN = load_tool('tools/train.py')
 
 FLAGS = ['--amp', '--amp-dtype', 'bfloat16', '--channels-last']
 
@@ -30,7 +32,7 @@ def test_train_command_carries_the_flags_to_train_py(gpus, tmp_path):
         argv = [TINY_CONFIG, '--launcher', 'pytorch', *command[4:]]
     else:
         argv = command[2:]
-    child = training.parse_args(argv)  # what train.py itself reads
+    child = TRAIN.parse_args(argv)  # what train.py itself reads
     assert (child.amp, child.amp_dtype, child.channels_last) == (
         True, 'bfloat16', True)
     assert child.cfg_options == {'randomness.seed': 3}  # still the last

@@ -10,9 +10,8 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, TINY_CONFIG, run_main
+from conftest import ROOT, TINY_CONFIG, load_tool, run_main
 
-from custom_modules.apis import training
 from custom_modules.apis.grid.cli import main as grid_main
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.work_dir_lock import (
@@ -20,6 +19,8 @@ from custom_modules.utils.work_dir_lock import (
     lock_work_dir,
     release_work_dirs,
 )
+
+TRAIN = load_tool('tools/train.py')
 
 
 def write_config(folder, name, *lines):
@@ -131,7 +132,7 @@ def test_second_process_in_a_work_dir_is_refused(annotated_root, tmp_path,
                                                   capsys):
     work_dir = str(tmp_path / 'run')
     with held_by_another_process(work_dir) as pid:
-        code, err = run_main(training.main, [
+        code, err = run_main(TRAIN.main, [
             TINY_CONFIG, '--work-dir', work_dir, '--data-root',
             annotated_root, '--from-scratch'], capsys)
         assert code == 2

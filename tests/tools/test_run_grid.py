@@ -9,15 +9,16 @@ import shutil
 import zipfile
 
 import pytest
-from conftest import TINY_CONFIG, plant_pickle, run_log, run_main, run_tool
+from conftest import TINY_CONFIG, load_tool, plant_pickle, run_log, run_main, run_tool
 from html_pages import assert_self_contained, rendered_screenshot
 from mmengine.config import Config
 from PIL import Image, ImageStat
 
 from custom_modules.apis.grid.cli import main as grid_main
-from custom_modules.apis.inference import main as infer_main
 from custom_modules.apis.precision import precision_label
 from custom_modules.apis.run_logs import best_checkpoint
+
+infer_main = load_tool('tools/infer.py').main
 
 CONFIG_DIR = osp.dirname(TINY_CONFIG)
 SUBSET = ['resnet18_freeze2_fixed', 'resnet18_freeze3_mix']

@@ -6,10 +6,14 @@ import os.path as osp
 import shutil
 
 import pytest
-from conftest import TINY_CONFIG, run_main, run_runner
+from conftest import TINY_CONFIG, load_tool, run_main, run_runner
 
-from custom_modules.apis import calibrate, inference, testing, training
+from custom_modules.apis import calibrate
 from custom_modules.datasets.annotations import make_annotations
+
+TRAIN = load_tool('tools/train.py')
+TEST = load_tool('tools/test.py')
+INFER = load_tool('tools/infer.py')
 
 
 @pytest.fixture(scope='module')
@@ -24,20 +28,20 @@ def split_root(synthetic_root, tmp_path_factory):
 @pytest.fixture(scope='module')
 def checkpoint(split_root, tmp_path_factory):
     work_dir = str(tmp_path_factory.mktemp('run') / 'run')
-    run_runner(training.main, [TINY_CONFIG, '--from-scratch', '--data-root',
+    run_runner(TRAIN.main, [TINY_CONFIG, '--from-scratch', '--data-root',
                                split_root, '--work-dir', work_dir])
     return glob.glob(osp.join(work_dir, 'best_*.pth'))[0]
 
 
 def test_test_reads_test_txt_and_falls_back_to_val_saying_so(
         checkpoint, split_root, annotated_root, tmp_path, capsys):
-    run_runner(testing.main, [TINY_CONFIG, checkpoint, '--data-root',
+    run_runner(TEST.main, [TINY_CONFIG, checkpoint, '--data-root',
                               split_root, '--work-dir', str(tmp_path / 'a')])
     out = capsys.readouterr().out
     assert f'tested on {osp.join(split_root, "test.txt")}' in out
     assert 'note:' not in out
     # annotated_root was written with the default 8:2 split: no test.txt.
-    run_runner(testing.main, [TINY_CONFIG, checkpoint, '--data-root',
+    run_runner(TEST.main, [TINY_CONFIG, checkpoint, '--data-root',
                               annotated_root, '--work-dir',
                               str(tmp_path / 'b')])
     out = capsys.readouterr().out
@@ -61,7 +65,7 @@ def test_calibration_is_stored_and_applied_by_test_and_infer(
                                           '--data-root', split_root], capsys)
     assert code == 2 and '--force' in err  # never replaced silently
 
-    metrics = run_runner(testing.main, [
+    metrics = run_runner(TEST.main, [
         TINY_CONFIG, checkpoint, '--data-root', split_root, '--work-dir',
         str(tmp_path / 'test')])
     assert metrics['calibration/temperature'] == pytest.approx(
@@ -73,10 +77,10 @@ def test_calibration_is_stored_and_applied_by_test_and_infer(
                          'risk_coverage_test.png'))
 
     rose = osp.join(synthetic_root, 'rose')
-    results = inference.main([TINY_CONFIG, checkpoint, rose,
+    results = INFER.main([TINY_CONFIG, checkpoint, rose,
                               '--threshold', '1.0'])
     assert results and all(r['unknown'] for r in results)
-    results = inference.main([TINY_CONFIG, checkpoint, rose,
+    results = INFER.main([TINY_CONFIG, checkpoint, rose,
                               '--no-calibration'])
     assert not any(r['unknown'] for r in results)
 
@@ -87,7 +91,7 @@ def test_data_folder_refuses_other_classes_naming_them(
     for name in ('daisy', 'rose'):
         shutil.copytree(osp.join(synthetic_root, name), folder / name)
     shutil.copytree(osp.join(synthetic_root, 'tulip'), folder / 'lily')
-    code, err = run_main(testing.main, [
+    code, err = run_main(TEST.main, [
         TINY_CONFIG, checkpoint, '--data-folder', str(folder),
         '--work-dir', str(tmp_path / 'w')], capsys)
     assert code == 2
@@ -99,7 +103,7 @@ def test_data_folder_refuses_other_classes_naming_them(
 
 def test_data_folder_evaluates_every_photo(checkpoint, synthetic_root,
                                            tmp_path, capsys):
-    metrics = run_runner(testing.main, [
+    metrics = run_runner(TEST.main, [
         TINY_CONFIG, checkpoint, '--data-folder', synthetic_root,
         '--work-dir', str(tmp_path / 'w'), '--no-calibration'])
     out = capsys.readouterr().out

@@ -11,11 +11,13 @@ import shutil
 
 import pytest
 import torch
-from conftest import TINY_CONFIG, run_log, run_main, run_runner, run_tool
+from conftest import TINY_CONFIG, load_tool, run_log, run_main, run_runner, run_tool
 
-from custom_modules.apis import testing, training
 from custom_modules.apis.run_logs import log_folders, read_log_entries
 from custom_modules.engine.hooks.train_accuracy_hook import stratified_subset
+
+TRAIN = load_tool('tools/train.py')
+TEST = load_tool('tools/test.py')
 
 CONFIG = TINY_CONFIG
 
@@ -35,7 +37,7 @@ def lr_by_step(work_dir):
 
 def train(annotated_root, work_dir, *extra):
     """tools/train.py in-process; returns the run's log text."""
-    run_runner(training.main, [
+    run_runner(TRAIN.main, [
         CONFIG, '--from-scratch', '--data-root', annotated_root,
         '--work-dir', work_dir, *extra, '--cfg-options',
         'default_hooks.logger.interval=1'])
@@ -86,7 +88,7 @@ def test_resume_without_path_picks_the_last_checkpoint(
 
 def test_existing_run_is_not_overwritten(trained, annotated_root, capsys):
     before = os.path.getmtime(osp.join(trained, 'epoch_2.pth'))
-    code, err = run_main(training.main, [
+    code, err = run_main(TRAIN.main, [
         CONFIG, '--from-scratch', '--data-root', annotated_root,
         '--work-dir', trained], capsys)
     assert code == 2
@@ -126,7 +128,7 @@ def test_train_accuracy_hook_matches_the_test_tool(trained, annotated_root,
                                size, seed=42)
     subset_file = tmp_path / 'subset.txt'
     subset_file.write_text(''.join(lines[i] for i in subset))
-    metrics = run_runner(testing.main, [
+    metrics = run_runner(TEST.main, [
         CONFIG, osp.join(trained, 'epoch_2.pth'), '--data-root',
         annotated_root, '--work-dir', str(tmp_path / 'test'),
         '--cfg-options', f'test_dataloader.dataset.ann_file={subset_file}'])
@@ -154,7 +156,7 @@ def test_test_tool_reports_accuracy_and_dumps_predictions(
     assert 'Top-1 accuracy' in proc.stdout
     assert osp.isfile(tmp_path / 'analysis' / 'confusion_matrix.png')
     # A second --out to the same file is refused.
-    code, err = run_main(testing.main, [
+    code, err = run_main(TEST.main, [
         CONFIG, osp.join(trained, 'epoch_2.pth'), '--data-root',
         annotated_root, '--out', out], capsys)
     assert code == 2 and '--force' in err
@@ -178,7 +180,7 @@ def test_bad_input_stops_with_a_clear_error(args, message, annotated_root,
                                             tmp_path, capsys):
     if '--data-root' not in args:
         args = [*args, '--data-root', annotated_root]
-    code, err = run_main(training.main,
+    code, err = run_main(TRAIN.main,
                          [*args, '--work-dir', str(tmp_path / 'w')], capsys)
     assert code == 2
     assert message in err

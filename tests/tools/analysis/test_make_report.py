@@ -10,14 +10,16 @@ import os.path as osp
 import re
 
 import pytest
-from conftest import TINY_CONFIG, run_main, run_runner
+from conftest import TINY_CONFIG, load_tool, run_main, run_runner
 from html_pages import assert_self_contained
 from PIL import Image
 
-from custom_modules.apis import testing, training
 from custom_modules.apis.make_report import main as report_main
 from custom_modules.datasets.annotations import make_annotations
 from custom_modules.evaluation.predictions import load_predictions
+
+TRAIN = load_tool('tools/train.py')
+TEST = load_tool('tools/test.py')
 
 
 @pytest.fixture(scope='module')
@@ -27,7 +29,7 @@ def trained_run(synthetic_root, tmp_path_factory):
     make_annotations(synthetic_root, root, split='8:1:1', workers=1,
                      progress=False)
     run_dir = str(tmp_path_factory.mktemp('run') / 'run')
-    run_runner(training.main, [TINY_CONFIG, '--from-scratch', '--data-root',
+    run_runner(TRAIN.main, [TINY_CONFIG, '--from-scratch', '--data-root',
                                root, '--work-dir', run_dir])
     return run_dir, root
 
@@ -72,7 +74,7 @@ def test_report_builds_what_it_can_then_adds_the_test_split(
     cams.save(osp.join(run_dir, 'analysis', 'cams.png'))
 
     preds = osp.join(run_dir, 'test_predictions.json')
-    run_runner(testing.main, [TINY_CONFIG, checkpoint, '--data-root', root,
+    run_runner(TEST.main, [TINY_CONFIG, checkpoint, '--data-root', root,
                               '--out', preds, '--work-dir',
                               osp.join(run_dir, 'test')])
     assert report_main([run_dir, '--force']) == 0

@@ -17,9 +17,9 @@ from deploy_fixtures import (
 )
 
 from custom_modules.apis.deploy.export import sample_photos
-from custom_modules.apis.inference import main as infer_main
 
 export_main = load_tool('tools/deploy/export_onnx.py').main
+infer_main = load_tool('tools/infer.py').main
 TEMPERATURE, THRESHOLD = 2.0, 0.5
 
 # Runs tools/infer.py on an exported model where torch, mmengine, mmpretrain,
