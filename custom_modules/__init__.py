@@ -1,13 +1,12 @@
-"""Flower fine-tuning on top of mmpretrain.
+"""Flower fine-tuning on top of mmpretrain, in layers that point one way
+(checked by ``lint-imports``, contracts in pyproject.toml):
 
-The package mirrors mmpretrain's layout:
-
-* ``datasets/``, ``engine/hooks/``, ``engine/schedulers/``: code registered
-  into mmpretrain's registries. Configs import it through ``custom_imports``
-  (``custom_modules.datasets``, ``custom_modules.engine``).
-* ``apis/``: what the command-line tools in ``tools/`` share (config loading,
-  pre-flight checks, pretrained weights, annotation files, the grid, the
-  analysis plots). Nothing there is registered.
+* ``utils/``: errors, atomic file output, the one safe checkpoint read,
+  paths; imports nothing else of ours.
+* ``datasets/``, ``models/``, ``engine/``, ``evaluation/``,
+  ``visualization/``: code registered into mmpretrain's registries (configs
+  import it through ``custom_imports``) and the library code beside it.
+* ``apis/``: the Python entry points and the code behind ``tools/``.
 
 This file imports nothing but ``warnings``, so
 ``tools/dataset/make_annotations.py`` starts without loading torch.

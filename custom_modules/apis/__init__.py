@@ -1,5 +1,43 @@
-"""Code the command-line tools share; ``tools/*.py`` are thin wrappers.
+"""The Python entry points, and the code behind ``tools/``.
 
-Nothing here is registered, and this file imports nothing, so a tool pulls
-in torch and mmengine only when it needs them.
+Public names (imported on first use, so ``import custom_modules.apis`` stays
+cheap and the ``.onnx`` path never loads torch)::
+
+    from custom_modules.apis import load_config, load_model, predict
+
+=====================  ==================================================
+``load_config``        a config with the project's checks (``config``)
+``load_model``         a trained classifier from config + checkpoint
+``model_classes``      its class names (``model``)
+``train`` / ``test``   run a loaded config with mmengine's Runner
+``build_inferencer``   mmpretrain's inferencer, amp/channels-last aware
+``predict``            top-k, calibrated answers for image files
+``OnnxClassifier``     an exported model, torch-free (``deploy``)
+=====================  ==================================================
+
+Modules: ``config``, ``precision``, ``distributed``, ``preflight`` and
+``checkpoint_fit`` prepare a run; ``training``, ``testing``,
+``inference``, ``data_folder``, ``calibrate`` run one; ``report``,
+``curves``, ``lr_curve``, ``cams`` draw what it made; ``grid/`` runs many,
+``deploy/`` exports and serves, ``benchmark/`` times them; ``demo`` runs
+everything once.
 """
+import importlib
+
+_PUBLIC = {
+    'load_config': '.config',
+    'load_model': '.model',
+    'model_classes': '.model',
+    'train': '.training',
+    'test': '.testing',
+    'build_inferencer': '.inference',
+    'predict': '.inference',
+    'OnnxClassifier': '.deploy.onnx_classifier',
+}
+__all__ = list(_PUBLIC)
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    return getattr(importlib.import_module(_PUBLIC[name], __name__), name)

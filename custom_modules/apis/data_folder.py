@@ -9,40 +9,32 @@ must be exactly the model's classes. Annotation files go to
 import os.path as osp
 
 import numpy as np
+from mmpretrain.evaluation import ConfusionMatrix
 
-from custom_modules.engine.checkpoint_loading import load_checkpoint_file
+from custom_modules.datasets.annotations import format_report, make_annotations
+from custom_modules.evaluation.predictions import (
+    analyze,
+    load_predictions,
+    rows_to_markdown,
+)
 from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import read_classes
 
-from .preflight import under_root
-
-
-def model_classes(cfg, checkpoint):
-    """Class names in label order: the checkpoint's, else the config's
-    classes file."""
-    meta = load_checkpoint_file(checkpoint).get('meta') or {}
-    classes = (meta.get('dataset_meta') or {}).get('classes')
-    if classes:
-        return list(classes)
-    dataset = cfg.train_dataloader.dataset if cfg.get('train_dataloader') \
-        else cfg.val_dataloader.dataset
-    path = under_root(dataset.get('data_root', '') or '',
-                      dataset.get('classes') or 'classes.txt')
-    if not osp.isfile(path):
-        raise UserInputError(
-            f'{checkpoint} stores no class names and {path} does not exist: '
-            'pass the training data with --data-root DIR.')
-    with open(path, encoding='utf-8') as f:
-        return [line.strip() for line in f if line.strip()]
+from .model import model_classes
 
 
 def use_data_folder(cfg, args):
     """Check ``args.data_folder``, write its annotations (all in
     test.txt) and point the test dataloader at them."""
-    from custom_modules.datasets.annotations import format_report, make_annotations
     if not osp.isfile(args.checkpoint):
         raise UserInputError(f'checkpoint {args.checkpoint} does not exist.')
     folder = args.data_folder.rstrip('/\\')
-    classes = model_classes(cfg, args.checkpoint)
+    classes = model_classes(checkpoint=args.checkpoint, cfg=cfg)
+    if not classes:
+        raise UserInputError(
+            f'{args.checkpoint} stores no class names and the config\'s '
+            'classes.txt does not exist: pass the training data with '
+            '--data-root DIR.')
     out = osp.join(cfg.work_dir, 'data_folder', osp.basename(folder))
     report = make_annotations(folder, out, split='0:0:1',
                               on_problem=args.on_problem, force=True,
@@ -71,20 +63,12 @@ def confusion_text(matrix, classes):
 def report_data_folder(cfg, args):
     """Per-class precision / recall / F1 and the confusion matrix, printed
     and written next to the folder's annotations."""
-    from mmpretrain.evaluation import ConfusionMatrix
-
-    from custom_modules.evaluation.predictions import (
-        analyze,
-        load_predictions,
-        rows_to_markdown,
-    )
     classes_file = osp.join(cfg.test_dataloader.dataset.data_root,
                             'classes.txt')
     outputs, rows, accuracy = analyze(args.out, classes_file,
                                       args.analysis_dir, force=True)
     scores, labels, _ = load_predictions(args.out)
-    with open(classes_file, encoding='utf-8') as f:
-        classes = [line.strip() for line in f if line.strip()]
+    classes = read_classes(classes_file)
     print(rows_to_markdown(rows, accuracy))
     print(confusion_text(ConfusionMatrix.calculate(scores, labels), classes))
     print('wrote ' + ', '.join(outputs.values()))

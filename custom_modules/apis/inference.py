@@ -22,8 +22,6 @@ from custom_modules.evaluation.calibration_file import (
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import IMAGE_EXTENSIONS, atomic_write
 
-from .checkpoint_fit import check_fit
-from .config import load_config
 from .precision import amp_dtype
 
 
@@ -57,13 +55,9 @@ def build_inferencer(config, checkpoint, device=None, classes=None,
                      dtype=None, channels_last=False):
     """mmpretrain's inferencer; ``amp``, ``dtype`` and ``channels_last``
     as the tools' ``--amp``, ``--amp-dtype`` and ``--channels-last``."""
-    if not osp.isfile(checkpoint):
-        raise UserInputError(f'checkpoint {checkpoint} does not exist.')
-    cfg = load_config(config, cfg_options)
-    from custom_modules.engine.pretrained import train_from_scratch
-    train_from_scratch(cfg)  # every weight comes from the checkpoint
-    check_fit(cfg.model, checkpoint, config, ('backbone', 'head'),
-              allow_partial)
+    # lazy: the .onnx path of tools/infer.py never imports torch/mmengine
+    from .model import checked_config
+    cfg = checked_config(config, checkpoint, cfg_options, allow_partial)
     import torch
     from mmpretrain.apis import ImageClassificationInferencer
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
