@@ -56,6 +56,7 @@ def parse_args(argv):
         args = parser.parse_args(argv)
         args.config = args.classes = None
         return check_threshold(args)
+    # lazy: torch-free for .onnx models
     from mmengine.config import DictAction
 
     parser.add_argument('config')

@@ -7,6 +7,7 @@ import argparse
 
 from custom_modules.apis.checkpoint_fit import ALLOW_FLAG
 from custom_modules.apis.config import add_runner_args
+from custom_modules.apis.data_folder import report_data_folder
 from custom_modules.apis.testing import build_test_config, summary, test
 from custom_modules.utils.cli import run_cli
 
@@ -43,7 +44,6 @@ def main(argv=None):
     metrics = test(cfg)
     print(summary(metrics, args.tested))
     if args.data_folder:
-        from .data_folder import report_data_folder
         report_data_folder(cfg, args)
     return metrics
 

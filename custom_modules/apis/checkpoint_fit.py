@@ -18,8 +18,10 @@ _SHOWN = 5
 def checkpoint_state_dict(path):
     """The state dict of ``path`` (any form mmengine accepts), read through
     our one weights-only loader, ``module.`` prefixes removed."""
+    # lazy: torch-free for the .onnx path of tools/infer.py
     from mmengine.runner.checkpoint import CheckpointLoader
 
+    # lazy: torch-free for the .onnx path of tools/infer.py
     import custom_modules.engine  # noqa: F401  (our checkpoint loaders)
     # 'silent': the model's own loading announces the file, once.
     checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu',
@@ -33,6 +35,7 @@ def checkpoint_state_dict(path):
 
 def model_state_shapes(model_cfg):
     """Parameter and buffer shapes of the model ``model_cfg`` builds."""
+    # lazy: torch-free for the .onnx path of tools/infer.py
     from mmpretrain.registry import MODELS
     model = MODELS.build(model_cfg)  # built, not initialised: fast
     return {k: tuple(v.shape) for k, v in model.state_dict().items()}

@@ -1,8 +1,13 @@
 """Load a config and apply the flags every tool shares."""
 import difflib
 import glob
+import inspect
 import os
 import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+from mmpretrain import registry
 
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.paths import ROOT  # noqa: F401  (until callers move)
@@ -23,7 +28,6 @@ def load_config(path, cfg_options=None):
         hint = (f' Did you mean: {", ".join(osp.join(folder, c) for c in close)}?'
                 if close else ' List them with: ls configs/*.py')
         raise UserInputError(f'config {path} does not exist.{hint}')
-    from mmengine.config import Config
     try:
         cfg = Config.fromfile(path)
     except SyntaxError as err:
@@ -48,7 +52,6 @@ def syntax_error_message(path, err):
 
 def add_runner_args(parser):
     """Flags tools/train.py and tools/test.py share with mmpretrain's."""
-    from mmengine.config import DictAction
 
     parser.add_argument('--data-root', help='folder with classes.txt and the '
                         'annotation files (default: the config\'s)')
@@ -119,16 +122,13 @@ def _child(node, part):
 
 
 def _is_mapping(node):
-    from mmengine.config import Config
     return isinstance(node, (dict, Config))
 
 
 def accepted_arguments(type_name):
     """The keyword arguments the registered ``type_name`` takes, or ``None``
     when unknown or open-ended (``**kwargs``)."""
-    import inspect
 
-    from mmpretrain import registry
     target = type_name if callable(type_name) else None
     for name in ('MODELS', 'DATASETS', 'TRANSFORMS', 'HOOKS', 'OPTIMIZERS',
                  'OPTIM_WRAPPERS', 'PARAM_SCHEDULERS', 'METRICS', 'LOOPS',
@@ -158,9 +158,7 @@ def check_cfg_options(cfg, options, config):
     exists: a missing intermediate key, an argument the registered type does
     not take, a near-miss of an existing key, or a top-level key neither the
     config nor mmengine's Runner reads (a typo there is silently ignored)."""
-    import inspect
 
-    from mmengine.runner import Runner
     runner_keys = set(inspect.signature(Runner.__init__).parameters)
     # Read from the config outside Runner.__init__'s arguments: by
     # Runner.wrap_model (sync_bn), the runner registry (runner_type), our

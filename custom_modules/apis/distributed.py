@@ -12,6 +12,16 @@ import datetime
 import os
 import subprocess
 
+import torch
+from mmengine.device import (
+    is_cuda_available,
+    is_mlu_available,
+    is_musa_available,
+    is_npu_available,
+)
+from mmengine.dist import init_dist
+from torch import distributed as dist
+
 from custom_modules.utils.errors import UserInputError
 
 # What torchrun exports to every process it starts.
@@ -20,12 +30,6 @@ LAUNCHER_ENV = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
 
 def accelerator_available():
     """A device mmengine's distributed launchers can bind processes to."""
-    from mmengine.device import (
-        is_cuda_available,
-        is_mlu_available,
-        is_musa_available,
-        is_npu_available,
-    )
     return any(check() for check in (is_cuda_available, is_npu_available,
                                      is_mlu_available, is_musa_available))
 
@@ -81,15 +85,12 @@ def check_launcher_env(launcher):
 def init_distributed(cfg):
     """Start the process group for ``cfg.launcher`` (gloo where mmengine
     would fail to); returns whether it started one."""
-    import torch
-    from torch import distributed as dist
     launcher = cfg.get('launcher', 'none')
     if launcher == 'none' or dist.is_initialized():
         return False
     check_launcher_env(launcher)
     dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
     if not wants_gloo(cfg):
-        from mmengine.dist import init_dist
         init_dist(launcher, **dist_cfg)
         return True
     if launcher == 'mpi':

@@ -58,10 +58,12 @@ def build_inferencer(config, checkpoint, device=None, classes=None,
     # lazy: the .onnx path of tools/infer.py never imports torch/mmengine
     from .model import checked_config
     cfg = checked_config(config, checkpoint, cfg_options, allow_partial)
+    # lazy: torch-free for the .onnx path of tools/infer.py
     import torch
     from mmpretrain.apis import ImageClassificationInferencer
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     if amp:
+        # lazy: torch-free for the .onnx path of tools/infer.py
         from .amp_inferencer import AmpImageClassificationInferencer
         inferencer = AmpImageClassificationInferencer(
             cfg, pretrained=checkpoint, device=device, classes=classes,
@@ -71,6 +73,7 @@ def build_inferencer(config, checkpoint, device=None, classes=None,
         inferencer = ImageClassificationInferencer(
             cfg, pretrained=checkpoint, device=device, classes=classes)
     if channels_last:
+        # lazy: torch-free for the .onnx path of tools/infer.py
         from custom_modules.engine.hooks import to_channels_last
         to_channels_last(inferencer.model)
     return inferencer
@@ -79,6 +82,7 @@ def build_inferencer(config, checkpoint, device=None, classes=None,
 def read_image(path):
     """The image as the inferencer reads it (mmcv, BGR), or the reason it
     cannot be read."""
+    # lazy: torch-free for the .onnx path of tools/infer.py
     from mmcv import imread
     try:
         img = imread(path)
@@ -97,8 +101,10 @@ def predict(inferencer, images, topk=3, batch_size=16, temperature=1.0,
     Each file is decoded once, here; one that cannot be decoded gets
     ``'error'`` and no predictions, and the others are still classified.
     """
+    # lazy: torch-free for the .onnx path of tools/infer.py
     import torch
 
+    # lazy: torch-free for the .onnx path of tools/infer.py
     from custom_modules.evaluation.calibration import apply_temperature
     classes = inferencer.classes
     results = []
@@ -162,6 +168,7 @@ def predict_onnx(model, images, topk=3, batch_size=16, calibration=True,
                  threshold=None):
     """:func:`predict`'s results from an exported model, torch-free, with
     its embedded calibration unless ``calibration`` is False."""
+    # lazy: torch-free for the .onnx path of tools/infer.py
     from .deploy.onnx_classifier import (
         ImageFileError,
         ModelFileError,

@@ -32,6 +32,7 @@ def add_speed_args(parser):
 
 def cpu_supports_bf16():
     """Native bfloat16 arithmetic (AVX512-BF16 or AMX tiles)."""
+    # lazy: torch-free for the .onnx path of tools/infer.py
     import torch
     return bool(torch.cpu._is_avx512_bf16_supported()
                 or torch.cpu._is_amx_tile_supported())
@@ -47,11 +48,13 @@ def cpu_name():
                     return line.split(':', 1)[1].strip()
     except OSError:
         pass
+    # lazy: torch-free for the .onnx path of tools/infer.py
     import platform
     return platform.processor() or platform.machine()
 
 
 def amp_device():
+    # lazy: torch-free for the .onnx path of tools/infer.py
     import torch
     return 'cuda' if torch.cuda.is_available() else 'cpu'
 
@@ -60,6 +63,7 @@ def amp_dtype(requested=None, device=None):
     """The autocast dtype for ``device``; refuses what it cannot run."""
     device = device or amp_device()
     if device == 'cuda':
+        # lazy: torch-free for the .onnx path of tools/infer.py
         import torch
         dtype = requested or 'float16'
         if dtype == 'bfloat16' and not torch.cuda.is_bf16_supported():

@@ -6,7 +6,11 @@ it, instead of a stack trace from deep inside a dataloader worker.
 import os.path as osp
 import sys
 
+from PIL import Image, UnidentifiedImageError
+
+from custom_modules.datasets.annotated_image_folder import escape_reason
 from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import read_classes
 
 MAKE_ANNOTATIONS = ('python tools/dataset/make_annotations.py '
                     '/path/to/flower_photos --out-dir {root}')
@@ -49,7 +53,6 @@ def header_problem(path):
     pixels: milliseconds a file, so every listed file is checked before
     training, not met as a crash in a dataloader worker at epoch 1.
     """
-    from PIL import Image, UnidentifiedImageError
     try:
         with Image.open(path) as img:
             img.verify()
@@ -101,8 +104,7 @@ def check_dataset(split, dataset_cfg, num_classes):
             raise UserInputError(
                 f'classes file {classes_path} does not exist. Create it '
                 f'with\n  {fix}')
-        with open(classes_path, encoding='utf-8') as f:
-            classes = [line.strip() for line in f if line.strip()]
+        classes = read_classes(classes_path)
         if num_classes is not None and len(classes) != num_classes:
             raise UserInputError(
                 f'{classes_path} lists {len(classes)} classes but the model '
@@ -113,7 +115,6 @@ def check_dataset(split, dataset_cfg, num_classes):
                 f'model.head.num_classes={len(classes)}.')
     limit = num_classes if num_classes is not None else (
         len(classes) if classes else None)
-    from custom_modules.datasets.annotated_image_folder import escape_reason
     image_root = under_root(root, _img_prefix(dataset_cfg))
     count, bad = 0, []
     for line_no, rel_path, label in read_annotations(ann_path):

@@ -2,6 +2,9 @@
 import copy
 import os.path as osp
 
+from mmpretrain.registry import RUNNERS
+
+import custom_modules.evaluation.metrics  # noqa: F401  (DumpPredictions)
 from custom_modules.engine.pretrained import train_from_scratch
 from custom_modules.evaluation.calibration_file import (
     apply_calibration,
@@ -11,6 +14,7 @@ from custom_modules.utils.errors import UserInputError
 
 from .checkpoint_fit import check_fit
 from .config import config_from_args, fix_workers
+from .data_folder import use_data_folder
 from .preflight import check_data, under_root
 
 SPLIT_ADVICE = ('For an untouched test split, write the annotations with '
@@ -44,7 +48,6 @@ def merge_test_args(cfg, args):
         evaluators = cfg.test_evaluator
         if isinstance(evaluators, dict):
             evaluators = [evaluators]
-        import custom_modules.evaluation.metrics  # noqa: F401  (DumpPredictions)
         cfg.test_evaluator = [*evaluators, dict(type='DumpPredictions',
                                                 out_file_path=args.out)]
     cfg.test_evaluator = copy.deepcopy(cfg.test_evaluator)
@@ -84,7 +87,6 @@ def build_test_config(args):
     """Load the config, apply the flags and check the test data."""
     cfg = config_from_args(args)
     if args.data_folder:
-        from .data_folder import use_data_folder
         use_data_folder(cfg, args)
     else:
         args.tested = resolve_test_split(cfg)
@@ -97,7 +99,6 @@ def build_test_config(args):
 def test(cfg):
     """Build the config's Runner (``runner_type``, e.g. QuietRunner) and
     test; returns the metrics."""
-    from mmpretrain.registry import RUNNERS
     return RUNNERS.build(cfg).test()
 
 

@@ -5,6 +5,9 @@ import os.path as osp
 import re
 import shutil
 
+from mmengine.dist import is_main_process
+from mmpretrain.registry import RUNNERS
+
 from custom_modules.engine.pretrained import (
     resolve_pretrained,
     train_from_scratch,
@@ -82,7 +85,6 @@ def prepare_work_dir(work_dir, resume=False, force=False):
     """Never overwrite a previous run without being asked; with ``force``,
     remove its checkpoints and logs so they cannot mix into the new run's
     curves, table or best checkpoint."""
-    from mmengine.dist import is_main_process
     marker = osp.join(work_dir, 'last_checkpoint')
     if not is_main_process():
         return []  # several processes: rank 0 checks and cleans for all
@@ -122,7 +124,6 @@ def build_train_config(args):
 def train(cfg):
     """Build the config's Runner (``runner_type``, e.g. QuietRunner) and
     train; returns the runner."""
-    from mmpretrain.registry import RUNNERS
     runner = RUNNERS.build(cfg)
     runner.train()
     return runner
