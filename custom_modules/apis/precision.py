@@ -11,6 +11,8 @@ format and memory layout on the device a tool runs on.
 Validation, testing and TrainAccuracyHook then run under the same autocast
 (``fp16=True`` of mmengine's ValLoop/TestLoop enters bfloat16 on the CPU).
 """
+import platform
+
 from custom_modules.utils.errors import UserInputError
 
 AMP_DTYPES = ('float16', 'bfloat16')
@@ -48,8 +50,6 @@ def cpu_name():
                     return line.split(':', 1)[1].strip()
     except OSError:
         pass
-    # lazy: torch-free for the .onnx path of tools/infer.py
-    import platform
     return platform.processor() or platform.machine()
 
 
