@@ -12,6 +12,7 @@ import datetime
 import os
 import subprocess
 
+import mmengine.dist
 import torch
 from mmengine.device import (
     is_cuda_available,
@@ -19,7 +20,6 @@ from mmengine.device import (
     is_musa_available,
     is_npu_available,
 )
-from mmengine.dist import init_dist
 from torch import distributed as dist
 
 from custom_modules.utils.errors import UserInputError
@@ -91,7 +91,7 @@ def init_distributed(cfg):
     check_launcher_env(launcher)
     dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
     if not wants_gloo(cfg):
-        init_dist(launcher, **dist_cfg)
+        mmengine.dist.init_dist(launcher, **dist_cfg)
         return True
     if launcher == 'mpi':
         raise UserInputError(
