@@ -1,4 +1,5 @@
 """Load a config and apply the flags every tool shares."""
+import argparse
 import difflib
 import glob
 import inspect
@@ -195,3 +196,28 @@ def check_cfg_options(cfg, options, config):
                             f'{where} (type {node.get("type")})')
                 if difflib.get_close_matches(leaf, list(node), cutoff=0.8):
                     _refuse(key, config, leaf, node, where)
+
+
+# The defaults of add_runner_args' flags, for runs started from Python.
+RUNNER_DEFAULTS = dict(data_root=None, cfg_options=None, launcher='none',
+                       local_rank=0, amp=False, amp_dtype=None,
+                       channels_last=False, log_level=None)
+
+
+def options(defaults, positional, **flags):
+    """A tool's flags as its parser would give them, for Python callers.
+
+    Args:
+        defaults (dict): Every flag of the tool with its default.
+        positional (dict): The tool's positional arguments.
+        **flags: The flags to set, by their ``dest`` names
+            (``work_dir='...'``, ``from_scratch=True``...).
+
+    Returns:
+        argparse.Namespace: what the tool's ``parse_args`` would return.
+    """
+    unknown = sorted(set(flags) - set(defaults))
+    if unknown:
+        raise UserInputError(f'unknown option(s) {", ".join(unknown)}; '
+                             f'known: {", ".join(sorted(defaults))}.')
+    return argparse.Namespace(**{**defaults, **positional, **flags})

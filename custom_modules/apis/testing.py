@@ -13,12 +13,25 @@ from custom_modules.evaluation.calibration_file import (
 from custom_modules.utils.errors import UserInputError
 
 from .checkpoint_fit import check_fit
-from .config import config_from_args, fix_workers
+from .config import RUNNER_DEFAULTS, config_from_args, fix_workers, options
 from .data_folder import use_data_folder
 from .preflight import check_data, under_root
 
 SPLIT_ADVICE = ('For an untouched test split, write the annotations with '
                 'python tools/dataset/make_annotations.py SRC --split 8:1:1')
+
+
+# tools/test.py's flags and their defaults (tests check they match).
+TEST_DEFAULTS = dict(
+    RUNNER_DEFAULTS, work_dir=None, out=None, tta=False, force=False,
+    allow_partial_checkpoint=False, data_folder=None, on_problem='stop',
+    no_calibration=False)
+
+
+def options_for_test(config, checkpoint, **flags):
+    """tools/test.py's flags for ``config`` and ``checkpoint``."""
+    return options(TEST_DEFAULTS, dict(config=config, checkpoint=checkpoint),
+                   **flags)
 
 
 def merge_test_args(cfg, args):

@@ -17,13 +17,27 @@ from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.work_dir_lock import lock_work_dir
 
 from .checkpoint_fit import check_fit
-from .config import config_from_args, fix_workers
+from .config import RUNNER_DEFAULTS, config_from_args, fix_workers, options
 from .preflight import check_data, check_schedule
 
 # What a run leaves in its work dir: mmengine's timestamped log folders,
 # checkpoints and marker, and the grid's records.
 _LOG_FOLDER = re.compile(r'^\d{8}_\d{6}$')
 _RUN_FILES = ('*.pth', 'last_checkpoint', 'done.json', 'wall_time.json')
+
+
+# tools/train.py's flags and their defaults (tests check they match).
+TRAIN_DEFAULTS = dict(
+    RUNNER_DEFAULTS, work_dir=None, resume=None, no_validate=False,
+    auto_scale_lr=False, no_pin_memory=False, no_persistent_workers=False,
+    pretrained=None, from_scratch=False, force=False, skip_bad_images=False,
+    allow_partial_checkpoint=False)
+
+
+def train_options(config, **flags):
+    """tools/train.py's flags for ``config``, e.g.
+    ``train_options('configs/x.py', work_dir='w', from_scratch=True)``."""
+    return options(TRAIN_DEFAULTS, dict(config=config), **flags)
 
 
 def merge_train_args(cfg, args):

@@ -13,16 +13,14 @@ import csv
 import json
 import os.path as osp
 
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt
+import matplotlib.pyplot as plt  # mmpretrain's ConfusionMatrix.plot draws with it
 import torch
+from matplotlib.figure import Figure
 from mmpretrain.evaluation import ConfusionMatrix, SingleLabelMetric
 from PIL import Image
 
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.fileio import atomic_write, save_figure
+from custom_modules.utils.fileio import atomic_write, read_classes, save_figure
 
 
 def load_predictions(path):
@@ -54,18 +52,6 @@ def load_predictions(path):
     return scores, labels, paths
 
 
-def read_classes(path, num_classes):
-    if path:
-        with open(path, encoding='utf-8') as f:
-            classes = [line.strip() for line in f if line.strip()]
-        if len(classes) != num_classes:
-            raise UserInputError(
-                f'{path} lists {len(classes)} classes, the predictions have '
-                f'{num_classes} scores each.')
-        return classes
-    return [str(i) for i in range(num_classes)]
-
-
 def per_class_rows(scores, labels, classes):
     predicted, num = scores.argmax(1), scores.shape[1]
     rows = [dict(cls=c, precision=float(p), recall=float(r), f1=float(f),
@@ -94,8 +80,8 @@ def image_grid(count, empty_text):
     ``(figure, flat axes)``."""
     cols = min(6, max(1, count))
     rows = max(1, -(-count // cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 2.7 * rows),
-                             squeeze=False)
+    fig = Figure(figsize=(2.4 * cols, 2.7 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat:
         ax.axis('off')
     if not count:
@@ -126,7 +112,8 @@ def misclassified_figure(scores, labels, paths, classes, limit=24):
 def analyze(preds, classes_file=None, out_dir='.', force=False):
     """Write the four outputs; return ``{name: path}``."""
     scores, labels, paths = load_predictions(preds)
-    classes = read_classes(classes_file, scores.shape[1])
+    classes = (read_classes(classes_file, scores.shape[1]) if classes_file
+               else [str(i) for i in range(scores.shape[1])])
     accuracy = 100 * float((scores.argmax(1) == labels).float().mean())
     rows = per_class_rows(scores, labels, classes)
     out = {name: osp.join(out_dir, name) for name in (
@@ -146,7 +133,6 @@ def analyze(preds, classes_file=None, out_dir='.', force=False):
                                show=False)
     save_figure(fig, out['confusion_matrix.png'], force)
     plt.close(fig)
-    fig = misclassified_figure(scores, labels, paths, classes)
-    save_figure(fig, out['misclassified.png'], force)
-    plt.close(fig)
+    save_figure(misclassified_figure(scores, labels, paths, classes),
+                out['misclassified.png'], force)
     return out, rows, accuracy

@@ -15,6 +15,7 @@ from conftest import TINY_CONFIG, load_tool, run_log, run_main, run_runner, run_
 
 from custom_modules.apis.run_logs import log_folders, read_log_entries
 from custom_modules.engine.hooks.train_accuracy_hook import stratified_subset
+from custom_modules.utils.errors import UserInputError
 
 TRAIN = load_tool('tools/train.py')
 TEST = load_tool('tools/test.py')
@@ -191,3 +192,17 @@ def test_the_command_line_prints_errors_without_a_traceback(annotated_root):
                     check=False)
     assert proc.returncode == 2
     assert 'Did you mean' in proc.stderr and 'Traceback' not in proc.stderr
+
+
+def test_python_options_match_the_tools_flags():
+    """train_options / options_for_test give what the tools' parsers give,
+    so a run started from Python is the run the command line starts."""
+    from custom_modules.apis.testing import options_for_test
+    from custom_modules.apis.training import train_options
+    assert vars(train_options('c.py')) == vars(TRAIN.parse_args(['c.py']))
+    assert vars(train_options('c.py', from_scratch=True, work_dir='w')) == \
+        vars(TRAIN.parse_args(['c.py', '--from-scratch', '--work-dir', 'w']))
+    assert vars(options_for_test('c.py', 'k.pth')) == \
+        vars(TEST.parse_args(['c.py', 'k.pth']))
+    with pytest.raises(UserInputError, match='unknown option.*from_scrach'):
+        train_options('c.py', from_scrach=True)
