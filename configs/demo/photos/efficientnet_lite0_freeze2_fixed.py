@@ -2,7 +2,7 @@
 # photos in a few minutes on a CPU (tools/demo.py --photos): the small Lite0
 # config (224 px, batch 16) with its real weights, two epochs, a short
 # warm-up and a cosine decay, no step phase. The lr follows the recipe
-# table in README.md.
+# table in docs/lite0.md.
 _base_ = ['../efficientnet_lite0_freeze2_fixed.py']
 
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
