@@ -221,3 +221,14 @@ def options(defaults, positional, **flags):
         raise UserInputError(f'unknown option(s) {", ".join(unknown)}; '
                              f'known: {", ".join(sorted(defaults))}.')
     return argparse.Namespace(**{**defaults, **positional, **flags})
+
+
+def for_evaluation(cfg):
+    """Drop what only training reads: a config saved by a resumed run says
+    ``resume = True`` and names the run's checkpoint in ``load_from``,
+    which would make mmengine's test loop resume (and fail)."""
+    cfg.resume = False
+    cfg.load_from = None
+    cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = None
+    cfg.param_scheduler = None
+    return cfg

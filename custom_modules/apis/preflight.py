@@ -3,6 +3,7 @@
 Each error names the file, line or value at fault and the command that fixes
 it, instead of a stack trace from deep inside a dataloader worker.
 """
+import math
 import os.path as osp
 import sys
 
@@ -186,3 +187,36 @@ def check_data(cfg, splits=('train', 'val')):
         loader = cfg.get(f'{split}_dataloader')
         if loader:
             check_dataset(split, loader['dataset'], num_classes)
+
+
+def _positive(value, integer):
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if integer:
+        return number and value == int(value) and value >= 1
+    return number and math.isfinite(value) and value > 0
+
+
+def check_values(cfg, splits=('train', 'val')):
+    """The numbers the Runner divides or loops by must be usable: caught
+    here, not as a TypeError or ZeroDivisionError after an epoch.
+
+    Args:
+        cfg (Config): The config to run.
+        splits (tuple[str]): The dataloaders it will build.
+    """
+    train_cfg = cfg.get('train_cfg') or {}
+    checks = [(f'{s}_dataloader.batch_size',
+               (cfg.get(f'{s}_dataloader') or {}).get('batch_size'), True)
+              for s in splits if cfg.get(f'{s}_dataloader')]
+    if 'train' in splits:
+        checks += [('train_cfg.max_epochs', train_cfg.get('max_epochs'), True),
+                   ('train_cfg.val_interval', train_cfg.get('val_interval', 1),
+                    True),
+                   ('optim_wrapper.optimizer.lr', ((cfg.get('optim_wrapper')
+                    or {}).get('optimizer') or {}).get('lr'), False)]
+    for key, value, integer in checks:
+        if value is not None and not _positive(value, integer):
+            kind = 'a whole number >= 1' if integer else 'a finite number > 0'
+            raise UserInputError(
+                f'{key}={value!r}: must be {kind}. Fix it in the config or '
+                f'with --cfg-options {key}=...')

@@ -13,9 +13,15 @@ from custom_modules.evaluation.calibration_file import (
 from custom_modules.utils.errors import UserInputError
 
 from .checkpoint_fit import check_fit
-from .config import RUNNER_DEFAULTS, config_from_args, fix_workers, options
+from .config import (
+    RUNNER_DEFAULTS,
+    config_from_args,
+    fix_workers,
+    for_evaluation,
+    options,
+)
 from .data_folder import use_data_folder
-from .preflight import check_data, under_root
+from .preflight import check_data, check_values, under_root
 
 SPLIT_ADVICE = ('For an untouched test split, write the annotations with '
                 'python tools/dataset/make_annotations.py SRC --split 8:1:1')
@@ -38,6 +44,7 @@ def merge_test_args(cfg, args):
     """Apply tools/test.py's flags: checkpoint, TTA, ``--out``."""
     if not osp.isfile(args.checkpoint):
         raise UserInputError(f'checkpoint {args.checkpoint} does not exist.')
+    for_evaluation(cfg)
     cfg.load_from = args.checkpoint
     # The checkpoint holds every weight: never download pretrained ones.
     train_from_scratch(cfg)
@@ -73,9 +80,6 @@ def merge_test_args(cfg, args):
               + f' from {calibration["path"]}')
     apply_calibration(cfg, calibration, tag=getattr(args, 'split_tag', 'test'))
     fix_workers(cfg)
-    # Training parts are not needed to test.
-    cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = None
-    cfg.param_scheduler = None
     return cfg
 
 
@@ -105,6 +109,7 @@ def build_test_config(args):
         args.tested = resolve_test_split(cfg)
     args.split_tag = osp.splitext(osp.basename(args.tested))[0]
     cfg = merge_test_args(cfg, args)
+    check_values(cfg, ('test', ))
     check_data(cfg, ('test', ))
     return cfg
 

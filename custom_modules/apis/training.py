@@ -18,7 +18,7 @@ from custom_modules.utils.work_dir_lock import lock_work_dir
 
 from .checkpoint_fit import check_fit
 from .config import RUNNER_DEFAULTS, config_from_args, fix_workers, options
-from .preflight import check_data, check_schedule
+from .preflight import check_data, check_schedule, check_values
 
 # What a run leaves in its work dir: mmengine's timestamped log folders,
 # checkpoints and marker, and the grid's records.
@@ -122,6 +122,8 @@ def build_train_config(args):
     """Load the config, apply the flags, and check everything that can be
     checked before the Runner starts; returns the config to run."""
     cfg = merge_train_args(config_from_args(args), args)
+    check_values(cfg, ('train', 'val') if cfg.get('val_dataloader') else
+                 ('train', ))
     check_schedule(cfg)
     check_data(cfg, ('train', 'val') if cfg.get('val_dataloader') else
                ('train', ))

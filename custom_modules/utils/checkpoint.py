@@ -45,7 +45,7 @@ def load_checkpoint_file(path, map_location='cpu'):
             'checkpoint you trust (one this project trained, or the official '
             'weights downloaded again); if you wrote it yourself with other '
             'objects in it, save only its state_dict.') from None
-    except (RuntimeError, EOFError, ValueError, OSError) as exc:
+    except Exception as exc:  # a text or random file fails in many ways
         raise UnreadableCheckpointError(
             f'checkpoint {path} cannot be read ({type(exc).__name__}: '
             f'{str(exc).splitlines()[0] if str(exc) else "empty"}); it is '
