@@ -1,16 +1,11 @@
 """Export a trained checkpoint to ONNX and check it against PyTorch.
 
-The graph takes float32 RGB NCHW images, 0-255, any batch size, and returns
-softmax probabilities: the data preprocessor's channel order and mean/std
-are inside it. Class names, the resize/crop recipe and the checkpoint's
-calibration are metadata_props (see :mod:`.onnx_classifier`). The
-temperature is applied when the model is read, not baked into the graph, so
-the export is checked against PyTorch as it is, and ``--no-calibration`` or
-another threshold need no second export.
-
-PyTorch's TorchScript-based exporter (``dynamo=False``) needs no package
-beyond ``onnx`` and writes opset 17, which every ONNX Runtime since 1.11
-runs; :func:`to_onnx`'s ``dynamo`` switches exporter.
+The graph holds the model's own data preprocessor (channel order, mean/std) and a
+softmax; it and its metadata are described in :mod:`.onnx_classifier`. The temperature
+is applied when the model is read, not baked into the graph, so the export is checked
+against PyTorch as it is, and ``--no-calibration`` or another threshold need no second
+export. PyTorch's TorchScript-based exporter (``dynamo=False``) needs no package beyond
+``onnx`` and writes opset 17, which every ONNX Runtime since 1.11 runs.
 """
 import glob
 import io
@@ -60,44 +55,25 @@ def preprocess_recipe(cfg):
     resize, crop = steps.get('ResizeEdge'), steps.get('CenterCrop')
     if set(steps) - _SUPPORTED or not resize or not crop:
         raise UserInputError(
-            'the ONNX export reproduces a test pipeline of ResizeEdge then '
-            f'CenterCrop; this config\'s has {[t["type"] for t in pipeline]}.')
+            'the ONNX export reproduces a test pipeline of ResizeEdge then CenterCrop; '
+            f'this config\'s has {[t["type"] for t in pipeline]}.')
     if (resize.get('backend', 'cv2') != 'cv2'
             or resize.get('interpolation', 'bilinear') != 'bilinear'):
-        raise UserInputError('ResizeEdge: only the default cv2 bilinear '
-                             'resize is reproduced without torch.')
+        raise UserInputError('ResizeEdge: only the default cv2 bilinear resize is '
+                             'reproduced without torch.')
     size = crop['crop_size']
     if not isinstance(size, int):
         if len(set(size)) != 1:
-            raise UserInputError(f'CenterCrop crop_size={size}: only square '
-                                 'crops are exported.')
+            raise UserInputError(
+                f'CenterCrop crop_size={size}: only square crops are exported.')
         size = size[0]
-    return {'resize_edge': {'scale': resize['scale'],
-                            'edge': resize.get('edge', 'short')},
-            'crop_size': size}
-
-
-def load_model(cfg, checkpoint, classes=None):
-    """The classifier with the checkpoint's weights, in eval mode.
-
-    Returns:
-        tuple: the model and its class names (``classes`` if given, else the
-        checkpoint's ``dataset_meta``).
-    """
-    if not osp.isfile(checkpoint):
-        raise UserInputError(f'checkpoint {checkpoint} does not exist.')
-    train_from_scratch(cfg)  # every weight comes from the checkpoint
-    model = get_model(cfg, pretrained=checkpoint, device='cpu').eval()
-    classes = classes or getattr(model, '_dataset_meta', {}).get('classes')
-    if not classes:
-        raise UserInputError(f'{checkpoint} stores no class names; pass '
-                             '--classes classes.txt (one name per line).')
-    return model, list(classes)
+    edge = {'scale': resize['scale'], 'edge': resize.get('edge', 'short')}
+    return {'resize_edge': edge, 'crop_size': size}
 
 
 def deployable(model):
-    """``model`` as a module from RGB 0-255 NCHW to probabilities: its own
-    data preprocessor (which expects cv2's BGR) and softmax folded in."""
+    """``model`` as a module from RGB 0-255 NCHW to probabilities: its own data
+    preprocessor (which expects cv2's BGR) and a softmax folded in."""
 
     class Deployable(torch.nn.Module):
         def __init__(self):
@@ -111,27 +87,25 @@ def deployable(model):
     return Deployable().eval()
 
 
-def to_onnx(model, recipe, classes, source='', dynamo=False,
-            calibration=None):
-    """``model`` as ONNX bytes, its preprocessor folded in.
+def to_onnx(model, recipe, classes, source='', dynamo=False, calibration=None):
+    """``model`` as ONNX bytes, see :func:`deployable`.
 
     Args:
         model: an mmpretrain classifier.
         recipe (dict): :func:`preprocess_recipe`'s result.
         classes (list[str]): the class names, one per output column.
         source (str): the checkpoint's name, for the metadata.
-        dynamo (bool): use the torch.export-based exporter.
-        calibration (dict, optional): a ``read_calibration`` result.
+        dynamo (bool): use PyTorch's torch.export-based exporter (needs onnxscript).
+        calibration (dict, optional): a ``read_calibration`` result to embed.
     """
     size = recipe['crop_size']
-    example = torch.rand(2, 3, size, size) * 255
     buffer = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
         # The preprocessor's channel check is constant: images have 3.
         warnings.simplefilter('ignore', torch.jit.TracerWarning)
         torch.onnx.export(
-            deployable(model), (example, ), buffer, dynamo=dynamo,
-            opset_version=OPSET, input_names=['images'],
+            deployable(model), (torch.rand(2, 3, size, size) * 255, ), buffer,
+            dynamo=dynamo, opset_version=OPSET, input_names=['images'],
             output_names=['probs'],
             dynamic_axes={'images': {0: 'batch'}, 'probs': {0: 'batch'}})
     proto = onnx.load_from_string(buffer.getvalue())
@@ -155,29 +129,35 @@ def export_onnx(cfg, checkpoint, classes=None, calibration=True):
         cfg (Config): the config it was trained with.
         checkpoint (str): the ``.pth`` file.
         classes (list[str], optional): if the checkpoint stores none.
-        calibration (bool): embed ``<checkpoint>.calibration.json``.
+        calibration (bool): embed ``<checkpoint>.calibration.json``, if there is one.
 
     Returns:
-        tuple: (bytes, recipe, classes, the PyTorch model, the calibration
-        or None).
+        tuple: (bytes, recipe, classes, the PyTorch model, the calibration or None).
     """
     recipe = preprocess_recipe(cfg)
     calibration = read_calibration(checkpoint) if calibration else None
-    model, classes = load_model(cfg, checkpoint, classes)
+    if not osp.isfile(checkpoint):
+        raise UserInputError(f'checkpoint {checkpoint} does not exist.')
+    train_from_scratch(cfg)  # every weight comes from the checkpoint
+    model = get_model(cfg, pretrained=checkpoint, device='cpu').eval()
+    classes = classes or getattr(model, '_dataset_meta', {}).get('classes')
+    if not classes:
+        raise UserInputError(f'{checkpoint} stores no class names; pass --classes '
+                             'classes.txt (one name per line).')
+    classes = list(classes)
     data = to_onnx(model, recipe, classes, osp.basename(checkpoint),
                    calibration=calibration)
     return data, recipe, classes, model, calibration
 
 
 def sample_photos(folder=None, count=16):
-    """``count`` image paths (0: all) spread over ``folder`` (default: the
-    real flower photos, else freshly drawn synthetic ones)."""
+    """``count`` image paths (0: all) spread over ``folder`` (default: the real flower
+    photos, else freshly drawn synthetic ones)."""
     folder = folder or (REAL_PHOTOS if osp.isdir(REAL_PHOTOS) else None)
     if folder is None:
         folder = tempfile.mkdtemp(prefix='export_check_')
         make_dataset(folder, per_class=4, size=96, seed=3)
-    photos = sorted(p for p in glob.glob(osp.join(folder, '**', '*'),
-                                         recursive=True)
+    photos = sorted(p for p in glob.glob(osp.join(folder, '**', '*'), recursive=True)
                     if p.lower().endswith(IMAGE_EXTENSIONS))
     if not photos:
         raise UserInputError(f'--photos {folder}: no images found.')
@@ -188,42 +168,37 @@ def compare_with_pytorch(onnx_model, model, photos, cfg, chunk=32):
     """Run ``photos`` through the export and through PyTorch.
 
     Returns:
-        dict: ``images``; ``max_abs_diff`` and ``top1_same`` on the same
-        input (the torch-free resize and crop), which checks the export;
-        ``pipeline_max_abs_diff`` and ``pipeline_top1_same`` against
-        ``cfg``'s test pipeline (cv2 decoding and resize), which checks the
-        whole torch-free path.
+        dict: ``images``; ``max_abs_diff`` and ``top1_same`` on the same input (the
+        torch-free resize and crop), which checks the export; ``pipeline_max_abs_diff``
+        and ``pipeline_top1_same`` against ``cfg``'s test pipeline (cv2 decoding and
+        resize), which checks the whole torch-free path.
     """
     classifier = OnnxClassifier(onnx_model)
     torch_probs = deployable(model)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     pipeline = Compose(_test_pipeline(cfg))
-    probs = {'onnx': [], '': [], 'pipeline_': []}
+    parts = []
     for i in range(0, len(photos), chunk):
-        part = photos[i:i + chunk]
-        batch = np.stack([classifier.prepare(load_rgb(p)) for p in part])
-        bgr = torch.stack([pipeline({'img_path': p})['inputs'] for p in part])
-        probs['onnx'].append(classifier.probabilities(batch))
+        batch = np.stack([classifier.prepare(load_rgb(p)) for p in photos[i:i + chunk]])
+        bgr = torch.stack([pipeline({'img_path': p})['inputs']
+                           for p in photos[i:i + chunk]])
         with torch.no_grad():
-            probs[''].append(torch_probs(torch.from_numpy(batch)).numpy())
-            probs['pipeline_'].append(
-                torch_probs(bgr.flip(1).float()).numpy())
-    ours = np.concatenate(probs.pop('onnx'))
+            parts.append((classifier.probabilities(batch),
+                          torch_probs(torch.from_numpy(batch)).numpy(),
+                          torch_probs(bgr.flip(1).float()).numpy()))
+    ours, same_input, pipelined = (np.concatenate(p) for p in zip(*parts))
     report = {'images': len(photos)}
-    for prefix, theirs in probs.items():
-        theirs = np.concatenate(theirs)
+    for prefix, theirs in (('', same_input), ('pipeline_', pipelined)):
         report[f'{prefix}max_abs_diff'] = float(np.abs(ours - theirs).max())
-        report[f'{prefix}top1_same'] = int(
-            (ours.argmax(1) == theirs.argmax(1)).sum())
+        report[f'{prefix}top1_same'] = int((ours.argmax(1) == theirs.argmax(1)).sum())
     return report
 
 
 def export_checked(config, checkpoint, out=None, classes=None, photos=None,
-                   check_count=16, calibration=True, force=False,
-                   cfg_options=None):
-    """Write ``checkpoint`` as ``out`` (default: beside it, ``.onnx``) if
-    ONNX Runtime agrees with PyTorch on ``check_count`` images from
-    ``photos``; the arguments are ``tools/deploy/export_onnx.py``'s.
+                   check_count=16, calibration=True, force=False, cfg_options=None):
+    """Write ``checkpoint`` as ``out`` (default: beside it, ``.onnx``) if ONNX Runtime
+    agrees with PyTorch on ``check_count`` images from ``photos``; the arguments are
+    ``tools/deploy/export_onnx.py``'s.
 
     Returns:
         dict: :func:`compare_with_pytorch`'s report.
@@ -237,21 +212,20 @@ def export_checked(config, checkpoint, out=None, classes=None, photos=None,
     data, recipe, classes, model, calibration = export_onnx(
         cfg, checkpoint, classes, calibration)
     report = compare_with_pytorch(data, model, photos, cfg)
-    print(f'ONNX Runtime vs PyTorch on {report["images"]} photos, same '
-          f'input: max |p_onnx - p_torch| = {report["max_abs_diff"]:.2e}, '
-          f'top-1 identical {report["top1_same"]}/{report["images"]}')
-    print(f'torch-free resize/crop vs the config\'s test pipeline: max '
-          f'difference {report["pipeline_max_abs_diff"]:.2e}, top-1 '
-          f'identical {report["pipeline_top1_same"]}/{report["images"]}')
-    if report['max_abs_diff'] >= TOLERANCE or \
-            report['top1_same'] != report['images']:
-        raise UserInputError('the exported model disagrees with PyTorch '
-                             f'(above); {out} was not written.')
+    count = report['images']
+    print(f'ONNX Runtime vs PyTorch on {count} photos, same input: max |p_onnx - '
+          f'p_torch| = {report["max_abs_diff"]:.2e}, top-1 identical '
+          f'{report["top1_same"]}/{count}')
+    print(f'torch-free resize/crop vs the config\'s test pipeline: max difference '
+          f'{report["pipeline_max_abs_diff"]:.2e}, top-1 identical '
+          f'{report["pipeline_top1_same"]}/{count}')
+    if report['max_abs_diff'] >= TOLERANCE or report['top1_same'] != count:
+        raise UserInputError('the exported model disagrees with PyTorch (above); '
+                             f'{out} was not written.')
     atomic_write(out, lambda f: f.write(data), force, binary=True)
     size = recipe['crop_size']
-    print(f'wrote {out}: opset {OPSET}; input "images" {INPUT_LAYOUT}, '
-          f'N x 3 x {size} x {size}; output "probs"; classes '
-          f'{", ".join(classes)}')
+    print(f'wrote {out}: opset {OPSET}; input "images" {INPUT_LAYOUT}, N x 3 x {size} '
+          f'x {size}; output "probs"; classes {", ".join(classes)}')
     print(describe_calibration(calibration))
     return report
 
@@ -259,10 +233,10 @@ def export_checked(config, checkpoint, out=None, classes=None, photos=None,
 def describe_calibration(calibration):
     """One line: the calibration the exported model carries."""
     if not calibration:
-        return ('calibration: none embedded (raw probabilities, never '
-                '"unknown"; tools/analysis/calibrate.py fits one)')
+        return ('calibration: none embedded (raw probabilities, never "unknown"; '
+                'tools/analysis/calibrate.py fits one)')
     threshold = calibration['threshold']
     return (f'calibration embedded from {calibration["path"]}: temperature '
             f'{calibration["temperature"]:.4f}, ' + (
-                'no threshold' if threshold is None else
-                f'"unknown" below a top score of {threshold:.4f}'))
+                'no threshold' if threshold is None
+                else f'"unknown" below a top score of {threshold:.4f}'))

@@ -1,11 +1,10 @@
 """A local web page to try a model on photos (``tools/serve.py``).
 
-FastAPI with one static page rather than Gradio: the page needs a file
-picker, a drop zone and a results list, a few dozen lines of HTML, where
-Gradio adds a large dependency tree and its own front-end build; the
-endpoint is a plain JSON API that scripts can call too. One ONNX Runtime
-session serves every request: sessions are thread-safe, FastAPI runs each
-request in a worker thread, and nothing per-request is shared. Scores are
+FastAPI with one static page rather than Gradio: the page needs a file picker, a drop
+zone and a results list, a few dozen lines of HTML, where Gradio adds a large dependency
+tree and its own front-end build; the endpoint is a plain JSON API that scripts can call
+too. One ONNX Runtime session serves every request: sessions are thread-safe, FastAPI
+runs each request in a worker thread, and nothing per-request is shared. Scores are
 calibrated as ``tools/infer.py`` does it. Serving a ``.onnx`` needs no torch.
 """
 import glob
@@ -23,12 +22,7 @@ from custom_modules.visualization.cam import cam_overlay, resolve_target_layers
 
 from ..config import ROOT, load_config
 from ..run_logs import best_checkpoint
-from .onnx_classifier import (
-    ImageFileError,
-    ModelFileError,
-    OnnxClassifier,
-    load_rgb,
-)
+from .onnx_classifier import ImageFileError, ModelFileError, OnnxClassifier, load_rgb
 
 STATIC = osp.join(osp.dirname(osp.abspath(__file__)), 'static')
 MAX_UPLOAD_MB = 10
@@ -37,22 +31,21 @@ MAX_PIXELS = 40_000_000
 
 def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
                max_pixels=MAX_PIXELS, topk=5, cam=None):
-    """The FastAPI app: ``GET /`` the page, ``GET /api/info`` the model and
-    limits, ``POST /api/classify`` one image (multipart field ``file``).
+    """The FastAPI app: ``GET /`` the page, ``GET /api/info`` the model and limits,
+    ``POST /api/classify`` one image (multipart field ``file``).
 
     Args:
         classifier (OnnxClassifier): shared by all requests.
         max_bytes (int): larger uploads get HTTP 413.
-        max_pixels (int): larger images get HTTP 400, as do non-images.
+        max_pixels (int): larger images get HTTP 400, as do files that are no image.
         topk (int): classes per answer.
-        cam (callable, optional): ``cam(rgb, label)`` -> PNG bytes, e.g.
-            :func:`cam_renderer`; answers then carry it as ``cam``, a data
-            URI, which the page shows beside the photo.
+        cam (callable, optional): ``cam(rgb, label)`` -> PNG bytes, as from
+            :func:`cam_renderer`; answers then carry it as ``cam``, a data URI the
+            page shows beside the photo.
 
     Returns:
-        FastAPI: answers are :meth:`OnnxClassifier.answer`'s dict plus
-        ``filename``, ``calibrated``, ``temperature``, ``threshold`` and
-        ``seconds``.
+        FastAPI: its answers are :meth:`OnnxClassifier.answer`'s dict plus
+        ``filename``, ``calibrated``, ``temperature``, ``threshold`` and ``seconds``.
     """
     app = FastAPI(title='Flower classifier')
     calibration = {'calibrated': classifier.calibrated,
@@ -94,24 +87,24 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
 
 def demo_checkpoint():
     """(config, best checkpoint) of the newest ``make demo`` run."""
-    from ..demo import CONFIG  # lazy: demo imports torch; .onnx needs none
+    from ..demo import CONFIG  # lazy: demo imports torch; a .onnx is served without it
 
     name = osp.splitext(osp.basename(CONFIG))[0]
     runs = sorted(glob.glob(osp.join(ROOT, 'work_dirs', 'demo', '*', name,
                                      'last_checkpoint')))
     if not runs:
-        raise UserInputError('no demo checkpoint under work_dirs/demo/; run '
-                             '`make demo` first.')
+        raise UserInputError(
+            'no demo checkpoint under work_dirs/demo/; run `make demo` first.')
     return CONFIG, best_checkpoint(osp.dirname(runs[-1]))
 
 
-def load_classifier(model, checkpoint=None, cfg_options=None,
-                    calibration=True, threshold=None):
+def load_classifier(model, checkpoint=None, cfg_options=None, calibration=True,
+                    threshold=None):
     """The model to serve.
 
     Args:
-        model (str): a ``.onnx`` file, or a config (then ``checkpoint``),
-            exported in memory as ``tools/deploy/export_onnx.py`` would.
+        model (str): a ``.onnx`` file, or a config (then ``checkpoint``), exported in
+            memory as ``tools/deploy/export_onnx.py`` would.
         checkpoint (str, optional): the ``.pth`` file for a config.
         cfg_options (dict, optional): the config overrides of training.
         calibration (bool): use the model's calibration, if any.
@@ -126,31 +119,26 @@ def load_classifier(model, checkpoint=None, cfg_options=None,
         if not osp.isfile(model):
             raise UserInputError(f'model {model} does not exist.')
     elif not checkpoint:
-        raise UserInputError('give CONFIG CHECKPOINT, or an exported '
-                             'MODEL.onnx.')
+        raise UserInputError('give CONFIG CHECKPOINT, or an exported MODEL.onnx.')
     else:
-        from .export import export_onnx  # lazy: torch; .onnx needs none
+        from .export import export_onnx  # lazy: torch; a .onnx is served without it
         model, _, _, torch_model, _ = export_onnx(
-            load_config(model, cfg_options), checkpoint,
-            calibration=calibration)
+            load_config(model, cfg_options), checkpoint, calibration=calibration)
     try:
-        classifier = OnnxClassifier(model, calibration=calibration,
-                                    threshold=threshold)
+        classifier = OnnxClassifier(model, calibration=calibration, threshold=threshold)
     except ModelFileError as err:
         raise UserInputError(str(err)) from err
     return classifier, torch_model
 
 
 def cam_renderer(model, target_layers=None):
-    """``cam(rgb, label)`` for :func:`create_app`: PNG bytes of the
-    Grad-CAM of class ``label`` over the photo as ``model`` sees it (its
-    test pipeline's view). ``cam_overlay`` serialises calls on its own lock,
-    so concurrent requests may share ``model``."""
+    """``cam(rgb, label)`` for :func:`create_app`: PNG bytes of the Grad-CAM of class
+    ``label`` over the photo as ``model`` sees it (its test pipeline's view).
+    ``cam_overlay`` serialises calls on its own lock, so requests may share it."""
     resolve_target_layers(model, target_layers)  # a bad name fails now
 
     def cam(rgb, label):
-        overlay, _, _ = cam_overlay(model, rgb, target=label,
-                                    target_layers=target_layers)
+        overlay, _, _ = cam_overlay(model, rgb, label, target_layers=target_layers)
         out = io.BytesIO()
         Image.fromarray(overlay).save(out, 'PNG')
         return out.getvalue()
