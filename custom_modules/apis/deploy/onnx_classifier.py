@@ -133,7 +133,8 @@ class OnnxClassifier:
         antialiasing); float planes keep Pillow from truncating to uint8.
         """
         h, w = rgb.shape[:2]
-        scale, edge = (self.preprocess['resize_edge'][k] for k in ('scale', 'edge'))
+        resize = self.preprocess['resize_edge']
+        scale, edge = resize['scale'], resize['edge']
         if edge == 'short' and w < h or edge == 'long' and w > h or edge == 'width':
             width, height = scale, int(scale * h / w)
         else:
