@@ -91,9 +91,7 @@ def to_onnx(model, recipe, classes, source='', dynamo=False, calibration=None):
     """``model`` as ONNX bytes, see :func:`deployable`.
 
     Args:
-        model: an mmpretrain classifier.
         recipe (dict): :func:`preprocess_recipe`'s result.
-        classes (list[str]): the class names, one per output column.
         source (str): the checkpoint's name, for the metadata.
         dynamo (bool): use PyTorch's torch.export-based exporter (needs onnxscript).
         calibration (dict, optional): a ``read_calibration`` result to embed.
@@ -126,8 +124,6 @@ def export_onnx(cfg, checkpoint, classes=None, calibration=True):
     """The checkpoint as ONNX bytes, not yet written.
 
     Args:
-        cfg (Config): the config it was trained with.
-        checkpoint (str): the ``.pth`` file.
         classes (list[str], optional): if the checkpoint stores none.
         calibration (bool): embed ``<checkpoint>.calibration.json``, if there is one.
 

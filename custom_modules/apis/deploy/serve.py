@@ -36,9 +36,7 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
 
     Args:
         classifier (OnnxClassifier): shared by all requests.
-        max_bytes (int): larger uploads get HTTP 413.
-        max_pixels (int): larger images get HTTP 400, as do files that are no image.
-        topk (int): classes per answer.
+        max_bytes, max_pixels (int): larger uploads get HTTP 413, larger images 400.
         cam (callable, optional): ``cam(rgb, label)`` -> PNG bytes, as from
             :func:`cam_renderer`; answers then carry it as ``cam``, a data URI the
             page shows beside the photo.
@@ -100,19 +98,14 @@ def demo_checkpoint():
 
 def load_classifier(model, checkpoint=None, cfg_options=None, calibration=True,
                     threshold=None):
-    """The model to serve.
+    """The :class:`OnnxClassifier` to serve, and the PyTorch model (for class
+    activation maps; None for a ``.onnx``).
 
     Args:
         model (str): a ``.onnx`` file, or a config (then ``checkpoint``), exported in
             memory as ``tools/deploy/export_onnx.py`` would.
-        checkpoint (str, optional): the ``.pth`` file for a config.
         cfg_options (dict, optional): the config overrides of training.
-        calibration (bool): use the model's calibration, if any.
-        threshold (float, optional): replaces the calibration's threshold.
-
-    Returns:
-        tuple: the :class:`OnnxClassifier` and the PyTorch model (for class
-        activation maps; None for a ``.onnx``).
+        calibration, threshold: as :class:`OnnxClassifier` takes them.
     """
     torch_model = None
     if model.endswith('.onnx'):
