@@ -4,13 +4,88 @@
     python tools/serve.py model.onnx            # from tools/deploy/export_onnx.py
     python tools/serve.py --demo                # the newest `make demo` model
 
-Listens on 127.0.0.1:8000 by default (--host, --port). Calibrated scores and
-"unknown" answers when the model has a calibration (--no-calibration,
---threshold); see docs/deploy.md.
-The code is in :mod:`custom_modules.apis.deploy.serve`.
+Listens on 127.0.0.1:8000 by default (--host, --port). Calibrated scores and "unknown"
+answers when the model has a calibration (--no-calibration, --threshold); see
+docs/deploy.md.
 """
-from custom_modules.apis.deploy.serve import main
+import argparse
+
+import uvicorn
+
+from custom_modules.apis.deploy.serve import (
+    MAX_PIXELS,
+    MAX_UPLOAD_MB,
+    cam_renderer,
+    create_app,
+    demo_checkpoint,
+    load_classifier,
+)
+from custom_modules.evaluation.calibration_file import (
+    add_calibration_args,
+    check_threshold,
+)
 from custom_modules.utils.cli import run_cli
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Serve a page that classifies uploaded photos.')
+    parser.add_argument('model', nargs='?',
+                        help='CONFIG (then CHECKPOINT) or MODEL.onnx')
+    parser.add_argument('checkpoint', nargs='?')
+    parser.add_argument('--demo', action='store_true',
+                        help='serve the newest `make demo` checkpoint')
+    parser.add_argument('--host', default='127.0.0.1',
+                        help='default: 127.0.0.1 (this machine only); 0.0.0.0 shows '
+                        'the page to your network')
+    parser.add_argument('--port', type=int, default=8000)
+    parser.add_argument('--max-upload-mb', type=float, default=MAX_UPLOAD_MB)
+    parser.add_argument('--max-pixels', type=int, default=MAX_PIXELS)
+    parser.add_argument('--topk', type=int, default=5)
+    parser.add_argument('--cam', action='store_true',
+                        help='show the class activation map (Grad-CAM) of the top '
+                        'class beside each photo (CONFIG CHECKPOINT only; adds a '
+                        'backward pass per photo)')
+    parser.add_argument('--target-layers', nargs='+',
+                        help='the layer(s) --cam explains (default: chosen per '
+                        'backbone, see docs/cams.md)')
+    add_calibration_args(parser)
+    args = parser.parse_args(argv)
+    if args.demo == bool(args.model):
+        parser.error('give CONFIG CHECKPOINT, MODEL.onnx or --demo')
+    if args.target_layers and not args.cam:
+        parser.error('--target-layers chooses what --cam explains; add --cam')
+    if args.cam and (args.model or '').endswith('.onnx'):
+        parser.error(f'--cam needs CONFIG CHECKPOINT, not {args.model}: a class '
+                     'activation map needs the PyTorch model\'s gradients, which an '
+                     'exported model does not have.')
+    return check_threshold(args)
+
+
+def describe(classifier):
+    """One line on how the scores are made, for the console."""
+    line = (f'calibrated scores (temperature {classifier.temperature:.4f})'
+            if classifier.calibrated else 'raw scores (no calibration)')
+    if classifier.threshold is not None:
+        line += f', "unknown" below a top score of {classifier.threshold:.4f}'
+    return line
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    model, checkpoint = (demo_checkpoint() if args.demo
+                         else (args.model, args.checkpoint))
+    classifier, torch_model = load_classifier(model, checkpoint,
+                                              calibration=not args.no_calibration,
+                                              threshold=args.threshold)
+    cam = cam_renderer(torch_model, args.target_layers) if args.cam else None
+    app = create_app(classifier, int(args.max_upload_mb * 2**20), args.max_pixels,
+                     args.topk, cam=cam)
+    print(f'serving {checkpoint or model} on http://{args.host}:{args.port}/ with '
+          f'{describe(classifier)} (Ctrl+C stops)', flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level='warning')
+    return 0
+
 
 if __name__ == '__main__':
     run_cli(main)

@@ -2,13 +2,51 @@
 
     python tools/deploy/export_onnx.py CONFIG CHECKPOINT [--out model.onnx]
 
-The model takes float32 RGB NCHW images with values 0-255 (normalisation is
-inside) and returns probabilities; class names and the resize/crop recipe
-are in its metadata. See docs/deploy.md; the code is in
-:mod:`custom_modules.apis.deploy.export`.
+The model takes float32 RGB NCHW images with values 0-255 (normalisation is inside) and
+returns probabilities; class names, the resize/crop recipe and the calibration are in
+its metadata. See docs/deploy.md.
 """
-from custom_modules.apis.deploy.export import main
+import argparse
+
+from mmengine import list_from_file
+from mmengine.config import DictAction
+
+from custom_modules.apis.deploy.export import export_checked
 from custom_modules.utils.cli import run_cli
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Export a checkpoint to ONNX and check it against PyTorch.')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--out', help='the .onnx file (default: the checkpoint\'s path '
+                        'with .onnx)')
+    parser.add_argument('--classes',
+                        help='classes.txt, if the checkpoint has no class names')
+    parser.add_argument('--photos', help='folder of images for the check (default: '
+                        '../shared/datasets/flower_dataset, else generated images)')
+    parser.add_argument('--check-count', type=int, default=16,
+                        help='photos in the check, spread over the folder (default: '
+                        '%(default)s; 0: every photo)')
+    parser.add_argument('--force', action='store_true',
+                        help='replace an existing --out file')
+    parser.add_argument('--no-calibration', action='store_true',
+                        help='leave out <checkpoint>.calibration.json (its temperature '
+                        'and threshold are embedded otherwise)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='the overrides the checkpoint was trained with')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    classes = args.classes and [
+        name.strip() for name in list_from_file(args.classes) if name.strip()]
+    return export_checked(
+        args.config, args.checkpoint, args.out, classes, args.photos, args.check_count,
+        not args.no_calibration, args.force, args.cfg_options)
+
 
 if __name__ == '__main__':
     run_cli(main)

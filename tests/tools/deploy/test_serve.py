@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import REAL_DATA, TINY_CONFIG, run_main
+from conftest import REAL_DATA, TINY_CONFIG, load_tool, run_main
 from deploy_fixtures import CLASSES, tiny_checkpoint
 from PIL import Image
 
@@ -28,8 +28,9 @@ from custom_modules.apis.deploy.serve import (
     cam_renderer,
     create_app,
     load_classifier,
-    main,
 )
+
+main = load_tool('tools/serve.py').main
 
 MAX_BYTES, MAX_PIXELS = 2 << 20, 4_000_000
 TEMPERATURE, THRESHOLD = 2.0, 0.999
@@ -49,7 +50,7 @@ def checkpoint(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def classifier(checkpoint):
-    return load_classifier(TINY_CONFIG, checkpoint)
+    return load_classifier(TINY_CONFIG, checkpoint)[0]
 
 
 @pytest.fixture(scope='module')
@@ -61,8 +62,7 @@ def server(classifier):
 @pytest.fixture(scope='module')
 def cam_model(checkpoint):
     """--no-calibration --cam: the classifier and the PyTorch model."""
-    return load_classifier(TINY_CONFIG, checkpoint, calibration=False,
-                           with_model=True)
+    return load_classifier(TINY_CONFIG, checkpoint, calibration=False)
 
 
 @pytest.fixture(scope='module')
