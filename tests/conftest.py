@@ -18,14 +18,12 @@ from html_pages import browser  # noqa: F401  (headless Chromium)
 
 import custom_modules.datasets  # noqa: F401  (registers the dataset)
 import custom_modules.engine  # noqa: F401  (hooks, schedulers, safe globals)
-from custom_modules.apis.config import ROOT
 from custom_modules.datasets.annotations import make_annotations
 from custom_modules.datasets.synthetic_flowers import make_dataset
 from custom_modules.utils.cli import run_cli
+from custom_modules.utils.paths import ROOT, SHARED_PHOTOS
 
-REAL_DATA = os.environ.get(
-    'FLOWER_DATASET', osp.join(ROOT, '..', 'shared', 'datasets',
-                               'flower_dataset'))
+REAL_DATA = os.environ.get('FLOWER_DATASET', SHARED_PHOTOS)
 # ResNet-18 stand-ins for configs/demo/resnet101_*: seconds on a CPU.
 TINY_CONFIG = osp.join(ROOT, 'tests/data/configs/resnet18_freeze2_fixed.py')
 TINY_CONFIG_MIX = osp.join(ROOT, 'tests/data/configs/resnet18_freeze3_mix.py')

@@ -26,13 +26,13 @@ from custom_modules.engine.pretrained import train_from_scratch
 from custom_modules.evaluation.calibration_file import read_calibration
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import IMAGE_EXTENSIONS, atomic_write, check_new
+from custom_modules.utils.paths import SHARED_PHOTOS
 
-from ..config import ROOT, load_config
+from ..config import load_config
 from .onnx_classifier import INPUT_LAYOUT, OnnxClassifier, load_rgb
 
 OPSET = 17
 TOLERANCE = 1e-4  # max abs difference of probabilities, fp32
-REAL_PHOTOS = osp.join(ROOT, '..', 'shared', 'datasets', 'flower_dataset')
 # The test-pipeline steps the torch-free classifier reproduces.
 _SUPPORTED = {'LoadImageFromFile', 'ResizeEdge', 'CenterCrop', 'PackInputs'}
 
@@ -149,7 +149,7 @@ def export_onnx(cfg, checkpoint, classes=None, calibration=True):
 def sample_photos(folder=None, count=16):
     """``count`` image paths (0: all) spread over ``folder`` (default: the real flower
     photos, else freshly drawn synthetic ones)."""
-    folder = folder or (REAL_PHOTOS if osp.isdir(REAL_PHOTOS) else None)
+    folder = folder or (SHARED_PHOTOS if osp.isdir(SHARED_PHOTOS) else None)
     if folder is None:
         folder = tempfile.mkdtemp(prefix='export_check_')
         make_dataset(folder, per_class=4, size=96, seed=3)

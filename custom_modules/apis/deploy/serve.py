@@ -18,9 +18,10 @@ from PIL import Image
 
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.html_page import png_data_uri
+from custom_modules.utils.paths import ROOT
 from custom_modules.visualization.cam import cam_overlay, resolve_target_layers
 
-from ..config import ROOT, load_config
+from ..config import load_config
 from ..run_logs import best_checkpoint
 from .onnx_classifier import ImageFileError, ModelFileError, OnnxClassifier, load_rgb
 
