@@ -12,8 +12,8 @@ import argparse
 
 import uvicorn
 
+from custom_modules.apis.deploy.onnx_classifier import MAX_PIXELS
 from custom_modules.apis.deploy.serve import (
-    MAX_PIXELS,
     MAX_UPLOAD_MB,
     cam_renderer,
     create_app,
@@ -42,6 +42,9 @@ def parse_args(argv=None):
     parser.add_argument('--max-upload-mb', type=float, default=MAX_UPLOAD_MB)
     parser.add_argument('--max-pixels', type=int, default=MAX_PIXELS)
     parser.add_argument('--topk', type=int, default=5)
+    parser.add_argument('--api-docs', action='store_true',
+                        help='serve /docs, /redoc and /openapi.json (off by '
+                        'default: /docs loads scripts from a CDN)')
     parser.add_argument('--cam', action='store_true',
                         help='show the class activation map (Grad-CAM) of the top '
                         'class beside each photo (CONFIG CHECKPOINT only; adds a '
@@ -80,7 +83,7 @@ def main(argv=None):
                                               threshold=args.threshold)
     cam = cam_renderer(torch_model, args.target_layers) if args.cam else None
     app = create_app(classifier, int(args.max_upload_mb * 2**20), args.max_pixels,
-                     args.topk, cam=cam)
+                     args.topk, cam=cam, api_docs=args.api_docs)
     print(f'serving {checkpoint or model} on http://{args.host}:{args.port}/ with '
           f'{describe(classifier)} (Ctrl+C stops)', flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level='warning')

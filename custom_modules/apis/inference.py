@@ -167,13 +167,10 @@ def report_calibration(temperature, source, threshold):
 def predict_onnx(model, images, topk=3, batch_size=16, calibration=True,
                  threshold=None):
     """:func:`predict`'s results from an exported model, torch-free, with
-    its embedded calibration unless ``calibration`` is False."""
+    its embedded calibration unless ``calibration`` is False; an image it
+    refuses (unreadable, too large, too thin) gets ``'error'``."""
     # lazy: torch-free for the .onnx path of tools/infer.py
-    from .deploy.onnx_classifier import (
-        ImageFileError,
-        ModelFileError,
-        OnnxClassifier,
-    )
+    from .deploy.onnx_classifier import ModelFileError, OnnxClassifier
     if not osp.isfile(model):
         raise UserInputError(f'model {model} does not exist.')
     try:
@@ -182,9 +179,11 @@ def predict_onnx(model, images, topk=3, batch_size=16, calibration=True,
         report_calibration(classifier.temperature, classifier.calibrated
                            and f'{model} (embedded)', classifier.threshold)
         results = classifier.classify(images, topk, batch_size)
-    except (ModelFileError, ImageFileError) as err:
+    except ModelFileError as err:
         raise UserInputError(str(err)) from err
-    return [{'path': path, 'unknown': r['unknown'],
+    return [{'path': path, 'error': r['error'], 'unknown': False,
+             'predictions': []} if 'error' in r else
+            {'path': path, 'unknown': r['unknown'],
              'predictions': r['predictions']}
             for path, r in zip(images, results)]
 

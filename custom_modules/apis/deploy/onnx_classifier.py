@@ -9,6 +9,7 @@ CenterCrop) and, when calibrated, ``temperature`` and ``threshold``. Its input
 ``probs`` the softmax probabilities.
 """
 import json
+import math
 import time
 
 import numpy as np
@@ -16,6 +17,13 @@ import onnxruntime as ort
 from PIL import Image, ImageOps
 
 INPUT_LAYOUT = 'float32 RGB NCHW 0-255'
+MAX_PIXELS = 40_000_000
+MAX_ASPECT = 50
+# Images over this are shrunk (JPEG draft, Image.reduce) to twice the resize
+# before sampling; smaller ones are sampled exactly as cv2 resizes them.
+EXACT_PIXELS = 16_000_000
+MAX_SIDE = 4096
+EDGES = ('short', 'long', 'width', 'height')
 
 
 class ModelFileError(ValueError):
@@ -26,25 +34,47 @@ class ImageFileError(ValueError):
     """A file that Pillow cannot read as an image."""
 
 
-def load_rgb(source, max_pixels=None, name=None):
+def load_rgb(source, max_pixels=MAX_PIXELS, name=None, min_side=None):
     """Decode an image to an HxWx3 uint8 RGB array, EXIF orientation applied (as cv2).
+
+    The size is checked before the pixels are decoded, so memory and time per image
+    stay bounded whatever the file claims.
 
     Args:
         source (str | file): a path or a binary file object.
-        max_pixels (int, optional): larger images are refused before decoding.
+        max_pixels (int): larger images are refused (None: no limit).
         name (str, optional): names the image in errors (default: the path).
+        min_side (int, optional): an image of over ``EXACT_PIXELS`` is shrunk by a
+            whole factor, keeping its short side at least this long.
+
+    Raises:
+        ImageFileError: not an image, over ``max_pixels`` or more than
+            ``MAX_ASPECT`` times longer than wide (or the reverse).
     """
     name = name or (source if isinstance(source, str) else 'upload')
     try:
         with Image.open(source) as image:
-            if max_pixels and image.width * image.height > max_pixels:
-                raise ImageFileError(
-                    f'{name}: {image.width} x {image.height} pixels is over the limit '
-                    f'of {max_pixels:,}; send a smaller image.')
-            return np.asarray(ImageOps.exif_transpose(image).convert('RGB'))
+            width, height = image.size
+            size = f'{name}: {width} x {height} pixels'
+            if max_pixels and width * height > max_pixels:
+                raise ImageFileError(f'{size} is over the limit of {max_pixels:,}; '
+                                     'send a smaller image.')
+            if max(width, height) > MAX_ASPECT * min(width, height):
+                raise ImageFileError(f'{size} is more than {MAX_ASPECT} times longer '
+                                     'than wide; crop it first.')
+            if min_side and width * height > EXACT_PIXELS:
+                ratio = min_side / min(width, height)
+                image.draft(None, (math.ceil(width * ratio), math.ceil(height * ratio)))
+                factor = min(image.size) // min_side
+                if factor > 1:
+                    image = image.reduce(factor)
+            ImageOps.exif_transpose(image, in_place=True)
+            return np.asarray(image if image.mode == 'RGB' else image.convert('RGB'))
     except ImageFileError:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+    except Image.DecompressionBombError as err:
+        raise ImageFileError(f'{name}: {err}') from err
+    except (OSError, SyntaxError, ValueError) as err:
         raise ImageFileError(
             f'{name}: not an image that can be read (JPEG, PNG, BMP, TIFF, WebP...): '
             f'{type(err).__name__}.') from err
@@ -84,6 +114,98 @@ def _calibration(meta, name):
     return temperature, threshold
 
 
+def _bad(name, field, problem):
+    return ModelFileError(f'{name}: metadata {field} {problem}; export the model again '
+                          'with tools/deploy/export_onnx.py.')
+
+
+def _json(meta, field, name):
+    if field not in meta:
+        raise _bad(name, field, 'is missing')
+    try:
+        return json.loads(meta[field])
+    except (TypeError, ValueError, RecursionError) as err:
+        raise _bad(name, field, f'is not JSON ({type(err).__name__})') from err
+
+
+def _side(value, name, field):
+    if type(value) is not int or not 1 <= value <= MAX_SIDE:
+        raise _bad(name, field, f'is {value!r}, not a whole number of pixels from '
+                   f'1 to {MAX_SIDE}')
+    return value
+
+
+def _number(meta, field, name, low, high):
+    try:
+        value = float(meta[field])
+    except (TypeError, ValueError):
+        value = meta[field]
+    if not (isinstance(value, float) and low <= value <= high):  # refuses nan too
+        raise ModelFileError(
+            f'{name}: calibration metadata {field}={value} (need {low:g} <= {field} '
+            f'<= {high:g}); export the model again with tools/deploy/export_onnx.py.')
+
+
+def validate_metadata(meta, num_outputs, input_size=None, name='the model'):
+    """Check every field of the metadata that :class:`OnnxClassifier` reads.
+
+    A tampered or damaged block is refused here, naming the field, instead of
+    giving tracebacks, 500s or "unknown" for every photo later.
+
+    Args:
+        meta (dict[str, str]): the model's metadata_props.
+        num_outputs (int | None): the model's output columns (classes); None
+            skips the count.
+        input_size (int, optional): the side of the model's square input.
+        name (str): names the model in errors.
+
+    Returns:
+        tuple: (classes, preprocess), decoded.
+
+    Raises:
+        ModelFileError: naming the first bad field.
+    """
+    classes = _json(meta, 'classes', name)
+    if (not isinstance(classes, list)
+            or not all(isinstance(c, str) and c.strip() for c in classes)):
+        raise _bad(name, 'classes', 'is not a list of non-empty names')
+    if num_outputs is not None and len(classes) != num_outputs:
+        raise _bad(name, 'classes', f'has {len(classes)} names for the model\'s '
+                   f'{num_outputs} outputs')
+    preprocess = _json(meta, 'preprocess', name)
+    if not isinstance(preprocess, dict):
+        raise _bad(name, 'preprocess', 'is not a JSON object')
+    resize = preprocess.get('resize_edge')
+    if not isinstance(resize, dict):
+        raise _bad(name, 'preprocess.resize_edge', 'is not a JSON object')
+    _side(resize.get('scale'), name, 'preprocess.resize_edge.scale')
+    if resize.get('edge') not in EDGES:
+        raise _bad(name, 'preprocess.resize_edge.edge',
+                   f'is {resize.get("edge")!r}, not one of {", ".join(EDGES)}')
+    size = _side(preprocess.get('crop_size'), name, 'preprocess.crop_size')
+    if input_size and size != input_size:
+        raise _bad(name, 'preprocess.crop_size',
+                   f'is {size} but the model takes {input_size} x {input_size}')
+    if 'temperature' in meta:
+        _number(meta, 'temperature', name, 1e-3, 1e3)
+    if meta.get('threshold') not in (None, ''):
+        _number(meta, 'threshold', name, 0, 1)
+    return classes, preprocess
+
+
+def _taps(size, step, offset, length):
+    """Bilinear taps along one axis, as Pillow's affine transform takes them:
+    (first index, second index, weight of the second, inside the image)."""
+    pos = step * (np.arange(size) + 0.5) + offset * step
+    inside = (pos >= 0) & (pos < length)
+    pos -= 0.5
+    first = np.floor(pos)
+    weight = pos - first
+    first = first.astype(np.int64)
+    return (np.clip(first, 0, length - 1), np.clip(first + 1, 0, length - 1),
+            weight, inside)
+
+
 class OnnxClassifier:
     """An exported model, loaded once; thread-safe, as ONNX Runtime sessions are.
 
@@ -116,38 +238,49 @@ class OnnxClassifier:
             raise ModelFileError(
                 f'{name} has no {", ".join(sorted(missing))} metadata; export it with '
                 'tools/deploy/export_onnx.py.')
-        self.classes = json.loads(meta['classes'])
-        self.preprocess = json.loads(meta['preprocess'])
+        side = self.session.get_inputs()[0].shape[-1]
+        count = self.session.get_outputs()[0].shape[-1]
+        self.classes, self.preprocess = validate_metadata(
+            meta, count if isinstance(count, int) else None,
+            side if isinstance(side, int) else None, name)
         embedded = _calibration(meta, name) if calibration else None
         self.calibrated = embedded is not None
         self.temperature, self.threshold = embedded or (1.0, None)
         if threshold is not None:
             self.threshold = float(threshold)
         self.input_name = self.session.get_inputs()[0].name
+        if not isinstance(count, int):  # a symbolic class axis: ask the graph
+            size = self.preprocess['crop_size']
+            count = self.probabilities(np.zeros((1, 3, size, size), np.float32))
+            validate_metadata(meta, count.shape[-1], name=name)
 
     def prepare(self, rgb):
         """The model's 3xSxS float32 input for an HxWx3 uint8 RGB image.
 
-        mmpretrain's ResizeEdge then CenterCrop, as one affine transform that samples
-        as mmcv's ``cv2.resize(INTER_LINEAR)`` does (half-pixel centres, no
-        antialiasing); float planes keep Pillow from truncating to uint8.
+        mmpretrain's ResizeEdge then CenterCrop, as one affine map that samples as
+        mmcv's ``cv2.resize(INTER_LINEAR)`` does (half-pixel centres, no
+        antialiasing) and as Pillow's float ``transform(AFFINE, BILINEAR)`` did:
+        only the SxS output's neighbours are read, so memory does not grow with the
+        image.
         """
         h, w = rgb.shape[:2]
         resize = self.preprocess['resize_edge']
         scale, edge = resize['scale'], resize['edge']
         if edge == 'short' and w < h or edge == 'long' and w > h or edge == 'width':
-            width, height = scale, int(scale * h / w)
+            width, height = scale, max(1, int(scale * h / w))
         else:
-            width, height = int(scale * w / h), scale
+            width, height = max(1, int(scale * w / h)), scale
         size = self.preprocess['crop_size']
         left = max(0, int(round((width - size) / 2.)))
         top = max(0, int(round((height - size) / 2.)))
-        sx, sy = w / width, h / height
-        matrix = (sx, 0, left * sx, 0, sy, top * sy)
-        planes = [Image.fromarray(plane).transform(
-            (size, size), Image.Transform.AFFINE, matrix, Image.Resampling.BILINEAR)
-            for plane in rgb.astype(np.float32).transpose(2, 0, 1)]
-        return np.clip(np.rint(np.stack(planes)), 0, 255)
+        y0, y1, dy, y_in = _taps(size, h / height, top, h)
+        x0, x1, dx, x_in = _taps(size, w / width, left, w)
+        dx = dx[None, :, None]
+        rows = [rgb[y][:, x0].astype(np.float64) for y in (y0, y1)]
+        rows = [a + (rgb[y][:, x1] - a) * dx for a, y in zip(rows, (y0, y1))]
+        out = (rows[0] + (rows[1] - rows[0]) * dy[:, None, None]).astype(np.float32)
+        out *= (y_in[:, None] & x_in[None, :])[..., None]
+        return np.clip(np.rint(out.transpose(2, 0, 1)), 0, 255)
 
     def probabilities(self, batch):
         """The graph's probabilities (not temperature-scaled), N x classes, for an
@@ -158,20 +291,36 @@ class OnnxClassifier:
         """:meth:`probabilities`, temperature-scaled (float64)."""
         return scale_temperature(self.probabilities(batch), self.temperature)
 
-    def classify(self, sources, topk=5, batch_size=16):
+    def load(self, source, max_pixels=MAX_PIXELS, name=None):
+        """:func:`load_rgb`, a huge image shrunk to twice what this model's resize
+        keeps."""
+        recipe = self.preprocess
+        side = max(recipe['resize_edge']['scale'], recipe['crop_size'])
+        return load_rgb(source, max_pixels, name, min_side=2 * side)
+
+    def classify(self, sources, topk=5, batch_size=16, max_pixels=MAX_PIXELS):
         """Classify image paths or binary file objects, ``batch_size`` at a time.
 
         Returns:
             list[dict]: per image, in order, :meth:`answer`'s dict plus ``seconds``
-            (its share of the batch's time).
+            (its share of the batch's time), or ``{'error': why}`` for an image
+            :meth:`load` refuses.
         """
         results = []
         for i in range(0, len(sources), batch_size):
             start = time.perf_counter()
             chunk = sources[i:i + batch_size]
-            scores = self.scores(np.stack([self.prepare(load_rgb(s)) for s in chunk]))
+            inputs, errors = [], {}
+            for j, source in enumerate(chunk):
+                try:
+                    inputs.append(self.prepare(self.load(source, max_pixels)))
+                except ImageFileError as err:
+                    errors[j] = str(err).removeprefix(f'{source}: ')
+            rows = iter(self.scores(np.stack(inputs)) if inputs else ())
             seconds = (time.perf_counter() - start) / len(chunk)
-            results += [dict(self.answer(row, topk), seconds=seconds) for row in scores]
+            results += [{'error': errors[j]} if j in errors else
+                        dict(self.answer(next(rows), topk), seconds=seconds)
+                        for j in range(len(chunk))]
         return results
 
     def answer(self, scores, topk=5):

@@ -13,7 +13,7 @@ import os.path as osp
 import time
 
 from fastapi import FastAPI, File, HTTPException, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from PIL import Image
 
 from custom_modules.utils.errors import UserInputError
@@ -23,30 +23,73 @@ from custom_modules.visualization.cam import cam_overlay, resolve_target_layers
 
 from ..config import load_config
 from ..run_logs import best_checkpoint
-from .onnx_classifier import ImageFileError, ModelFileError, OnnxClassifier, load_rgb
+from .onnx_classifier import MAX_PIXELS, ImageFileError, ModelFileError, OnnxClassifier
 
 STATIC = osp.join(osp.dirname(osp.abspath(__file__)), 'static')
 MAX_UPLOAD_MB = 10
-MAX_PIXELS = 40_000_000
+# Room for the multipart headers around the file within a request's body.
+MULTIPART_SLACK = 64 << 10
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``max_bytes`` gets HTTP 413, by its
+    Content-Length before any of it is read, or as soon as a streamed (chunked)
+    body passes the limit; the rest is never read.
+
+    Args:
+        app: the ASGI app it wraps.
+        max_bytes (int): the most bytes of body a request may send.
+        detail (str): the 413 answer's ``detail``.
+    """
+
+    def __init__(self, app, max_bytes, detail):
+        self.app, self.max_bytes, self.detail = app, max_bytes, detail
+
+    async def __call__(self, scope, receive, send):
+        if scope['type'] != 'http':
+            return await self.app(scope, receive, send)
+        length = dict(scope['headers']).get(b'content-length', b'')
+        if length.isdigit() and int(length) > self.max_bytes:
+            response = JSONResponse({'detail': self.detail}, 413)
+            return await response(scope, receive, send)
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get('body', b''))
+            if seen > self.max_bytes:  # FastAPI answers it, as a route's own
+                raise HTTPException(413, self.detail)
+            return message
+
+        await self.app(scope, limited, send)
 
 
 def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
-               max_pixels=MAX_PIXELS, topk=5, cam=None):
+               max_pixels=MAX_PIXELS, topk=5, cam=None, api_docs=False):
     """The FastAPI app: ``GET /`` the page, ``GET /api/info`` the model and limits,
     ``POST /api/classify`` one image (multipart field ``file``).
 
     Args:
         classifier (OnnxClassifier): shared by all requests.
-        max_bytes, max_pixels (int): larger uploads get HTTP 413, larger images 400.
+        max_bytes, max_pixels (int): larger uploads get HTTP 413 (a body over
+            ``max_bytes`` and the multipart headers is cut off unread), larger
+            images 400.
         cam (callable, optional): ``cam(rgb, label)`` -> PNG bytes, as from
             :func:`cam_renderer`; answers then carry it as ``cam``, a data URI the
             page shows beside the photo.
+        api_docs (bool): serve ``/docs``, ``/redoc`` and ``/openapi.json`` (off:
+            the app runs offline and ``/docs`` loads scripts from a CDN).
 
     Returns:
         FastAPI: its answers are :meth:`OnnxClassifier.answer`'s dict plus
         ``filename``, ``calibrated``, ``temperature``, ``threshold`` and ``seconds``.
     """
-    app = FastAPI(title='Flower classifier')
+    docs = {} if api_docs else dict(docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title='Flower classifier', **docs)
+    limit = f'{max_bytes / 2**20:g} MB upload limit'
+    app.add_middleware(BodyLimit, max_bytes=max_bytes + MULTIPART_SLACK,
+                       detail=f'the request is over the {limit}.')
     calibration = {'calibrated': classifier.calibrated,
                    'temperature': classifier.temperature,
                    'threshold': classifier.threshold}
@@ -62,14 +105,17 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
                 **calibration, 'cam': cam is not None}
 
     @app.post('/api/classify')
-    def classify(file: UploadFile = File(...)):  # noqa: B008 (FastAPI idiom)
+    def classify(file: list[UploadFile] = File(...)):  # noqa: B008 (FastAPI idiom)
         start = time.perf_counter()
+        if len(file) != 1:
+            raise HTTPException(422, f'send one photo per request, not {len(file)} '
+                                'files.')
+        file = file[0]
         data = file.file.read(max_bytes + 1)
         if len(data) > max_bytes:
-            raise HTTPException(413, f'{file.filename} is over the '
-                                f'{max_bytes / 2**20:g} MB upload limit.')
+            raise HTTPException(413, f'{file.filename} is over the {limit}.')
         try:
-            rgb = load_rgb(io.BytesIO(data), max_pixels, file.filename)
+            rgb = classifier.load(io.BytesIO(data), max_pixels, file.filename)
         except ImageFileError as err:
             raise HTTPException(400, str(err)) from err
         scores = classifier.scores(classifier.prepare(rgb)[None])[0]
