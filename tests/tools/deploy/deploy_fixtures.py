@@ -1,5 +1,9 @@
 """What the deploy tests share."""
+import contextlib
 import json
+import socket
+import threading
+import time
 
 import torch
 from conftest import TINY_CONFIG
@@ -80,3 +84,25 @@ def tiny_onnx(meta=None, crop=32):
     helper.set_model_props(proto, TINY_META if meta is None else meta)
     onnx.checker.check_model(proto)
     return proto.SerializeToString()
+
+
+@contextlib.contextmanager
+def serving(app):
+    """The app on a free loopback port, in a thread of this process."""
+    import uvicorn
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=port,
+                                        log_level='warning'))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(300):
+        if srv.started:
+            break
+        time.sleep(0.1)
+    try:
+        yield f'http://127.0.0.1:{port}/'
+    finally:
+        srv.should_exit = True
+        thread.join(10)

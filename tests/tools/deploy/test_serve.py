@@ -4,13 +4,9 @@ or selenium is missing). The served checkpoint carries a calibration
 (temperature 2, threshold 0.999: every photo is "unknown"); a second app
 serves it with --no-calibration and --cam (Grad-CAM of the top class)."""
 import base64
-import contextlib
 import io
 import json
 import os.path as osp
-import socket
-import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -19,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from conftest import REAL_DATA, TINY_CONFIG, load_tool, run_main
-from deploy_fixtures import CLASSES, tiny_checkpoint
+from deploy_fixtures import CLASSES, serving, tiny_checkpoint
 from PIL import Image
 
 from custom_modules.apis.deploy.export import sample_photos
@@ -70,28 +66,6 @@ def raw_server(cam_model):
     classifier, model = cam_model
     with serving(create_app(classifier, cam=cam_renderer(model))) as url:
         yield url
-
-
-@contextlib.contextmanager
-def serving(app):
-    """The app on a free loopback port, in a thread of this process."""
-    import uvicorn
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=port,
-                                        log_level='warning'))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(300):
-        if srv.started:
-            break
-        time.sleep(0.1)
-    try:
-        yield f'http://127.0.0.1:{port}/'
-    finally:
-        srv.should_exit = True
-        thread.join(10)
 
 
 def post_file(url, name, data):

@@ -4,15 +4,17 @@ time, uploads are cut off at the limit, the API docs are off by default and
 a request with two files is refused. A hand-built ONNX model (no torch)
 stands in for an export."""
 import asyncio
+import contextlib
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 
 import pytest
 from conftest import ROOT, load_tool, run_main
-from deploy_fixtures import CLASSES, TINY_META, tiny_onnx
+from deploy_fixtures import CLASSES, TINY_META, serving, tiny_onnx
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -256,6 +258,37 @@ def test_streamed_upload_is_cut_off_at_the_limit(app):
         'Content-Type': 'multipart/form-data; boundary=x'}, endless())
     assert status == 413 and 'upload limit' in answer['detail']
     assert read <= 3
+
+
+@pytest.mark.parametrize('chunked', [False, True])
+def test_uvicorn_answers_413_while_the_client_is_still_sending(port, chunked):
+    """Over a real socket: a 2 GB Content-Length is refused with no body
+    sent; a chunked upload gets 413 after about the limit (1 MB)."""
+    framing = ('Transfer-Encoding: chunked' if chunked
+               else f'Content-Length: {2 << 30}')
+    with socket.create_connection(('127.0.0.1', port)) as sock:
+        sock.sendall(('POST /api/classify HTTP/1.1\r\nHost: x\r\n'
+                      'Content-Type: multipart/form-data; boundary=x\r\n'
+                      f'{framing}\r\n\r\n').encode())
+        sock.settimeout(0.05)
+        sent, answer = 0, b''
+        for chunk in endless() if chunked else ():
+            sock.sendall(f'{len(chunk):x}\r\n'.encode() + chunk + b'\r\n')
+            sent += len(chunk)
+            with contextlib.suppress(socket.timeout):
+                answer = sock.recv(4096)
+                break
+        sock.settimeout(30)
+        answer = answer or sock.recv(4096)
+    assert answer.startswith(b'HTTP/1.1 413')
+    assert sent <= (4 << 20 if chunked else 0)
+
+
+@pytest.fixture(scope='module')
+def port(app):
+    """``app`` served by uvicorn on loopback; its port."""
+    with serving(app) as url:
+        yield int(url.rsplit(':', 1)[1].strip('/'))
 
 
 @pytest.fixture(scope='module')
