@@ -78,7 +78,7 @@ def damaged_classes(classes, draw):
     return json.dumps(names)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, database=None)
 @given(mutations())
 def test_any_mutation_validates_or_names_the_field(meta):
     try:

@@ -308,6 +308,15 @@ def test_two_files_in_one_request_are_refused(client):
     assert response.json()['filename'] == 'a.png'
 
 
+def test_thin_or_huge_upload_gets_400_naming_its_size(client):
+    for size in [(60000, 1), (1, 3000)]:
+        response = client.post('/api/classify', files=[(
+            'file', ('odd.png', photo_bytes(size), 'image/png'))])
+        assert response.status_code == 400
+        assert response.json()['detail'].startswith(
+            f'odd.png: {size[0]} x {size[1]} pixels is more than 50 times')
+
+
 def test_api_docs_are_off_by_default_and_on_with_the_flag(client):
     for path in ('/docs', '/redoc', '/openapi.json'):
         assert client.get(path).status_code == 404
