@@ -11,7 +11,7 @@ cheap and the ``.onnx`` path never loads torch)::
 ``model_classes``      its class names (``model``)
 ``train`` / ``test``   run a loaded config with mmengine's Runner
 ``build_inferencer``   mmpretrain's inferencer, amp/channels-last aware
-``predict``            top-k, calibrated answers for image files
+``predict``            top-k, calibrated answers for image files (``model``)
 ``OnnxClassifier``     an exported model, torch-free (``deploy``)
 =====================  ==================================================
 
@@ -30,8 +30,8 @@ _PUBLIC = {
     'model_classes': '.model',
     'train': '.training',
     'test': '.testing',
-    'build_inferencer': '.inference',
-    'predict': '.inference',
+    'build_inferencer': '.model',
+    'predict': '.model',
     'OnnxClassifier': '.deploy.onnx_classifier',
 }
 __all__ = list(_PUBLIC)
