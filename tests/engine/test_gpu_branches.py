@@ -86,7 +86,7 @@ def fake_gpu(monkeypatch):
 
 
 def test_benchmark_reads_gpu_peak_memory_and_syncs(fake_gpu):
-    with timing.PeakMemory('cuda') as mem:
+    with timing.peak_memory('cuda') as mem:
         assert fake_gpu == ['reset_peak_memory_stats']  # from the start
         timing.sync('cuda')
     assert mem.mb == 1536  # torch.cuda.max_memory_allocated, in MB

@@ -6,7 +6,7 @@
 import argparse
 import os.path as osp
 
-from custom_modules.apis.benchmark.onnx import benchmark_onnx, table_rows
+from custom_modules.apis.benchmark.onnx import benchmark_onnx, table
 from custom_modules.apis.config import ROOT, load_config
 from custom_modules.apis.deploy.export import preprocess_recipe
 from custom_modules.utils.cli import run_cli
@@ -15,14 +15,13 @@ from custom_modules.utils.errors import UserInputError
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', nargs='?', help='default: configs/'
-                        'resnet101_freeze2_fixed.py', default=osp.join(
-                            ROOT, 'configs', 'resnet101_freeze2_fixed.py'))
-    parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 16])
-    parser.add_argument('--seconds', type=float, default=3.0,
-                        help='timed seconds per measurement (after a warm-up)')
-    parser.add_argument('--threads', type=int,
-                        help="CPU threads for both (default: torch's)")
+    add = parser.add_argument
+    config = 'configs/resnet101_freeze2_fixed.py'
+    add('config', nargs='?', default=osp.join(ROOT, config), help=f'default: {config}')
+    add('--batch-sizes', type=int, nargs='+', default=[1, 16])
+    add('--seconds', type=float, default=3.0,
+        help='timed seconds per measurement (after a warm-up)')
+    add('--threads', type=int, help="CPU threads for both (default: torch's)")
     args = parser.parse_args(argv)
     if min(args.batch_sizes) < 1 or args.seconds <= 0:
         raise UserInputError('--batch-sizes must be >= 1 and --seconds > 0.')
@@ -34,10 +33,7 @@ def main(argv=None):
     cfg = load_config(args.config)
     rows, threads = benchmark_onnx(cfg, args.batch_sizes, args.seconds, args.threads)
     size = preprocess_recipe(cfg)['crop_size']
-    print(f'{osp.basename(args.config)}, {size} px, CPU, {threads} thread(s), random '
-          'weights; rows for docs/benchmark_cpu.md (the figures vary with the '
-          'machine load):')
-    print('\n'.join(table_rows(rows, threads, size)))
+    print('\n'.join(table(rows, threads, size, args.config)))
     return rows
 
 

@@ -2,11 +2,12 @@
 import os
 import os.path as osp
 import tempfile
+import time
 
 from custom_modules.datasets.annotations import make_annotations
 from custom_modules.datasets.synthetic_flowers import CLASSES, make_dataset
 
-from .timing import environment, time_calls
+from .timing import environment
 
 
 def annotation_speed(files=20000, size=64, cores=None):
@@ -19,17 +20,19 @@ def annotation_speed(files=20000, size=64, cores=None):
     """
     cores = cores or os.cpu_count() or 1
     print('\n'.join(environment()))
+    rates = {}
     with tempfile.TemporaryDirectory() as tmp:
-        src = osp.join(tmp, 'tree')
-        [seconds] = time_calls(lambda: make_dataset(
-            src, per_class=files // len(CLASSES), size=size), 1)
+        src, start = osp.join(tmp, 'tree'), time.perf_counter()
+        make_dataset(src, per_class=files // len(CLASSES), size=size)
         total = sum(len(names) for _, _, names in os.walk(src))
-        print(f'generated {total} JPEGs of {size} px in {seconds:.1f} s')
-        rates, reports = {}, []
+        print(f'generated {total} JPEGs of {size} px in '
+              f'{time.perf_counter() - start:.1f} s')
         for workers in sorted({1, cores}):
-            [seconds] = time_calls(lambda w=workers: reports.append(make_annotations(
-                src, osp.join(tmp, f'out{w}'), workers=w, progress=False)), 1)
-            rates[workers] = reports[-1].files_checked / seconds
+            start = time.perf_counter()
+            report = make_annotations(src, osp.join(tmp, f'out{workers}'),
+                                      workers=workers, progress=False)
+            seconds = time.perf_counter() - start
+            rates[workers] = report.files_checked / seconds
             print(f'workers={workers}: {total} files in {seconds:.1f} s = '
                   f'{rates[workers]:.0f} files/s')
     if cores > 1:

@@ -1,11 +1,9 @@
 """Images/s of ONNX Runtime against PyTorch eager on the CPU
-(``tools/deploy/benchmark_onnx.py``).
+(``tools/deploy/benchmark_onnx.py``): the same network (normalisation and softmax
+included), random batch and number of threads. Weights do not change the speed, so
+the model is randomly initialised (nothing is downloaded)."""
+import os.path as osp
 
-Both run the same network (normalisation and softmax included) on the same random
-batch with the same number of threads. Weights do not change the speed, so the model
-is randomly initialised (nothing is downloaded). The rows have the columns of
-``docs/benchmark_cpu.md``, to paste there.
-"""
 import numpy as np
 import torch
 from mmpretrain.apis import get_model
@@ -21,13 +19,12 @@ def benchmark_onnx(cfg, batch_sizes=(1, 16), seconds=3.0, threads=None):
 
     Args:
         cfg (Config): the model's config; its pretrained weights are dropped.
-        batch_sizes (Sequence[int]): the batch sizes to time.
         seconds (float): timed seconds per measurement, after a warm-up.
         threads (int, optional): CPU threads for both; default: torch's.
 
     Returns:
-        tuple[list[dict], int]: ``{'batch', 'torch', 'onnxruntime'}`` (images/s) per
-        batch size, and the number of threads.
+        tuple[list[dict], int]: ``{'batch', 'torch', 'onnxruntime'}`` (images/s)
+        per batch size, and the number of threads.
     """
     import onnxruntime as ort  # lazy: optional, requirements/deploy.txt
     threads = threads or torch.get_num_threads()
@@ -41,31 +38,32 @@ def benchmark_onnx(cfg, batch_sizes=(1, 16), seconds=3.0, threads=None):
     session = ort.InferenceSession(to_onnx(model, recipe, classes), options,
                                    providers=['CPUExecutionProvider'])
     eager = torch.no_grad()(deployable(model))
-    rows = []
+    size, rows = recipe['crop_size'], []
     for batch in batch_sizes:
-        size = recipe['crop_size']
         images = np.random.default_rng(0).uniform(
             0, 255, (batch, 3, size, size)).astype(np.float32)
         tensor = torch.from_numpy(images)
-        rows.append({'batch': batch, 'torch': batch / median_seconds(
-            lambda x=tensor: eager(x), seconds, threads), 'onnxruntime': batch / (
-            median_seconds(lambda x=images: session.run(None, {'images': x}),
-                           seconds, threads))})
+        torch_s = median_seconds(lambda x=tensor: eager(x), seconds, threads)
+        ort_s = median_seconds(lambda x=images: session.run(None, {'images': x}),
+                               seconds, threads)
+        rows.append({'batch': batch, 'torch': batch / torch_s,
+                     'onnxruntime': batch / ort_s})
     return rows, threads
 
 
-def table_rows(rows, threads, size):
-    """The header and a row per engine and batch size (columns of
-    docs/benchmark_cpu.md); step = ms per batch, ratio = speed over eager's."""
+def table(rows, threads, size, config):
+    """A title line, then the rows in the columns of docs/benchmark_cpu.md, to paste
+    there: one per engine and batch size, ratio = speed over PyTorch eager's."""
     import onnxruntime as ort  # lazy: optional, requirements/deploy.txt
-    note = (f'{size} px, {threads} thread(s), random weights; ratio: speed-up over '
-            'PyTorch eager')
-    lines = [HEADER, RULE]
+    lines = [f'{osp.basename(config)}, {size} px, CPU, {threads} thread(s), random '
+             'weights; rows for docs/benchmark_cpu.md (the figures vary with the '
+             'machine load):', HEADER, RULE]
+    note = f'{size} px, {threads} thread(s), random weights; ratio: speed-up over ' \
+        'PyTorch eager'
+    engines = {'torch': f'PyTorch {torch.__version__} eager',
+               'onnxruntime': f'ONNX Runtime {ort.__version__}'}
     for r in rows:
-        for what, speed in ((f'inference: PyTorch {torch.__version__} eager',
-                             r['torch']),
-                            (f'inference: ONNX Runtime {ort.__version__}',
-                             r['onnxruntime'])):
-            lines.append(row(what, 'fp32', r['batch'], r['batch'] / speed,
-                             ratio=speed / r['torch'], note=note))
+        for key, name in engines.items():
+            lines.append(row(f'inference: {name}', 'fp32', r['batch'],
+                             r['batch'] / r[key], ratio=r[key] / r['torch'], note=note))
     return lines

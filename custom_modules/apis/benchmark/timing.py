@@ -1,9 +1,11 @@
-"""What the benchmarks share: timed calls, their median and spread, peak memory,
-the environment lines and the table row of ``docs/benchmark_cpu.md``."""
+"""What the benchmarks share: timed calls and their spread, peak memory, the
+environment lines and the table row of ``docs/benchmark_cpu.md``."""
+import contextlib
 import os
 import platform
 import statistics
 import time
+from types import SimpleNamespace
 
 import mmengine
 import mmpretrain
@@ -17,7 +19,7 @@ RULE = '|---' * 2 + '|---:' * 6 + '|---|'
 
 
 def sync(device):
-    """Wait for the work queued on a GPU (nothing to wait for on the CPU)."""
+    """Wait for the work queued on a GPU."""
     if device == 'cuda':
         torch.cuda.synchronize()
 
@@ -36,20 +38,15 @@ def time_calls(fn, iters, warmup=0, device='cpu'):
 
 def median_seconds(fn, seconds, threads):
     """Median seconds of a call of ``fn`` on ``threads`` torch threads, timed for
-    about ``seconds`` after a warm-up (``torch.utils.benchmark``'s blocked
-    autorange)."""
+    about ``seconds`` after a warm-up by torch.utils.benchmark."""
     from torch.utils.benchmark import Timer  # lazy: logs a CUDA_HOME warning on CPUs
     timer = Timer('fn()', globals={'fn': fn}, num_threads=threads)
     return timer.blocked_autorange(min_run_time=seconds).median
 
 
 def spread(times):
-    """Median and 10th-90th percentile of per-batch times: robust to the odd batch
-    another process on the machine slowed down.
-
-    Returns:
-        tuple[float, str]: the median and a note giving the spread in ms.
-    """
+    """The median of per-batch times (robust to the odd batch another process
+    slowed down) and a note with their 10th-90th percentile."""
     deciles = (statistics.quantiles(times, n=10, method='inclusive')
                if len(times) > 1 else times * 9)
     return statistics.median(times), (
@@ -57,33 +54,24 @@ def spread(times):
         f'p10-p90 {1000 * deciles[0]:.0f}-{1000 * deciles[-1]:.0f} ms')
 
 
-class PeakMemory:
-    """Peak memory in MB (``mb``) inside a ``with`` block: max allocated on a GPU,
-    else this process's resident high-water mark, which Linux resets on entry
-    (dataloader workers not included); ``None`` where neither is readable."""
-
-    def __init__(self, device):
-        self.device, self.mb, self._linux = device, None, False
-
-    def __enter__(self):
-        if self.device == 'cuda':
-            torch.cuda.reset_peak_memory_stats()
-            return self
-        try:
-            with open('/proc/self/clear_refs', 'w') as f:
-                f.write('5')  # resets VmHWM to the current resident set
-            self._linux = True
-        except OSError:
-            pass
-        return self
-
-    def __exit__(self, *exc):
-        if self.device == 'cuda':
-            self.mb = torch.cuda.max_memory_allocated() / 2**20
-        elif self._linux:
-            with open('/proc/self/status') as f:
-                kb = next(line.split()[1] for line in f if line.startswith('VmHWM'))
-            self.mb = int(kb) / 1024
+@contextlib.contextmanager
+def peak_memory(device):
+    """Peak MB (``.mb``) inside the block: max allocated on a GPU, else this process'
+    resident high-water mark (reset on entry; Linux only; workers not included)."""
+    peak = SimpleNamespace(mb=None)
+    linux = device != 'cuda' and os.access('/proc/self/clear_refs', os.W_OK)
+    if device == 'cuda':
+        torch.cuda.reset_peak_memory_stats()
+    elif linux:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')  # resets VmHWM
+    yield peak
+    if device == 'cuda':
+        peak.mb = torch.cuda.max_memory_allocated() / 2**20
+    elif linux:
+        with open('/proc/self/status') as f:
+            kb = next(line.split()[1] for line in f if line.startswith('VmHWM'))
+        peak.mb = int(kb) / 1024
 
 
 def environment(device='cpu'):
@@ -102,14 +90,8 @@ def environment(device='cpu'):
 
 def row(what, mode, batch, step=None, data=None, ratio=None, memory=None, note='',
         per_image=False):
-    """One row under :data:`HEADER`; ``-`` for what was not measured.
-
-    Args:
-        step (float, optional): seconds per batch, or per image if ``per_image``.
-        data (float, optional): the share of ``step`` spent waiting for data.
-        ratio (float, optional): the row's comparison, explained in ``note``.
-        memory (float, optional): peak memory in MB.
-    """
+    """A row under :data:`HEADER`: ``step`` in seconds per batch (per image with
+    ``per_image``), ``data`` its share waiting for data, ``memory`` in MB."""
     def cell(value, fmt, scale=1):
         return '-' if value is None else format(value * scale, fmt)
     speed = None if step is None else (1 if per_image else batch) / step

@@ -1,12 +1,8 @@
-"""Training, evaluation and inference speed, bare PyTorch against our tools, side by
-side in one table (``tools/analysis/benchmark.py``).
-
-*Bare* is the same mmpretrain model (frozen stages included) stepped by hand on
-in-memory tensors: ``model(x, mode='tensor')``, cross-entropy, the config's optimizer
-and gradient accumulation, ``torch.autocast``. *Ours* is what a user runs:
-``tools/train.py``'s config and mmengine's Runner on JPEG files through the config's
-pipeline and dataloader workers, ``tools/test.py``'s loop and the inference tool.
-Warm-up iterations (worker start-up, oneDNN kernel choice) are not timed.
+"""Training, evaluation and inference speed, bare PyTorch against our tools, in one
+table (``tools/analysis/benchmark.py``). *Bare*: the same mmpretrain model stepped by
+hand on in-memory tensors (the config's optimizer and gradient accumulation,
+``torch.autocast``). *Ours*: what a user runs, tools/train.py's and tools/test.py's
+Runner on JPEG files through the config's pipeline, and the inference tool.
 """
 import collections
 import itertools
@@ -30,17 +26,11 @@ from .. import testing, training
 from ..config import ROOT, load_config
 from ..inference import build_inferencer, predict
 from ..precision import amp_dtype
-from .timing import HEADER, RULE, PeakMemory, environment, row, spread, time_calls
+from .timing import HEADER, RULE, environment, peak_memory, row, spread, time_calls
 
-MODES = {  # name: (amp, channels_last)
-    'fp32': (False, False),
-    'channels_last': (False, True),
-    'amp': (True, False),
-    'amp+channels_last': (True, True),
-}
+MODES = {'fp32': (False, False), 'channels_last': (False, True),  # amp, layout
+         'amp': (True, False), 'amp+channels_last': (True, True)}
 PARTS = ('train', 'eval', 'frozen', 'batch', 'epoch')
-
-
 # What to measure: the options of tools/analysis/benchmark.py, by name.
 Settings = collections.namedtuple('Settings', [
     'config', 'data_root', 'photos', 'batch', 'size', 'iters', 'warmup', 'eval_iters',
@@ -84,22 +74,15 @@ def build_model(cfg, device, frozen_stages=None):
 
 
 def bare_step(cfg, mode, batch, size, device, train=True, frozen_stages=None):
-    """A function running one bare step on a random batch: a training step
-    (forward, backward, the config's optimizer every ``accumulative_counts``), or
-    with ``train=False`` a forward pass in eval mode without gradients."""
+    """A function running one training step of the model on a random batch (the
+    optimizer steps every ``accumulative_counts``), or with ``train=False`` one
+    forward pass in eval mode without gradients."""
     amp, channels_last = MODES[mode]
     layout = torch.channels_last if channels_last else torch.contiguous_format
     model = build_model(cfg, device, frozen_stages).train(train)
     model.to(memory_format=layout)
-    x = torch.randn(batch, 3, size, size, device=device).contiguous(
-        memory_format=layout)
-
-    @torch.no_grad()
-    def forward():
-        with autocast(amp, device):
-            model(x, mode='tensor')
-    if not train:
-        return forward
+    x = torch.randn(batch, 3, size, size, device=device)
+    x = x.contiguous(memory_format=layout)
     y = torch.randint(0, cfg.model.head.num_classes, (batch, ), device=device)
     opt_cfg = dict(cfg.optim_wrapper.optimizer)
     optimizer = getattr(torch.optim, opt_cfg.pop('type'))(
@@ -109,10 +92,11 @@ def bare_step(cfg, mode, batch, size, device, train=True, frozen_stages=None):
     count = itertools.count(1)
 
     def step():
-        with autocast(amp, device):
-            loss = F.cross_entropy(model(x, mode='tensor'), y) / accumulate
-        scaler.scale(loss).backward()
-        if next(count) % accumulate == 0:
+        with torch.set_grad_enabled(train), autocast(amp, device):
+            out = model(x, mode='tensor')
+        if train:
+            scaler.scale(F.cross_entropy(out, y) / accumulate).backward()
+        if train and next(count) % accumulate == 0:
             scaler.step(optimizer)
             scaler.update()
             optimizer.zero_grad(set_to_none=True)
@@ -130,38 +114,35 @@ def _flags(mode):
     return ['--amp'] * amp + ['--channels-last'] * channels_last
 
 
-def _runner(cfg, s, loader, images):
-    """A Runner for ``cfg`` over the first ``images`` of ``loader``'s dataset at the
-    benchmark's size, batch and workers, logging nothing."""
-    set_resolution(cfg, s.size)
-    cfg[loader].update(batch_size=s.batch)
-    cfg[loader].dataset.indices = images
+def _run(runner_cfg, s, loader, images, phase):
+    """Run ``runner_cfg`` quietly over the first ``images`` of ``loader``'s dataset
+    at ``s``'s size, batch and workers; seconds of each iteration and of its wait
+    for data (mmengine's IterTimerHook)."""
+    set_resolution(runner_cfg, s.size)
+    loader = runner_cfg[loader]
+    loader.update(batch_size=s.batch)
+    loader.dataset.indices = images
     if s.workers is not None:
-        cfg[loader].update(num_workers=s.workers, persistent_workers=s.workers > 0)
-    cfg.log_level = 'WARNING'
-    cfg.experiment_name = f'benchmark_{uuid.uuid4().hex[:8]}'
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=10**6)
-    return Runner.from_cfg(cfg)
-
-
-def _history(runner, phase):
-    """Seconds of each iteration and of its wait for data (IterTimerHook's)."""
+        loader.update(num_workers=s.workers, persistent_workers=s.workers > 0)
+    runner_cfg.log_level = 'WARNING'
+    runner_cfg.experiment_name = f'benchmark_{uuid.uuid4().hex[:8]}'
+    runner_cfg.default_hooks.logger = dict(type='LoggerHook', interval=10**6)
+    runner = Runner.from_cfg(runner_cfg)
+    getattr(runner, phase)()
     return [list(runner.message_hub.get_scalar(f'{phase}/{key}').data[0])
             for key in ('time', 'data_time')]
 
 
 def ours_train(s, mode, work_dir, images):
     """One epoch of tools/train.py's Runner over the first ``images`` training
-    images; per-iteration seconds and data-wait seconds."""
+    images: seconds of each step and of its wait for data."""
     cfg = training.build_train_config(training.parse_args([
         s.config, '--from-scratch', '--no-validate', '--data-root', s.data_root,
         '--work-dir', work_dir, *_flags(mode)]))
     cfg.train_cfg.max_epochs = 1
     cfg.param_scheduler = None  # constant lr: a one-epoch schedule is moot
     cfg.default_hooks.checkpoint = None
-    runner = _runner(cfg, s, 'train_dataloader', images)
-    runner.train()
-    return _history(runner, 'train')
+    return _run(cfg, s, 'train_dataloader', images, 'train')
 
 
 def ours_test(s, mode, checkpoint, work_dir, batches):
@@ -170,9 +151,8 @@ def ours_test(s, mode, checkpoint, work_dir, batches):
     cfg = testing.build_test_config(testing.parse_args([
         s.config, checkpoint, '--data-root', s.data_root, '--work-dir', work_dir,
         *_flags(mode)]))
-    runner = _runner(cfg, s, 'test_dataloader', s.batch * (s.warmup + batches))
-    runner.test()
-    return _history(runner, 'test')[0][s.warmup:]
+    images = s.batch * (s.warmup + batches)
+    return _run(cfg, s, 'test_dataloader', images, 'test')[0][s.warmup:]
 
 
 def ours_infer(s, mode, checkpoint, paths, device):
@@ -197,9 +177,9 @@ def emit_eval(s, cfg, mode, device, checkpoint, paths, work_dir, emit):
     after test.py's loop, so a change in the machine's load reaches both sides."""
     half = max(1, s.eval_iters // 2)
     forward = bare_step(cfg, mode, s.batch, s.size, device, train=False)
-    with PeakMemory(device) as bare_mem:
+    with peak_memory(device) as bare_mem:
         bare = time_calls(forward, half, s.warmup, device)
-    with PeakMemory(device) as mem:
+    with peak_memory(device) as mem:
         ours = ours_test(s, mode, checkpoint, work_dir, s.eval_iters)
     bare += time_calls(forward, max(1, s.eval_iters - half), s.warmup, device)
     (base, base_note), (step, note) = spread(bare), spread(ours)
@@ -207,7 +187,7 @@ def emit_eval(s, cfg, mode, device, checkpoint, paths, work_dir, emit):
              note=base_note))
     emit(row('ours: test.py loop', mode, s.batch, step, ratio=base / step,
              memory=mem.mb, note=f'{note}; ratio: ours / bare eval speed (medians)'))
-    with PeakMemory(device) as mem:
+    with peak_memory(device) as mem:
         per_image = ours_infer(s, mode, checkpoint, paths, device)
     emit(row('ours: infer.py', mode, s.batch, per_image,
              ratio=(base / s.batch) / per_image, memory=mem.mb,
@@ -229,10 +209,9 @@ def epoch_header(s, total):
             if cap and cap < total else f'the {total} training images of train.txt')
     shares = ', '.join(f'{f:.0%}' for f in s.epoch_fractions)
     return (f"epoch rows: one real epoch of tools/train.py's Runner (no validation) "
-            f'over {shares} of {base}, in whole batches; the epoch is timed from its '
-            'first batch to its end (dataloader start-up, once per run with '
-            'persistent workers, is given apart); Images/s = images / epoch time; '
-            "Ratio = Images/s / the largest fraction's")
+            f'over {shares} of {base}, in whole batches, timed from its first batch '
+            'to its end (the dataloader start-up before it is in the note); '
+            "Images/s = images / epoch time; Ratio = Images/s / the largest share's")
 
 
 def emit_epochs(s, mode, work_root, emit, device):
@@ -243,19 +222,24 @@ def emit_epochs(s, mode, work_root, emit, device):
     ours_train(s, mode, osp.join(work_root, 'epoch_warmup'), s.batch * max(1, s.warmup))
     reference = None
     for images, share in sorted(zip(sizes, s.epoch_fractions), reverse=True):
-        with PeakMemory(device) as mem:
+        with peak_memory(device) as mem:
             times, data = ours_train(s, mode, osp.join(work_root, f'epoch_{share}'),
                                      images)
         seconds = sum(times) - data[0]  # from the first batch on
-        skip = min(s.warmup, len(times) - 1)
         reference = reference or images / seconds
         estimate = (f'; all {total}: ~{total * seconds / images:.0f} s at this speed'
                     if images < share * total - s.batch else '')
         emit(row(f'ours: epoch, {share:.0%} ({images} images)', mode, s.batch,
-                 seconds / len(times), sum(data[skip:]) / sum(times[skip:]),
+                 seconds / len(times), _data_share(times, data, s.warmup),
                  ratio=images / seconds / reference, memory=mem.mb,
                  note=f'{seconds:.2f} s epoch, {len(times)} steps; first batch '
                  f'after {data[0]:.2f} s{estimate}'))
+
+
+def _data_share(times, data, warmup):
+    """The share of the steps after the warm-up ones spent waiting for data."""
+    skip = min(warmup, len(times) - 1)
+    return sum(data[skip:]) / sum(times[skip:])
 
 
 def prepare_data(s, work_root):
@@ -289,19 +273,18 @@ def measure(s, device, work_root, emit):
     steps = s.batch * (s.warmup + s.iters)
     bare = {}
     for mode in modes if 'train' in s.parts else ():
-        with PeakMemory(device) as mem:
+        with peak_memory(device) as mem:
             bare[mode] = bare_train(cfg, s, mode, device)
         emit(row('bare training step', mode, s.batch, bare[mode],
                  ratio=bare['fp32'] / bare[mode], memory=mem.mb,
                  note='ratio: speed-up over bare fp32'))
     for mode in modes if 'train' in s.parts else ():
-        with PeakMemory(device) as mem:
+        with peak_memory(device) as mem:
             times, data = ours_train(s, mode, osp.join(work_root, f'train_{mode}'),
                                      steps)
-        skip = min(s.warmup, len(times) - 1)
-        step = statistics.fmean(times[skip:])
+        step = statistics.fmean(times[min(s.warmup, len(times) - 1):])
         emit(row('ours: train.py Runner, JPEGs', mode, s.batch, step,
-                 sum(data[skip:]) / sum(times[skip:]), bare[mode] / step, mem.mb,
+                 _data_share(times, data, s.warmup), bare[mode] / step, mem.mb,
                  'ratio: ours / bare speed, same mode'))
     checkpoint = osp.join(work_root, 'weights.pth')
     classes = list_from_file(osp.join(s.data_root, 'classes.txt'))
@@ -320,7 +303,7 @@ def measure(s, device, work_root, emit):
                      bare_train(cfg, s, mode, device, frozen_stages=frozen)))
     for batch in s.batch_sizes if 'batch' in s.parts else ():
         for mode in fastest:
-            with PeakMemory(device) as mem:
+            with peak_memory(device) as mem:
                 step = bare_train(cfg, s, mode, device, batch)
             emit(row('bare step, batch size', mode, batch, step, memory=mem.mb))
     if 'epoch' in s.parts:
@@ -328,8 +311,8 @@ def measure(s, device, work_root, emit):
 
 
 def benchmark(s):
-    """Measure what ``s`` asks for on the GPU if there is one, else the CPU,
-    printing each line as it comes.
+    """Measure what ``s`` (a :data:`Settings`) asks for on the GPU if there is one,
+    else the CPU, printing each line as it comes.
 
     Returns:
         str: the Markdown page: environment lines, then the table.
