@@ -94,9 +94,11 @@ def bare_step(cfg, mode, batch, size, device, train=True, frozen_stages=None):
     def step():
         with torch.set_grad_enabled(train), autocast(amp, device):
             out = model(x, mode='tensor')
-        if train:
-            scaler.scale(F.cross_entropy(out, y) / accumulate).backward()
-        if train and next(count) % accumulate == 0:
+            if not train:
+                return
+            loss = F.cross_entropy(out, y) / accumulate
+        scaler.scale(loss).backward()
+        if next(count) % accumulate == 0:
             scaler.step(optimizer)
             scaler.update()
             optimizer.zero_grad(set_to_none=True)
