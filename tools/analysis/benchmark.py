@@ -1,9 +1,7 @@
-"""Speed of bare PyTorch against our training, testing and inference, side by side
-in one table (code: :mod:`custom_modules.apis.benchmark.torch_speed`).
+"""Speed of bare PyTorch against our training, testing and inference, in one table.
 
-    python tools/analysis/benchmark.py [CONFIG] [--smoke]
-
-``--smoke`` runs a tiny model on tiny generated images in seconds.
+``python tools/analysis/benchmark.py [CONFIG]``; ``--smoke``: a tiny model on tiny
+generated images, in seconds. Code: :mod:`custom_modules.apis.benchmark.torch_speed`.
 """
 import argparse
 import os.path as osp

@@ -1,8 +1,7 @@
-"""Files per second of make_annotations on a generated tree, with one worker and
-with every core (code: :mod:`custom_modules.apis.benchmark.annotations`).
+"""Files per second of make_annotations on a generated tree.
 
-    python tools/dataset/benchmark_annotations.py [--files 20000]
-"""
+``python tools/dataset/benchmark_annotations.py [--files 20000]``: one worker against
+every core; code: :mod:`custom_modules.apis.benchmark.annotations`."""
 import argparse
 
 from custom_modules.apis.benchmark.annotations import annotation_speed

@@ -1,8 +1,7 @@
-"""Images/s of ONNX Runtime vs PyTorch eager on the CPU (code:
-:mod:`custom_modules.apis.benchmark.onnx`).
+"""Images/s of ONNX Runtime vs PyTorch eager on the CPU.
 
-    python tools/deploy/benchmark_onnx.py [CONFIG] [--batch-sizes 1 16]
-"""
+``python tools/deploy/benchmark_onnx.py [CONFIG] [--batch-sizes 1 16]``; code:
+:mod:`custom_modules.apis.benchmark.onnx`."""
 import argparse
 import os.path as osp
 

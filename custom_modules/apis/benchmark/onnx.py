@@ -5,6 +5,7 @@ the model is randomly initialised (nothing is downloaded)."""
 import os.path as osp
 
 import numpy as np
+import onnxruntime as ort
 import torch
 from mmpretrain.apis import get_model
 
@@ -26,7 +27,6 @@ def benchmark_onnx(cfg, batch_sizes=(1, 16), seconds=3.0, threads=None):
         tuple[list[dict], int]: ``{'batch', 'torch', 'onnxruntime'}`` (images/s)
         per batch size, and the number of threads.
     """
-    import onnxruntime as ort  # lazy: optional, requirements/deploy.txt
     threads = threads or torch.get_num_threads()
     torch.set_num_threads(threads)
     train_from_scratch(cfg)
@@ -37,13 +37,14 @@ def benchmark_onnx(cfg, batch_sizes=(1, 16), seconds=3.0, threads=None):
     options.intra_op_num_threads = threads
     session = ort.InferenceSession(to_onnx(model, recipe, classes), options,
                                    providers=['CPUExecutionProvider'])
-    eager = torch.no_grad()(deployable(model))
+    eager = deployable(model)
     size, rows = recipe['crop_size'], []
     for batch in batch_sizes:
         images = np.random.default_rng(0).uniform(
             0, 255, (batch, 3, size, size)).astype(np.float32)
         tensor = torch.from_numpy(images)
-        torch_s = median_seconds(lambda x=tensor: eager(x), seconds, threads)
+        with torch.no_grad():
+            torch_s = median_seconds(lambda x=tensor: eager(x), seconds, threads)
         ort_s = median_seconds(lambda x=images: session.run(None, {'images': x}),
                                seconds, threads)
         rows.append({'batch': batch, 'torch': batch / torch_s,
@@ -54,12 +55,11 @@ def benchmark_onnx(cfg, batch_sizes=(1, 16), seconds=3.0, threads=None):
 def table(rows, threads, size, config):
     """A title line, then the rows in the columns of docs/benchmark_cpu.md, to paste
     there: one per engine and batch size, ratio = speed over PyTorch eager's."""
-    import onnxruntime as ort  # lazy: optional, requirements/deploy.txt
     lines = [f'{osp.basename(config)}, {size} px, CPU, {threads} thread(s), random '
              'weights; rows for docs/benchmark_cpu.md (the figures vary with the '
              'machine load):', HEADER, RULE]
-    note = f'{size} px, {threads} thread(s), random weights; ratio: speed-up over ' \
-        'PyTorch eager'
+    note = (f'{size} px, {threads} thread(s), random weights; ratio: speed-up over '
+            'PyTorch eager')
     engines = {'torch': f'PyTorch {torch.__version__} eager',
                'onnxruntime': f'ONNX Runtime {ort.__version__}'}
     for r in rows:

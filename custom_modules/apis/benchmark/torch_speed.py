@@ -39,8 +39,7 @@ Settings = collections.namedtuple('Settings', [
 
 
 def set_resolution(cfg, size):
-    """Train crops of ``size`` px; test images resized and centre-cropped to
-    ``size`` (the configs' 256 -> 224 ratio)."""
+    """Train and test crops of ``size`` px (test images resized by 256/224 first)."""
     values = {'RandomResizedCrop': ('scale', size), 'CenterCrop': ('crop_size', size),
               'ResizeEdge': ('scale', size * 256 // 224)}
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -313,8 +312,11 @@ def measure(s, device, work_root, emit):
 
 
 def benchmark(s):
-    """Measure what ``s`` (a :data:`Settings`) asks for on the GPU if there is one,
-    else the CPU, printing each line as it comes.
+    """Measure on the GPU if there is one, else the CPU, printing each line as it
+    comes.
+
+    Args:
+        s (Settings): what to measure.
 
     Returns:
         str: the Markdown page: environment lines, then the table.
