@@ -24,7 +24,7 @@ from custom_modules.utils.errors import UserInputError
 
 from .. import testing, training
 from ..config import ROOT, load_config
-from ..inference import build_inferencer, predict
+from ..model import build_inferencer, predict
 from ..precision import amp_dtype
 from .timing import HEADER, RULE, environment, peak_memory, row, spread, time_calls
 
@@ -110,11 +110,6 @@ def bare_train(cfg, s, mode, device, batch=None, frozen_stages=None):
     return statistics.fmean(time_calls(step, s.iters, s.warmup, device))
 
 
-def _flags(mode):
-    amp, channels_last = MODES[mode]
-    return ['--amp'] * amp + ['--channels-last'] * channels_last
-
-
 def _run(runner_cfg, s, loader, images, phase):
     """Run ``runner_cfg`` quietly over the first ``images`` of ``loader``'s dataset
     at ``s``'s size, batch and workers; seconds of each iteration and of its wait
@@ -137,9 +132,10 @@ def _run(runner_cfg, s, loader, images, phase):
 def ours_train(s, mode, work_dir, images):
     """One epoch of tools/train.py's Runner over the first ``images`` training
     images: seconds of each step and of its wait for data."""
-    cfg = training.build_train_config(training.parse_args([
-        s.config, '--from-scratch', '--no-validate', '--data-root', s.data_root,
-        '--work-dir', work_dir, *_flags(mode)]))
+    amp, channels_last = MODES[mode]
+    cfg = training.build_train_config(training.train_options(
+        s.config, from_scratch=True, no_validate=True, data_root=s.data_root,
+        work_dir=work_dir, amp=amp, channels_last=channels_last))
     cfg.train_cfg.max_epochs = 1
     cfg.param_scheduler = None  # constant lr: a one-epoch schedule is moot
     cfg.default_hooks.checkpoint = None
@@ -149,9 +145,10 @@ def ours_train(s, mode, work_dir, images):
 def ours_test(s, mode, checkpoint, work_dir, batches):
     """Seconds of each of ``batches`` batches of tools/test.py's loop (data waiting
     included), after ``s.warmup`` untimed ones."""
-    cfg = testing.build_test_config(testing.parse_args([
-        s.config, checkpoint, '--data-root', s.data_root, '--work-dir', work_dir,
-        *_flags(mode)]))
+    amp, channels_last = MODES[mode]
+    cfg = testing.build_test_config(testing.options_for_test(
+        s.config, checkpoint, data_root=s.data_root, work_dir=work_dir,
+        amp=amp, channels_last=channels_last))
     images = s.batch * (s.warmup + batches)
     return _run(cfg, s, 'test_dataloader', images, 'test')[0][s.warmup:]
 
