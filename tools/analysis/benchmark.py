@@ -7,10 +7,11 @@ import argparse
 import os.path as osp
 
 from custom_modules.apis.benchmark.torch_speed import MODES, PARTS, Settings, benchmark
-from custom_modules.apis.config import ROOT, load_config
+from custom_modules.apis.config import load_config
 from custom_modules.utils.cli import run_cli
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import atomic_write, check_new
+from custom_modules.utils.paths import ROOT, SHARED_PHOTOS
 
 SMOKE = dict(config=osp.join(ROOT, 'tests/data/configs/resnet18_freeze2_fixed.py'),
              batch=4, size=32, iters=1, warmup=1, eval_iters=2, batch_sizes=[4],
@@ -53,8 +54,7 @@ def parse_args(argv=None):
         help='shares of train.txt to time one epoch over (default: 0.25,0.5,1)')
     add('--epoch-max-images', type=int, help='cap: time the fractions of the first '
         'N training images only (default: all of train.txt)')
-    add('--photos', default=osp.join(ROOT, '..', 'shared', 'datasets',
-                                     'flower_dataset'),
+    add('--photos', default=SHARED_PHOTOS,
         help='class-per-folder photos (default: the shared flower photos; '
         'generated images if absent)')
     add('--data-root', help='existing annotation files to use instead of --photos')

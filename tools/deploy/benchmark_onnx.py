@@ -6,10 +6,11 @@ import argparse
 import os.path as osp
 
 from custom_modules.apis.benchmark.onnx import benchmark_onnx, table
-from custom_modules.apis.config import ROOT, load_config
+from custom_modules.apis.config import load_config
 from custom_modules.apis.deploy.export import preprocess_recipe
 from custom_modules.utils.cli import run_cli
 from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.paths import ROOT
 
 
 def parse_args(argv=None):

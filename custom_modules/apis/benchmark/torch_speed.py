@@ -21,9 +21,10 @@ from mmpretrain.registry import MODELS
 from custom_modules.datasets.annotations import make_annotations
 from custom_modules.datasets.synthetic_flowers import make_dataset
 from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.paths import ROOT
 
 from .. import testing, training
-from ..config import ROOT, load_config
+from ..config import load_config
 from ..model import build_inferencer, predict
 from ..precision import amp_dtype
 from .timing import HEADER, RULE, environment, peak_memory, row, spread, time_calls
