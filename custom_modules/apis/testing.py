@@ -4,7 +4,7 @@ import copy
 import os.path as osp
 
 from custom_modules.engine.pretrained import train_from_scratch
-from custom_modules.evaluation.calibration_file import (
+from custom_modules.evaluation.calibration import (
     apply_calibration,
     read_calibration,
 )

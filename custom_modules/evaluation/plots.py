@@ -1,10 +1,8 @@
 """Reliability diagrams and risk-coverage curves, as matplotlib figures."""
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-
-from .calibration import (  # noqa: E402
+from .calibration import (
     expected_calibration_error,
     reliability_bins,
     risk_coverage,
@@ -13,24 +11,28 @@ from .calibration import (  # noqa: E402
 
 
 def reliability_figure(panels, num_bins=15):
-    """One reliability diagram per ``(title, probs, labels)`` panel: accuracy
-    per confidence bin, and its gap to the bin's mean confidence (a bar
-    below the diagonal is over-confident)."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2),
-                             squeeze=False)
-    width = 1 / num_bins
-    for ax, (title, probs, labels) in zip(axes[0], panels):
+    """One reliability diagram per panel.
+
+    Args:
+        panels: ``[(title, probs, labels)]``.
+        num_bins: equal-width confidence bins.
+
+    Returns:
+        Figure: accuracy per confidence bin and its gap to the bin's mean
+        confidence (a bar below the diagonal is over-confident).
+    """
+    fig = Figure(figsize=(4.2 * len(panels), 4.2))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    centres = (np.arange(num_bins) + 0.5) / num_bins
+    for ax, (title, probs, labels) in zip(axes, panels):
         confidence, accuracy, counts = reliability_bins(probs, labels,
                                                         num_bins)
-        centres = [(i + 0.5) * width for i in range(num_bins)]
         used = counts > 0
-        ax.bar([c for c, u in zip(centres, used) if u], accuracy[used],
-               width=width, edgecolor='black', color='tab:blue',
-               label='accuracy')
-        ax.bar([c for c, u in zip(centres, used) if u],
-               (confidence - accuracy).abs()[used],
-               bottom=confidence.minimum(accuracy)[used], width=width,
-               color='tab:red', alpha=0.35, hatch='//',
+        ax.bar(centres[used], accuracy[used], width=1 / num_bins,
+               edgecolor='black', color='tab:blue', label='accuracy')
+        ax.bar(centres[used], np.abs(confidence - accuracy)[used],
+               bottom=np.minimum(confidence, accuracy)[used],
+               width=1 / num_bins, color='tab:red', alpha=0.35, hatch='//',
                label='gap to mean confidence')
         ax.plot([0, 1], [0, 1], '--', color='gray')
         ece = expected_calibration_error(probs, labels, num_bins)
@@ -44,9 +46,10 @@ def reliability_figure(panels, num_bins=15):
 
 def risk_coverage_figure(probs, labels, threshold=None, title=''):
     """Error rate among the answered images against the share answered,
-    with the chosen threshold marked."""
+    with ``threshold`` (if given) marked."""
     coverage, risk = risk_coverage(probs, labels)
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig = Figure(figsize=(5, 4))
+    ax = fig.subplots()
     ax.plot(100 * coverage, 100 * risk, color='tab:blue')
     if threshold is not None:
         answered, accuracy = selective_accuracy(probs, labels, threshold)

@@ -1,20 +1,26 @@
 """Are two configurations really different? McNemar's exact test on the
-per-image correctness of their best checkpoints, on the same images."""
-import math
+per-image correctness of their best checkpoints, on the same images, and a
+sign-flip test over seeds, both from ``scipy.stats``."""
+import numpy as np
+from scipy.stats import binomtest, permutation_test
 
 from .predictions import load_predictions
 
 
 def mcnemar_exact(only_a, only_b):
-    """Two-sided exact McNemar p-value from the discordant pairs: images
-    only A gets right, images only B gets right. Under "no difference"
-    each discordant image is a fair coin flip, so the p-value is the
-    binomial(n, 1/2) probability of a split at least this uneven."""
-    n = only_a + only_b
-    if n == 0:
+    """Two-sided exact McNemar p-value from the discordant pairs.
+
+    Args:
+        only_a: images only A gets right.
+        only_b: images only B gets right.
+
+    Returns:
+        float: under "no difference" each discordant image is a fair coin
+        flip: the binomial(n, 1/2) p-value of this split (1 if n = 0).
+    """
+    if only_a + only_b == 0:
         return 1.0
-    tail = sum(math.comb(n, i) for i in range(min(only_a, only_b) + 1))
-    return min(1.0, 2 * tail / 2 ** n)
+    return float(binomtest(only_a, only_a + only_b, 0.5).pvalue)
 
 
 def correctness(preds):
@@ -68,18 +74,21 @@ def significance_markdown(labels, runs, split, alpha=0.05):
 
 
 def sign_flip_p(differences):
-    """Exact two-sided paired permutation test over seeds: the share of
-    the 2^k sign flips of the per-seed differences whose mean is at least
-    as far from 0 as the observed one (with k seeds, never below 2 / 2^k)."""
-    k = len(differences)
-    if k == 0:
+    """Exact two-sided paired permutation test over seeds.
+
+    Args:
+        differences: per-seed differences between two configurations.
+
+    Returns:
+        float: the share of the 2^k sign flips whose mean is at least as far
+        from 0 as the observed one (with k seeds, never below 2 / 2^k).
+    """
+    if len(differences) < 2:  # both signs of one seed are as extreme
         return 1.0
-    observed = abs(sum(differences)) - 1e-12
-    extreme = sum(
-        1 for signs in range(2 ** k)
-        if abs(sum(d if signs >> i & 1 else -d
-                   for i, d in enumerate(differences))) >= observed)
-    return extreme / 2 ** k
+    result = permutation_test(
+        (np.asarray(differences, dtype=np.float64), ), np.mean,
+        permutation_type='samples', n_resamples=np.inf, vectorized=True)
+    return float(result.pvalue)
 
 
 def seeds_markdown(labels, accuracies, metric, alpha=0.05):

@@ -6,10 +6,12 @@ import os.path as osp
 import shutil
 
 import pytest
-from conftest import TINY_CONFIG, run_main, run_runner
+from conftest import TINY_CONFIG, load_tool, run_main, run_runner
 
-from custom_modules.apis import calibrate, inference, testing, training
+from custom_modules.apis import inference, testing, training
 from custom_modules.datasets.annotations import make_annotations
+
+calibrate = load_tool('tools/analysis/calibrate.py')
 
 
 @pytest.fixture(scope='module')

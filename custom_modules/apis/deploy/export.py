@@ -29,7 +29,7 @@ import os.path as osp
 import tempfile
 
 from custom_modules.engine.pretrained import train_from_scratch
-from custom_modules.evaluation.calibration_file import read_calibration
+from custom_modules.evaluation.calibration import read_calibration
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import IMAGE_EXTENSIONS, atomic_write, check_new
 

@@ -23,7 +23,7 @@ import io
 import os.path as osp
 import time
 
-from custom_modules.evaluation.calibration_file import (
+from custom_modules.evaluation.calibration import (
     add_calibration_args,
     check_threshold,
 )
