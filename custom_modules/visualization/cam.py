@@ -3,21 +3,36 @@ library (``pytorch_grad_cam``) that mmpretrain's ``vis_cam`` tool uses.
 
 A map explains one class of one image *as the model sees it*: the photo goes
 through the config's test pipeline (resize, crop) and the model's data
-preprocessor (normalisation, BGR to RGB), and the map is drawn over that
-resized, cropped view, so it lines up with what the network looked at.
-
-Only torch, mmengine/mmpretrain and the library are used: the caller builds
-the model once (``mmpretrain.apis.get_model`` or
-:func:`custom_modules.apis.cams.load_model`, both keep the config
-on the model) and may call :func:`cam_overlay` for each request.
+preprocessor, and the map is drawn over that resized, cropped view. The
+caller builds the model once (``mmpretrain.apis.get_model`` or
+``custom_modules.apis.inference.build_inferencer(...).model``, both keep the
+config on the model). Besides the maps, this draws the grid of a model's
+surest mistakes and hits that ``tools/visualization/vis_cam.py`` writes.
 """
 import difflib
 import os
+import os.path as osp
 import threading
 
+import matplotlib.pyplot as plt
+import mmcv
 import numpy as np
+import torch
+from matplotlib.figure import Figure
+from mmcv.cnn import ConvModule
+from mmcv.transforms import Compose
+from mmengine.dataset import pseudo_collate
+from mmpretrain.datasets import remove_transform
+from mmpretrain.models.backbones import VGG, EfficientNet, ResNet
+from mmpretrain.registry import TRANSFORMS
 
+from custom_modules.evaluation.predictions import (
+    image_grid,
+    load_predictions,
+    read_classes,
+)
 from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import save_figure
 
 #: Held while a map is computed. Grad-CAM hooks the target layers of the
 #: shared model, so a second forward pass on that model from another thread
@@ -25,29 +40,26 @@ from custom_modules.utils.errors import UserInputError
 #: one's. A server that also classifies with the model in other threads
 #: holds this lock around those calls too.
 CAM_LOCK = threading.RLock()
+BATCH = 8  # images per Grad-CAM pass: bounded memory on large backbones
 
 
-def _max_out_index(backbone, default):
-    indices = getattr(backbone, 'out_indices', None) or (default, )
-    return max(indices)
+def _last_out_index(backbone, default):
+    return max(getattr(backbone, 'out_indices', None) or (default, ))
 
 
 def _resnet_layer(backbone):
     """The last block of the last stage the neck reads."""
-    stage = backbone.res_layers[_max_out_index(backbone, -1)]
+    stage = backbone.res_layers[_last_out_index(backbone, -1)]
     return f'backbone.{stage}.{len(getattr(backbone, stage)) - 1}'
 
 
 def _vgg_layer(backbone):
     """The last conv (+ReLU, one ``ConvModule``) of the features used:
     all stages when VGG has its own classifier, else up to ``out_indices``."""
-    from mmcv.cnn import ConvModule
     stages = backbone.range_sub_modules
-    if backbone.num_classes > 0:
-        end = stages[-1][1]
-    else:
-        end = stages[_max_out_index(backbone, len(stages) - 1)][1]
-    convs = [i for i, m in enumerate(backbone.features[:end])
+    last = -1 if backbone.num_classes > 0 else _last_out_index(
+        backbone, len(stages) - 1)
+    convs = [i for i, m in enumerate(backbone.features[:stages[last][1]])
              if isinstance(m, ConvModule)]
     return f'backbone.features.{convs[-1]}'
 
@@ -55,7 +67,8 @@ def _vgg_layer(backbone):
 def _efficientnet_layer(backbone):
     """The last conv stage of ``layers`` the neck reads (Lite0: the 1x1
     head conv, 1280 channels)."""
-    return f'backbone.layers.{_max_out_index(backbone, len(backbone.layers) - 1)}'
+    index = _last_out_index(backbone, len(backbone.layers) - 1)
+    return f'backbone.layers.{index}'
 
 
 def default_target_layer(model):
@@ -65,7 +78,6 @@ def default_target_layer(model):
     output of the last block (after its ReLU) is the feature map the
     classifier pools, which is the classic Grad-CAM choice.
     """
-    from mmpretrain.models.backbones import VGG, EfficientNet, ResNet
     backbone = getattr(model, 'backbone', None)
     for kind, choose in ((ResNet, _resnet_layer), (VGG, _vgg_layer),
                          (EfficientNet, _efficientnet_layer)):
@@ -90,28 +102,21 @@ def resolve_target_layers(model, names=None):
         if name not in modules:
             close = difflib.get_close_matches(name, list(modules), n=3,
                                               cutoff=0.5)
-            hint = (f' Did you mean: {", ".join(close)}?' if close else '')
+            hint = f' Did you mean: {", ".join(close)}?' if close else ''
+            try:
+                example = default_target_layer(model)
+            except UserInputError:
+                example = 'backbone.layer4.2'
             raise UserInputError(
                 f'--target-layers {name}: the model has no module of that '
                 f'name.{hint} Names are dotted paths from the model, e.g. '
-                f'{_example_layer(model)}.')
+                f'{example}.')
     return [(name, modules[name]) for name in names]
-
-
-def _example_layer(model):
-    """A layer name to show in a message: the default, or a ResNet's."""
-    try:
-        return default_target_layer(model)
-    except UserInputError:
-        return 'backbone.layer4.2'
 
 
 def view_pipeline(model):
     """The config's test pipeline without its file loading (images are
     decoded here, so arrays work as well as paths)."""
-    from mmcv.transforms import Compose
-    from mmpretrain.datasets import remove_transform
-    from mmpretrain.registry import TRANSFORMS
     cfg = getattr(model, '_config', None) or getattr(model, 'cfg', None)
     if cfg is None:
         raise UserInputError(
@@ -125,7 +130,6 @@ def view_pipeline(model):
 def load_image(image):
     """An mmcv-style sample (BGR) from a path or an RGB(A)/gray array."""
     if isinstance(image, (str, os.PathLike)):
-        import mmcv
         try:
             img = mmcv.imread(os.fspath(image))
         except Exception as exc:  # decoders and file access raise many types
@@ -147,9 +151,8 @@ def load_image(image):
     return dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2])
 
 
-def model_classes(model):
-    """Class names stored with the model (from its checkpoint's meta), or
-    ``[]``."""
+def _class_names(model):
+    """Class names stored with the model (its checkpoint's meta), or []."""
     meta = (getattr(model, '_dataset_meta', None)
             or getattr(model, 'dataset_meta', None) or {})
     return list(meta.get('classes') or [])
@@ -161,10 +164,11 @@ def _predicted(output):
 
 
 def _class_targets(model, targets, count):
+    # lazy: grad-cam is an optional dependency, needed for maps only
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
     if targets is None:
         return [_predicted] * count, [None] * count
-    classes = model_classes(model)
+    classes = _class_names(model)
     labels = []
     for target in targets:
         if isinstance(target, str) and not target.isdigit():
@@ -183,7 +187,10 @@ def _class_targets(model, targets, count):
 
 def compute_cams(model, images, targets=None, target_layers=None,
                  image_weight=0.5):
-    """Grad-CAM for a batch; ``[(overlay, heatmap, pred)]`` per image.
+    """Grad-CAM for a batch.
+
+    Runs under :data:`CAM_LOCK`, leaves the model in eval mode and frees the
+    parameter gradients it made.
 
     Args:
         model: an mmpretrain classifier carrying its config (``_config``).
@@ -191,18 +198,16 @@ def compute_cams(model, images, targets=None, target_layers=None,
         targets: per image, the class (index or name) to explain, or None
             for the predicted class; None for all predicted.
         target_layers: module names; default :func:`default_target_layer`.
+        image_weight: the photo's share of the overlay.
 
-    ``overlay`` is uint8 RGB at the model's input size (the photo after the
-    test pipeline's resize and crop) with the map blended in; ``heatmap``
-    is float32 (H, W) in [0, 1]; ``pred`` is a dict with the predicted
-    ``label``, ``class`` and ``score`` (softmax) and the ``target`` class
-    the map explains.
-
-    Thread safety: runs under :data:`CAM_LOCK` (see there), leaves the
-    model in eval mode and frees the parameter gradients it made.
+    Returns:
+        list: ``(overlay, heatmap, pred)`` per image: ``overlay`` uint8 RGB
+        at the model's input size (the photo after the test pipeline) with
+        the map blended in; ``heatmap`` float32 (H, W) in [0, 1]; ``pred``
+        the predicted ``label``, ``class`` and softmax ``score``, and the
+        ``target`` class the map explains.
     """
-    import torch
-    from mmengine.dataset import pseudo_collate
+    # lazy: grad-cam is an optional dependency, needed for maps only
     from pytorch_grad_cam import GradCAM
     from pytorch_grad_cam.utils.image import show_cam_on_image
 
@@ -240,7 +245,7 @@ def compute_cams(model, images, targets=None, target_layers=None,
             cam.activations_and_grads.release()
             model.zero_grad(set_to_none=True)
     scores = logits.softmax(-1)
-    classes = model_classes(model)
+    classes = _class_names(model)
     results = []
     for view, heatmap, score, target in zip(views, heatmaps, scores, labels):
         height, width = view.shape[:2]
@@ -256,12 +261,137 @@ def compute_cams(model, images, targets=None, target_layers=None,
 
 
 def cam_overlay(model, image_path_or_rgb, target=None, target_layers=None):
-    """One image's Grad-CAM: ``(overlay RGB uint8, heatmap float HxW, pred)``.
-
-    ``target`` is the class index or name to explain (default: the
-    predicted class). The model is built once by the caller; see
-    :func:`compute_cams` for the outputs and thread safety.
-    """
+    """One image's :func:`compute_cams` result: ``(overlay, heatmap,
+    pred)``; ``target`` is the class index or name to explain (default: the
+    predicted class)."""
     return compute_cams(model, [image_path_or_rgb],
                         None if target is None else [target],
                         target_layers)[0]
+
+
+def select_examples(scores, labels, worst=8, per_class=2):
+    """The predictions worth explaining, ties in the file's order.
+
+    Args:
+        scores: (N, C) scores.
+        labels: (N,) true labels.
+        worst: mistakes to take, highest score in their (wrong) predicted
+            class first.
+        per_class: right predictions to take per class, surest first.
+
+    Returns:
+        tuple: ``(mistakes, correct)`` sample indices, correct ones in label
+        order.
+    """
+    predicted, top = scores.argmax(1), scores.max(1).values
+
+    def surest(indices, limit):
+        return sorted(indices, key=lambda i: -float(top[i]))[:limit]
+
+    wrong = surest([i for i in range(len(labels))
+                    if predicted[i] != labels[i]], worst)
+    right = [i for c in range(scores.shape[1]) for i in surest(
+        [i for i in range(len(labels))
+         if labels[i] == c and predicted[i] == c], per_class)]
+    return wrong, right
+
+
+def num_classes(model):
+    """Outputs of the classifier (VGG keeps its own in the backbone)."""
+    for part in (getattr(model, 'head', None), model.backbone):
+        count = getattr(part, 'num_classes', None)
+        if count and count > 0:
+            return count
+    return None
+
+
+def _layer_names(model, target_layers):
+    return ', '.join(n for n, _ in resolve_target_layers(model,
+                                                         target_layers))
+
+
+def draw_cams(model, preds, out, worst=8, per_class=2, target_layers=None,
+              classes_file=None, force=False):
+    """The grid for a predictions file: the mistakes (red titles), then the
+    correct ones (green), each map explaining the predicted class.
+
+    Args:
+        model: the classifier that made ``preds``, carrying its config.
+        preds: a ``tools/test.py --out`` JSON file.
+        out: the PNG to write (replaced only with ``force``).
+        worst, per_class: as :func:`select_examples`.
+        target_layers: as :func:`compute_cams`.
+        classes_file: class names when the model stores none.
+
+    Returns:
+        tuple: ``(out, mistakes shown, correct shown, missing image paths)``.
+    """
+    scores, labels, paths = load_predictions(preds)
+    expected = num_classes(model)
+    if expected and expected != scores.shape[1]:
+        raise UserInputError(
+            f'{preds} has {scores.shape[1]} scores per image, the model '
+            f'{expected} classes: the predictions come from another model.')
+    classes = (read_classes(classes_file, scores.shape[1]) if classes_file
+               else _class_names(model))
+    if len(classes) != scores.shape[1]:
+        classes = [str(i) for i in range(scores.shape[1])]
+    wrong, right = select_examples(scores, labels, worst, per_class)
+    layer = _layer_names(model, target_layers)
+    chosen = [i for i in wrong + right if osp.isfile(paths[i])]
+    missing = [paths[i] for i in wrong + right if not osp.isfile(paths[i])]
+    predicted = scores.argmax(1)
+    overlays = []
+    for start in range(0, len(chosen), BATCH):
+        batch = chosen[start:start + BATCH]
+        overlays += [overlay for overlay, _, _ in compute_cams(
+            model, [paths[i] for i in batch],
+            [int(predicted[i]) for i in batch], target_layers)]
+    fig, axes = image_grid(len(chosen), 'no image to explain')
+    for ax, i, overlay in zip(axes, chosen, overlays):
+        p = int(predicted[i])
+        ax.imshow(overlay)
+        ax.set_title(f'{classes[labels[i]]} \u2192 {classes[p]} '
+                     f'({100 * float(scores[i, p]):.0f}%)', fontsize=8,
+                     color='firebrick' if p != labels[i] else 'darkgreen')
+    fig.suptitle(
+        f'Grad-CAM ({layer}) of the predicted class: '
+        f'{sum(i in chosen for i in wrong)} most confident mistakes (red), '
+        f'then the most confident correct per class (green); '
+        'title: true \u2192 predicted (score)', fontsize=9)
+    fig.tight_layout()
+    try:
+        save_figure(fig, out, force)
+    finally:
+        plt.close(fig)  # image_grid's figure is pyplot's
+    return out, len(wrong), len(right), missing
+
+
+def image_figure(model, image, target=None, target_layers=None):
+    """One photo as the model sees it, with its Grad-CAM overlay, and the
+    map alone.
+
+    Returns:
+        tuple: ``(Figure, pred)``, ``pred`` as in :func:`compute_cams`.
+    """
+    layer = _layer_names(model, target_layers)
+    overlay, heatmap, pred = cam_overlay(model, image, target, target_layers)
+    classes = _class_names(model)
+
+    def name(label):
+        return classes[label] if label < len(classes) else f'class {label}'
+
+    fig = Figure(figsize=(6.4, 3.6))
+    axes = fig.subplots(1, 2)
+    axes[0].imshow(overlay)
+    axes[0].set_title(f'Grad-CAM of {name(pred["target"])} ({layer})',
+                      fontsize=8)
+    axes[1].imshow(heatmap, cmap='jet', vmin=0, vmax=1)
+    axes[1].set_title('map alone (1 = strongest evidence)', fontsize=8)
+    for ax in axes:
+        ax.axis('off')
+    fig.suptitle(f'{osp.basename(str(image))}: predicted '
+                 f'{name(pred["label"])} ({100 * pred["score"]:.0f}%)',
+                 fontsize=9)
+    fig.tight_layout()
+    return fig, pred
