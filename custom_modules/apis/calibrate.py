@@ -1,9 +1,5 @@
-"""Fit temperature scaling and a reject threshold on val, after training
-(the code behind ``tools/analysis/calibrate.py``).
-
-The arithmetic and the file format are in
-:mod:`custom_modules.evaluation.calibration`; this runs the checkpoint over
-val, draws the plots and checks the threshold on out-of-distribution photos.
+"""Fit and store a checkpoint's calibration (``tools/analysis/calibrate.py``);
+the arithmetic and file format are :mod:`custom_modules.evaluation.calibration`.
 """
 import json
 import os
@@ -20,10 +16,10 @@ from custom_modules.evaluation.calibration import (
     calibration_path,
     fit_calibration,
 )
-from custom_modules.evaluation.plots import reliability_figure, risk_coverage_figure
+from custom_modules.evaluation.plots import save_calibration_plots
 from custom_modules.evaluation.predictions import load_predictions
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.fileio import atomic_write, check_new, save_figure
+from custom_modules.utils.fileio import atomic_write, check_new
 
 from .config import fix_workers
 from .inference import build_inferencer
@@ -50,36 +46,25 @@ def predict_val(cfg, checkpoint, out):
     return Runner.from_cfg(cfg).test()
 
 
-def ood_photos(folder):
-    """Write skimage's photos as PNGs into ``folder``; their paths, or None
-    without scikit-image."""
+def ood_rejection(inferencer, temperature, threshold, folder):
+    """How many of skimage's photos (written to ``folder``) are answered
+    "unknown"; None without scikit-image."""
     try:
-        from skimage import data  # lazy: optional, for the OOD check only
+        from skimage import data  # lazy: optional, for this check only
     except ImportError:
+        print('out-of-distribution check skipped: pip install scikit-image')
         return None
     os.makedirs(folder, exist_ok=True)
-    paths = []
-    for name in OOD_PHOTOS:
-        path = osp.join(folder, f'{name}.png')
+    paths = [osp.join(folder, f'{name}.png') for name in OOD_PHOTOS]
+    for name, path in zip(OOD_PHOTOS, paths):
         if not osp.isfile(path):
             image = Image.fromarray(getattr(data, name)()).convert('RGB')
             atomic_write(path, lambda f, im=image: im.save(f, format='PNG'),
                          force=True, binary=True)
-        paths.append(path)
-    return paths
-
-
-def ood_rejection(inferencer, temperature, threshold, folder):
-    """Share of the out-of-distribution photos answered "unknown"."""
-    paths = ood_photos(folder)
-    if paths is None:
-        print('out-of-distribution check skipped: pip install scikit-image')
-        return None
     scores = np.stack([r['pred_scores']
                        for r in inferencer(paths, batch_size=8)])
     conf = apply_temperature(scores, temperature).max(axis=1)
-    rejected = [osp.splitext(osp.basename(p))[0]
-                for p, c in zip(paths, conf) if c < threshold]
+    rejected = [name for name, c in zip(OOD_PHOTOS, conf) if c < threshold]
     return dict(photos=len(paths), rejected=len(rejected),
                 rejected_share=100 * len(rejected) / len(paths),
                 rejected_names=rejected)
@@ -87,53 +72,40 @@ def ood_rejection(inferencer, temperature, threshold, folder):
 
 def calibrate(cfg, checkpoint, coverage=0.95, ood=True, force=False,
               cfg_options=None):
-    """Fit and store the calibration of ``checkpoint``.
+    """Fit temperature and reject threshold on val; write them to
+    ``<checkpoint>.calibration.json``.
 
     Args:
         cfg: the loaded config; val predictions, plots and the OOD photos go
             to its ``work_dir``.
-        checkpoint: the ``.pth``; writes ``<checkpoint>.calibration.json``.
+        checkpoint: the ``.pth`` to calibrate.
         coverage: share of val the reject threshold answers, in (0, 1].
         ood: also report the share of skimage's photos rejected.
         force: replace an existing calibration file.
-        cfg_options: the overrides, to build the OOD check's inferencer.
+        cfg_options: the config overrides, for the OOD check's inferencer.
 
     Returns:
-        dict: what the calibration file holds.
+        dict: what the file holds.
     """
     if not osp.isfile(checkpoint):
         raise UserInputError(f'checkpoint {checkpoint} does not exist.')
     out_json = calibration_path(checkpoint)
     check_new(out_json, force)
-    work_dir = cfg.work_dir
-    preds = osp.join(work_dir, 'val_predictions.json')
+    preds = osp.join(cfg.work_dir, 'val_predictions.json')
     if osp.exists(preds):
         os.remove(preds)  # ours, from an earlier calibration
     predict_val(cfg, checkpoint, preds)
-    probs, labels, _ = load_predictions(preds)
-    probs, labels = probs.numpy(), labels.numpy()
+    probs, labels = (t.numpy() for t in load_predictions(preds)[:2])
     result = fit_calibration(probs, labels, coverage)
-    temperature, threshold = result['temperature'], result['threshold']
-    scaled = apply_temperature(probs, temperature)
-    plots = {'reliability': osp.join(work_dir, 'reliability_val.png'),
-             'risk_coverage': osp.join(work_dir, 'risk_coverage_val.png')}
-    save_figure(reliability_figure(
-        [('val, uncalibrated', probs, labels),
-         (f'val, temperature {temperature:.3f}', scaled, labels)]),
-        plots['reliability'], force=True)
-    save_figure(risk_coverage_figure(
-        scaled, labels, threshold,
-        'Risk-coverage on val (temperature-scaled)'),
-        plots['risk_coverage'], force=True)
-    rejection = None
-    if ood:
-        inferencer = build_inferencer(cfg.filename, checkpoint,
-                                      cfg_options=cfg_options)
-        rejection = ood_rejection(inferencer, temperature, threshold,
-                                  osp.join(work_dir, 'ood_photos'))
+    plots = save_calibration_plots(cfg.work_dir, 'val', probs, labels,
+                                   result['temperature'], result['threshold'])
+    rejection = ood and ood_rejection(
+        build_inferencer(cfg.filename, checkpoint, cfg_options=cfg_options),
+        result['temperature'], result['threshold'],
+        osp.join(cfg.work_dir, 'ood_photos'))
     result.update(target_coverage=coverage,
                   checkpoint=osp.basename(checkpoint),
-                  out_of_distribution=rejection, plots=plots)
+                  out_of_distribution=rejection or None, plots=plots)
     atomic_write(out_json, lambda f: json.dump(result, f, indent=2),
                  force=force)
     print(calibration_summary(result, out_json))
@@ -141,7 +113,7 @@ def calibrate(cfg, checkpoint, coverage=0.95, ood=True, force=False,
 
 
 def calibration_summary(result, path):
-    """What :func:`calibrate` found, as lines for the terminal."""
+    """:func:`calibrate`'s findings, as lines for the terminal."""
     val, before, after = result['val'], result['val']['before'], \
         result['val']['after']
     lines = [
@@ -160,6 +132,5 @@ def calibration_summary(result, path):
         lines.append(
             f'out-of-distribution photos (skimage.data): {ood["rejected"]} of '
             f'{ood["photos"]} rejected ({ood["rejected_share"]:.0f} %)')
-    lines.append(f'wrote {path}')
-    lines += [f'wrote {p}' for p in result['plots'].values()]
-    return '\n'.join(lines)
+    return '\n'.join(lines + [f'wrote {p}'
+                              for p in (path, *result['plots'].values())])

@@ -1,8 +1,13 @@
-"""Reliability diagrams and risk-coverage curves, as matplotlib figures."""
+"""Reliability diagrams and risk-coverage curves (matplotlib Figures)."""
+import os.path as osp
+
 import numpy as np
 from matplotlib.figure import Figure
 
+from custom_modules.utils.fileio import save_figure
+
 from .calibration import (
+    apply_temperature,
     expected_calibration_error,
     reliability_bins,
     risk_coverage,
@@ -11,16 +16,9 @@ from .calibration import (
 
 
 def reliability_figure(panels, num_bins=15):
-    """One reliability diagram per panel.
-
-    Args:
-        panels: ``[(title, probs, labels)]``.
-        num_bins: equal-width confidence bins.
-
-    Returns:
-        Figure: accuracy per confidence bin and its gap to the bin's mean
-        confidence (a bar below the diagonal is over-confident).
-    """
+    """One reliability diagram per ``(title, probs, labels)`` panel: the
+    accuracy of each confidence bin and its gap to the bin's mean confidence
+    (a bar below the diagonal is over-confident)."""
     fig = Figure(figsize=(4.2 * len(panels), 4.2))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     centres = (np.arange(num_bins) + 0.5) / num_bins
@@ -46,7 +44,7 @@ def reliability_figure(panels, num_bins=15):
 
 def risk_coverage_figure(probs, labels, threshold=None, title=''):
     """Error rate among the answered images against the share answered,
-    with ``threshold`` (if given) marked."""
+    ``threshold`` marked."""
     coverage, risk = risk_coverage(probs, labels)
     fig = Figure(figsize=(5, 4))
     ax = fig.subplots()
@@ -64,3 +62,27 @@ def risk_coverage_figure(probs, labels, threshold=None, title=''):
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def save_calibration_plots(out_dir, tag, probs, labels, temperature=1.0,
+                           threshold=None, num_bins=15):
+    """Write ``reliability_<tag>.png`` (before and, unless T = 1, after
+    scaling) and, with a threshold, ``risk_coverage_<tag>.png``.
+
+    Returns:
+        dict: ``{'reliability': path, 'risk_coverage': path}`` as written.
+    """
+    scaled = apply_temperature(probs, temperature)
+    panels = [(f'{tag}, uncalibrated', probs, labels)]
+    if temperature != 1:
+        panels.append((f'{tag}, temperature {temperature:.3f}', scaled,
+                       labels))
+    written = {'reliability': save_figure(
+        reliability_figure(panels, num_bins),
+        osp.join(out_dir, f'reliability_{tag}.png'), force=True)}
+    if threshold is not None:
+        written['risk_coverage'] = save_figure(
+            risk_coverage_figure(scaled, labels, threshold,
+                                 f'Risk-coverage on {tag} (scaled scores)'),
+            osp.join(out_dir, f'risk_coverage_{tag}.png'), force=True)
+    return written

@@ -1,13 +1,9 @@
-"""Grad-CAM heat maps for mmpretrain classifiers, with the ``grad-cam``
-library (``pytorch_grad_cam``) that mmpretrain's ``vis_cam`` tool uses.
+"""Grad-CAM maps with ``pytorch_grad_cam`` (as mmpretrain's ``vis_cam``),
+and the pictures ``tools/visualization/vis_cam.py`` draws from them.
 
-A map explains one class of one image *as the model sees it*: the photo goes
-through the config's test pipeline (resize, crop) and the model's data
-preprocessor, and the map is drawn over that resized, cropped view. The
-caller builds the model once (``mmpretrain.apis.get_model`` or
-``custom_modules.apis.inference.build_inferencer(...).model``, both keep the
-config on the model). Besides the maps, this draws the grid of a model's
-surest mistakes and hits that ``tools/visualization/vis_cam.py`` writes.
+A map explains one class of one image as the model sees it: over the view
+that the config's test pipeline (resize, crop) makes. The model must carry
+its config, as ``mmpretrain.apis.get_model`` and the inferencers leave it.
 """
 import difflib
 import os
@@ -34,41 +30,10 @@ from custom_modules.evaluation.predictions import (
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import save_figure
 
-#: Held while a map is computed. Grad-CAM hooks the target layers of the
-#: shared model, so a second forward pass on that model from another thread
-#: (a map, or plain classification) would record its activations into this
-#: one's. A server that also classifies with the model in other threads
-#: holds this lock around those calls too.
+#: Held while a map is computed: Grad-CAM hooks the shared model's layers, so
+#: any other forward pass on it (a server's classification too) must wait.
 CAM_LOCK = threading.RLock()
 BATCH = 8  # images per Grad-CAM pass: bounded memory on large backbones
-
-
-def _last_out_index(backbone, default):
-    return max(getattr(backbone, 'out_indices', None) or (default, ))
-
-
-def _resnet_layer(backbone):
-    """The last block of the last stage the neck reads."""
-    stage = backbone.res_layers[_last_out_index(backbone, -1)]
-    return f'backbone.{stage}.{len(getattr(backbone, stage)) - 1}'
-
-
-def _vgg_layer(backbone):
-    """The last conv (+ReLU, one ``ConvModule``) of the features used:
-    all stages when VGG has its own classifier, else up to ``out_indices``."""
-    stages = backbone.range_sub_modules
-    last = -1 if backbone.num_classes > 0 else _last_out_index(
-        backbone, len(stages) - 1)
-    convs = [i for i, m in enumerate(backbone.features[:stages[last][1]])
-             if isinstance(m, ConvModule)]
-    return f'backbone.features.{convs[-1]}'
-
-
-def _efficientnet_layer(backbone):
-    """The last conv stage of ``layers`` the neck reads (Lite0: the 1x1
-    head conv, 1280 channels)."""
-    index = _last_out_index(backbone, len(backbone.layers) - 1)
-    return f'backbone.layers.{index}'
 
 
 def default_target_layer(model):
@@ -79,10 +44,19 @@ def default_target_layer(model):
     classifier pools, which is the classic Grad-CAM choice.
     """
     backbone = getattr(model, 'backbone', None)
-    for kind, choose in ((ResNet, _resnet_layer), (VGG, _vgg_layer),
-                         (EfficientNet, _efficientnet_layer)):
-        if isinstance(backbone, kind):
-            return choose(backbone)
+    # The last stage the neck reads.
+    last = max(getattr(backbone, 'out_indices', None) or (-1, ))
+    if isinstance(backbone, ResNet):  # its last block
+        stage = backbone.res_layers[last]
+        return f'backbone.{stage}.{len(getattr(backbone, stage)) - 1}'
+    if isinstance(backbone, VGG):  # the last conv (+ReLU) of what is used
+        stages = backbone.range_sub_modules
+        end = stages[-1 if backbone.num_classes > 0 else last][1]
+        convs = [i for i, m in enumerate(backbone.features[:end])
+                 if isinstance(m, ConvModule)]
+        return f'backbone.features.{convs[-1]}'
+    if isinstance(backbone, EfficientNet):  # Lite0: the 1280-channel conv
+        return f'backbone.layers.{last % len(backbone.layers)}'
     children = [f'backbone.{n}' for n, _ in getattr(
         backbone, 'named_children', lambda: [])()]
     raise UserInputError(
@@ -141,9 +115,8 @@ def load_image(image):
     else:
         rgb = np.asarray(image)
         if rgb.ndim == 2:
-            rgb = np.repeat(rgb[..., None], 3, axis=2)
-        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] not in (3,
-                                                                           4):
+            rgb = np.stack([rgb] * 3, axis=2)
+        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] not in (3, 4):
             raise UserInputError(
                 f'image array of shape {rgb.shape} and dtype {rgb.dtype}: '
                 'expected uint8 RGB (H, W, 3), RGBA or gray (H, W).')
@@ -152,14 +125,12 @@ def load_image(image):
 
 
 def _class_names(model):
-    """Class names stored with the model (its checkpoint's meta), or []."""
     meta = (getattr(model, '_dataset_meta', None)
             or getattr(model, 'dataset_meta', None) or {})
     return list(meta.get('classes') or [])
 
 
-def _predicted(output):
-    """Grad-CAM target: the score of the class the model predicts."""
+def _predicted(output):  # Grad-CAM target: the predicted class's score
     return output[..., output.argmax(-1)]
 
 
@@ -187,10 +158,7 @@ def _class_targets(model, targets, count):
 
 def compute_cams(model, images, targets=None, target_layers=None,
                  image_weight=0.5):
-    """Grad-CAM for a batch.
-
-    Runs under :data:`CAM_LOCK`, leaves the model in eval mode and frees the
-    parameter gradients it made.
+    """Grad-CAM for a batch, under :data:`CAM_LOCK`; frees the gradients.
 
     Args:
         model: an mmpretrain classifier carrying its config (``_config``).
@@ -261,28 +229,17 @@ def compute_cams(model, images, targets=None, target_layers=None,
 
 
 def cam_overlay(model, image_path_or_rgb, target=None, target_layers=None):
-    """One image's :func:`compute_cams` result: ``(overlay, heatmap,
-    pred)``; ``target`` is the class index or name to explain (default: the
-    predicted class)."""
+    """:func:`compute_cams` of one image and ``target`` class (index or
+    name; default: the predicted one)."""
     return compute_cams(model, [image_path_or_rgb],
                         None if target is None else [target],
                         target_layers)[0]
 
 
 def select_examples(scores, labels, worst=8, per_class=2):
-    """The predictions worth explaining, ties in the file's order.
-
-    Args:
-        scores: (N, C) scores.
-        labels: (N,) true labels.
-        worst: mistakes to take, highest score in their (wrong) predicted
-            class first.
-        per_class: right predictions to take per class, surest first.
-
-    Returns:
-        tuple: ``(mistakes, correct)`` sample indices, correct ones in label
-        order.
-    """
+    """``(mistakes, correct)`` indices of (N, C) ``scores``: the ``worst``
+    mistakes with the highest (wrong) top score, then per class in label
+    order the ``per_class`` surest right ones; ties keep the file's order."""
     predicted, top = scores.argmax(1), scores.max(1).values
 
     def surest(indices, limit):
@@ -312,16 +269,10 @@ def _layer_names(model, target_layers):
 
 def draw_cams(model, preds, out, worst=8, per_class=2, target_layers=None,
               classes_file=None, force=False):
-    """The grid for a predictions file: the mistakes (red titles), then the
-    correct ones (green), each map explaining the predicted class.
-
-    Args:
-        model: the classifier that made ``preds``, carrying its config.
-        preds: a ``tools/test.py --out`` JSON file.
-        out: the PNG to write (replaced only with ``force``).
-        worst, per_class: as :func:`select_examples`.
-        target_layers: as :func:`compute_cams`.
-        classes_file: class names when the model stores none.
+    """Write the grid of :func:`select_examples` of a ``tools/test.py
+    --out`` file to ``out``: mistakes (red titles), then correct ones
+    (green), each map of the predicted class. ``classes_file`` names the
+    classes when the model stores none.
 
     Returns:
         tuple: ``(out, mistakes shown, correct shown, missing image paths)``.
@@ -368,12 +319,8 @@ def draw_cams(model, preds, out, worst=8, per_class=2, target_layers=None,
 
 
 def image_figure(model, image, target=None, target_layers=None):
-    """One photo as the model sees it, with its Grad-CAM overlay, and the
-    map alone.
-
-    Returns:
-        tuple: ``(Figure, pred)``, ``pred`` as in :func:`compute_cams`.
-    """
+    """``(Figure, pred)``: one photo as the model sees it with its map
+    overlaid, and the map alone; ``pred`` as :func:`compute_cams` gives."""
     layer = _layer_names(model, target_layers)
     overlay, heatmap, pred = cam_overlay(model, image, target, target_layers)
     classes = _class_names(model)
