@@ -11,19 +11,9 @@ from .inference import build_inferencer
 
 def run_cams(config, checkpoint, preds, out, options=(), classes_file=None,
              worst=8, per_class=2):
-    """Write ``cams.png`` for one run, replacing an older one.
-
-    Args:
-        config, checkpoint: the run's config and best checkpoint.
-        preds: its ``tools/test.py --out`` predictions.
-        out: the PNG to write.
-        options: the run's ``--cfg-options`` strings (``key=value``).
-        classes_file: ``classes.txt``, for a checkpoint without names.
-        worst, per_class: as ``tools/visualization/vis_cam.py``.
-
-    Returns:
-        str: ``out``.
-    """
+    """Write (or replace) ``out``, the :func:`draw_cams` grid of a run's
+    ``preds``; ``options`` are its ``--cfg-options`` strings. Returns
+    ``out``."""
     namespace = argparse.Namespace()
     DictAction([], 'cfg_options')(None, namespace, list(options))
     model = build_inferencer(config, checkpoint,

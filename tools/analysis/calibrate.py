@@ -2,14 +2,8 @@
 
     python tools/analysis/calibrate.py CONFIG CHECKPOINT [--coverage 0.95]
 
-Predicts the val split once, fits one temperature T on the NLL of the val
-logits (argmax, hence accuracy, unchanged), picks the confidence threshold
-that answers ``--coverage`` of val, and writes both to
-``<checkpoint>.calibration.json``, which ``tools/test.py``, ``infer.py``,
-``serve.py`` and ``deploy/export_onnx.py`` then apply. Plots and the val
-predictions go to ``--work-dir`` (default ``<checkpoint folder>/calibration``).
-With scikit-image installed, the share of the photos of ``skimage.data``
-(out of distribution) rejected is reported too.
+Writes ``<checkpoint>.calibration.json``, which test.py, infer.py, serve.py
+and deploy/export_onnx.py apply; see docs/evaluation.md.
 """
 import argparse
 import os.path as osp

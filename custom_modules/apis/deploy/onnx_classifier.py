@@ -1,7 +1,8 @@
 """Classify photos with an exported ONNX model, without PyTorch.
 
-Imports only onnxruntime, numpy and Pillow, so a machine with just those
-three can use a model from ``tools/deploy/export_onnx.py``. The model file
+Imports only onnxruntime, numpy and Pillow (and the numpy-only
+``evaluation.calibration``), so a machine with just those three can use a
+model from ``tools/deploy/export_onnx.py``. The model file
 carries what the config would otherwise say (metadata_props):
 
 * ``classes``: JSON list of class names, index = output column;
