@@ -134,26 +134,19 @@ def _predicted(output):  # Grad-CAM target: the predicted class's score
     return output[..., output.argmax(-1)]
 
 
-def _class_targets(model, targets, count):
-    # lazy: grad-cam is an optional dependency, needed for maps only
-    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
-    if targets is None:
-        return [_predicted] * count, [None] * count
-    classes = _class_names(model)
-    labels = []
-    for target in targets:
-        if isinstance(target, str) and not target.isdigit():
-            if target not in classes:
-                raise UserInputError(
-                    f'target class {target!r} is not one of the model\'s '
-                    f'classes ({", ".join(classes) or "no names stored"}).')
-            target = classes.index(target)
-        if target is not None and int(target) < 0:
-            raise UserInputError(f'target class {target}: a class index is '
-                                 '0 or more.')
-        labels.append(None if target is None else int(target))
-    return [_predicted if t is None else ClassifierOutputTarget(t)
-            for t in labels], labels
+def _class_index(model, target):
+    """The index of a target class given by index or name."""
+    if isinstance(target, str) and not target.isdigit():
+        classes = _class_names(model)
+        if target not in classes:
+            raise UserInputError(
+                f'target class {target!r} is not one of the model\'s '
+                f'classes ({", ".join(classes) or "no names stored"}).')
+        return classes.index(target)
+    if int(target) < 0:
+        raise UserInputError(f'target class {target}: a class index is '
+                             '0 or more.')
+    return int(target)
 
 
 def compute_cams(model, images, targets=None, target_layers=None,
@@ -178,6 +171,7 @@ def compute_cams(model, images, targets=None, target_layers=None,
     # lazy: grad-cam is an optional dependency, needed for maps only
     from pytorch_grad_cam import GradCAM
     from pytorch_grad_cam.utils.image import show_cam_on_image
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     if targets is not None and len(targets) != len(images):
         raise ValueError('give one target per image (None: predicted)')
@@ -187,7 +181,10 @@ def compute_cams(model, images, targets=None, target_layers=None,
     # PackInputs gives the pipeline's BGR uint8 view as (C, H, W).
     views = [np.ascontiguousarray(s['inputs'].permute(1, 2, 0).numpy()[
         ..., ::-1]) for s in samples]
-    cam_targets, labels = _class_targets(model, targets, len(images))
+    labels = [None if t is None else _class_index(model, t)
+              for t in targets or [None] * len(images)]
+    cam_targets = [_predicted if t is None else ClassifierOutputTarget(t)
+                   for t in labels]
     with CAM_LOCK, torch.enable_grad():
         # A list, not a stack: the preprocessor pads views of unequal size.
         data = model.data_preprocessor(pseudo_collate(samples), False)
