@@ -16,7 +16,7 @@ import os
 import os.path as osp
 import sys
 
-from custom_modules.evaluation.calibration_file import (
+from custom_modules.evaluation.calibration import (
     read_calibration,
 )
 from custom_modules.utils.errors import UserInputError

@@ -169,9 +169,8 @@ def predict(inferencer, images, topk=3, batch_size=16, temperature=1.0,
                 results.append({'path': path, 'error': error,
                                 'unknown': False, 'predictions': []})
                 continue
-            scores = apply_temperature(
-                torch.as_tensor(outputs[path]['pred_scores']).view(1, -1),
-                temperature)[0]
+            scores = torch.as_tensor(apply_temperature(
+                outputs[path]['pred_scores'], temperature))
             values, labels = scores.topk(min(topk, scores.numel()))
             results.append({'path': path, 'unknown': bool(
                 threshold is not None and float(values[0]) < threshold),

@@ -18,7 +18,7 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-from custom_modules.evaluation.calibration_file import read_calibration  # noqa: E402
+from custom_modules.evaluation.calibration import read_calibration  # noqa: E402
 from custom_modules.evaluation.predictions import load_predictions  # noqa: E402
 from custom_modules.utils.errors import UserInputError  # noqa: E402
 from custom_modules.utils.fileio import atomic_write  # noqa: E402

@@ -6,7 +6,7 @@ from mmpretrain.registry import RUNNERS
 
 import custom_modules.evaluation.metrics  # noqa: F401  (DumpPredictions)
 from custom_modules.engine.pretrained import train_from_scratch
-from custom_modules.evaluation.calibration_file import (
+from custom_modules.evaluation.calibration import (
     apply_calibration,
     read_calibration,
 )

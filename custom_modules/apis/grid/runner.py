@@ -22,7 +22,7 @@ from custom_modules.datasets.annotations import make_annotations
 from custom_modules.datasets.synthetic_flowers import make_dataset
 from custom_modules.engine.checkpoint_loading import is_url
 from custom_modules.engine.pretrained import pretrained_init_cfgs
-from custom_modules.evaluation.calibration_file import (
+from custom_modules.evaluation.calibration import (
     calibration_path,
     read_calibration,
 )
