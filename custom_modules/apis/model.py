@@ -46,14 +46,15 @@ def checked_config(config, checkpoint, cfg_options=None, allow_partial=False):
     return cfg
 
 
-def load_model(config, checkpoint, device='cpu', cfg_options=None,
+def load_model(config, checkpoint, device=None, cfg_options=None,
                allow_partial=False):
     """A trained classifier in eval mode, its config attached as ``.cfg``.
 
     Args:
         config (str | Config): A config file or a loaded config.
         checkpoint (str): The trained checkpoint (read weights-only).
-        device (str): Where the model goes.
+        device (str, optional): Where the model goes (default: cuda when
+            available, else cpu).
         cfg_options (dict, optional): ``--cfg-options`` overrides.
         allow_partial (bool): See :func:`checked_config`.
 
@@ -62,6 +63,7 @@ def load_model(config, checkpoint, device='cpu', cfg_options=None,
         ``dataset_meta`` holds the checkpoint's class names, if any.
     """
     cfg = checked_config(config, checkpoint, cfg_options, allow_partial)
+    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     return get_model(cfg, pretrained=checkpoint, device=device).eval()
 
 

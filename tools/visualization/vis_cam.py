@@ -72,7 +72,7 @@ def main(argv=None):
     args = parse_args(argv)
     if args.preds:
         load_predictions(args.preds)  # a bad file fails before the model
-    model = load_model(args.config, args.checkpoint, args.device or 'cpu',
+    model = load_model(args.config, args.checkpoint, args.device,
                        cfg_options=args.cfg_options)
     if args.classes:
         model._dataset_meta = dict(
