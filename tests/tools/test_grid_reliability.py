@@ -10,16 +10,17 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, TINY_CONFIG, run_main
+from conftest import ROOT, TINY_CONFIG, load_tool, run_main
 
 from custom_modules.apis import training
-from custom_modules.apis.grid.cli import main as grid_main
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.work_dir_lock import (
     LOCK_NAME,
     lock_work_dir,
     release_work_dirs,
 )
+
+grid_main = load_tool('tools/run_grid.py').main
 
 
 def write_config(folder, name, *lines):
