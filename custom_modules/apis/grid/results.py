@@ -3,6 +3,7 @@ import csv
 import os.path as osp
 import statistics
 
+from jinja2 import Environment, FileSystemLoader
 from matplotlib.figure import Figure
 
 from custom_modules.evaluation.significance import (
@@ -18,37 +19,11 @@ from .runner import MODEL_NAMES
 METRICS = ['train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',
            'img_per_s', 'test_acc', 'val_ece', 'val_ece_scaled', 'test_ece',
            'test_ece_scaled']
+TEMPLATES = Environment(loader=FileSystemLoader(osp.dirname(__file__)),
+                        trim_blocks=True, lstrip_blocks=True,
+                        keep_trailing_newline=True)
 COLUMNS = ['model', 'frozen_stages', 'augmentation', 'precision',
            'train_images', *METRICS]
-HOW_MEASURED = """\
-How the numbers are measured (all from each run's own logs):
-
-- **Val acc**: top-1 accuracy on val.txt at the best epoch (the first epoch
-  with the highest val accuracy, whose checkpoint is kept as best).
-- **Train acc**: top-1 accuracy on the *training split with the test
-  pipeline* (resize 256, centre crop 224, no augmentation), measured by
-  TrainAccuracyHook after each validation, read at the best epoch. Same
-  weights, pipeline and metric as val, so the gap is overfitting. By
-  default on a fixed class-stratified subset of the training images as
-  large as the val split (the same images every epoch and every run with
-  the same seed; TrainAccuracyHook's `subset='all'` for every image);
-  *Train images* gives its size.
-- **Macro F1**: F1 averaged over the classes, on val, at the best epoch.
-- **Test acc** (when the data has a test.txt, from `--split 8:1:1`): top-1
-  accuracy of the best checkpoint on the test split, which played no part
-  in choosing it: the number to quote.
-- **ECE**: expected calibration error (15 bins, top-1) of the best
-  checkpoint, before -> after temperature scaling fitted on val
-  (tools/analysis/calibrate.py); on test when there is one, else on val.
-- **Wall time**: seconds tools/train.py ran (all resumed parts together).
-- **Images/s**: training batch size over the mean iteration time (data
-  loading included, validation excluded), per process.
-- **Precision**: what each run computed in, read from the config it saved
-  (`--amp` and `--channels-last` of tools/run_grid.py reach every run's
-  train.py, calibrate.py and test.py): `fp32`, `amp bfloat16` or `amp
-  float16`, `+ channels_last`. Wall time and Images/s compare only between
-  runs of the same precision (and machine).
-"""
 
 
 def mean_std(values):
@@ -139,30 +114,15 @@ def table_columns(rows):
 
 def results_markdown(rows, significance=''):
     """``results.md``: the table, the best run, significance, definitions."""
-    seeds = max(r['seeds'] for r in rows)
     columns = table_columns(rows)
-    lines = [f'# Results: {len(rows)} configurations, {seeds} '
-             f'seed{"s" if seeds > 1 else ""} each', '',
-             precision_note(rows)[1], '',
-             '| ' + ' | '.join(c[0] for c in columns) + ' |',
-             '|' + '|'.join(c[1] for c in columns) + '|']
-    lines += ['| ' + ' | '.join(c[2](r) for c in columns) + ' |'
-              for r in rows]
     done = [r for r in rows if r['val_acc'] is not None]
-    if done:
-        best = max(done, key=lambda r: r['val_acc'])
-        lines += ['', f'Best: {best["model"]}, {best["frozen_stages"]} '
-                  f'frozen stages, {best["augmentation"]} augmentation: '
-                  f'{fmt(best["val_acc"], best["val_acc_std"])} % val.', '']
-    else:
-        lines += ['', 'Every run failed; see the logs above.', '']
-    if seeds > 1:
-        lines += [f'± is the sample standard deviation over {seeds} seeds.',
-                  '']
-    if significance:
-        lines.append(significance)
-    lines.append(HOW_MEASURED)
-    return '\n'.join(lines)
+    return TEMPLATES.get_template('results.md.j2').render(
+        rows=rows, seeds=max(r['seeds'] for r in rows),
+        note=precision_note(rows)[1], align=[c[1] for c in columns],
+        table=[[c[0] for c in columns],
+               *([c[2](r) for c in columns] for r in rows)],
+        best=max(done, key=lambda r: r['val_acc'], default=None),
+        significance=significance, fmt=fmt)
 
 
 def write_csv(rows, f):
