@@ -4,13 +4,10 @@
     python tools/run_grid.py --configs 'resnet101_*' --seeds 0 1 2
     python tools/run_grid.py --demo                    # offline, synthetic
 
-Each run trains in its own work dir (``<work-dir>/<config>[/seed<k>]``),
-one after another, through tools/train.py (or tools/dist_train.sh with
-``--gpus N``). A finished run (``done.json``) is skipped, an interrupted one
-resumes from its last checkpoint, so the same command picks a grid up where
-it stopped. Then each run's best checkpoint is tested (per-class metrics,
-confusion matrix, mistakes, training curves), and ``results.md``,
-``results.csv`` and ``results.png`` are written in ``--work-dir``.
+Each run trains in ``<work-dir>/<config>[/seed<k>]``; a finished one is
+skipped, an interrupted one resumes, so the same command picks a grid up
+where it stopped. Each best checkpoint is then calibrated, tested and
+plotted, and ``results.md``/``.csv``/``.png`` are written in ``--work-dir``.
 """
 import argparse
 import os.path as osp

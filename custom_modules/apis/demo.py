@@ -1,14 +1,5 @@
-"""The whole workflow offline in a few minutes.
-
-On generated flowers (the default): draw a synthetic 5-class set, check it
-and write annotation files, train ``configs/demo/resnet101_freeze3_fixed.py``
-from random weights, test the best checkpoint, draw the plots.
-
-On a folder of real photos (``photos``): check them and write annotation
-files (problem files are left out and listed), fine-tune
-``configs/demo/photos/efficientnet_lite0_freeze2_fixed.py`` from its real
-ImageNet weights (installed with the project, no download), test, draw.
-"""
+"""The whole workflow offline in a few minutes (``tools/demo.py``)."""
+import itertools
 import os.path as osp
 import time
 
@@ -29,19 +20,20 @@ PHOTOS_CONFIG = osp.join(ROOT, 'configs', 'demo', 'photos',
                          'efficientnet_lite0_freeze2_fixed.py')
 
 
-class Steps:
-    """Numbered progress lines: ``[k/n] what happens now``."""
-
-    def __init__(self, total):
-        self.total, self.done = total, 0
-
-    def __call__(self, text):
-        self.done += 1
-        print(f'\n[{self.done}/{self.total}] {text}', flush=True)
-
-
 def run_demo(out, per_class=100, epochs=None, photos=None):
-    """Run every step into the new folder ``out``; print a summary."""
+    """Run every step into the new folder ``out``; print a summary.
+
+    Args:
+        out (str): A new folder for everything.
+        per_class (int): Synthetic images per class (without ``photos``).
+        epochs (int, optional): Training epochs (default: the config's).
+        photos (str, optional): Class-per-folder photos to fine-tune
+            EfficientNet-Lite0 on from its ImageNet weights (no download),
+            instead of training ResNet-101 from scratch on synthetic ones.
+
+    Returns:
+        dict: The test metrics.
+    """
     if osp.exists(out):
         raise UserInputError(f'{out} exists; choose another --out.')
     if photos and not osp.isdir(photos):
@@ -55,7 +47,10 @@ def run_demo(out, per_class=100, epochs=None, photos=None):
     options = [f'train_cfg.max_epochs={epochs}'] if epochs else []
     cfg = load_config(config, {'train_cfg.max_epochs': epochs} if epochs
                       else None)
-    step = Steps(4 if photos else 5)
+    steps = itertools.count(1)
+
+    def step(text):
+        print(f'\n[{next(steps)}/{4 if photos else 5}] {text}', flush=True)
 
     if photos:
         images, policy = photos, 'exclude'
@@ -98,6 +93,8 @@ def run_demo(out, per_class=100, epochs=None, photos=None):
                                  predictions,
                                  analysis=osp.join(out, 'analysis'))
 
+    plots = [lr_png, curves_png, analysis['confusion_matrix.png'],
+             analysis['misclassified.png']]
     print(f'\nDemo finished in {time.time() - start:.0f} s.'
           f'\n  val accuracy (top-1): {best["val_acc"]:.2f} % (epoch '
           f'{best["best_epoch"]}, chosen on val)'
@@ -105,10 +102,7 @@ def run_demo(out, per_class=100, epochs=None, photos=None):
           '(untouched split)'
           f'\n  checkpoint:           {checkpoint}'
           f'\n  logs:                 {work_dir}/<timestamp>/'
-          f'\n  plots:                {lr_png}\n                        '
-          f'{curves_png}\n                        '
-          f'{analysis["confusion_matrix.png"]}\n                        '
-          f'{analysis["misclassified.png"]}'
+          '\n  plots:                ' + f'\n{" " * 24}'.join(plots) +
           f'\n  per-class metrics:    {analysis["per_class.md"]}'
           f'\n  report (one page):    {report}')
     return metrics

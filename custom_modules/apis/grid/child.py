@@ -1,15 +1,10 @@
 """Run one child process of the grid so that it never outlives the grid.
 
-The child gets its own process group (``start_new_session``): a terminal's
-Ctrl-C reaches only the grid, which then stops the whole group itself, first
-with SIGTERM and, after a grace period, SIGKILL. For the grid's own SIGKILL,
-which no handler sees, the child asks the kernel (Linux ``prctl
-PR_SET_PDEATHSIG``) to SIGKILL it when its parent dies. We chose the kernel
-over a watchdog process: nothing extra to start, and nothing that could
-itself be killed first. It covers the direct child (``tools/train.py``,
-whose dataloader workers exit with it); processes a multi-GPU launcher
-(``dist_train.sh``) starts are stopped by the group kill on SIGTERM/SIGINT
-only.
+The child gets its own process group: Ctrl-C reaches only the grid, which
+stops the group itself (SIGTERM, then SIGKILL after a grace period). For the
+grid's own SIGKILL, which no handler sees, the kernel kills the child (Linux
+``PR_SET_PDEATHSIG``): nothing extra to start, nothing to be killed first.
+Processes a multi-GPU launcher starts are stopped by the group kill only.
 """
 import contextlib
 import ctypes
@@ -44,22 +39,20 @@ def _die_with_parent(parent):
 
 def stop_group(proc, grace=GRACE_S):
     """SIGTERM the child's process group, then SIGKILL what is left."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, None)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        try:
-            proc.wait(wait)
-            break
-        except subprocess.TimeoutExpired:
-            continue
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)  # the group's other members
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(grace)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def run_child(command, **popen_kwargs):
-    """Run ``command`` to its end in its own process group; return its exit
-    code. SIGTERM/SIGINT to the grid stop the group and raise
-    :class:`Interrupted`."""
+    """Run ``command`` in its own process group; return its exit code.
+
+    SIGTERM/SIGINT to the grid stop the group and raise :class:`Interrupted`.
+    """
     proc = subprocess.Popen(command, start_new_session=True,
                             preexec_fn=_die_with_parent(os.getpid()),
                             **popen_kwargs)

@@ -65,17 +65,10 @@ def fmt(value, std=None, digits=2):
     return text + (f' ± {std:.{digits}f}' if std is not None else '')
 
 
-def precision_note(rows):
-    """One precision for every run: a line under the title; several: a
-    column (returned True) and a warning, as those runs' speed differs."""
-    used = dict.fromkeys(r['precision'] or 'not recorded' for r in rows
-                         if r['val_acc'] is not None)  # failed: unknown
-    if len(used) > 1:
-        return True, ('Runs differ in precision (see the *Precision* column):'
-                      ' compare Wall time and Images/s only between runs of '
-                      'the same precision.')
-    return False, (f'Precision: {next(iter(used), "not recorded")} (every '
-                   'run).')
+def precisions(rows):
+    """The precisions of the finished runs; several make a column."""
+    return list(dict.fromkeys(r['precision'] or 'not recorded' for r in rows
+                              if r['val_acc'] is not None))
 
 
 def table_columns(rows):
@@ -105,7 +98,7 @@ def table_columns(rows):
         ('Wall time (s)', '---:', number('wall_time_s', 0)),
         ('Images/s', '---:', number('img_per_s', 1)),
         ('Failed runs (log)', '---', lambda r: r['failed'] or '-')]
-    shown = {'Precision': precision_note(rows)[0],
+    shown = {'Precision': len(precisions(rows)) > 1,
              'Test acc (%)': ece == 'test_ece',
              ece_header: any(r.get(ece) is not None for r in rows),
              'Failed runs (log)': any(r['failed'] for r in rows)}
@@ -118,7 +111,7 @@ def results_markdown(rows, significance=''):
     done = [r for r in rows if r['val_acc'] is not None]
     return TEMPLATES.get_template('results.md.j2').render(
         rows=rows, seeds=max(r['seeds'] for r in rows),
-        note=precision_note(rows)[1], align=[c[1] for c in columns],
+        precisions=precisions(rows), align=[c[1] for c in columns],
         table=[[c[0] for c in columns],
                *([c[2](r) for c in columns] for r in rows)],
         best=max(done, key=lambda r: r['val_acc'], default=None),

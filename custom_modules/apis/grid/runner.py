@@ -43,13 +43,11 @@ MODEL_NAMES = {'resnet18': 'ResNet-18', 'resnet101': 'ResNet-101',
 
 
 class RunFailed(UserInputError):
-    """A run's training or testing process failed; ``log`` holds its
-    output."""
+    """A child process of a run failed; ``log`` holds its output."""
 
     def __init__(self, message, log, exit_code):
         super().__init__(f'{message}; log: {log}')
-        self.log = log
-        self.exit_code = exit_code
+        self.log, self.exit_code = log, exit_code
 
 
 def select_configs(config_dir, patterns):
