@@ -19,11 +19,11 @@ from .runner import MODEL_NAMES
 METRICS = ['train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',
            'img_per_s', 'test_acc', 'val_ece', 'val_ece_scaled', 'test_ece',
            'test_ece_scaled']
+COLUMNS = ['model', 'frozen_stages', 'augmentation', 'precision',
+           'train_images', *METRICS]
 TEMPLATES = Environment(loader=FileSystemLoader(osp.dirname(__file__)),
                         trim_blocks=True, lstrip_blocks=True,
                         keep_trailing_newline=True)
-COLUMNS = ['model', 'frozen_stages', 'augmentation', 'precision',
-           'train_images', *METRICS]
 
 
 def mean_std(values):
@@ -42,9 +42,8 @@ def aggregate(records):
         by_config.setdefault(r['config'], []).append(r)
     rows = []
     for runs in by_config.values():
-        row = {k: runs[0][k] for k in ('config', 'model', 'frozen_stages',
-                                       'augmentation')}
-        row['train_images'] = runs[0].get('train_images')
+        row = {k: runs[0].get(k) for k in ('config', 'model', 'frozen_stages',
+                                           'augmentation', 'train_images')}
         row['precision'] = ', '.join(dict.fromkeys(
             r['precision'] for r in runs if r.get('precision'))) or None
         done = [r for r in runs if not r.get('failed')]
