@@ -63,15 +63,16 @@ def parse_args(argv=None):
 def make_grid(args):
     """The :class:`Grid` the command line asks for (``--demo``: its own
     synthetic data and tiny settings)."""
-    grid = Grid(args.work_dir, args.gpus, args.from_scratch,
-                args.pretrained_dir, args.data_root, not args.no_analysis,
-                args.keep_checkpoints, args.cfg_options, speed_flags(args))
-    if args.demo:
-        grid.data_root = prepare_demo(args.work_dir, args.demo_per_class)
-        grid.from_scratch = grid.small = True
-        grid.cfg_options = [f'train_cfg.max_epochs={args.demo_epochs}',
-                            *args.cfg_options]
-    return grid
+    demo_options = [f'train_cfg.max_epochs={args.demo_epochs}']
+    return Grid(
+        work_dir=args.work_dir, gpus=args.gpus,
+        from_scratch=args.from_scratch or args.demo,
+        pretrained_dir=args.pretrained_dir,
+        data_root=(prepare_demo(args.work_dir, args.demo_per_class)
+                   if args.demo else args.data_root),
+        analysis=not args.no_analysis, keep_checkpoints=args.keep_checkpoints,
+        cfg_options=[*(demo_options if args.demo else []), *args.cfg_options],
+        speed_flags=speed_flags(args), small=args.demo)
 
 
 def main(argv=None):
@@ -79,8 +80,8 @@ def main(argv=None):
     check_speed_args(args)  # refused here, not once per run
     config_dir = (osp.join(ROOT, 'configs', 'demo') if args.demo
                   else args.config_dir)
-    grid = make_grid(args)
-    records = grid.run(select_configs(config_dir, args.configs), args.seeds)
+    configs = select_configs(config_dir, args.configs)
+    records = make_grid(args).run(configs, args.seeds)
     paths, _ = write_results(args.work_dir, records)
     with open(paths['results.md']) as f:
         print('\n' + f.read().split('\nHow the numbers')[0])

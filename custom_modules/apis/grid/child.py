@@ -1,11 +1,6 @@
-"""Run one child process of the grid so that it never outlives the grid.
-
-The child gets its own process group: Ctrl-C reaches only the grid, which
-stops the group itself (SIGTERM, then SIGKILL after a grace period). For the
-grid's own SIGKILL, which no handler sees, the kernel kills the child (Linux
-``PR_SET_PDEATHSIG``): nothing extra to start, nothing to be killed first.
-Processes a multi-GPU launcher starts are stopped by the group kill only.
-"""
+"""Run one child process of the grid so that it never outlives the grid:
+its own process group, which the grid stops on SIGTERM/SIGINT, and the
+kernel's PR_SET_PDEATHSIG for the grid's SIGKILL (docs/reliability.md)."""
 import contextlib
 import ctypes
 import os
@@ -16,14 +11,6 @@ import threading
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 GRACE_S = 10
-
-
-class Interrupted(SystemExit):
-    """The grid got SIGTERM or SIGINT; its child has been stopped."""
-
-    def __init__(self, signum):
-        super().__init__(128 + signum)
-        self.signum = signum
 
 
 def _die_with_parent(parent):
@@ -51,14 +38,14 @@ def stop_group(proc, grace=GRACE_S):
 def run_child(command, **popen_kwargs):
     """Run ``command`` in its own process group; return its exit code.
 
-    SIGTERM/SIGINT to the grid stop the group and raise :class:`Interrupted`.
+    SIGTERM/SIGINT to the grid stop the group and exit with 128 + signal.
     """
     proc = subprocess.Popen(command, start_new_session=True,
                             preexec_fn=_die_with_parent(os.getpid()),
                             **popen_kwargs)
 
     def interrupt(signum, frame):
-        raise Interrupted(signum)
+        raise SystemExit(128 + signum)
 
     previous = {}
     if threading.current_thread() is threading.main_thread():

@@ -114,13 +114,8 @@ class Grid:
     small: bool = False
 
     def run(self, configs, seeds=(None, )):
-        """Train every config with every seed, one after another.
-
-        A run that fails is recorded with its error and the grid goes on.
-
-        Returns:
-            list[dict]: One ``done.json``-like record per run.
-        """
+        """Train every config with every seed, one after another; return
+        a record per run (a failed run's names its error: the grid goes on)."""
         runs = [(c, s) for c in configs for s in seeds]
         records, start = [], time.time()
         for i, (config, seed) in enumerate(runs, 1):
@@ -185,11 +180,7 @@ class Grid:
         return [sys.executable, osp.join(TOOLS, 'train.py'), config, *extra]
 
     def train_run(self, config, seed, log):
-        """Train (or resume, or skip) one run; return its done.json record.
-
-        A finished run (``done.json``) is skipped, an interrupted one resumes
-        from its last checkpoint.
-        """
+        """Train, resume or skip (done.json) one run; return its record."""
         run_dir = self.run_dir(config, seed)
         done_path = osp.join(run_dir, 'done.json')
         if osp.isfile(done_path):
@@ -285,12 +276,9 @@ def run_tool(command, log_path, what, mode='w', env=None):
 
 
 def prune_checkpoints(run_dir):
-    """Keep only the best checkpoint of a finished run.
-
-    A finished run is never resumed, and twelve runs of epoch checkpoints
-    (VGG-11's are 1.6 GB with Adam's state) would fill a disk. Runs only
-    after done.json is written, so an interrupted grid loses nothing.
-    """
+    """Keep only the best checkpoint of a finished (done.json) run: it is
+    never resumed, and twelve runs of epoch checkpoints (VGG-11's are 1.6 GB
+    with Adam's state) would fill a disk."""
     best = best_checkpoint(run_dir)
     for path in glob.glob(osp.join(run_dir, 'epoch_*.pth')):
         if osp.abspath(path) != osp.abspath(best):
