@@ -28,7 +28,7 @@ from custom_modules.evaluation.calibration_file import (
     check_threshold,
 )
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.html_page import png_data_uri
+from custom_modules.utils.html_page import png_data_uri, render
 
 from ..config import ROOT
 from .onnx_classifier import (
@@ -38,7 +38,6 @@ from .onnx_classifier import (
     load_rgb,
 )
 
-STATIC = osp.join(osp.dirname(osp.abspath(__file__)), 'static')
 MAX_UPLOAD_MB = 10
 MAX_PIXELS = 40_000_000
 
@@ -55,16 +54,18 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
     as ``cam``, a data URI, which the page shows beside the photo.
     """
     from fastapi import FastAPI, File, HTTPException, UploadFile
-    from fastapi.responses import FileResponse
+    from fastapi.responses import HTMLResponse
 
     app = FastAPI(title='Flower classifier')
     calibration = {'calibrated': classifier.calibrated,
                    'temperature': classifier.temperature,
                    'threshold': classifier.threshold}
 
-    @app.get('/')
+    html = render('classifier.html.j2', title='Flower classifier')
+
+    @app.get('/', response_class=HTMLResponse)
     def page():
-        return FileResponse(osp.join(STATIC, 'index.html'))
+        return html
 
     @app.get('/api/info')
     def info():
