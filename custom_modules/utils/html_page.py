@@ -6,6 +6,7 @@ import base64
 import html
 import io
 import os.path as osp
+import pathlib
 import re
 
 import jinja2
@@ -16,8 +17,7 @@ def png_data_uri(png):
     """``data:image/png;base64,...`` for PNG bytes, a PNG file's path or a
     matplotlib figure (rendered in memory, never written to disk)."""
     if isinstance(png, str):
-        with open(png, 'rb') as f:
-            png = f.read()
+        png = pathlib.Path(png).read_bytes()
     elif not isinstance(png, bytes):
         buffer = io.BytesIO()
         png.savefig(buffer, format='png', dpi=100, bbox_inches='tight')
@@ -35,7 +35,7 @@ ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(osp.join(osp.dirname(__file__),
                                             'templates')),
     autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
-    lstrip_blocks=True)
+    lstrip_blocks=True, keep_trailing_newline=True)
 ENV.globals.update(png_data_uri=png_data_uri, inline=inline)
 PARTS = ENV.get_template('parts.html.j2').module
 
@@ -65,17 +65,9 @@ def markdown_html(text):
 
 
 def render(template, absent=None, **context):
-    """The page ``template`` (a file in ``templates/``) filled in.
-
-    Args:
-        template (str): e.g. ``'run_report.html.j2'``.
-        absent (list, optional): where the template's ``missing(what,
-            command)`` notes are also recorded, as ``(what, command)``.
-        **context: the template's variables.
-
-    Returns:
-        str: the HTML document.
-    """
+    """The page ``template`` (a file in ``templates/``) filled in with
+    ``context``; each ``missing(what, command)`` note it shows is also
+    appended to the list ``absent``, when given."""
     def missing(what, command=None):
         if absent is not None:
             absent.append((what, command))

@@ -11,9 +11,8 @@ def parse_args(argv=None):
         description='Write report.html for a training run (a tools/train.py '
         'or run_grid.py work dir) or for a whole grid (its --work-dir).')
     parser.add_argument('folder', help='RUN_DIR or GRID_DIR')
-    parser.add_argument('--predictions',
-                        help='a run\'s tools/test.py --out file (default: '
-                        '<run>/test_predictions.json or val_predictions.json)')
+    parser.add_argument('--predictions', help='a run\'s tools/test.py --out file '
+                        '(default: the run\'s test_ or val_predictions.json)')
     parser.add_argument('--force', action='store_true',
                         help='replace existing report.html files')
     return parser.parse_args(argv)

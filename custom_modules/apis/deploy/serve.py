@@ -61,11 +61,9 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
                    'temperature': classifier.temperature,
                    'threshold': classifier.threshold}
 
-    html = render('classifier.html.j2', title='Flower classifier')
-
     @app.get('/', response_class=HTMLResponse)
     def page():
-        return html
+        return render('classifier.html.j2', title='Flower classifier')
 
     @app.get('/api/info')
     def info():

@@ -2,8 +2,9 @@
 each one's page, its chart (results.png), its results table and
 significance matrices (results.md). The layout is ``grid_report.html.j2``."""
 import glob
-import json
 import os.path as osp
+
+import mmengine
 
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import atomic_write
@@ -13,12 +14,9 @@ from custom_modules.utils.html_page import markdown_html, render
 def finished_runs(work_dir):
     """``[(run dir, done.json record)]`` of the grid's finished runs
     (``<config>/`` or ``<config>/seed<k>/``)."""
-    runs = []
-    for pattern in ('*/done.json', '*/seed*/done.json'):
-        for path in sorted(glob.glob(osp.join(work_dir, pattern))):
-            with open(path, encoding='utf-8') as f:
-                runs.append((osp.dirname(path), json.load(f)))
-    return runs
+    return [(osp.dirname(path), mmengine.load(path))
+            for pattern in ('*/done.json', '*/seed*/done.json')
+            for path in sorted(glob.glob(osp.join(work_dir, pattern)))]
 
 
 def write_grid_report(work_dir, out=None, force=False):
@@ -30,12 +28,9 @@ def write_grid_report(work_dir, out=None, force=False):
     results = osp.join(work_dir, 'results.md')
     if not osp.isfile(results):
         raise UserInputError(
-            f'{work_dir} has no results.md: it is not a work dir of '
-            'tools/run_grid.py, or the grid has not finished a pass (run '
-            f'python tools/run_grid.py --work-dir {work_dir} again: finished '
-            'runs are skipped).')
-    with open(results, encoding='utf-8') as f:
-        results = markdown_html(f.read())
+            f'{work_dir} has no results.md: it is not a work dir of tools/run_grid.py, '
+            'or the grid has not finished a pass (run python tools/run_grid.py '
+            f'--work-dir {work_dir} again: finished runs are skipped).')
     runs = []
     for run_dir, record in finished_runs(work_dir):
         page = osp.join(run_dir, 'report.html')
@@ -45,7 +40,8 @@ def write_grid_report(work_dir, out=None, force=False):
     chart = osp.join(work_dir, 'results.png')
     absent = []
     text = render('grid_report.html.j2', absent, title='Grid report',
-                  work_dir=osp.abspath(work_dir), runs=runs, results=results,
+                  work_dir=osp.abspath(work_dir), runs=runs,
+                  results=markdown_html(mmengine.get_text(results)),
                   chart=osp.isfile(chart) and chart)
     absent += [(f'{run["name"]}/report.html', run['command'])
                for run in runs if not run['page']]
