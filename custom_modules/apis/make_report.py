@@ -9,10 +9,16 @@ from .report import write_run_report
 
 
 def make_report(folder, predictions=None, force=False):
-    """Write the page of the run in ``folder``, or of the grid there (it
-    holds results.md) and the pages its runs lack (all with ``force``);
-    ``predictions``: a run's tools/test.py ``--out`` file. Returns ``[(path,
-    [(missing part, command that makes it)])]``, one per page written."""
+    """Write the page of a run, or of a grid and the pages its runs lack.
+
+    Args:
+        folder (str): a run's work dir, or a grid's (it holds results.md).
+        predictions (str, optional): a run's tools/test.py ``--out`` file.
+        force (bool): replace existing pages (for a grid, all its runs' too).
+
+    Returns:
+        list: ``(path, [(missing part, command that makes it)])`` per page.
+    """
     if not osp.isdir(folder):
         raise UserInputError(f'{folder} is not a folder; give a run\'s or a '
                              'grid\'s work dir.')

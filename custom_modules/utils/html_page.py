@@ -1,11 +1,9 @@
-"""Self-contained HTML pages from the Jinja2 templates in ``templates/``:
-images are ``data:`` URIs and the style sheet is inline, so a report opens
-anywhere, offline, on its own. Autoescape is on: text from files (configs,
-Markdown, class names) is always escaped."""
+"""Self-contained HTML pages from the Jinja2 templates in ``templates/``: images are
+``data:`` URIs and the style sheet is inline, so a report opens anywhere, offline, on
+its own. Autoescape is on: text from files (configs, Markdown, names) is escaped."""
 import base64
 import html
 import io
-import os.path as osp
 import pathlib
 import re
 
@@ -32,10 +30,9 @@ def inline(text):
 
 
 ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(osp.join(osp.dirname(__file__),
-                                            'templates')),
-    autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
-    lstrip_blocks=True, keep_trailing_newline=True)
+    loader=jinja2.PackageLoader('custom_modules.utils'), autoescape=True,
+    undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    keep_trailing_newline=True)
 ENV.globals.update(png_data_uri=png_data_uri, inline=inline)
 PARTS = ENV.get_template('parts.html.j2').module
 

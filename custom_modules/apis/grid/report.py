@@ -1,6 +1,5 @@
-"""The grid's one-page ``report.html``: its runs with a relative link to
-each one's page, its chart (results.png), its results table and
-significance matrices (results.md). The layout is ``grid_report.html.j2``."""
+"""The grid's one-page ``report.html`` (``grid_report.html.j2``): its runs, linked
+to their pages, its chart (results.png), its results.md."""
 import glob
 import os.path as osp
 
@@ -31,12 +30,10 @@ def write_grid_report(work_dir, out=None, force=False):
             f'{work_dir} has no results.md: it is not a work dir of tools/run_grid.py, '
             'or the grid has not finished a pass (run python tools/run_grid.py '
             f'--work-dir {work_dir} again: finished runs are skipped).')
-    runs = []
-    for run_dir, record in finished_runs(work_dir):
-        page = osp.join(run_dir, 'report.html')
-        runs.append({'record': record, 'name': osp.relpath(run_dir, work_dir),
-                     'page': osp.isfile(page) and osp.relpath(page, work_dir),
-                     'command': f'python tools/analysis/make_report.py {run_dir}'})
+    runs = [{'record': record, 'name': osp.relpath(run_dir, work_dir),
+             'has_page': osp.isfile(osp.join(run_dir, 'report.html')),
+             'command': f'python tools/analysis/make_report.py {run_dir}'}
+            for run_dir, record in finished_runs(work_dir)]
     chart = osp.join(work_dir, 'results.png')
     absent = []
     text = render('grid_report.html.j2', absent, title='Grid report',
@@ -44,7 +41,7 @@ def write_grid_report(work_dir, out=None, force=False):
                   results=markdown_html(mmengine.get_text(results)),
                   chart=osp.isfile(chart) and chart)
     absent += [(f'{run["name"]}/report.html', run['command'])
-               for run in runs if not run['page']]
+               for run in runs if not run['has_page']]
     out = out or osp.join(work_dir, 'report.html')
     atomic_write(out, lambda f: f.write(text), force=force)
     return out, absent
