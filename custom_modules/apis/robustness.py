@@ -127,9 +127,11 @@ def accuracy_figure(rows, severities):
     """Accuracy against severity, one line per shift, clean dashed."""
     fig = Figure(figsize=(8, 5))
     ax = fig.subplots()
-    for name in dict.fromkeys(r['shift'] for r in rows[1:]):
+    for i, name in enumerate(dict.fromkeys(r['shift'] for r in rows[1:])):
+        # 10 colours in matplotlib's cycle: dash the lines after them
         ax.plot(severities, [r['accuracy'] for r in rows
-                             if r['shift'] == name], marker='o', label=name)
+                             if r['shift'] == name], marker='os^D'[i % 4],
+                linestyle='-' if i < 10 else '--', label=name)
     ax.axhline(rows[0]['accuracy'], color='k', linestyle='--', label='clean')
     ax.set(xlabel='severity', ylabel='top-1 accuracy (%)', ylim=(0, 100),
            xticks=severities, title='Accuracy under shift')
