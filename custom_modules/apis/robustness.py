@@ -140,6 +140,26 @@ def accuracy_figure(rows, severities):
     return fig
 
 
+def report(rows, summary, config, checkpoint, tested, calibration):
+    """results.md: what was tested, the table and the summary."""
+    if calibration:
+        threshold = calibration['threshold']
+        scores = (f'temperature {calibration["temperature"]:.4f}, reject '
+                  'threshold ' + ('none' if threshold is None else
+                                  f'{threshold:.4f}')
+                  + '; accuracy and ECE of the scaled scores')
+    else:
+        scores = 'none (raw scores, no reject option)'
+    return '\n'.join([
+        f'# Robustness of {osp.basename(checkpoint)}', '',
+        f'- config: {config}', f'- checkpoint: {checkpoint}',
+        f'- tested: {tested}', f'- calibration: {scores}', '',
+        table(rows), '',
+        f'clean accuracy: {summary["clean_accuracy"]:.1f} %',
+        f'mean corrupted accuracy: {summary["mean_corrupted_accuracy"]:.1f} '
+        f'% (drop from clean: {summary["drop"]:.1f} points)', ''])
+
+
 def write_csv(f, rows):
     writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator='\n')
     writer.writeheader()
@@ -218,21 +238,9 @@ def robustness(config, checkpoint, shifts=tuple(SHIFTS), severities=(1, 3, 5),
               f'{rows[-1]["accuracy"]:.1f} % ({len(labels)} images, '
               f'{time.perf_counter() - start:.0f} s)', flush=True)
     summary = summarize(rows)
-    text = '\n'.join([
-        f'# Robustness of {osp.basename(checkpoint)}', '',
-        f'- config: {config}', f'- checkpoint: {checkpoint}',
-        f'- tested: {tested} ({len(labels)} images), shift seed {seed}',
-        '- calibration: ' + (f'temperature {stored["temperature"]:.4f}, '
-                             'reject threshold '
-                             + ('none' if stored['threshold'] is None
-                                else f'{stored["threshold"]:.4f}')
-                             + '; accuracy and ECE of the scaled scores'
-                             if stored else 'none (raw scores, no reject '
-                             'option)'), '',
-        table(rows), '',
-        f'clean accuracy: {summary["clean_accuracy"]:.1f} %',
-        f'mean corrupted accuracy: {summary["mean_corrupted_accuracy"]:.1f} '
-        f'% (drop from clean: {summary["drop"]:.1f} points)', ''])
+    text = report(rows, summary, config, checkpoint,
+                  f'{tested} ({len(labels)} images), shift seed {seed}',
+                  stored)
     print(text)
     atomic_write(outputs['table'], lambda f: f.write(text), force=force)
     atomic_write(outputs['csv'], lambda f: write_csv(f, rows), force=force)
