@@ -6,12 +6,10 @@
 _base_ = ['./efficientnet_lite0_freeze2_fixed.py']
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    _base_.train_pipeline[0],
     dict(type='RandomDegrade', prob=0.5,
          shifts=('low_res', 'jpeg', 'gaussian_blur', 'squash'),
          max_severity=5, num_ops=1),
-    dict(type='RandomResizedCrop', scale=224),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
+    *_base_.train_pipeline[1:],
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

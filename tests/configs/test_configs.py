@@ -54,17 +54,19 @@ def test_exactly_the_study_configs_exist():
                            + [ROBUST])
 
 
-def test_robust_config_adds_the_degradation_to_fixed():
-    """The robust recipe: the fixed Lite0 config plus RandomDegrade
-    straight after loading; everything else (model, schedule, test
-    pipeline) unchanged."""
-    fixed = Config.fromfile(config_path('efficientnet_lite0', 2, 'fixed'))
-    robust = Config.fromfile(osp.join(ROOT, 'configs', ROBUST))
+@pytest.mark.parametrize('folder', ['configs', 'configs/demo/photos'])
+def test_robust_config_adds_the_degradation_to_fixed(folder):
+    """The robust recipe: the fixed Lite0 config (the full one, and the
+    photos demo's) plus RandomDegrade straight after loading; everything
+    else (model, schedule, hooks, test pipeline) unchanged."""
+    fixed = Config.fromfile(osp.join(ROOT, folder, ROBUST.replace(
+        'robust', 'fixed')))
+    robust = Config.fromfile(osp.join(ROOT, folder, ROBUST))
     pipeline = robust.train_dataloader.dataset.pipeline
     assert pipeline[1]['type'] == 'RandomDegrade'
     assert pipeline[:1] + pipeline[2:] == fixed.train_dataloader.dataset.pipeline
     for key in ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg',
-                'test_dataloader', 'val_dataloader'):
+                'custom_hooks', 'test_dataloader', 'val_dataloader'):
         assert robust[key] == fixed[key], key
     for transform in pipeline:
         TRANSFORMS.build(transform)
