@@ -18,7 +18,7 @@ from custom_modules.apis.demo import run_demo
 from custom_modules.utils.cli import run_cli
 
 
-def main(argv=None):
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', help='output folder (default: '
                         'work_dirs/demo/<timestamp>)')
@@ -29,7 +29,11 @@ def main(argv=None):
     parser.add_argument('--photos', metavar='FOLDER',
                         help='fine-tune on these photos (one sub-folder per '
                         'class) instead of generated ones')
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     out = args.out or osp.join(ROOT, 'work_dirs', 'demo',
                                time.strftime('%Y%m%d_%H%M%S'))
     run_demo(out, args.per_class, args.epochs, args.photos)

@@ -22,7 +22,7 @@ from custom_modules.apis.inference import (
     write_results,
 )
 from custom_modules.apis.precision import add_speed_args
-from custom_modules.evaluation.calibration_file import (
+from custom_modules.evaluation.calibration import (
     add_calibration_args,
     check_threshold,
 )

@@ -4,16 +4,95 @@
     python tools/run_grid.py --configs 'resnet101_*' --seeds 0 1 2
     python tools/run_grid.py --demo                    # offline, synthetic
 
-Each run trains in its own work dir (``<work-dir>/<config>[/seed<k>]``),
-one after another, through tools/train.py (or tools/dist_train.sh with
-``--gpus N``). A finished run (``done.json``) is skipped, an interrupted one
-resumes from its last checkpoint, so the same command picks a grid up where
-it stopped. Then each run's best checkpoint is tested (per-class metrics,
-confusion matrix, mistakes, training curves), and ``results.md``,
-``results.csv`` and ``results.png`` are written in ``--work-dir``.
+Each run trains in ``<work-dir>/<config>[/seed<k>]``; a finished one is
+skipped, an interrupted one resumes, so the same command picks a grid up
+where it stopped. Each best checkpoint is then calibrated, tested and
+plotted, and ``results.md``/``.csv``/``.png`` are written in ``--work-dir``.
 """
-from custom_modules.apis.grid.cli import main
+import argparse
+import os.path as osp
+
+from custom_modules.apis.config import ROOT
+from custom_modules.apis.grid.results import write_results
+from custom_modules.apis.grid.runner import Grid, prepare_demo, select_configs
+from custom_modules.apis.precision import (
+    add_speed_args,
+    check_speed_args,
+    speed_flags,
+)
 from custom_modules.utils.cli import run_cli
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--configs', nargs='+', default=['*'],
+                        help='config name patterns (default: all), e.g. '
+                        "'resnet101_*' '*_mix'")
+    parser.add_argument('--config-dir', default=osp.join(ROOT, 'configs'))
+    parser.add_argument('--work-dir', default='work_dirs/grid')
+    parser.add_argument('--seeds', nargs='+', type=int, default=[None],
+                        help='repeat each run with these seeds')
+    parser.add_argument('--gpus', type=int, default=1,
+                        help='processes per run: one per GPU, or CPU '
+                        'processes (gloo) where there is none; >1 trains '
+                        'through tools/dist_train.sh')
+    weights = parser.add_mutually_exclusive_group()
+    weights.add_argument('--pretrained-dir',
+                         help='folder holding the official checkpoints '
+                         '(offline machines)')
+    weights.add_argument('--from-scratch', action='store_true')
+    parser.add_argument('--data-root', help='annotation folder for every run')
+    parser.add_argument('--no-analysis', action='store_true',
+                        help='skip testing the best checkpoints and plots')
+    parser.add_argument('--keep-checkpoints', choices=['best', 'all'],
+                        default='best',
+                        help='what a finished run keeps (default: %(default)s'
+                        '; interrupted runs always keep all)')
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        help='passed to every run, e.g. '
+                        'train_cfg.max_epochs=10')
+    add_speed_args(parser)  # passed to every train.py, test.py, calibrate.py
+    parser.add_argument('--demo', action='store_true',
+                        help='offline smoke run on synthetic images, from '
+                        'scratch, tiny settings')
+    parser.add_argument('--demo-epochs', type=int, default=2)
+    parser.add_argument('--demo-per-class', type=int, default=20)
+    return parser.parse_args(argv)
+
+
+def make_grid(args):
+    """The :class:`Grid` the command line asks for (``--demo``: its own
+    synthetic data and tiny settings)."""
+    demo_options = [f'train_cfg.max_epochs={args.demo_epochs}']
+    return Grid(
+        work_dir=args.work_dir, gpus=args.gpus,
+        from_scratch=args.from_scratch or args.demo,
+        pretrained_dir=args.pretrained_dir,
+        data_root=(prepare_demo(args.work_dir, args.demo_per_class)
+                   if args.demo else args.data_root),
+        analysis=not args.no_analysis, keep_checkpoints=args.keep_checkpoints,
+        cfg_options=[*(demo_options if args.demo else []), *args.cfg_options],
+        speed_flags=speed_flags(args), small=args.demo)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    check_speed_args(args)  # refused here, not once per run
+    config_dir = (osp.join(ROOT, 'configs', 'demo') if args.demo
+                  else args.config_dir)
+    configs = select_configs(config_dir, args.configs)
+    records = make_grid(args).run(configs, args.seeds)
+    paths, _ = write_results(args.work_dir, records)
+    with open(paths['results.md']) as f:
+        print('\n' + f.read().split('\nHow the numbers')[0])
+    for path in paths.values():
+        print(f'wrote {path}')
+    failed = [r for r in records if r.get('failed')]
+    if failed:
+        print(f'{len(failed)} of {len(records)} runs failed; see the '
+              'logs named in results.md.')
+    return 1 if failed else 0
+
 
 if __name__ == '__main__':
     run_cli(main)

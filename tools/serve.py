@@ -20,7 +20,7 @@ from custom_modules.apis.deploy.serve import (
     demo_checkpoint,
     load_classifier,
 )
-from custom_modules.evaluation.calibration_file import (
+from custom_modules.evaluation.calibration import (
     add_calibration_args,
     check_threshold,
 )

@@ -7,8 +7,7 @@ import argparse
 
 from custom_modules.apis.checkpoint_fit import ALLOW_FLAG
 from custom_modules.apis.config import add_runner_args
-from custom_modules.apis.data_folder import report_data_folder
-from custom_modules.apis.testing import build_test_config, summary, test
+from custom_modules.apis.testing import test
 from custom_modules.utils.cli import run_cli
 
 
@@ -39,13 +38,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    cfg = build_test_config(args)
-    metrics = test(cfg)
-    print(summary(metrics, args.tested))
-    if args.data_folder:
-        report_data_folder(cfg, args)
-    return metrics
+    return test(**vars(parse_args(argv)))
 
 
 if __name__ == '__main__':

@@ -7,9 +7,8 @@ import argparse
 
 from custom_modules.apis.checkpoint_fit import ALLOW_FLAG
 from custom_modules.apis.config import add_runner_args
-from custom_modules.apis.training import build_train_config, train
+from custom_modules.apis.training import train
 from custom_modules.utils.cli import run_cli
-from custom_modules.utils.work_dir_lock import release_work_dirs
 
 
 def parse_args(argv=None):
@@ -51,10 +50,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    try:
-        return train(build_train_config(parse_args(argv)))
-    finally:
-        release_work_dirs()
+    return train(**vars(parse_args(argv)))
 
 
 if __name__ == '__main__':

@@ -9,9 +9,10 @@ cheap and the ``.onnx`` path never loads torch)::
 ``load_config``        a config with the project's checks (``config``)
 ``load_model``         a trained classifier from config + checkpoint
 ``model_classes``      its class names (``model``)
-``train`` / ``test``   run a loaded config with mmengine's Runner
+``train`` / ``test``   what tools/train.py and tools/test.py do, flags as
+                       keywords: ``train('configs/x.py', work_dir='w')``
 ``build_inferencer``   mmpretrain's inferencer, amp/channels-last aware
-``predict``            top-k, calibrated answers for image files
+``predict``            top-k, calibrated answers for image files (``model``)
 ``OnnxClassifier``     an exported model, torch-free (``deploy``)
 =====================  ==================================================
 
@@ -30,8 +31,8 @@ _PUBLIC = {
     'model_classes': '.model',
     'train': '.training',
     'test': '.testing',
-    'build_inferencer': '.inference',
-    'predict': '.inference',
+    'build_inferencer': '.model',
+    'predict': '.model',
     'OnnxClassifier': '.deploy.onnx_classifier',
 }
 __all__ = list(_PUBLIC)

@@ -1,17 +1,11 @@
-"""Plot a run's training curves (loss, accuracy, learning rate) to a PNG.
-
-    python tools/analysis/plot_curves.py work_dirs/resnet101_freeze2_mix
-
-reads the ``vis_data/scalars.json`` files mmengine's LocalVisBackend writes
-(all of them, so a resumed run shows as one curve).
-"""
+"""A run's training curves (loss, accuracy, learning rate) from the
+``vis_data/scalars.json`` files mmengine writes (all of them, so a resumed
+run shows as one curve)."""
 import os.path as osp
 from collections import defaultdict
+from statistics import fmean
 
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from custom_modules.utils.fileio import save_figure
 
@@ -21,17 +15,17 @@ from .run_logs import read_log_entries
 def read_scalars(work_dir):
     """Per-epoch series ``{name: {epoch: value}}`` from the run's logs.
 
-    Training values (logged per iteration) are averaged over their epoch;
-    validation values (including ``train_accuracy/top1``) are per epoch.
+    Training loss and lr (logged per iteration) are averaged over their
+    epoch; validation values (``train_accuracy/top1`` included) are per epoch.
     """
     train, val = read_log_entries(work_dir)
-    sums = defaultdict(lambda: defaultdict(list))
+    values = defaultdict(lambda: defaultdict(list))
     for entry in train:
         for key in ('loss', 'lr'):
             if key in entry:
-                sums[key][entry['epoch']].append(entry[key])
-    series = {k: {e: sum(v) / len(v) for e, v in sorted(d.items())}
-              for k, d in sums.items()}
+                values[key][entry['epoch']].append(entry[key])
+    series = {k: {e: fmean(v) for e, v in sorted(d.items())}
+              for k, d in values.items()}
     for epoch, entry in val.items():
         for key, value in entry.items():
             if '/' in key and isinstance(value, (int, float)):
@@ -40,31 +34,29 @@ def read_scalars(work_dir):
 
 
 def plot(series, title):
-    panels = [('loss', ['loss']),
-              ('accuracy (%)', [k for k in series if 'accuracy' in k]),
-              ('learning rate', ['lr'])]
-    panels = [(label, [k for k in keys if k in series])
-              for label, keys in panels]
-    panels = [p for p in panels if p[1]]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8))
-    for ax, (label, keys) in zip(list(axes) if len(panels) > 1 else [axes],
+    """One panel each for loss, the accuracies and the learning rate."""
+    panels = [(label, keys) for label, keys in (
+        ('loss', ['loss']),
+        ('accuracy (%)', [k for k in series if 'accuracy' in k]),
+        ('learning rate', ['lr'])) if all(k in series for k in keys) and keys]
+    fig = Figure(figsize=(5 * len(panels), 3.8), layout='tight')
+    for ax, (label, keys) in zip(fig.subplots(1, len(panels), squeeze=False)[0],
                                  panels):
         for key in keys:
-            xs = list(series[key])
-            ax.plot(xs, [series[key][x] for x in xs], marker='o', ms=3,
-                    label=key)
+            ax.plot(list(series[key]), list(series[key].values()), marker='o',
+                    ms=3, label=key)
         ax.set(xlabel='epoch', ylabel=label)
         ax.grid(alpha=0.3)
         if len(keys) > 1:
             ax.legend(fontsize=8)
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
 def plot_curves(work_dir, out=None, force=False):
+    """Save the run's curves to ``out`` (default:
+    ``<work_dir>/training_curves.png``); return the path."""
     out = out or osp.join(work_dir, 'training_curves.png')
-    fig = plot(read_scalars(work_dir), osp.basename(osp.normpath(work_dir)))
-    save_figure(fig, out, force=force)
-    plt.close(fig)
+    save_figure(plot(read_scalars(work_dir),
+                     osp.basename(osp.normpath(work_dir))), out, force=force)
     return out

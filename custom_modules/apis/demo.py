@@ -1,14 +1,5 @@
-"""The whole workflow offline in a few minutes.
-
-On generated flowers (the default): draw a synthetic 5-class set, check it
-and write annotation files, train ``configs/demo/resnet101_freeze3_fixed.py``
-from random weights, test the best checkpoint, draw the plots.
-
-On a folder of real photos (``photos``): check them and write annotation
-files (problem files are left out and listed), fine-tune
-``configs/demo/photos/efficientnet_lite0_freeze2_fixed.py`` from its real
-ImageNet weights (installed with the project, no download), test, draw.
-"""
+"""The whole workflow offline in a few minutes (``tools/demo.py``)."""
+import itertools
 import os.path as osp
 import time
 
@@ -16,9 +7,10 @@ from custom_modules.datasets.annotations import format_report, make_annotations
 from custom_modules.datasets.synthetic_flowers import make_dataset
 from custom_modules.evaluation.predictions import analyze
 from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.paths import ROOT
 
 from . import testing, training
-from .config import ROOT, load_config, set_data_root
+from .config import load_config, set_data_root
 from .curves import plot_curves
 from .lr_curve import draw_lr_curve
 from .report import write_run_report
@@ -29,19 +21,20 @@ PHOTOS_CONFIG = osp.join(ROOT, 'configs', 'demo', 'photos',
                          'efficientnet_lite0_freeze2_fixed.py')
 
 
-class Steps:
-    """Numbered progress lines: ``[k/n] what happens now``."""
-
-    def __init__(self, total):
-        self.total, self.done = total, 0
-
-    def __call__(self, text):
-        self.done += 1
-        print(f'\n[{self.done}/{self.total}] {text}', flush=True)
-
-
 def run_demo(out, per_class=100, epochs=None, photos=None):
-    """Run every step into the new folder ``out``; print a summary."""
+    """Run every step into the new folder ``out``; print a summary.
+
+    Args:
+        out (str): A new folder for everything.
+        per_class (int): Synthetic images per class (without ``photos``).
+        epochs (int, optional): Training epochs (default: the config's).
+        photos (str, optional): Class-per-folder photos to fine-tune
+            EfficientNet-Lite0 on from its ImageNet weights (no download),
+            instead of training ResNet-101 from scratch on synthetic ones.
+
+    Returns:
+        dict: The test metrics.
+    """
     if osp.exists(out):
         raise UserInputError(f'{out} exists; choose another --out.')
     if photos and not osp.isdir(photos):
@@ -52,10 +45,12 @@ def run_demo(out, per_class=100, epochs=None, photos=None):
     name = osp.splitext(osp.basename(config))[0]
     data_root = osp.join(out, 'flower_dataset')
     work_dir = osp.join(out, name)
-    options = [f'train_cfg.max_epochs={epochs}'] if epochs else []
-    cfg = load_config(config, {'train_cfg.max_epochs': epochs} if epochs
-                      else None)
-    step = Steps(4 if photos else 5)
+    options = {'train_cfg.max_epochs': epochs} if epochs else None
+    cfg = load_config(config, options)
+    steps = itertools.count(1)
+
+    def step(text):
+        print(f'\n[{next(steps)}/{4 if photos else 5}] {text}', flush=True)
 
     if photos:
         images, policy = photos, 'exclude'
@@ -74,18 +69,16 @@ def run_demo(out, per_class=100, epochs=None, photos=None):
                'from scratch, offline')
     step(f'training {osp.relpath(config, ROOT)} for '
          f'{cfg.train_cfg.max_epochs} epochs ({weights}) -> {work_dir}')
-    common = ['--data-root', data_root,
-              *(['--cfg-options', *options] if options else [])]
-    training.main([config, *([] if photos else ['--from-scratch']),
-                   '--work-dir', work_dir, *common])
+    common = dict(data_root=data_root, cfg_options=options)
+    training.train(config, from_scratch=not photos, work_dir=work_dir,
+                   **common)
     checkpoint = best_checkpoint(work_dir)
     best = summarize_run(work_dir)
 
     step(f'testing {osp.basename(checkpoint)} on the untouched test split')
     predictions = osp.join(out, 'test_predictions.json')
-    metrics = testing.main([config, checkpoint, '--work-dir',
-                            osp.join(out, 'test'), '--out', predictions,
-                            *common])
+    metrics = testing.test(config, checkpoint, work_dir=osp.join(out, 'test'),
+                           out=predictions, **common)
 
     step('drawing the learning-rate and training curves, the confusion '
          'matrix and the mistakes; writing the one-page report')
@@ -98,6 +91,8 @@ def run_demo(out, per_class=100, epochs=None, photos=None):
                                  predictions,
                                  analysis=osp.join(out, 'analysis'))
 
+    plots = [lr_png, curves_png, analysis['confusion_matrix.png'],
+             analysis['misclassified.png']]
     print(f'\nDemo finished in {time.time() - start:.0f} s.'
           f'\n  val accuracy (top-1): {best["val_acc"]:.2f} % (epoch '
           f'{best["best_epoch"]}, chosen on val)'
@@ -105,10 +100,7 @@ def run_demo(out, per_class=100, epochs=None, photos=None):
           '(untouched split)'
           f'\n  checkpoint:           {checkpoint}'
           f'\n  logs:                 {work_dir}/<timestamp>/'
-          f'\n  plots:                {lr_png}\n                        '
-          f'{curves_png}\n                        '
-          f'{analysis["confusion_matrix.png"]}\n                        '
-          f'{analysis["misclassified.png"]}'
+          '\n  plots:                ' + f'\n{" " * 24}'.join(plots) +
           f'\n  per-class metrics:    {analysis["per_class.md"]}'
           f'\n  report (one page):    {report}')
     return metrics

@@ -16,13 +16,11 @@ import os
 import os.path as osp
 import sys
 
-from custom_modules.evaluation.calibration_file import (
+from custom_modules.evaluation.calibration import (
     read_calibration,
 )
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import IMAGE_EXTENSIONS, atomic_write
-
-from .precision import amp_dtype
 
 
 def collect_images(inputs):
@@ -48,88 +46,6 @@ def collect_images(inputs):
         raise UserInputError(f'no image ({", ".join(IMAGE_EXTENSIONS)}) '
                              f'found in {" ".join(inputs)}.')
     return images
-
-
-def build_inferencer(config, checkpoint, device=None, classes=None,
-                     cfg_options=None, allow_partial=False, amp=False,
-                     dtype=None, channels_last=False):
-    """mmpretrain's inferencer; ``amp``, ``dtype`` and ``channels_last``
-    as the tools' ``--amp``, ``--amp-dtype`` and ``--channels-last``."""
-    # lazy: the .onnx path of tools/infer.py never imports torch/mmengine
-    from .model import checked_config
-    cfg = checked_config(config, checkpoint, cfg_options, allow_partial)
-    # lazy: torch-free for the .onnx path of tools/infer.py
-    import torch
-    from mmpretrain.apis import ImageClassificationInferencer
-    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    if amp:
-        # lazy: torch-free for the .onnx path of tools/infer.py
-        from .amp_inferencer import AmpImageClassificationInferencer
-        inferencer = AmpImageClassificationInferencer(
-            cfg, pretrained=checkpoint, device=device, classes=classes,
-            amp_dtype=getattr(torch, amp_dtype(dtype,
-                                               torch.device(device).type)))
-    else:
-        inferencer = ImageClassificationInferencer(
-            cfg, pretrained=checkpoint, device=device, classes=classes)
-    if channels_last:
-        # lazy: torch-free for the .onnx path of tools/infer.py
-        from custom_modules.engine.hooks import to_channels_last
-        to_channels_last(inferencer.model)
-    return inferencer
-
-
-def read_image(path):
-    """The image as the inferencer reads it (mmcv, BGR), or the reason it
-    cannot be read."""
-    # lazy: torch-free for the .onnx path of tools/infer.py
-    from mmcv import imread
-    try:
-        img = imread(path)
-    except Exception as exc:  # decoders raise many types
-        return None, f'cannot read image ({type(exc).__name__}: {exc})'
-    if img is None:
-        return None, 'cannot decode image (corrupt, truncated or not an image)'
-    return img, None
-
-
-def predict(inferencer, images, topk=3, batch_size=16, temperature=1.0,
-            threshold=None):
-    """``[{'path', 'unknown', 'predictions': [{'class', 'label', 'score'}...]}]``;
-    ``unknown`` when the top (scaled) score is below ``threshold``.
-
-    Each file is decoded once, here; one that cannot be decoded gets
-    ``'error'`` and no predictions, and the others are still classified.
-    """
-    # lazy: torch-free for the .onnx path of tools/infer.py
-    import torch
-
-    # lazy: torch-free for the .onnx path of tools/infer.py
-    from custom_modules.evaluation.calibration import apply_temperature
-    classes = inferencer.classes
-    results = []
-    for start in range(0, len(images), batch_size):
-        batch = [(path, *read_image(path))
-                 for path in images[start:start + batch_size]]
-        good = [(path, img) for path, img, error in batch if error is None]
-        outputs = dict(zip([p for p, _ in good], inferencer(
-            [img for _, img in good], batch_size=batch_size))) if good else {}
-        for path, _, error in batch:
-            if error:
-                results.append({'path': path, 'error': error,
-                                'unknown': False, 'predictions': []})
-                continue
-            scores = apply_temperature(
-                torch.as_tensor(outputs[path]['pred_scores']).view(1, -1),
-                temperature)[0]
-            values, labels = scores.topk(min(topk, scores.numel()))
-            results.append({'path': path, 'unknown': bool(
-                threshold is not None and float(values[0]) < threshold),
-                'predictions': [
-                {'class': classes[int(i)] if classes else str(int(i)),
-                 'label': int(i), 'score': float(v)}
-                for v, i in zip(values, labels)]})
-    return results
 
 
 def write_results(results, out, force=False):
@@ -169,7 +85,7 @@ def predict_onnx(model, images, topk=3, batch_size=16, calibration=True,
     """:func:`predict`'s results from an exported model, torch-free, with
     its embedded calibration unless ``calibration`` is False; an image it
     refuses (unreadable, too large, too thin) gets ``'error'``."""
-    # lazy: torch-free for the .onnx path of tools/infer.py
+    # lazy: onnxruntime is needed for .onnx models only
     from .deploy.onnx_classifier import ModelFileError, OnnxClassifier
     if not osp.isfile(model):
         raise UserInputError(f'model {model} does not exist.')
@@ -197,6 +113,8 @@ def predict_checkpoint(args, images, classes):
         calibration or {}).get('threshold')
     report_calibration(temperature, calibration and calibration['path'],
                        threshold)
+    # lazy: the .onnx path never imports torch or mmengine
+    from .model import build_inferencer, predict
     inferencer = build_inferencer(args.config, args.checkpoint, args.device,
                                   classes, args.cfg_options,
                                   args.allow_partial_checkpoint, args.amp,

@@ -1,20 +1,11 @@
-"""Draw the learning-rate curve a config will produce, to a PNG.
-
-    python tools/analysis/plot_lr.py configs/resnet101_freeze2_mix.py
-
-simulates the config's optimizer and param schedulers step by step (the way
-mmengine's ParamSchedulerHook drives them) without building a model or
-reading images.
-"""
-import copy
+"""The learning-rate curve a config will produce: its optimizer and param
+schedulers stepped the way mmengine's ParamSchedulerHook drives them,
+without building a model or reading images."""
 import math
 import os.path as osp
 
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt
 import torch
+from matplotlib.figure import Figure
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import PARAM_SCHEDULERS
 
@@ -28,31 +19,26 @@ REAL_EPOCH_LENGTH = 72  # 2274 training photos / batch 32
 def epoch_length_of(cfg):
     """Iterations per epoch from the train annotation file, if it exists."""
     loader = cfg.train_dataloader
-    dataset = loader['dataset']
-    path = under_root(dataset.get('data_root', ''), dataset['ann_file'])
+    path = under_root(loader.dataset.get('data_root', ''),
+                      loader.dataset.ann_file)
     if not osp.isfile(path):
         return None
     with open(path) as f:
         lines = sum(1 for line in f if line.strip())
-    return max(1, math.ceil(lines / loader['batch_size']))
+    return max(1, math.ceil(lines / loader.batch_size))
 
 
 def simulate_lr(cfg, epoch_length):
-    """Per-iteration learning rates: a list of (epoch as float, lr)."""
+    """``cfg``'s schedule as per-iteration (epoch as a float, lr) pairs."""
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     max_epochs = cfg.train_cfg.max_epochs
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))],
                                 lr=cfg.optim_wrapper.optimizer.lr)
     configs = cfg.param_scheduler
-    if isinstance(configs, dict):
-        configs = [configs]
-    schedulers = []
-    for scheduler_cfg in configs:
-        scheduler_cfg = copy.deepcopy(dict(scheduler_cfg))
-        scheduler_cfg.setdefault('end', max_epochs)  # as the Runner does
-        schedulers.append(PARAM_SCHEDULERS.build(
-            dict(scheduler_cfg, optimizer=optimizer,
-                 epoch_length=epoch_length)))
+    schedulers = [PARAM_SCHEDULERS.build(dict(
+        {'end': max_epochs, **c},  # the Runner's default end
+        optimizer=optimizer, epoch_length=epoch_length))
+        for c in ([configs] if isinstance(configs, dict) else configs)]
     points = []
     for epoch in range(max_epochs):
         for i in range(epoch_length):
@@ -69,8 +55,10 @@ def simulate_lr(cfg, epoch_length):
 
 
 def plot(points, cfg, title):
-    fig, ax = plt.subplots(figsize=(8, 4))
-    ax.plot([p[0] for p in points], [p[1] for p in points], lw=1.8)
+    """The curve, with the phases of a warm-up/step/cosine schedule marked."""
+    fig = Figure(figsize=(8, 4))
+    ax = fig.subplots()
+    ax.plot(*zip(*points), lw=1.8)
     scheduler = cfg.param_scheduler
     if isinstance(scheduler, dict) and 'warmup_end' in scheduler:
         top = max(p[1] for p in points)
@@ -86,10 +74,10 @@ def plot(points, cfg, title):
 
 
 def draw_lr_curve(cfg, out, name, epoch_length=None, force=False):
-    """Simulate ``cfg``'s schedule and save the curve to ``out``."""
+    """Save ``cfg``'s simulated schedule, titled ``name``, to ``out``
+    (returned); ``epoch_length`` defaults to the train annotation file's."""
     length = epoch_length or epoch_length_of(cfg) or REAL_EPOCH_LENGTH
     fig = plot(simulate_lr(cfg, length), cfg,
                f'{name} ({length} iterations / epoch)')
     save_figure(fig, out, force=force)
-    plt.close(fig)
     return out

@@ -1,16 +1,24 @@
-"""Build a trained classifier from its config and checkpoint: the one way
-every tool (test, infer, export, CAMs, the web app) gets its model."""
+"""Build a trained classifier from its config and checkpoint, and classify
+images with it: the one way every tool (test, infer, export, CAMs, the web
+app) gets its model."""
 import os.path as osp
 
+import torch
+from mmcv import imread
 from mmengine.config import Config
+from mmengine.runner.amp import autocast
+from mmpretrain.apis import ImageClassificationInferencer, get_model
 
 from custom_modules.engine.checkpoint_loading import load_checkpoint_file
+from custom_modules.engine.hooks import to_channels_last
 from custom_modules.engine.pretrained import train_from_scratch
+from custom_modules.evaluation.calibration import apply_temperature
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import read_classes
 
 from .checkpoint_fit import check_fit
 from .config import load_config
+from .precision import amp_dtype
 from .preflight import under_root
 
 
@@ -38,14 +46,15 @@ def checked_config(config, checkpoint, cfg_options=None, allow_partial=False):
     return cfg
 
 
-def load_model(config, checkpoint, device='cpu', cfg_options=None,
+def load_model(config, checkpoint, device=None, cfg_options=None,
                allow_partial=False):
     """A trained classifier in eval mode, its config attached as ``.cfg``.
 
     Args:
         config (str | Config): A config file or a loaded config.
         checkpoint (str): The trained checkpoint (read weights-only).
-        device (str): Where the model goes.
+        device (str, optional): Where the model goes (default: cuda when
+            available, else cpu).
         cfg_options (dict, optional): ``--cfg-options`` overrides.
         allow_partial (bool): See :func:`checked_config`.
 
@@ -53,8 +62,8 @@ def load_model(config, checkpoint, device='cpu', cfg_options=None,
         torch.nn.Module: mmpretrain's ``ImageClassifier``; its
         ``dataset_meta`` holds the checkpoint's class names, if any.
     """
-    from mmpretrain.apis import get_model  # lazy: imports every model
     cfg = checked_config(config, checkpoint, cfg_options, allow_partial)
+    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     return get_model(cfg, pretrained=checkpoint, device=device).eval()
 
 
@@ -89,3 +98,86 @@ def model_classes(model=None, checkpoint=None, cfg=None):
         if osp.isfile(path):
             return read_classes(path)
     return []
+
+
+class AmpImageClassificationInferencer(ImageClassificationInferencer):
+    """``infer.py --amp``: the model runs under autocast in ``amp_dtype``;
+    scores come back in float32 (numpy, which the results go through, has
+    no bfloat16)."""
+
+    def __init__(self, *args, amp_dtype=torch.bfloat16, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.amp_dtype = amp_dtype
+
+    def forward(self, inputs, **kwargs):
+        device_type = next(self.model.parameters()).device.type
+        with autocast(device_type=device_type, dtype=self.amp_dtype):
+            preds = super().forward(inputs, **kwargs)
+        for sample in preds:
+            sample.set_pred_score(sample.pred_score.float())
+        return preds
+
+
+def build_inferencer(config, checkpoint, device=None, classes=None,
+                     cfg_options=None, allow_partial=False, amp=False,
+                     dtype=None, channels_last=False):
+    """mmpretrain's inferencer; ``amp``, ``dtype`` and ``channels_last``
+    as the tools' ``--amp``, ``--amp-dtype`` and ``--channels-last``."""
+    cfg = checked_config(config, checkpoint, cfg_options, allow_partial)
+    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    if amp:
+        inferencer = AmpImageClassificationInferencer(
+            cfg, pretrained=checkpoint, device=device, classes=classes,
+            amp_dtype=getattr(torch, amp_dtype(dtype,
+                                               torch.device(device).type)))
+    else:
+        inferencer = ImageClassificationInferencer(
+            cfg, pretrained=checkpoint, device=device, classes=classes)
+    if channels_last:
+        to_channels_last(inferencer.model)
+    return inferencer
+
+
+def read_image(path):
+    """The image as the inferencer reads it (mmcv, BGR), or the reason it
+    cannot be read."""
+    try:
+        img = imread(path)
+    except Exception as exc:  # decoders raise many types
+        return None, f'cannot read image ({type(exc).__name__}: {exc})'
+    if img is None:
+        return None, 'cannot decode image (corrupt, truncated or not an image)'
+    return img, None
+
+
+def predict(inferencer, images, topk=3, batch_size=16, temperature=1.0,
+            threshold=None):
+    """``[{'path', 'unknown', 'predictions': [{'class', 'label', 'score'}...]}]``;
+    ``unknown`` when the top (scaled) score is below ``threshold``.
+
+    Each file is decoded once, here; one that cannot be decoded gets
+    ``'error'`` and no predictions, and the others are still classified.
+    """
+    classes = inferencer.classes
+    results = []
+    for start in range(0, len(images), batch_size):
+        batch = [(path, *read_image(path))
+                 for path in images[start:start + batch_size]]
+        good = [(path, img) for path, img, error in batch if error is None]
+        outputs = dict(zip([p for p, _ in good], inferencer(
+            [img for _, img in good], batch_size=batch_size))) if good else {}
+        for path, _, error in batch:
+            if error:
+                results.append({'path': path, 'error': error,
+                                'unknown': False, 'predictions': []})
+                continue
+            scores = torch.as_tensor(apply_temperature(
+                outputs[path]['pred_scores'], temperature))
+            values, labels = scores.topk(min(topk, scores.numel()))
+            results.append({'path': path, 'unknown': bool(
+                threshold is not None and float(values[0]) < threshold),
+                'predictions': [
+                {'class': classes[int(i)] if classes else str(int(i)),
+                 'label': int(i), 'score': float(v)}
+                for v, i in zip(values, labels)]})
+    return results

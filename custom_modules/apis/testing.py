@@ -6,7 +6,7 @@ from mmpretrain.registry import RUNNERS
 
 import custom_modules.evaluation.metrics  # noqa: F401  (DumpPredictions)
 from custom_modules.engine.pretrained import train_from_scratch
-from custom_modules.evaluation.calibration_file import (
+from custom_modules.evaluation.calibration import (
     apply_calibration,
     read_calibration,
 )
@@ -20,7 +20,7 @@ from .config import (
     for_evaluation,
     options,
 )
-from .data_folder import use_data_folder
+from .data_folder import report_data_folder, use_data_folder
 from .preflight import check_data, check_values, under_root
 
 SPLIT_ADVICE = ('For an untouched test split, write the annotations with '
@@ -114,10 +114,32 @@ def build_test_config(args):
     return cfg
 
 
-def test(cfg):
-    """Build the config's Runner (``runner_type``, e.g. QuietRunner) and
-    test; returns the metrics."""
+def run(cfg):
+    """Build ``cfg``'s Runner (``runner_type``, e.g. QuietRunner) and test;
+    returns the metrics."""
     return RUNNERS.build(cfg).test()
+
+
+def test(config, checkpoint, **flags):
+    """Test as ``python tools/test.py CONFIG CHECKPOINT [flags]`` does,
+    printing the headline figures.
+
+    Args:
+        config (str): The config file.
+        checkpoint (str): The checkpoint to evaluate.
+        **flags: tools/test.py's flags by their ``dest`` names, e.g.
+            ``out='preds.json', data_folder='photos/'``.
+
+    Returns:
+        dict: the metrics.
+    """
+    args = options_for_test(config, checkpoint, **flags)
+    cfg = build_test_config(args)
+    metrics = run(cfg)
+    print(summary(metrics, args.tested))
+    if args.data_folder:
+        report_data_folder(cfg, args)
+    return metrics
 
 
 def summary(metrics, tested):

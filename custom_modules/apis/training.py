@@ -14,7 +14,7 @@ from custom_modules.engine.pretrained import (
     use_local_pretrained,
 )
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.work_dir_lock import lock_work_dir
+from custom_modules.utils.work_dir_lock import lock_work_dir, release_work_dirs
 
 from .checkpoint_fit import check_fit
 from .config import RUNNER_DEFAULTS, config_from_args, fix_workers, options
@@ -137,9 +137,29 @@ def build_train_config(args):
     return cfg
 
 
-def train(cfg):
-    """Build the config's Runner (``runner_type``, e.g. QuietRunner) and
-    train; returns the runner."""
+def run(cfg):
+    """Build ``cfg``'s Runner (``runner_type``, e.g. QuietRunner) and train.
+
+    Returns:
+        mmengine.runner.Runner: the runner, after training.
+    """
     runner = RUNNERS.build(cfg)
     runner.train()
     return runner
+
+
+def train(config, **flags):
+    """Train as ``python tools/train.py CONFIG [flags]`` does.
+
+    Args:
+        config (str): The config file.
+        **flags: tools/train.py's flags by their ``dest`` names, e.g.
+            ``work_dir='w', from_scratch=True, cfg_options={...}``.
+
+    Returns:
+        mmengine.runner.Runner: the runner, after training.
+    """
+    try:
+        return run(build_train_config(train_options(config, **flags)))
+    finally:
+        release_work_dirs()

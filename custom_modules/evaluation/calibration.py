@@ -1,117 +1,214 @@
-"""Calibration and selective-prediction arithmetic on softmax scores.
+"""Calibration, numpy only so that the torch-free ONNX path uses it too.
 
-Pure torch functions, shared by the registered metric, the calibration tool,
-the test and inference tools and the tests. Inputs are the ``pred_score``
-probabilities mmpretrain's heads return; their logarithm stands in for the
-logits (softmax is unchanged by a per-image constant, so scaling
-``log p`` by 1/T is exactly temperature scaling of the logits).
+Scores are the softmax ``pred_score`` rows of mmpretrain's heads (anything
+``np.asarray`` takes); ``log p`` stands in for the logits, since softmax
+ignores a per-row constant. ``tools/analysis/calibrate.py`` writes
+``<checkpoint>.calibration.json``; test, infer, serve and export read it.
 """
+import json
 import math
+import os.path as osp
 
-import torch
+import numpy as np
+
+from custom_modules.utils.errors import UserInputError
 
 
 def as_logits(probs):
-    """``log p``, with zeros (float32 underflow) clamped to the tiniest
-    positive float so that every image keeps a finite loss."""
-    probs = torch.as_tensor(probs, dtype=torch.float64)
-    return probs.clamp_min(torch.finfo(torch.float32).tiny).log()
+    """``log p`` in float64; zeros (float32 underflow) become the smallest
+    float32, so every image keeps a finite loss."""
+    probs = np.asarray(probs, dtype=np.float64)
+    return np.log(np.maximum(probs, np.finfo(np.float32).tiny))
 
 
 def apply_temperature(probs, temperature):
-    """Softmax of ``log p / T``: the same ranking, softened when T > 1."""
+    """Rows of ``softmax(log p / T)``: the same ranking, softer when T > 1."""
     if temperature == 1:
-        return torch.as_tensor(probs, dtype=torch.float64)
-    return torch.softmax(as_logits(probs) / temperature, dim=1)
+        return np.asarray(probs, dtype=np.float64)
+    logits = as_logits(probs) / temperature
+    scaled = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return scaled / scaled.sum(axis=-1, keepdims=True)
 
 
-def expected_calibration_error(probs, labels, num_bins=15):
-    """Top-1 ECE with ``num_bins`` equal-width bins ``(i/B, (i+1)/B]``: the
-    gap between confidence and accuracy in each bin, weighted by its share
-    of the images. A fraction in [0, 1]."""
-    confidence, accuracy, counts = reliability_bins(probs, labels, num_bins)
-    total = counts.sum()
-    return float(((confidence - accuracy).abs() * counts).sum() / total)
+def _top1(probs, labels):
+    probs = np.asarray(probs, dtype=np.float64)
+    return probs.max(axis=1), probs.argmax(axis=1) == np.ravel(labels)
 
 
 def reliability_bins(probs, labels, num_bins=15):
-    """Mean confidence, accuracy and image count of each bin (0 if empty)."""
-    probs = torch.as_tensor(probs, dtype=torch.float64)
-    labels = torch.as_tensor(labels).view(-1)
-    conf, pred = probs.max(dim=1)
-    correct = (pred == labels).double()
-    edges = torch.linspace(0, 1, num_bins + 1, dtype=torch.float64)
-    index = torch.bucketize(conf, edges[1:-1])  # x in (e[i-1], e[i]] -> i
-    counts = torch.bincount(index, minlength=num_bins).double()
-    safe = counts.clamp_min(1)
-    confidence = torch.bincount(index, conf, minlength=num_bins) / safe
-    accuracy = torch.bincount(index, correct, minlength=num_bins) / safe
-    return confidence, accuracy, counts
+    """Mean confidence, accuracy and count of the bins ``(i/B, (i+1)/B]``
+    (0 where empty)."""
+    conf, correct = _top1(probs, labels)
+    index = np.searchsorted(np.linspace(0, 1, num_bins + 1)[1:-1], conf)
+    counts = np.bincount(index, minlength=num_bins).astype(np.float64)
+    safe = np.maximum(counts, 1)
+    return (np.bincount(index, conf, minlength=num_bins) / safe,
+            np.bincount(index, correct, minlength=num_bins) / safe, counts)
+
+
+def expected_calibration_error(probs, labels, num_bins=15):
+    """Top-1 ECE, a fraction: the bins' confidence-accuracy gaps, weighted
+    by their share of the images."""
+    confidence, accuracy, counts = reliability_bins(probs, labels, num_bins)
+    return float(np.abs(confidence - accuracy) @ counts / counts.sum())
 
 
 def negative_log_likelihood(probs, labels):
     """Mean ``-log p(true class)``."""
-    labels = torch.as_tensor(labels).view(-1, 1)
-    return float(-as_logits(probs).gather(1, labels).mean())
+    labels = np.asarray(labels).reshape(-1, 1)
+    return float(-np.take_along_axis(as_logits(probs), labels, 1).mean())
 
 
 def brier_score(probs, labels):
-    """Mean squared distance to the one-hot label, summed over classes
-    (0 is perfect, 2 the worst)."""
-    probs = torch.as_tensor(probs, dtype=torch.float64)
-    onehot = torch.zeros_like(probs)
-    onehot.scatter_(1, torch.as_tensor(labels).view(-1, 1), 1.0)
-    return float(((probs - onehot) ** 2).sum(dim=1).mean())
+    """Mean squared distance to the one-hot label (0 perfect, 2 worst)."""
+    probs = np.asarray(probs, dtype=np.float64)
+    onehot = np.eye(probs.shape[1])[np.ravel(labels)]
+    return float(((probs - onehot) ** 2).sum(axis=1).mean())
 
 
-def fit_temperature(probs, labels, max_iter=100):
-    """The one scalar T > 0 minimising the NLL of ``softmax(log p / T)``,
-    by LBFGS on log T (so T stays positive)."""
-    logits = as_logits(probs)
-    labels = torch.as_tensor(labels).view(-1)
-    log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=max_iter,
-                                  line_search_fn='strong_wolfe')
+def fit_temperature(probs, labels):
+    """The T in [0.01, 100] that minimises the NLL of ``softmax(log p / T)``
+    (convex in 1/T; Brent's method on log T)."""
+    # lazy: only fitting needs scipy, the ONNX path needs numpy alone
+    from scipy.optimize import minimize_scalar
+    from scipy.special import log_softmax
+    logits, labels = as_logits(probs), np.asarray(labels).reshape(-1, 1)
 
-    def closure():
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(logits / log_t.exp(), labels)
-        loss.backward()
-        return loss
+    def nll(log_t):
+        log_p = log_softmax(logits / math.exp(log_t), axis=1)
+        return -np.take_along_axis(log_p, labels, 1).mean()
 
-    optimizer.step(closure)
-    return float(log_t.detach().exp())
+    return math.exp(minimize_scalar(
+        nll, bounds=(math.log(0.01), math.log(100)), method='bounded',
+        options=dict(xatol=1e-6)).x)
 
 
 def threshold_for_coverage(confidences, coverage):
-    """The highest confidence threshold that still answers at least
-    ``coverage`` of the images (answer when confidence >= threshold)."""
+    """The highest threshold that answers (confidence >= threshold) at least
+    ``coverage`` of the images."""
     if not 0 < coverage <= 1:
         raise ValueError(f'coverage {coverage} must be in (0, 1]')
-    ordered = torch.as_tensor(confidences, dtype=torch.float64).sort(
-        descending=True).values
+    ordered = np.sort(np.asarray(confidences, dtype=np.float64))[::-1]
     keep = max(1, math.ceil(coverage * len(ordered) - 1e-9))
     return float(ordered[keep - 1])
 
 
 def selective_accuracy(probs, labels, threshold):
     """Share answered (confidence >= threshold) and accuracy on those."""
-    probs = torch.as_tensor(probs, dtype=torch.float64)
-    conf, pred = probs.max(dim=1)
+    conf, correct = _top1(probs, labels)
     answered = conf >= threshold
-    correct = pred == torch.as_tensor(labels).view(-1)
-    coverage = float(answered.double().mean())
-    accuracy = (float(correct[answered].double().mean())
-                if answered.any() else float('nan'))
-    return coverage, accuracy
+    accuracy = float(correct[answered].mean()) if answered.any() else math.nan
+    return float(answered.mean()), accuracy
 
 
 def risk_coverage(probs, labels):
-    """Coverage and error rate when answering only the k most confident
-    images, for k = 1..N (the risk-coverage curve)."""
-    probs = torch.as_tensor(probs, dtype=torch.float64)
-    conf, pred = probs.max(dim=1)
-    order = conf.argsort(descending=True)
-    wrong = (pred != torch.as_tensor(labels).view(-1))[order].double()
-    k = torch.arange(1, len(wrong) + 1, dtype=torch.float64)
-    return k / len(wrong), wrong.cumsum(0) / k
+    """Coverage and error rate answering only the k most confident images,
+    k = 1..N."""
+    conf, correct = _top1(probs, labels)
+    wrong = ~correct[np.argsort(-conf, kind='stable')]
+    k = np.arange(1, len(wrong) + 1)
+    return k / len(wrong), np.cumsum(wrong) / k
+
+
+def evaluate_calibration(probs, labels, temperature=1.0, threshold=None,
+                         num_bins=15):
+    """The figures the metric logs and ``calibration.json`` stores.
+
+    Returns:
+        dict: ``images``, ``accuracy`` (%), ``before`` and ``after`` scaling
+        ``{ece (%), nll, brier}``; with a threshold, ``coverage`` and
+        ``selective_acc`` (%, of the scaled scores).
+    """
+    _, correct = _top1(probs, labels)
+    result = dict(images=len(correct), accuracy=100 * float(correct.mean()))
+    scaled = apply_temperature(probs, temperature)
+    for key, scores in (('before', probs), ('after', scaled)):
+        result[key] = dict(
+            ece=100 * expected_calibration_error(scores, labels, num_bins),
+            nll=negative_log_likelihood(scores, labels),
+            brier=brier_score(scores, labels))
+    if threshold is not None:
+        answered, accuracy = selective_accuracy(scaled, labels, threshold)
+        result.update(coverage=100 * answered, selective_acc=100 * accuracy)
+    return result
+
+
+def fit_calibration(probs, labels, coverage):
+    """``{temperature, threshold, val}`` fitted on val scores: the threshold
+    answers ``coverage`` of them; ``val`` is :func:`evaluate_calibration`."""
+    temperature = fit_temperature(probs, labels)
+    threshold = threshold_for_coverage(
+        apply_temperature(probs, temperature).max(axis=1), coverage)
+    return dict(temperature=temperature, threshold=threshold,
+                val=evaluate_calibration(probs, labels, temperature,
+                                         threshold))
+
+
+def check_calibration(temperature, threshold=None):
+    """``(temperature, threshold or None)`` as floats; a ValueError names
+    an unreadable or out-of-range value."""
+    temperature = float(temperature)
+    threshold = None if threshold in (None, '') else float(threshold)
+    if not temperature > 0 or not (threshold is None or 0 <= threshold <= 1):
+        raise ValueError(f'temperature={temperature}, threshold={threshold} '
+                         '(need temperature > 0, threshold in [0, 1])')
+    return temperature, threshold
+
+
+def calibration_path(checkpoint):
+    return checkpoint + '.calibration.json'
+
+
+def read_calibration(checkpoint):
+    """The checkpoint's calibration file with ``path`` added and checked
+    ``temperature`` and ``threshold`` (None: no reject option); None if it
+    has none."""
+    path = calibration_path(checkpoint)
+    if not osp.isfile(path):
+        return None
+    try:
+        with open(path, encoding='utf-8') as f:
+            calibration = json.load(f)
+        temperature, threshold = check_calibration(
+            calibration['temperature'], calibration.get('threshold'))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UserInputError(
+            f'{path}: not a valid calibration, {type(exc).__name__}: {exc}. '
+            'Rewrite it with python tools/analysis/calibrate.py CONFIG '
+            'CHECKPOINT --force, or delete it.') from exc
+    return dict(calibration, path=path, temperature=temperature,
+                threshold=threshold)
+
+
+def apply_calibration(cfg, calibration, tag='test', out_dir=None):
+    """Let the test evaluator's CalibrationMetric report the scaled figures
+    and the reject option, and name its plots ``*_<tag>.png``."""
+    evaluators = cfg.get('test_evaluator') or []
+    for metric in [evaluators] if isinstance(evaluators, dict) else evaluators:
+        if metric.get('type') != 'CalibrationMetric':
+            continue
+        metric.update(tag=tag)
+        if out_dir:
+            metric.update(out_dir=out_dir)
+        if calibration:
+            metric.update(temperature=calibration['temperature'],
+                          threshold=calibration['threshold'])
+
+
+def add_calibration_args(parser):
+    """``--no-calibration`` and ``--threshold`` of infer.py and serve.py."""
+    parser.add_argument('--no-calibration', action='store_true',
+                        help='ignore the calibration (<checkpoint>.'
+                        'calibration.json, or the one embedded in a .onnx): '
+                        'raw scores, never "unknown"')
+    parser.add_argument('--threshold', type=float,
+                        help='answer "unknown" below this top score '
+                        '(default: the calibration\'s)')
+
+
+def check_threshold(args):
+    """``args``, refusing a ``--threshold`` outside [0, 1]."""
+    if args.threshold is not None and not 0 <= args.threshold <= 1:
+        raise UserInputError(f'--threshold {args.threshold}: a score in '
+                             '[0, 1].')
+    return args

@@ -1,10 +1,13 @@
-"""Reliability diagrams and risk-coverage curves, as matplotlib figures."""
-import matplotlib
+"""Reliability diagrams and risk-coverage curves (matplotlib Figures)."""
+import os.path as osp
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
 
-from .calibration import (  # noqa: E402
+from custom_modules.utils.fileio import save_figure
+
+from .calibration import (
+    apply_temperature,
     expected_calibration_error,
     reliability_bins,
     risk_coverage,
@@ -13,24 +16,21 @@ from .calibration import (  # noqa: E402
 
 
 def reliability_figure(panels, num_bins=15):
-    """One reliability diagram per ``(title, probs, labels)`` panel: accuracy
-    per confidence bin, and its gap to the bin's mean confidence (a bar
-    below the diagonal is over-confident)."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2),
-                             squeeze=False)
-    width = 1 / num_bins
-    for ax, (title, probs, labels) in zip(axes[0], panels):
+    """One reliability diagram per ``(title, probs, labels)`` panel: the
+    accuracy of each confidence bin and its gap to the bin's mean confidence
+    (a bar below the diagonal is over-confident)."""
+    fig = Figure(figsize=(4.2 * len(panels), 4.2))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    centres = (np.arange(num_bins) + 0.5) / num_bins
+    for ax, (title, probs, labels) in zip(axes, panels):
         confidence, accuracy, counts = reliability_bins(probs, labels,
                                                         num_bins)
-        centres = [(i + 0.5) * width for i in range(num_bins)]
         used = counts > 0
-        ax.bar([c for c, u in zip(centres, used) if u], accuracy[used],
-               width=width, edgecolor='black', color='tab:blue',
-               label='accuracy')
-        ax.bar([c for c, u in zip(centres, used) if u],
-               (confidence - accuracy).abs()[used],
-               bottom=confidence.minimum(accuracy)[used], width=width,
-               color='tab:red', alpha=0.35, hatch='//',
+        ax.bar(centres[used], accuracy[used], width=1 / num_bins,
+               edgecolor='black', color='tab:blue', label='accuracy')
+        ax.bar(centres[used], np.abs(confidence - accuracy)[used],
+               bottom=np.minimum(confidence, accuracy)[used],
+               width=1 / num_bins, color='tab:red', alpha=0.35, hatch='//',
                label='gap to mean confidence')
         ax.plot([0, 1], [0, 1], '--', color='gray')
         ece = expected_calibration_error(probs, labels, num_bins)
@@ -44,9 +44,10 @@ def reliability_figure(panels, num_bins=15):
 
 def risk_coverage_figure(probs, labels, threshold=None, title=''):
     """Error rate among the answered images against the share answered,
-    with the chosen threshold marked."""
+    ``threshold`` marked."""
     coverage, risk = risk_coverage(probs, labels)
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig = Figure(figsize=(5, 4))
+    ax = fig.subplots()
     ax.plot(100 * coverage, 100 * risk, color='tab:blue')
     if threshold is not None:
         answered, accuracy = selective_accuracy(probs, labels, threshold)
@@ -61,3 +62,27 @@ def risk_coverage_figure(probs, labels, threshold=None, title=''):
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def save_calibration_plots(out_dir, tag, probs, labels, temperature=1.0,
+                           threshold=None, num_bins=15):
+    """Write ``reliability_<tag>.png`` (before and, unless T = 1, after
+    scaling) and, with a threshold, ``risk_coverage_<tag>.png``.
+
+    Returns:
+        dict: ``{'reliability': path, 'risk_coverage': path}`` as written.
+    """
+    scaled = apply_temperature(probs, temperature)
+    panels = [(f'{tag}, uncalibrated', probs, labels)]
+    if temperature != 1:
+        panels.append((f'{tag}, temperature {temperature:.3f}', scaled,
+                       labels))
+    written = {'reliability': save_figure(
+        reliability_figure(panels, num_bins),
+        osp.join(out_dir, f'reliability_{tag}.png'), force=True)}
+    if threshold is not None:
+        written['risk_coverage'] = save_figure(
+            risk_coverage_figure(scaled, labels, threshold,
+                                 f'Risk-coverage on {tag} (scaled scores)'),
+            osp.join(out_dir, f'risk_coverage_{tag}.png'), force=True)
+    return written

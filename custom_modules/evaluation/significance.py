@@ -1,20 +1,30 @@
 """Are two configurations really different? McNemar's exact test on the
-per-image correctness of their best checkpoints, on the same images."""
-import math
+per-image correctness of their best checkpoints, and a sign-flip test over
+seeds, from ``scipy.stats``; both as markdown matrices for the grid."""
+import numpy as np
+from scipy.stats import binomtest, permutation_test
 
 from .predictions import load_predictions
 
 
 def mcnemar_exact(only_a, only_b):
-    """Two-sided exact McNemar p-value from the discordant pairs: images
-    only A gets right, images only B gets right. Under "no difference"
-    each discordant image is a fair coin flip, so the p-value is the
-    binomial(n, 1/2) probability of a split at least this uneven."""
-    n = only_a + only_b
-    if n == 0:
+    """Two-sided exact McNemar p-value from the images only A, and only B,
+    gets right: each is a fair coin flip under "no difference" (1 if none)."""
+    if only_a + only_b == 0:
         return 1.0
-    tail = sum(math.comb(n, i) for i in range(min(only_a, only_b) + 1))
-    return min(1.0, 2 * tail / 2 ** n)
+    return float(binomtest(only_a, only_a + only_b, 0.5).pvalue)
+
+
+def sign_flip_p(differences):
+    """Exact two-sided paired permutation test of per-seed differences: the
+    share of the 2^k sign flips whose mean is at least as far from 0 (with
+    k seeds, never below 2 / 2^k)."""
+    if len(differences) < 2:  # both signs of one seed are as extreme
+        return 1.0
+    return float(permutation_test(
+        (np.asarray(differences, dtype=np.float64), ), np.mean,
+        permutation_type='samples', n_resamples=np.inf,
+        vectorized=True).pvalue)
 
 
 def correctness(preds):
@@ -24,8 +34,8 @@ def correctness(preds):
 
 
 def pairwise(runs):
-    """``runs``: ``[(name, {path: right?})]``. Returns ``{(i, j): (p,
-    only_i, only_j, shared images)}`` for i < j."""
+    """``{(i, j): (p, only_i, only_j, shared images)}`` for i < j of
+    ``runs`` = ``[(name, {path: right?})]``."""
     result = {}
     for i, (_, a) in enumerate(runs):
         for j in range(i + 1, len(runs)):
@@ -38,23 +48,30 @@ def pairwise(runs):
     return result
 
 
+def _matrix(title, labels, cell):
+    """A markdown table of ``cell(i, j)`` (None: a dash) for every pair."""
+    numbers = ' | '.join(str(i + 1) for i in range(len(labels)))
+    lines = [title, '', f'| # | configuration | {numbers} |',
+             '|---:|---|' + '---:|' * len(labels)]
+    for i, label in enumerate(labels):
+        cells = [cell(i, j) if i != j else None for j in range(len(labels))]
+        lines.append(f'| {i + 1} | {label} | '
+                     + ' | '.join(c or '—' for c in cells) + ' |')
+    return lines
+
+
 def significance_markdown(labels, runs, split, alpha=0.05):
-    """A p-value matrix, ``*`` where p < alpha, and what it can show."""
+    """McNemar p-values of every two ``runs``, ``*`` where p < alpha, and
+    what they can show."""
     tests = pairwise(runs)
     images = max((t[3] for t in tests.values()), default=0)
-    lines = [f'## Paired differences (McNemar\'s exact test, {split} split)',
-             '', '| # | configuration | ' + ' | '.join(
-                 str(i + 1) for i in range(len(runs))) + ' |',
-             '|---:|---|' + '---:|' * len(runs)]
-    for i, label in enumerate(labels):
-        cells = []
-        for j in range(len(runs)):
-            if i == j:
-                cells.append('—')
-                continue
-            p = tests[min(i, j), max(i, j)][0]
-            cells.append(f'{p:.3f}{"*" if p < alpha else ""}')
-        lines.append(f'| {i + 1} | {label} | ' + ' | '.join(cells) + ' |')
+
+    def cell(i, j):
+        p = tests[min(i, j), max(i, j)][0]
+        return f'{p:.3f}{"*" if p < alpha else ""}'
+
+    lines = _matrix(f'## Paired differences (McNemar\'s exact test, {split} '
+                    'split)', labels, cell)
     lines += ['', f'Each cell is the two-sided p-value for "these two '
               f'configurations are right on the same share of the {images} '
               f'{split} images", from the images exactly one of them gets '
@@ -67,43 +84,25 @@ def significance_markdown(labels, runs, split, alpha=0.05):
     return '\n'.join(lines)
 
 
-def sign_flip_p(differences):
-    """Exact two-sided paired permutation test over seeds: the share of
-    the 2^k sign flips of the per-seed differences whose mean is at least
-    as far from 0 as the observed one (with k seeds, never below 2 / 2^k)."""
-    k = len(differences)
-    if k == 0:
-        return 1.0
-    observed = abs(sum(differences)) - 1e-12
-    extreme = sum(
-        1 for signs in range(2 ** k)
-        if abs(sum(d if signs >> i & 1 else -d
-                   for i, d in enumerate(differences))) >= observed)
-    return extreme / 2 ** k
-
-
 def seeds_markdown(labels, accuracies, metric, alpha=0.05):
-    """``accuracies``: per configuration ``{seed: accuracy}``. A matrix of
-    the mean paired difference (row minus column) over the shared seeds,
-    with the sign-flip p-value."""
-    lines = [f'## Paired differences over seeds ({metric}, sign-flip '
-             'permutation test)', '', '| # | configuration | ' + ' | '.join(
-                 str(i + 1) for i in range(len(labels))) + ' |',
-             '|---:|---|' + '---:|' * len(labels)]
-    fewest = None
-    for i, label in enumerate(labels):
-        cells = []
-        for j in range(len(labels)):
-            shared = sorted(accuracies[i].keys() & accuracies[j].keys())
-            if i == j or not shared:
-                cells.append('—')
-                continue
-            diffs = [accuracies[i][s] - accuracies[j][s] for s in shared]
-            p = sign_flip_p(diffs)
-            fewest = min(fewest or len(shared), len(shared))
-            cells.append(f'{sum(diffs) / len(diffs):+.2f} (p {p:.2f}'
-                         f'{"*" if p < alpha else ""})')
-        lines.append(f'| {i + 1} | {label} | ' + ' | '.join(cells) + ' |')
+    """Mean paired difference (row minus column) of ``accuracies`` (per
+    configuration ``{seed: accuracy}``) over the shared seeds, with the
+    sign-flip p-value."""
+    shared = [[sorted(a.keys() & b.keys()) for b in accuracies]
+              for a in accuracies]
+
+    def cell(i, j):
+        if not shared[i][j]:
+            return None
+        diffs = [accuracies[i][s] - accuracies[j][s] for s in shared[i][j]]
+        p = sign_flip_p(diffs)
+        return (f'{sum(diffs) / len(diffs):+.2f} (p {p:.2f}'
+                f'{"*" if p < alpha else ""})')
+
+    lines = _matrix(f'## Paired differences over seeds ({metric}, sign-flip '
+                    'permutation test)', labels, cell)
+    fewest = min((len(s) for i, row in enumerate(shared)
+                  for j, s in enumerate(row) if i != j and s), default=0)
     if fewest:
         lines += ['', f'Mean difference in points, row minus column, over '
                   f'the seeds both share; with {fewest} seeds the smallest '

@@ -1,61 +1,39 @@
-"""Grad-CAM heat maps for mmpretrain classifiers, with the ``grad-cam``
-library (``pytorch_grad_cam``) that mmpretrain's ``vis_cam`` tool uses.
+"""Grad-CAM maps with ``pytorch_grad_cam`` (as mmpretrain's ``vis_cam``),
+and the pictures ``tools/visualization/vis_cam.py`` draws from them.
 
-A map explains one class of one image *as the model sees it*: the photo goes
-through the config's test pipeline (resize, crop) and the model's data
-preprocessor (normalisation, BGR to RGB), and the map is drawn over that
-resized, cropped view, so it lines up with what the network looked at.
-
-Only torch, mmengine/mmpretrain and the library are used: the caller builds
-the model once (``mmpretrain.apis.get_model`` or
-:func:`custom_modules.apis.cams.load_model`, both keep the config
-on the model) and may call :func:`cam_overlay` for each request.
+A map explains one class of one image as the model sees it: over the view
+that the config's test pipeline (resize, crop) makes. The model must carry
+its config, as ``mmpretrain.apis.get_model`` and the inferencers leave it.
 """
 import difflib
 import os
+import os.path as osp
 import threading
 
+import matplotlib.pyplot as plt
+import mmcv
 import numpy as np
+import torch
+from matplotlib.figure import Figure
+from mmcv.cnn import ConvModule
+from mmcv.transforms import Compose
+from mmengine.dataset import pseudo_collate
+from mmpretrain.datasets import remove_transform
+from mmpretrain.models.backbones import VGG, EfficientNet, ResNet
+from mmpretrain.registry import TRANSFORMS
 
+from custom_modules.evaluation.predictions import (
+    image_grid,
+    load_predictions,
+    read_classes,
+)
 from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import save_figure
 
-#: Held while a map is computed. Grad-CAM hooks the target layers of the
-#: shared model, so a second forward pass on that model from another thread
-#: (a map, or plain classification) would record its activations into this
-#: one's. A server that also classifies with the model in other threads
-#: holds this lock around those calls too.
+#: Held while a map is computed: Grad-CAM hooks the shared model's layers, so
+#: any other forward pass on it (a server's classification too) must wait.
 CAM_LOCK = threading.RLock()
-
-
-def _max_out_index(backbone, default):
-    indices = getattr(backbone, 'out_indices', None) or (default, )
-    return max(indices)
-
-
-def _resnet_layer(backbone):
-    """The last block of the last stage the neck reads."""
-    stage = backbone.res_layers[_max_out_index(backbone, -1)]
-    return f'backbone.{stage}.{len(getattr(backbone, stage)) - 1}'
-
-
-def _vgg_layer(backbone):
-    """The last conv (+ReLU, one ``ConvModule``) of the features used:
-    all stages when VGG has its own classifier, else up to ``out_indices``."""
-    from mmcv.cnn import ConvModule
-    stages = backbone.range_sub_modules
-    if backbone.num_classes > 0:
-        end = stages[-1][1]
-    else:
-        end = stages[_max_out_index(backbone, len(stages) - 1)][1]
-    convs = [i for i, m in enumerate(backbone.features[:end])
-             if isinstance(m, ConvModule)]
-    return f'backbone.features.{convs[-1]}'
-
-
-def _efficientnet_layer(backbone):
-    """The last conv stage of ``layers`` the neck reads (Lite0: the 1x1
-    head conv, 1280 channels)."""
-    return f'backbone.layers.{_max_out_index(backbone, len(backbone.layers) - 1)}'
+BATCH = 8  # images per Grad-CAM pass: bounded memory on large backbones
 
 
 def default_target_layer(model):
@@ -65,12 +43,20 @@ def default_target_layer(model):
     output of the last block (after its ReLU) is the feature map the
     classifier pools, which is the classic Grad-CAM choice.
     """
-    from mmpretrain.models.backbones import VGG, EfficientNet, ResNet
     backbone = getattr(model, 'backbone', None)
-    for kind, choose in ((ResNet, _resnet_layer), (VGG, _vgg_layer),
-                         (EfficientNet, _efficientnet_layer)):
-        if isinstance(backbone, kind):
-            return choose(backbone)
+    # The last stage the neck reads.
+    last = max(getattr(backbone, 'out_indices', None) or (-1, ))
+    if isinstance(backbone, ResNet):  # its last block
+        stage = backbone.res_layers[last]
+        return f'backbone.{stage}.{len(getattr(backbone, stage)) - 1}'
+    if isinstance(backbone, VGG):  # the last conv (+ReLU) of what is used
+        stages = backbone.range_sub_modules
+        end = stages[-1 if backbone.num_classes > 0 else last][1]
+        convs = [i for i, m in enumerate(backbone.features[:end])
+                 if isinstance(m, ConvModule)]
+        return f'backbone.features.{convs[-1]}'
+    if isinstance(backbone, EfficientNet):  # Lite0: the 1280-channel conv
+        return f'backbone.layers.{last % len(backbone.layers)}'
     children = [f'backbone.{n}' for n, _ in getattr(
         backbone, 'named_children', lambda: [])()]
     raise UserInputError(
@@ -90,28 +76,21 @@ def resolve_target_layers(model, names=None):
         if name not in modules:
             close = difflib.get_close_matches(name, list(modules), n=3,
                                               cutoff=0.5)
-            hint = (f' Did you mean: {", ".join(close)}?' if close else '')
+            hint = f' Did you mean: {", ".join(close)}?' if close else ''
+            try:
+                example = default_target_layer(model)
+            except UserInputError:
+                example = 'backbone.layer4.2'
             raise UserInputError(
                 f'--target-layers {name}: the model has no module of that '
                 f'name.{hint} Names are dotted paths from the model, e.g. '
-                f'{_example_layer(model)}.')
+                f'{example}.')
     return [(name, modules[name]) for name in names]
-
-
-def _example_layer(model):
-    """A layer name to show in a message: the default, or a ResNet's."""
-    try:
-        return default_target_layer(model)
-    except UserInputError:
-        return 'backbone.layer4.2'
 
 
 def view_pipeline(model):
     """The config's test pipeline without its file loading (images are
     decoded here, so arrays work as well as paths)."""
-    from mmcv.transforms import Compose
-    from mmpretrain.datasets import remove_transform
-    from mmpretrain.registry import TRANSFORMS
     cfg = getattr(model, '_config', None) or getattr(model, 'cfg', None)
     if cfg is None:
         raise UserInputError(
@@ -125,7 +104,6 @@ def view_pipeline(model):
 def load_image(image):
     """An mmcv-style sample (BGR) from a path or an RGB(A)/gray array."""
     if isinstance(image, (str, os.PathLike)):
-        import mmcv
         try:
             img = mmcv.imread(os.fspath(image))
         except Exception as exc:  # decoders and file access raise many types
@@ -137,9 +115,8 @@ def load_image(image):
     else:
         rgb = np.asarray(image)
         if rgb.ndim == 2:
-            rgb = np.repeat(rgb[..., None], 3, axis=2)
-        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] not in (3,
-                                                                           4):
+            rgb = np.stack([rgb] * 3, axis=2)
+        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] not in (3, 4):
             raise UserInputError(
                 f'image array of shape {rgb.shape} and dtype {rgb.dtype}: '
                 'expected uint8 RGB (H, W, 3), RGBA or gray (H, W).')
@@ -147,43 +124,34 @@ def load_image(image):
     return dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2])
 
 
-def model_classes(model):
-    """Class names stored with the model (from its checkpoint's meta), or
-    ``[]``."""
+def _class_names(model):
     meta = (getattr(model, '_dataset_meta', None)
             or getattr(model, 'dataset_meta', None) or {})
     return list(meta.get('classes') or [])
 
 
-def _predicted(output):
-    """Grad-CAM target: the score of the class the model predicts."""
+def _predicted(output):  # Grad-CAM target: the predicted class's score
     return output[..., output.argmax(-1)]
 
 
-def _class_targets(model, targets, count):
-    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
-    if targets is None:
-        return [_predicted] * count, [None] * count
-    classes = model_classes(model)
-    labels = []
-    for target in targets:
-        if isinstance(target, str) and not target.isdigit():
-            if target not in classes:
-                raise UserInputError(
-                    f'target class {target!r} is not one of the model\'s '
-                    f'classes ({", ".join(classes) or "no names stored"}).')
-            target = classes.index(target)
-        if target is not None and int(target) < 0:
-            raise UserInputError(f'target class {target}: a class index is '
-                                 '0 or more.')
-        labels.append(None if target is None else int(target))
-    return [_predicted if t is None else ClassifierOutputTarget(t)
-            for t in labels], labels
+def _class_index(model, target):
+    """The index of a target class given by index or name."""
+    if isinstance(target, str) and not target.isdigit():
+        classes = _class_names(model)
+        if target not in classes:
+            raise UserInputError(
+                f'target class {target!r} is not one of the model\'s '
+                f'classes ({", ".join(classes) or "no names stored"}).')
+        return classes.index(target)
+    if int(target) < 0:
+        raise UserInputError(f'target class {target}: a class index is '
+                             '0 or more.')
+    return int(target)
 
 
 def compute_cams(model, images, targets=None, target_layers=None,
                  image_weight=0.5):
-    """Grad-CAM for a batch; ``[(overlay, heatmap, pred)]`` per image.
+    """Grad-CAM for a batch, under :data:`CAM_LOCK`; frees the gradients.
 
     Args:
         model: an mmpretrain classifier carrying its config (``_config``).
@@ -191,20 +159,19 @@ def compute_cams(model, images, targets=None, target_layers=None,
         targets: per image, the class (index or name) to explain, or None
             for the predicted class; None for all predicted.
         target_layers: module names; default :func:`default_target_layer`.
+        image_weight: the photo's share of the overlay.
 
-    ``overlay`` is uint8 RGB at the model's input size (the photo after the
-    test pipeline's resize and crop) with the map blended in; ``heatmap``
-    is float32 (H, W) in [0, 1]; ``pred`` is a dict with the predicted
-    ``label``, ``class`` and ``score`` (softmax) and the ``target`` class
-    the map explains.
-
-    Thread safety: runs under :data:`CAM_LOCK` (see there), leaves the
-    model in eval mode and frees the parameter gradients it made.
+    Returns:
+        list: ``(overlay, heatmap, pred)`` per image: ``overlay`` uint8 RGB
+        at the model's input size (the photo after the test pipeline) with
+        the map blended in; ``heatmap`` float32 (H, W) in [0, 1]; ``pred``
+        the predicted ``label``, ``class`` and softmax ``score``, and the
+        ``target`` class the map explains.
     """
-    import torch
-    from mmengine.dataset import pseudo_collate
+    # lazy: grad-cam is an optional dependency, needed for maps only
     from pytorch_grad_cam import GradCAM
     from pytorch_grad_cam.utils.image import show_cam_on_image
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     if targets is not None and len(targets) != len(images):
         raise ValueError('give one target per image (None: predicted)')
@@ -214,7 +181,10 @@ def compute_cams(model, images, targets=None, target_layers=None,
     # PackInputs gives the pipeline's BGR uint8 view as (C, H, W).
     views = [np.ascontiguousarray(s['inputs'].permute(1, 2, 0).numpy()[
         ..., ::-1]) for s in samples]
-    cam_targets, labels = _class_targets(model, targets, len(images))
+    labels = [None if t is None else _class_index(model, t)
+              for t in targets or [None] * len(images)]
+    cam_targets = [_predicted if t is None else ClassifierOutputTarget(t)
+                   for t in labels]
     with CAM_LOCK, torch.enable_grad():
         # A list, not a stack: the preprocessor pads views of unequal size.
         data = model.data_preprocessor(pseudo_collate(samples), False)
@@ -240,7 +210,7 @@ def compute_cams(model, images, targets=None, target_layers=None,
             cam.activations_and_grads.release()
             model.zero_grad(set_to_none=True)
     scores = logits.softmax(-1)
-    classes = model_classes(model)
+    classes = _class_names(model)
     results = []
     for view, heatmap, score, target in zip(views, heatmaps, scores, labels):
         height, width = view.shape[:2]
@@ -256,12 +226,116 @@ def compute_cams(model, images, targets=None, target_layers=None,
 
 
 def cam_overlay(model, image_path_or_rgb, target=None, target_layers=None):
-    """One image's Grad-CAM: ``(overlay RGB uint8, heatmap float HxW, pred)``.
-
-    ``target`` is the class index or name to explain (default: the
-    predicted class). The model is built once by the caller; see
-    :func:`compute_cams` for the outputs and thread safety.
-    """
+    """:func:`compute_cams` of one image and ``target`` class (index or
+    name; default: the predicted one)."""
     return compute_cams(model, [image_path_or_rgb],
                         None if target is None else [target],
                         target_layers)[0]
+
+
+def select_examples(scores, labels, worst=8, per_class=2):
+    """``(mistakes, correct)`` indices of (N, C) ``scores``: the ``worst``
+    mistakes with the highest (wrong) top score, then per class in label
+    order the ``per_class`` surest right ones; ties keep the file's order."""
+    predicted, top = scores.argmax(1), scores.max(1).values
+
+    def surest(indices, limit):
+        return sorted(indices, key=lambda i: -float(top[i]))[:limit]
+
+    wrong = surest([i for i in range(len(labels))
+                    if predicted[i] != labels[i]], worst)
+    right = [i for c in range(scores.shape[1]) for i in surest(
+        [i for i in range(len(labels))
+         if labels[i] == c and predicted[i] == c], per_class)]
+    return wrong, right
+
+
+def num_classes(model):
+    """Outputs of the classifier (VGG keeps its own in the backbone)."""
+    for part in (getattr(model, 'head', None), model.backbone):
+        count = getattr(part, 'num_classes', None)
+        if count and count > 0:
+            return count
+    return None
+
+
+def _layer_names(model, target_layers):
+    return ', '.join(n for n, _ in resolve_target_layers(model,
+                                                         target_layers))
+
+
+def draw_cams(model, preds, out, worst=8, per_class=2, target_layers=None,
+              classes_file=None, force=False):
+    """Write the grid of :func:`select_examples` of a ``tools/test.py
+    --out`` file to ``out``: mistakes (red titles), then correct ones
+    (green), each map of the predicted class. ``classes_file`` names the
+    classes when the model stores none.
+
+    Returns:
+        tuple: ``(out, mistakes shown, correct shown, missing image paths)``.
+    """
+    scores, labels, paths = load_predictions(preds)
+    expected = num_classes(model)
+    if expected and expected != scores.shape[1]:
+        raise UserInputError(
+            f'{preds} has {scores.shape[1]} scores per image, the model '
+            f'{expected} classes: the predictions come from another model.')
+    classes = (read_classes(classes_file, scores.shape[1]) if classes_file
+               else _class_names(model))
+    if len(classes) != scores.shape[1]:
+        classes = [str(i) for i in range(scores.shape[1])]
+    wrong, right = select_examples(scores, labels, worst, per_class)
+    layer = _layer_names(model, target_layers)
+    chosen = [i for i in wrong + right if osp.isfile(paths[i])]
+    missing = [paths[i] for i in wrong + right if not osp.isfile(paths[i])]
+    predicted = scores.argmax(1)
+    overlays = []
+    for start in range(0, len(chosen), BATCH):
+        batch = chosen[start:start + BATCH]
+        overlays += [overlay for overlay, _, _ in compute_cams(
+            model, [paths[i] for i in batch],
+            [int(predicted[i]) for i in batch], target_layers)]
+    fig, axes = image_grid(len(chosen), 'no image to explain')
+    for ax, i, overlay in zip(axes, chosen, overlays):
+        p = int(predicted[i])
+        ax.imshow(overlay)
+        ax.set_title(f'{classes[labels[i]]} \u2192 {classes[p]} '
+                     f'({100 * float(scores[i, p]):.0f}%)', fontsize=8,
+                     color='firebrick' if p != labels[i] else 'darkgreen')
+    fig.suptitle(
+        f'Grad-CAM ({layer}) of the predicted class: '
+        f'{sum(i in chosen for i in wrong)} most confident mistakes (red), '
+        f'then the most confident correct per class (green); '
+        'title: true \u2192 predicted (score)', fontsize=9)
+    fig.tight_layout()
+    try:
+        save_figure(fig, out, force)
+    finally:
+        plt.close(fig)  # image_grid's figure is pyplot's
+    return out, len(wrong), len(right), missing
+
+
+def image_figure(model, image, target=None, target_layers=None):
+    """``(Figure, pred)``: one photo as the model sees it with its map
+    overlaid, and the map alone; ``pred`` as :func:`compute_cams` gives."""
+    layer = _layer_names(model, target_layers)
+    overlay, heatmap, pred = cam_overlay(model, image, target, target_layers)
+    classes = _class_names(model)
+
+    def name(label):
+        return classes[label] if label < len(classes) else f'class {label}'
+
+    fig = Figure(figsize=(6.4, 3.6))
+    axes = fig.subplots(1, 2)
+    axes[0].imshow(overlay)
+    axes[0].set_title(f'Grad-CAM of {name(pred["target"])} ({layer})',
+                      fontsize=8)
+    axes[1].imshow(heatmap, cmap='jet', vmin=0, vmax=1)
+    axes[1].set_title('map alone (1 = strongest evidence)', fontsize=8)
+    for ax in axes:
+        ax.axis('off')
+    fig.suptitle(f'{osp.basename(str(image))}: predicted '
+                 f'{name(pred["label"])} ({100 * pred["score"]:.0f}%)',
+                 fontsize=9)
+    fig.tight_layout()
+    return fig, pred

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from custom_modules.evaluation.calibration_file import read_calibration
+from custom_modules.evaluation.calibration import read_calibration
 from custom_modules.utils.errors import UserInputError
 
 
@@ -25,9 +25,9 @@ def test_no_file_means_no_calibration(tmp_path):
 
 
 @pytest.mark.parametrize('fields, named', [
-    (dict(temperature=0), 'temperature 0'),
-    (dict(temperature=1.0, threshold=1.5), 'threshold 1.5'),
-    (dict(temperature=1.0, threshold=-0.1), 'threshold -0.1'),
+    (dict(temperature=0), 'temperature=0.0'),
+    (dict(temperature=1.0, threshold=1.5), 'threshold=1.5'),
+    (dict(temperature=1.0, threshold=-0.1), 'threshold=-0.1'),
     (dict(threshold=0.5), 'temperature'),
 ])
 def test_bad_values_are_named(tmp_path, fields, named):

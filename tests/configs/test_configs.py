@@ -9,12 +9,14 @@ import pytest
 import torch
 from conftest import ROOT
 from mmengine.config import Config
-from mmpretrain.registry import MODELS
+from mmpretrain.registry import MODELS, TRANSFORMS
 
+import custom_modules.datasets  # noqa: F401  (registers RandomDegrade)
 from custom_modules.engine.pretrained import pretrained_init_cfgs, train_from_scratch
 
 MODELS_ = ('resnet101', 'resnet152', 'vgg11', 'efficientnet_lite0')
 GRID = list(itertools.product(MODELS_, (2, 3), ('fixed', 'mix')))
+ROBUST = 'efficientnet_lite0_freeze2_robust.py'  # the grid's one addition
 OFFICIAL = {
     'resnet101': 'resnet101_8xb32_in1k_20210831-539c63f8.pth',
     'resnet152': 'resnet152_8xb32_in1k_20210901-4d7582fa.pth',
@@ -48,7 +50,26 @@ def scratch_model(model_name, frozen):
 def test_exactly_the_study_configs_exist():
     found = sorted(osp.basename(p) for p in glob.glob(
         osp.join(ROOT, 'configs', '*.py')))
-    assert found == sorted(osp.basename(config_path(*g)) for g in GRID)
+    assert found == sorted([osp.basename(config_path(*g)) for g in GRID]
+                           + [ROBUST])
+
+
+@pytest.mark.parametrize('folder', ['configs', 'configs/demo/photos'])
+def test_robust_config_adds_the_degradation_to_fixed(folder):
+    """The robust recipe: the fixed Lite0 config (the full one, and the
+    photos demo's) plus RandomDegrade straight after loading; everything
+    else (model, schedule, hooks, test pipeline) unchanged."""
+    fixed = Config.fromfile(osp.join(ROOT, folder, ROBUST.replace(
+        'robust', 'fixed')))
+    robust = Config.fromfile(osp.join(ROOT, folder, ROBUST))
+    pipeline = robust.train_dataloader.dataset.pipeline
+    assert pipeline[1]['type'] == 'RandomDegrade'
+    assert pipeline[:1] + pipeline[2:] == fixed.train_dataloader.dataset.pipeline
+    for key in ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg',
+                'custom_hooks', 'test_dataloader', 'val_dataloader'):
+        assert robust[key] == fixed[key], key
+    for transform in pipeline:
+        TRANSFORMS.build(transform)
 
 
 @pytest.mark.parametrize('model_name, frozen, aug', GRID)

@@ -15,7 +15,7 @@ from mmengine.runner import Runner
 
 import custom_modules.models  # noqa: F401  (registers the DDP wrapper)
 from custom_modules.apis import precision, training
-from custom_modules.apis.benchmark import torch_speed as benchmark
+from custom_modules.apis.benchmark import timing, torch_speed
 from custom_modules.apis.config import load_config
 
 TRAIN = load_tool('tools/train.py')
@@ -88,16 +88,15 @@ def fake_gpu(monkeypatch):
 
 
 def test_benchmark_reads_gpu_peak_memory_and_syncs(fake_gpu):
-    with benchmark.PeakMemory('cuda') as mem:
+    with timing.peak_memory('cuda') as mem:
         assert fake_gpu == ['reset_peak_memory_stats']  # from the start
-        benchmark.sync('cuda')
+        timing.sync('cuda')
     assert mem.mb == 1536  # torch.cuda.max_memory_allocated, in MB
     assert fake_gpu[-2:] == ['synchronize', 'max_memory_allocated']
-    args = benchmark.parse_args(['--smoke'])
     assert '- GPU: NVIDIA H100 80GB HBM3' in '\n'.join(
-        f'- {line}' for line in benchmark.environment(args, 'cuda'))
-    assert benchmark.amp_refusal('cuda') is None
-    assert benchmark.autocast(True, 'cuda').fast_dtype == torch.float16
+        f'- {line}' for line in timing.environment('cuda'))
+    assert torch_speed.amp_refusal('cuda') is None
+    assert torch_speed.autocast(True, 'cuda').fast_dtype == torch.float16
     assert precision.amp_dtype(None, 'cuda') == 'float16'
 
 

@@ -167,10 +167,10 @@ def test_on_gpus_mmengine_starts_the_group_as_usual(monkeypatch):
 
 def test_the_grid_trains_several_processes_through_dist_train(tmp_path):
     """run_grid.py --gpus 2 starts each run as the test above does."""
-    from custom_modules.apis.grid.cli import parse_args
-    from custom_modules.apis.grid.runner import train_command
-    args = parse_args(['--gpus', '2', '--from-scratch'])
-    command = train_command(args, TINY_CONFIG, str(tmp_path), False, [])
+    run_grid = load_tool('tools/run_grid.py')
+    grid = run_grid.make_grid(run_grid.parse_args(['--gpus', '2',
+                                                   '--from-scratch']))
+    command = grid.train_command(TINY_CONFIG, str(tmp_path), False, [])
     assert command[:4] == ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'),
                            TINY_CONFIG, '2']
     assert '--from-scratch' in command

@@ -7,24 +7,25 @@ import pytest
 from conftest import ROOT, TINY_CONFIG, load_tool, run_main
 
 from custom_modules.apis import precision
-from custom_modules.apis.grid import cli, results, runner
+from custom_modules.apis.grid import results
 
 TRAIN = load_tool('tools/train.py')
 
 FLAGS = ['--amp', '--amp-dtype', 'bfloat16', '--channels-last']
+run_grid = load_tool('tools/run_grid.py')
 
 
 def grid_args(*extra):
-    return cli.parse_args(['--from-scratch', '--data-root', 'data/x',
-                           '--cfg-options', 'train_cfg.max_epochs=1',
-                           *extra])
+    return run_grid.make_grid(run_grid.parse_args(
+        ['--from-scratch', '--data-root', 'data/x', '--cfg-options',
+         'train_cfg.max_epochs=1', *extra]))
 
 
 @pytest.mark.parametrize('gpus', [1, 2])
 def test_train_command_carries_the_flags_to_train_py(gpus, tmp_path):
-    args = grid_args('--gpus', str(gpus), *FLAGS)
-    command = runner.train_command(args, TINY_CONFIG, str(tmp_path), False,
-                                   ['randomness.seed=3'])
+    grid = grid_args('--gpus', str(gpus), *FLAGS)
+    command = grid.train_command(TINY_CONFIG, str(tmp_path), False,
+                                 ['randomness.seed=3'])
     if gpus > 1:  # dist_train.sh runs: train.py CONFIG --launcher pytorch "$@"
         assert command[:4] == ['bash', osp.join(ROOT, 'tools',
                                                 'dist_train.sh'),
@@ -40,11 +41,10 @@ def test_train_command_carries_the_flags_to_train_py(gpus, tmp_path):
 
 
 def test_calibrate_and_test_get_the_same_flags():
-    args = grid_args(*FLAGS)
-    common = runner.child_args(args, ['randomness.seed=3'])
+    common = grid_args(*FLAGS).child_args(['randomness.seed=3'])
     assert common == ['--data-root', 'data/x', *FLAGS, '--cfg-options',
                       'randomness.seed=3']
-    assert runner.child_args(grid_args(), []) == ['--data-root', 'data/x']
+    assert grid_args().child_args([]) == ['--data-root', 'data/x']
 
 
 @pytest.mark.parametrize('flags, message', [
@@ -54,7 +54,7 @@ def test_calibrate_and_test_get_the_same_flags():
 def test_bad_precision_stops_the_grid_before_any_run(flags, message,
                                                      tmp_path, capsys):
     work_dir = tmp_path / 'grid'
-    code, err = run_main(cli.main, ['--configs', 'resnet101_freeze2_fixed',
+    code, err = run_main(run_grid.main, ['--configs', 'resnet101_freeze2_fixed',
                                     '--work-dir', str(work_dir), *flags],
                          capsys)
     assert code == 2 and message in err
@@ -64,7 +64,7 @@ def test_bad_precision_stops_the_grid_before_any_run(flags, message,
 def test_amp_on_a_cpu_without_bfloat16_stops_the_grid(tmp_path, capsys,
                                                       monkeypatch):
     monkeypatch.setattr(precision, 'cpu_supports_bf16', lambda: False)
-    code, err = run_main(cli.main, ['--work-dir', str(tmp_path / 'g'),
+    code, err = run_main(run_grid.main, ['--work-dir', str(tmp_path / 'g'),
                                     '--amp'], capsys)
     assert code == 2 and 'no native bfloat16' in err
 

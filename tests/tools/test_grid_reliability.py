@@ -12,7 +12,6 @@ import time
 import pytest
 from conftest import ROOT, TINY_CONFIG, load_tool, run_main
 
-from custom_modules.apis.grid.cli import main as grid_main
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.work_dir_lock import (
     LOCK_NAME,
@@ -21,6 +20,7 @@ from custom_modules.utils.work_dir_lock import (
 )
 
 TRAIN = load_tool('tools/train.py')
+grid_main = load_tool('tools/run_grid.py').main
 
 
 def write_config(folder, name, *lines):

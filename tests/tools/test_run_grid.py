@@ -9,12 +9,18 @@ import shutil
 import zipfile
 
 import pytest
-from conftest import TINY_CONFIG, load_tool, plant_pickle, run_log, run_main, run_tool
+from conftest import (
+    TINY_CONFIG,
+    load_tool,
+    plant_pickle,
+    run_log,
+    run_main,
+    run_tool,
+)
 from html_pages import assert_self_contained, rendered_screenshot
 from mmengine.config import Config
 from PIL import Image, ImageStat
 
-from custom_modules.apis.grid.cli import main as grid_main
 from custom_modules.apis.precision import precision_label
 from custom_modules.apis.run_logs import best_checkpoint
 
@@ -24,6 +30,8 @@ CONFIG_DIR = osp.dirname(TINY_CONFIG)
 SUBSET = ['resnet18_freeze2_fixed', 'resnet18_freeze3_mix']
 BATCH = 16  # configs/demo's batch size, which the stand-ins inherit
 SPEED = ['--channels-last']  # passed on to every run's train, calibrate, test
+run_grid = load_tool('tools/run_grid.py')
+grid_main = run_grid.main
 
 
 def grid_args(work_dir, data_root, *extra):
@@ -152,7 +160,6 @@ def test_plots_are_valid_pngs(finished_grid):
 def test_failed_cams_are_noted_not_fatal(finished_grid, annotated_root,
                                         tmp_path, monkeypatch):
     from custom_modules.apis.grid import runner
-    from custom_modules.apis.grid.cli import parse_args
     run_dir = str(tmp_path / SUBSET[0])
     shutil.copytree(osp.join(finished_grid[0], SUBSET[0]), run_dir)
 
@@ -160,10 +167,10 @@ def test_failed_cams_are_noted_not_fatal(finished_grid, annotated_root,
         raise RuntimeError('out of memory\nat layer4')
 
     monkeypatch.setattr(runner, 'run_cams', fail)
-    args = parse_args(['--data-root', annotated_root, '--channels-last'])
-    analysis = runner.analyze_run(args,
-                                  osp.join(CONFIG_DIR, f'{SUBSET[0]}.py'),
-                                  run_dir, [])
+    grid = run_grid.make_grid(run_grid.parse_args(
+        ['--data-root', annotated_root, '--channels-last']))
+    analysis = grid.analyze_run(osp.join(CONFIG_DIR, f'{SUBSET[0]}.py'),
+                                run_dir, [])
     assert analysis['cams_error'] == 'RuntimeError: out of memory'
     assert 'cams.png' not in analysis['outputs']
     # The older map is not this model's: gone; the other plots are there.
@@ -201,8 +208,7 @@ def test_interrupted_run_resumes(finished_grid, annotated_root, capsys):
 
 
 def test_unknown_pattern_is_a_clear_error(tmp_path, capsys):
-    from custom_modules.apis.grid.cli import main
-    code, err = run_main(main, ['--configs', 'resnet50_*', '--work-dir',
+    code, err = run_main(grid_main, ['--configs', 'resnet50_*', '--work-dir',
                                 str(tmp_path)], capsys)
     assert code == 2 and 'no config' in err
 

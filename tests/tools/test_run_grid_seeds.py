@@ -8,9 +8,7 @@ import os
 import os.path as osp
 
 import pytest
-from test_run_grid import CONFIG_DIR, SUBSET, logged_best
-
-from custom_modules.apis.grid.cli import main as grid_main
+from test_run_grid import CONFIG_DIR, SUBSET, grid_main, logged_best
 
 
 def test_seeds_give_mean_and_std(annotated_root, tmp_path):

@@ -8,12 +8,12 @@ import shutil
 import pytest
 from conftest import TINY_CONFIG, load_tool, run_main, run_runner
 
-from custom_modules.apis import calibrate
 from custom_modules.datasets.annotations import make_annotations
 
 TRAIN = load_tool('tools/train.py')
 TEST = load_tool('tools/test.py')
 INFER = load_tool('tools/infer.py')
+calibrate = load_tool('tools/analysis/calibrate.py')
 
 
 @pytest.fixture(scope='module')

@@ -1,11 +1,91 @@
-"""Speed of bare PyTorch against our training, testing and inference, side
-by side in one table: ``python tools/analysis/benchmark.py [CONFIG]``.
+"""Speed of bare PyTorch against our training, testing and inference, in one table.
 
-``--smoke`` runs a tiny model on tiny generated images in seconds. The code
-is in :mod:`custom_modules.apis.benchmark.torch_speed`.
+``python tools/analysis/benchmark.py [CONFIG]``; ``--smoke``: a tiny model on tiny
+generated images, in seconds. Code: :mod:`custom_modules.apis.benchmark.torch_speed`.
 """
-from custom_modules.apis.benchmark.torch_speed import main
+import argparse
+import os.path as osp
+
+from custom_modules.apis.benchmark.torch_speed import MODES, PARTS, Settings, benchmark
+from custom_modules.apis.config import load_config
 from custom_modules.utils.cli import run_cli
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import atomic_write, check_new
+from custom_modules.utils.paths import ROOT, SHARED_PHOTOS
+
+SMOKE = dict(config=osp.join(ROOT, 'tests/data/configs/resnet18_freeze2_fixed.py'),
+             batch=4, size=32, iters=1, warmup=1, eval_iters=2, batch_sizes=[4],
+             frozen=[2], epoch_max_images=16, workers=0,
+             modes=['fp32', 'amp+channels_last'])
+
+
+def fractions(text):
+    """``--epoch-fractions 0.25,0.5,1``: shares in (0, 1]."""
+    try:
+        values = [float(v) for v in text.split(',') if v.strip()]
+    except ValueError:
+        values = []
+    if not values or not all(0 < v <= 1 for v in values):
+        raise argparse.ArgumentTypeError(
+            f'{text!r}: give shares of the training split in (0, 1], '
+            'comma-separated, e.g. 0.25,0.5,1')
+    return values
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    add = parser.add_argument
+    add('config', nargs='?', default='configs/resnet101_freeze2_fixed.py')
+    add('--batch', type=int, default=8)
+    add('--size', type=int, default=224, help='image size (crop) in pixels')
+    add('--iters', type=int, default=5, help='timed iterations per measurement')
+    add('--warmup', type=int, default=2, help='untimed iterations before them')
+    add('--batch-sizes', type=int, nargs='+', default=[4, 8, 16])
+    add('--frozen', type=int, nargs='+', default=[-1, 2, 3],
+        help='frozen_stages values to compare')
+    add('--modes', nargs='+', choices=list(MODES), default=list(MODES),
+        help='precision / layout modes (fp32 always runs)')
+    add('--parts', nargs='+', choices=PARTS, default=PARTS,
+        help='what to measure (default: everything)')
+    add('--workers', type=int, help="dataloader workers (default: the config's)")
+    add('--eval-iters', type=int, default=20,
+        help='timed batches of each eval measurement')
+    add('--epoch-fractions', type=fractions, default=[0.25, 0.5, 1.0],
+        help='shares of train.txt to time one epoch over (default: 0.25,0.5,1)')
+    add('--epoch-max-images', type=int, help='cap: time the fractions of the first '
+        'N training images only (default: all of train.txt)')
+    add('--photos', default=SHARED_PHOTOS,
+        help='class-per-folder photos (default: the shared flower photos; '
+        'generated images if absent)')
+    add('--data-root', help='existing annotation files to use instead of --photos')
+    add('--out', help='also write the table to this .md')
+    add('--force', action='store_true', help='replace an existing --out file')
+    add('--smoke', action='store_true',
+        help='tiny model, tiny generated images: seconds')
+    args = parser.parse_args(argv)
+    if args.smoke:
+        vars(args).update(SMOKE)
+    for name in ('batch', 'size', 'iters', 'eval_iters', 'epoch_max_images'):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            raise UserInputError(f'--{name.replace("_", "-")} must be >= 1.')
+    if args.warmup < 0:
+        raise UserInputError('--warmup must be >= 0.')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    load_config(args.config)  # a clear error for a wrong path, up front
+    if args.out:
+        if not args.out.endswith('.md'):
+            raise UserInputError(f'--out {args.out}: use a .md file name.')
+        check_new(args.out, args.force)
+    table = benchmark(Settings(**{k: getattr(args, k) for k in Settings._fields}))
+    if args.out:
+        atomic_write(args.out, lambda f: f.write(table), args.force)
+        print(f'wrote {args.out}')
+    return table
+
 
 if __name__ == '__main__':
     run_cli(main)

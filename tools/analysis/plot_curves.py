@@ -8,17 +8,19 @@ from custom_modules.apis.curves import plot_curves
 from custom_modules.utils.cli import run_cli
 
 
-def main(argv=None):
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('work_dir')
     parser.add_argument('--out', help='PNG path (default: '
                         '<work_dir>/training_curves.png)')
     parser.add_argument('--force', action='store_true')
-    args = parser.parse_args(argv)
-    out = plot_curves(args.work_dir, args.out, args.force)
-    print(f'wrote {out}')
-    return 0
+    return parser.parse_args(argv)
 
+
+def main(argv=None):
+    args = parse_args(argv)
+    print(f'wrote {plot_curves(args.work_dir, args.out, args.force)}')
+    return 0
 
 
 if __name__ == '__main__':

@@ -5,16 +5,14 @@
 import argparse
 import os.path as osp
 
+from mmengine.config import DictAction
+
 from custom_modules.apis.config import load_config
-from custom_modules.apis.lr_curve import (
-    REAL_EPOCH_LENGTH,
-    draw_lr_curve,
-)
+from custom_modules.apis.lr_curve import REAL_EPOCH_LENGTH, draw_lr_curve
 from custom_modules.utils.cli import run_cli
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('--out', help='PNG path (default: work_dirs/'

@@ -6,10 +6,94 @@
     python tools/visualization/vis_cam.py CONFIG CKPT --img photo.jpg \\
         --out cam.png [--target CLASS]
 
-The code is in :mod:`custom_modules.apis.cams`; see docs/cams.md.
+The maps and the grid are :mod:`custom_modules.visualization.cam`; see
+docs/cams.md.
 """
-from custom_modules.apis.cams import main
+import argparse
+import os.path as osp
+import sys
+
+from mmengine.config import DictAction
+
+from custom_modules.apis.model import load_model
+from custom_modules.evaluation.predictions import load_predictions, read_classes
 from custom_modules.utils.cli import run_cli
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import check_new, save_figure
+from custom_modules.visualization.cam import draw_cams, image_figure, num_classes
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Grad-CAM maps of the worst mistakes and the most '
+        'confident correct predictions (--preds), or of one photo (--img), '
+        'drawn over the images as the model sees them.')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument('--preds', help='.json from tools/test.py --out')
+    source.add_argument('--img', help='one photo to explain')
+    parser.add_argument('--out', required=True, help='the PNG to write')
+    parser.add_argument('--worst', type=int, default=8,
+                        help='mistakes to show, most confident first')
+    parser.add_argument('--per-class', type=int, default=2,
+                        help='correct predictions to show per class')
+    parser.add_argument('--target', help='with --img: the class (index or '
+                        'name) to explain (default: the predicted one)')
+    parser.add_argument('--target-layers', nargs='+',
+                        help='module names to take the map from, e.g. '
+                        'backbone.layer4.2 (default: chosen per backbone)')
+    parser.add_argument('--classes', help='classes.txt, if the checkpoint '
+                        'has no class names')
+    parser.add_argument('--device', help='cpu, cuda, ... (default: cuda '
+                        'when available)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='the overrides the checkpoint was trained with')
+    parser.add_argument('--force', action='store_true',
+                        help='replace an existing --out file')
+    args = parser.parse_args(argv)
+    if not args.out.lower().endswith('.png'):
+        raise UserInputError(f'--out {args.out}: name a .png file.')
+    if args.worst < 0 or args.per_class < 0 or not (args.worst
+                                                    or args.per_class):
+        raise UserInputError(
+            f'--worst {args.worst} --per-class {args.per_class}: counts of '
+            'images, at least one of them above 0.')
+    if args.target is not None and not args.img:
+        raise UserInputError('--target goes with --img (with --preds each '
+                             'map explains the predicted class).')
+    if args.img and not osp.isfile(args.img):
+        raise UserInputError(f'--img {args.img}: no such file.')
+    check_new(args.out, args.force)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.preds:
+        load_predictions(args.preds)  # a bad file fails before the model
+    model = load_model(args.config, args.checkpoint, args.device,
+                       cfg_options=args.cfg_options)
+    if args.classes:
+        model._dataset_meta = dict(
+            getattr(model, '_dataset_meta', None) or {},
+            classes=read_classes(args.classes, num_classes(model)))
+    if args.img:
+        fig, pred = image_figure(model, args.img, args.target,
+                                 args.target_layers)
+        save_figure(fig, args.out, args.force)
+        print(f'predicted {pred["class"] or pred["label"]} '
+              f'({100 * pred["score"]:.1f}%); map of class {pred["target"]}')
+    else:
+        _, wrong, right, missing = draw_cams(
+            model, args.preds, args.out, args.worst, args.per_class,
+            args.target_layers, force=args.force)
+        for path in missing:
+            print(f'warning: {path} not found; left out', file=sys.stderr)
+        print(f'{wrong} mistakes and {right} correct predictions selected')
+    print(f'wrote {args.out}')
+    return 0
+
 
 if __name__ == '__main__':
     run_cli(main)

@@ -1,1 +1,3 @@
-"""Speed of training, testing, inference and ONNX Runtime, timed the same way."""
+"""The project's benchmarks, timed the same way (:mod:`.timing`): training, test and
+inference speed (:mod:`.torch_speed`), ONNX Runtime against PyTorch (:mod:`.onnx`)
+and the annotation tool's files/s (:mod:`.annotations`)."""

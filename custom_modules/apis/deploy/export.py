@@ -23,7 +23,7 @@ from mmpretrain.apis import get_model
 
 from custom_modules.datasets.synthetic_flowers import make_dataset
 from custom_modules.engine.pretrained import train_from_scratch
-from custom_modules.evaluation.calibration_file import read_calibration
+from custom_modules.evaluation.calibration import read_calibration
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import IMAGE_EXTENSIONS, atomic_write, check_new
 from custom_modules.utils.paths import SHARED_PHOTOS

@@ -1,7 +1,8 @@
 """Classify photos with an exported ONNX model, without PyTorch.
 
-Imports only onnxruntime, numpy and Pillow (an import-linter contract keeps torch and
-mmengine out): this file and a ``.onnx`` from ``tools/deploy/export_onnx.py`` are all a
+Imports only onnxruntime, numpy, Pillow and the numpy-only
+``evaluation.calibration`` (an import-linter contract keeps torch and mmengine
+out): with a ``.onnx`` from ``tools/deploy/export_onnx.py``, that is all a
 consumer needs. The model's metadata_props say what the config would: ``classes`` (JSON
 list, index = output column), ``preprocess`` (JSON, the test pipeline's ResizeEdge then
 CenterCrop) and, when calibrated, ``temperature`` and ``threshold``. Its input
@@ -15,6 +16,8 @@ import time
 import numpy as np
 import onnxruntime as ort
 from PIL import Image, ImageOps
+
+from custom_modules.evaluation.calibration import apply_temperature, check_calibration
 
 INPUT_LAYOUT = 'float32 RGB NCHW 0-255'
 MAX_PIXELS = 40_000_000
@@ -80,38 +83,16 @@ def load_rgb(source, max_pixels=MAX_PIXELS, name=None, min_side=None):
             f'{type(err).__name__}.') from err
 
 
-def scale_temperature(probs, temperature):
-    """``softmax(log p / T)`` in float64, rows of ``probs``: temperature
-    scaling of the logits (softmax ignores a per-row constant), with zeros
-    clamped to the smallest float32 as the PyTorch path does."""
-    probs = np.asarray(probs, dtype=np.float64)
-    if temperature == 1:
-        return probs
-    logits = np.log(np.maximum(probs, np.finfo(np.float32).tiny))
-    logits = logits / temperature
-    logits -= logits.max(axis=-1, keepdims=True)
-    scaled = np.exp(logits)
-    return scaled / scaled.sum(axis=-1, keepdims=True)
-
-
 def _calibration(meta, name):
     """(temperature, threshold or None) from the metadata; None when the
     model carries none."""
     if 'temperature' not in meta:
         return None
     try:
-        temperature = float(meta['temperature'])
-        threshold = meta.get('threshold')
-        threshold = None if threshold in (None, '') else float(threshold)
+        return check_calibration(meta['temperature'], meta.get('threshold'))
     except ValueError as err:
-        raise ModelFileError(f'{name}: unreadable calibration metadata '
-                             f'({err}); export it again.') from err
-    if not temperature > 0 or not (threshold is None or 0 <= threshold <= 1):
-        raise ModelFileError(
-            f'{name}: calibration metadata temperature={temperature}, '
-            f'threshold={threshold} (need T > 0, threshold in [0, 1]); '
-            'export it again.')
-    return temperature, threshold
+        raise ModelFileError(f'{name}: calibration metadata {err}; export it '
+                             'again.') from err
 
 
 def _bad(name, field, problem):
@@ -289,7 +270,7 @@ class OnnxClassifier:
 
     def scores(self, batch):
         """:meth:`probabilities`, temperature-scaled (float64)."""
-        return scale_temperature(self.probabilities(batch), self.temperature)
+        return apply_temperature(self.probabilities(batch), self.temperature)
 
     def load(self, source, max_pixels=MAX_PIXELS, name=None):
         """:func:`load_rgb`, a huge image shrunk to twice what this model's resize

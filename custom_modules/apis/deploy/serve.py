@@ -13,11 +13,11 @@ import os.path as osp
 import time
 
 from fastapi import FastAPI, File, HTTPException, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from PIL import Image
 
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.html_page import png_data_uri
+from custom_modules.utils.html_page import png_data_uri, render
 from custom_modules.utils.paths import ROOT
 from custom_modules.visualization.cam import cam_overlay, resolve_target_layers
 
@@ -25,7 +25,6 @@ from ..config import load_config
 from ..run_logs import best_checkpoint
 from .onnx_classifier import MAX_PIXELS, ImageFileError, ModelFileError, OnnxClassifier
 
-STATIC = osp.join(osp.dirname(osp.abspath(__file__)), 'static')
 MAX_UPLOAD_MB = 10
 # Room for the multipart headers around the file within a request's body.
 MULTIPART_SLACK = 64 << 10
@@ -94,9 +93,9 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
                    'temperature': classifier.temperature,
                    'threshold': classifier.threshold}
 
-    @app.get('/')
+    @app.get('/', response_class=HTMLResponse)
     def page():
-        return FileResponse(osp.join(STATIC, 'index.html'))
+        return render('classifier.html.j2', title='Flower classifier')
 
     @app.get('/api/info')
     def info():

@@ -3,58 +3,27 @@ import csv
 import os.path as osp
 import statistics
 
-import matplotlib
+from jinja2 import Environment, FileSystemLoader
+from matplotlib.figure import Figure
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-
-from custom_modules.evaluation.significance import (  # noqa: E402
+from custom_modules.evaluation.significance import (
     correctness,
     seeds_markdown,
     significance_markdown,
 )
-from custom_modules.utils.fileio import atomic_write, save_figure  # noqa: E402
+from custom_modules.utils.fileio import atomic_write, save_figure
 
-from .report import write_grid_report  # noqa: E402
-from .runner import MODEL_NAMES  # noqa: E402
+from .report import write_grid_report
+from .runner import MODEL_NAMES
 
-COLUMNS = ['model', 'frozen_stages', 'augmentation', 'precision',
-           'train_images',
-           'train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',
-           'img_per_s', 'test_acc', 'val_ece', 'val_ece_scaled', 'test_ece',
-           'test_ece_scaled']
 METRICS = ['train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',
            'img_per_s', 'test_acc', 'val_ece', 'val_ece_scaled', 'test_ece',
            'test_ece_scaled']
-HOW_MEASURED = """\
-How the numbers are measured (all from each run's own logs):
-
-- **Val acc**: top-1 accuracy on val.txt at the best epoch (the first epoch
-  with the highest val accuracy, whose checkpoint is kept as best).
-- **Train acc**: top-1 accuracy on the *training split with the test
-  pipeline* (resize 256, centre crop 224, no augmentation), measured by
-  TrainAccuracyHook after each validation, read at the best epoch. Same
-  weights, pipeline and metric as val, so the gap is overfitting. By
-  default on a fixed class-stratified subset of the training images as
-  large as the val split (the same images every epoch and every run with
-  the same seed; TrainAccuracyHook's `subset='all'` for every image);
-  *Train images* gives its size.
-- **Macro F1**: F1 averaged over the classes, on val, at the best epoch.
-- **Test acc** (when the data has a test.txt, from `--split 8:1:1`): top-1
-  accuracy of the best checkpoint on the test split, which played no part
-  in choosing it: the number to quote.
-- **ECE**: expected calibration error (15 bins, top-1) of the best
-  checkpoint, before -> after temperature scaling fitted on val
-  (tools/analysis/calibrate.py); on test when there is one, else on val.
-- **Wall time**: seconds tools/train.py ran (all resumed parts together).
-- **Images/s**: training batch size over the mean iteration time (data
-  loading included, validation excluded), per process.
-- **Precision**: what each run computed in, read from the config it saved
-  (`--amp` and `--channels-last` of tools/run_grid.py reach every run's
-  train.py, calibrate.py and test.py): `fp32`, `amp bfloat16` or `amp
-  float16`, `+ channels_last`. Wall time and Images/s compare only between
-  runs of the same precision (and machine).
-"""
+COLUMNS = ['model', 'frozen_stages', 'augmentation', 'precision',
+           'train_images', *METRICS]
+TEMPLATES = Environment(loader=FileSystemLoader(osp.dirname(__file__)),
+                        trim_blocks=True, lstrip_blocks=True,
+                        keep_trailing_newline=True)
 
 
 def mean_std(values):
@@ -73,9 +42,8 @@ def aggregate(records):
         by_config.setdefault(r['config'], []).append(r)
     rows = []
     for runs in by_config.values():
-        row = {k: runs[0][k] for k in ('config', 'model', 'frozen_stages',
-                                       'augmentation')}
-        row['train_images'] = runs[0].get('train_images')
+        row = {k: runs[0].get(k) for k in ('config', 'model', 'frozen_stages',
+                                           'augmentation', 'train_images')}
         row['precision'] = ', '.join(dict.fromkeys(
             r['precision'] for r in runs if r.get('precision'))) or None
         done = [r for r in runs if not r.get('failed')]
@@ -96,75 +64,61 @@ def fmt(value, std=None, digits=2):
     return text + (f' ± {std:.{digits}f}' if std is not None else '')
 
 
-def precision_note(rows):
-    """One precision for every run: a line under the title; several: a
-    column (returned True) and a warning, as those runs' speed differs."""
-    used = dict.fromkeys(r['precision'] or 'not recorded' for r in rows
-                         if r['val_acc'] is not None)  # failed: unknown
-    if len(used) > 1:
-        return True, ('Runs differ in precision (see the *Precision* column):'
-                      ' compare Wall time and Images/s only between runs of '
-                      'the same precision.')
-    return False, (f'Precision: {next(iter(used), "not recorded")} (every '
-                   'run).')
+def precisions(rows):
+    """The precisions of the finished runs; several make a column."""
+    return list(dict.fromkeys(r['precision'] or 'not recorded' for r in rows
+                              if r['val_acc'] is not None))
+
+
+def table_columns(rows):
+    """(header, alignment, cell) of each column the rows have numbers for."""
+    seeds = max(r['seeds'] for r in rows)
+    ece = 'test_ece' if any(r.get('test_acc') is not None for r in rows) \
+        else 'val_ece'
+    ece_header = f'{ece[:-4].title()} ECE (%)'
+
+    def number(key, digits=2):
+        return lambda r: fmt(r.get(key), r.get(f'{key}_std'), digits)
+
+    columns = [
+        ('Model', '---', lambda r: r['model']),
+        ('Frozen stages', '---:', lambda r: r['frozen_stages']),
+        ('Augmentation', '---', lambda r: r['augmentation']),
+        ('Precision', '---', lambda r: r['precision'] or '-'),
+        ('Train images', '---:', lambda r: fmt(r.get('train_images'),
+                                               digits=0)),
+        ('Train acc (%)', '---:', number('train_acc')),
+        ('Val acc (%)', '---:', number('val_acc')),
+        ('Test acc (%)', '---:', number('test_acc')),
+        ('Best epoch', '---:', number('best_epoch', 0 if seeds == 1 else 1)),
+        ('Macro F1 (%)', '---:', number('macro_f1')),
+        (ece_header, '---:',
+         lambda r: f'{number(ece)(r)} -> {number(f"{ece}_scaled")(r)}'),
+        ('Wall time (s)', '---:', number('wall_time_s', 0)),
+        ('Images/s', '---:', number('img_per_s', 1)),
+        ('Failed runs (log)', '---', lambda r: r['failed'] or '-')]
+    shown = {'Precision': len(precisions(rows)) > 1,
+             'Test acc (%)': ece == 'test_ece',
+             ece_header: any(r.get(ece) is not None for r in rows),
+             'Failed runs (log)': any(r['failed'] for r in rows)}
+    return [c for c in columns if shown.get(c[0], True)]
 
 
 def results_markdown(rows, significance=''):
-    seeds = max(r['seeds'] for r in rows)
-    mixed, note = precision_note(rows)
-    failures = any(r['failed'] for r in rows)
-    has_test = any(r.get('test_acc') is not None for r in rows)
-    ece = 'test_ece' if has_test else 'val_ece'
-    has_ece = any(r.get(ece) is not None for r in rows)
-    header = ('| Model | Frozen stages | Augmentation | ' +
-              'Precision | ' * mixed + 'Train images | '
-              'Train acc (%) | Val acc (%) | ' +
-              ('Test acc (%) | ' if has_test else '') +
-              'Best epoch | Macro F1 (%) | ' +
-              (f'{ece[:-4].title()} ECE (%) | ' if has_ece else '') +
-              'Wall time (s) | Images/s |' +
-              (' Failed runs (log) |' if failures else ''))
-    lines = [f'# Results: {len(rows)} configurations, {seeds} '
-             f'seed{"s" if seeds > 1 else ""} each', '', note, '', header,
-             '|---|---:|---|' + '---|' * mixed + '---:|---:|---:|' +
-             '---:|' * has_test +
-             '---:|---:|' + '---:|' * has_ece + '---:|---:|' +
-             ('---|' if failures else '')]
-    for r in rows:
-        test = f'{fmt(r["test_acc"], r["test_acc_std"])} | ' if has_test \
-            else ''
-        calibration = (f'{fmt(r[ece], r[f"{ece}_std"])} -> '
-                       f'{fmt(r[f"{ece}_scaled"], r[f"{ece}_scaled_std"])} | '
-                       if has_ece else '')
-        lines.append(
-            f'| {r["model"]} | {r["frozen_stages"]} | {r["augmentation"]} | '
-            + (f'{r["precision"] or "-"} | ' if mixed else '') +
-            f'{fmt(r.get("train_images"), digits=0)} | '
-            f'{fmt(r["train_acc"], r["train_acc_std"])} | '
-            f'{fmt(r["val_acc"], r["val_acc_std"])} | {test}'
-            f'{fmt(r["best_epoch"], r["best_epoch_std"], 0 if seeds == 1 else 1)} | '
-            f'{fmt(r["macro_f1"], r["macro_f1_std"])} | {calibration}'
-            f'{fmt(r["wall_time_s"], r["wall_time_s_std"], 0)} | '
-            f'{fmt(r["img_per_s"], r["img_per_s_std"], 1)} |' +
-            (f' {r["failed"] or "-"} |' if failures else ''))
+    """``results.md``: the table, the best run, significance, definitions."""
+    columns = table_columns(rows)
     done = [r for r in rows if r['val_acc'] is not None]
-    if done:
-        best = max(done, key=lambda r: r['val_acc'])
-        lines += ['', f'Best: {best["model"]}, {best["frozen_stages"]} '
-                  f'frozen stages, {best["augmentation"]} augmentation: '
-                  f'{fmt(best["val_acc"], best["val_acc_std"])} % val.', '']
-    else:
-        lines += ['', 'Every run failed; see the logs above.', '']
-    if seeds > 1:
-        lines += [f'± is the sample standard deviation over {seeds} seeds.',
-                  '']
-    if significance:
-        lines.append(significance)
-    lines.append(HOW_MEASURED)
-    return '\n'.join(lines)
+    return TEMPLATES.get_template('results.md.j2').render(
+        rows=rows, seeds=max(r['seeds'] for r in rows),
+        precisions=precisions(rows), align=[c[1] for c in columns],
+        table=[[c[0] for c in columns],
+               *([c[2](r) for c in columns] for r in rows)],
+        best=max(done, key=lambda r: r['val_acc'], default=None),
+        significance=significance, fmt=fmt)
 
 
 def write_csv(rows, f):
+    """``results.csv``: every column, with its std over seeds."""
     fields = ['config', 'seeds'] + [c for key in COLUMNS for c in (
         [key, f'{key}_std'] if key in METRICS else [key])] + ['failed']
     writer = csv.DictWriter(f, fieldnames=fields, extrasaction='ignore')
@@ -172,16 +126,21 @@ def write_csv(rows, f):
     writer.writerows(rows)
 
 
+def label(r):
+    return f'{r["model"]} f{r["frozen_stages"]} {r["augmentation"]}'
+
+
 def results_chart(rows):
+    """Val and train accuracy of each configuration, as bars."""
     rows = [r for r in rows if r['val_acc'] is not None]  # failed: no bar
-    labels = [f'{r["model"]} f{r["frozen_stages"]} {r["augmentation"]}'
-              for r in rows]
     ys = range(len(rows))
+
     def errors(key):  # error bars only where several seeds give a std
         stds = [r[f'{key}_std'] for r in rows]
         return [s or 0 for s in stds] if any(stds) else None
 
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.5))
+    fig = Figure(figsize=(8, 0.45 * len(rows) + 1.5))
+    ax = fig.subplots()
     ax.barh([y + 0.2 for y in ys], [r['val_acc'] for r in rows], height=0.4,
             xerr=errors('val_acc'), capsize=3, label='val', color='tab:blue')
     ax.barh([y - 0.2 for y in ys], [r['train_acc'] or 0 for r in rows],
@@ -190,7 +149,7 @@ def results_chart(rows):
     for y, r in zip(ys, rows):
         ax.text(r['val_acc'] + 0.5, y + 0.2, f'{r["val_acc"]:.1f}',
                 va='center', fontsize=8)
-    ax.set_yticks(list(ys), labels)
+    ax.set_yticks(list(ys), [label(r) for r in rows])
     ax.invert_yaxis()
     ax.set(xlabel='top-1 accuracy (%)', xlim=(0, 105),
            title='Accuracy per configuration (best epoch)')
@@ -211,10 +170,8 @@ def significance_section(records, rows):
                if row['config'] in first]
     if len(ordered) < 2:
         return ''
-    labels = [f'{r["model"]} f{r["frozen_stages"]} {r["augmentation"]}'
-              for r in ordered]
-    runs = [(label, correctness(r['predictions']))
-            for label, r in zip(labels, ordered)]
+    labels = [label(r) for r in ordered]
+    runs = [(label(r), correctness(r['predictions'])) for r in ordered]
     text = significance_markdown(labels, runs, ordered[0]['split'])
     if len({r['config'] for r in records}) < len(records):
         text += ('With several seeds, each configuration is represented by '
@@ -229,6 +186,15 @@ def significance_section(records, rows):
 
 
 def write_results(work_dir, records):
+    """Write results.md, .csv, .png and report.html into ``work_dir``.
+
+    Args:
+        work_dir (str): The grid's work dir.
+        records (list[dict]): The runs' ``done.json`` records.
+
+    Returns:
+        tuple: ({file name: path}, one row per configuration).
+    """
     rows = aggregate(records)
     order = {c: i for i, c in enumerate(MODEL_NAMES.values())}
     rows.sort(key=lambda r: (order.get(r['model'], 99), r['frozen_stages'],
@@ -239,9 +205,7 @@ def write_results(work_dir, records):
     atomic_write(paths['results.md'], lambda f: f.write(text), force=True)
     atomic_write(paths['results.csv'], lambda f: write_csv(rows, f),
                  force=True)
-    fig = results_chart(rows)
-    save_figure(fig, paths['results.png'], force=True)
-    plt.close(fig)
+    save_figure(results_chart(rows), paths['results.png'], force=True)
     paths['report.html'], _ = write_grid_report(work_dir, force=True)
     return paths, rows
 

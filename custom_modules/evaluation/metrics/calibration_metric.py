@@ -1,46 +1,40 @@
 """ECE, NLL and Brier score as an mmengine metric, logged beside accuracy."""
-import os.path as osp
-
-import torch
+import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MessageHub, print_log
+from mmengine.visualization import Visualizer
 from mmpretrain.registry import METRICS
 
-from ..calibration import (
-    apply_temperature,
-    brier_score,
-    expected_calibration_error,
-    negative_log_likelihood,
-    selective_accuracy,
-)
+from ..calibration import evaluate_calibration
+from ..plots import save_calibration_plots
 
 
 def _vis_dir():
-    """The run's ``<log_dir>/vis_data`` (where mmengine's LocalVisBackend
-    writes), or None outside a Runner."""
-    from mmengine.visualization import Visualizer
+    """The run's ``vis_data`` folder (mmengine's LocalVisBackend), or None
+    outside a Runner."""
     try:
-        visualizer = Visualizer.get_current_instance()
-    except RuntimeError:
+        backends = Visualizer.get_current_instance()._vis_backends.values()
+    except (RuntimeError, AttributeError):
         return None
-    for backend in getattr(visualizer, '_vis_backends', {}).values():
-        save_dir = getattr(backend, '_save_dir', None)
-        if save_dir:
-            return save_dir
-    return None
+    return next((b._save_dir for b in backends
+                 if getattr(b, '_save_dir', None)), None)
 
 
 @METRICS.register_module()
 class CalibrationMetric(BaseMetric):
-    """Top-1 expected calibration error (``num_bins`` equal-width bins, in
-    %), negative log-likelihood and Brier score of ``pred_score``.
+    """Top-1 ECE (%), NLL and Brier score of ``pred_score``, and plots.
 
-    With ``temperature`` (fitted by ``tools/analysis/calibrate.py``) the
-    same figures after scaling are added as ``*_scaled``; with
-    ``threshold``, the share of images answered (``coverage``, %) and the
-    accuracy on them (``selective_acc``, %). Each evaluation draws a
-    reliability diagram (and, with a threshold, a risk-coverage curve) into
-    ``out_dir`` (default: the run's ``vis_data`` folder).
+    Args:
+        num_bins: equal-width confidence bins of the ECE.
+        temperature: from ``tools/analysis/calibrate.py``; unless 1, the
+            figures after scaling are added as ``*_scaled``.
+        threshold: reject threshold: adds ``coverage`` (share answered, %),
+            ``selective_acc`` (accuracy on those, %) and a risk-coverage
+            curve.
+        out_dir: for the reliability diagram (default: the run's
+            ``vis_data``).
+        plot: draw the plots.
+        tag: plot name suffix (default: ``epoch_<n>``).
     """
     default_prefix = 'calibration'
 
@@ -57,61 +51,29 @@ class CalibrationMetric(BaseMetric):
 
     def process(self, data_batch, data_samples):
         for sample in data_samples:
-            self.results.append((sample['pred_score'].cpu(),
+            self.results.append((sample['pred_score'].cpu().numpy(),
                                  int(sample['gt_label'].view(-1)[0])))
 
     def compute_metrics(self, results):
-        probs = torch.stack([r[0] for r in results]).double()
-        labels = torch.tensor([r[1] for r in results])
-        metrics = self._figures(probs, labels)
-        scaled = probs
+        probs = np.stack([r[0] for r in results]).astype(np.float64)
+        labels = np.array([r[1] for r in results])
+        found = evaluate_calibration(probs, labels, self.temperature,
+                                     self.threshold, self.num_bins)
+        metrics = dict(found['before'])
         if self.temperature != 1:
-            scaled = apply_temperature(probs, self.temperature)
-            metrics.update({f'{k}_scaled': v for k, v in
-                            self._figures(scaled, labels).items()})
-            metrics['temperature'] = self.temperature
+            metrics.update({f'{k}_scaled': v
+                            for k, v in found['after'].items()},
+                           temperature=self.temperature)
         if self.threshold is not None:
-            coverage, accuracy = selective_accuracy(scaled, labels,
-                                                    self.threshold)
-            metrics.update(coverage=100 * coverage,
-                           selective_acc=100 * accuracy)
-        if self.plot:
-            self._draw(probs, scaled, labels)
-        return metrics
-
-    def _figures(self, probs, labels):
-        return dict(
-            ece=100 * expected_calibration_error(probs, labels,
-                                                 self.num_bins),
-            nll=negative_log_likelihood(probs, labels),
-            brier=brier_score(probs, labels))
-
-    def _draw(self, probs, scaled, labels):
+            metrics.update(coverage=found['coverage'],
+                           selective_acc=found['selective_acc'])
         out_dir = self.out_dir or _vis_dir()
-        if not out_dir:
-            return
-        import matplotlib.pyplot as plt
-
-        from custom_modules.utils.fileio import save_figure
-
-        from ..plots import reliability_figure, risk_coverage_figure
-        # The train loop stores the 0-based epoch; name plots as the log does.
-        epoch = MessageHub.get_current_instance().get_info('epoch', 0) + 1
-        tag = self.tag or f'epoch_{epoch}'
-        panels = [('uncalibrated', probs, labels)]
-        if self.temperature != 1:
-            panels.append((f'temperature {self.temperature:.3f}', scaled,
-                           labels))
-        written = []
-        fig = reliability_figure(panels, self.num_bins)
-        written.append(save_figure(
-            fig, osp.join(out_dir, f'reliability_{tag}.png'), force=True))
-        plt.close(fig)
-        if self.threshold is not None:
-            fig = risk_coverage_figure(scaled, labels, self.threshold)
-            written.append(save_figure(
-                fig, osp.join(out_dir, f'risk_coverage_{tag}.png'),
-                force=True))
-            plt.close(fig)
-        print_log(f'calibration plots: {", ".join(written)}',
-                  logger='current')
+        if self.plot and out_dir:
+            # The train loop stores the 0-based epoch; name as the log does.
+            epoch = MessageHub.get_current_instance().get_info('epoch', 0)
+            written = save_calibration_plots(
+                out_dir, self.tag or f'epoch_{epoch + 1}', probs, labels,
+                self.temperature, self.threshold, self.num_bins)
+            print_log(f'calibration plots: {", ".join(written.values())}',
+                      logger='current')
+        return metrics

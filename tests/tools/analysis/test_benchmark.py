@@ -1,9 +1,11 @@
 """tools/analysis/benchmark.py --smoke: the table is produced, every part
 measured (no timing thresholds: the figures depend on the machine)."""
 import pytest
-from conftest import run_main
+from conftest import load_tool, run_main
 
-from custom_modules.apis.benchmark import torch_speed as benchmark
+from custom_modules.apis.benchmark import timing, torch_speed
+
+benchmark_main = load_tool('tools/analysis/benchmark.py').main
 
 
 def cells(line):
@@ -12,7 +14,7 @@ def cells(line):
 
 def test_smoke_benchmark_prints_and_writes_one_table(tmp_path, capsys):
     out = tmp_path / 'bench.md'
-    table = benchmark.main(['--smoke', '--out', str(out)])
+    table = benchmark_main(['--smoke', '--out', str(out)])
     assert out.read_text() == table
     printed = capsys.readouterr().out
     for line in ('- CPU: ', '- GPU: ', '- versions: Python', 'torch',
@@ -57,7 +59,7 @@ def test_smoke_benchmark_prints_and_writes_one_table(tmp_path, capsys):
 
 
 def test_epoch_sizes_are_real_fractions_in_whole_batches():
-    sizes = benchmark.epoch_sizes
+    sizes = torch_speed.epoch_sizes
     assert sizes(2274, [0.25, 0.5, 1], None, 8) == [568, 1136, 2272]
     assert sizes(2274, [0.25, 0.5, 1], 400, 8) == [96, 200, 400]
     assert sizes(2274, [0.25, 1], 5000, 8) == [568, 2272]  # cap above all
@@ -65,10 +67,10 @@ def test_epoch_sizes_are_real_fractions_in_whole_batches():
 
 
 def test_spread_is_median_and_deciles():
-    median, note = benchmark.spread([0.1, 0.2, 0.3, 0.4, 10.0])
+    median, note = timing.spread([0.1, 0.2, 0.3, 0.4, 10.0])
     assert median == 0.3  # the one slowed-down batch does not move it
     assert note.startswith('median of 5 batches, p10-p90 140-')
-    assert benchmark.spread([0.5]) == (0.5, 'median of 1 batches, '
+    assert timing.spread([0.5]) == (0.5, 'median of 1 batches, '
                                        'p10-p90 500-500 ms')
 
 
@@ -81,5 +83,5 @@ def test_spread_is_median_and_deciles():
     (['configs/nope.py'], 'config configs/nope.py does not exist'),
 ])
 def test_bad_options_are_refused_before_measuring(argv, message, capsys):
-    code, err = run_main(benchmark.main, argv, capsys)
+    code, err = run_main(benchmark_main, argv, capsys)
     assert code == 2 and message in err

@@ -14,12 +14,12 @@ from conftest import TINY_CONFIG, load_tool, run_main, run_runner
 from html_pages import assert_self_contained
 from PIL import Image
 
-from custom_modules.apis.make_report import main as report_main
 from custom_modules.datasets.annotations import make_annotations
 from custom_modules.evaluation.predictions import load_predictions
 
 TRAIN = load_tool('tools/train.py')
 TEST = load_tool('tools/test.py')
+report_main = load_tool('tools/analysis/make_report.py').main
 
 
 @pytest.fixture(scope='module')

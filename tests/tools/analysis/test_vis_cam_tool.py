@@ -4,11 +4,13 @@ import json
 import os.path as osp
 
 import pytest
-from conftest import TINY_CONFIG, run_main
+from conftest import TINY_CONFIG, load_tool, run_main
 from PIL import Image
 
-from custom_modules.apis.cams import main, select_examples
 from custom_modules.evaluation.predictions import load_predictions
+from custom_modules.visualization.cam import select_examples
+
+main = load_tool('tools/visualization/vis_cam.py').main
 
 
 def write_preds(path, samples):

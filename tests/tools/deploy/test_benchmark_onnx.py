@@ -3,7 +3,7 @@ docs/benchmark_cpu.md (no timing thresholds: the figures depend on the
 machine)."""
 from conftest import TINY_CONFIG, load_tool
 
-from custom_modules.apis.benchmark.torch_speed import HEADER, RULE
+from custom_modules.apis.benchmark.timing import HEADER, RULE
 
 benchmark_main = load_tool('tools/deploy/benchmark_onnx.py').main
 

@@ -1,0 +1,100 @@
+"""What the benchmarks share: timed calls and their spread, peak memory, the
+environment lines and the table row of ``docs/benchmark_cpu.md``."""
+import contextlib
+import os
+import platform
+import statistics
+import time
+from types import SimpleNamespace
+
+import mmengine
+import mmpretrain
+import torch
+
+from ..precision import cpu_name, cpu_supports_bf16
+
+HEADER = ('| Measurement | Mode | Batch | Images/s | Step (ms) | Data time (%) | Ratio '
+          '| Peak memory (MB) | Note |')
+RULE = '|---' * 2 + '|---:' * 6 + '|---|'
+
+
+def sync(device):
+    """Wait for the work queued on a GPU."""
+    if device == 'cuda':
+        torch.cuda.synchronize()
+
+
+def time_calls(fn, iters, warmup=0, device='cpu'):
+    """Seconds of each of ``iters`` calls of ``fn`` after ``warmup`` untimed ones."""
+    times = []
+    for _ in range(warmup + iters):
+        sync(device)
+        start = time.perf_counter()
+        fn()
+        sync(device)
+        times.append(time.perf_counter() - start)
+    return times[warmup:]
+
+
+def median_seconds(fn, seconds, threads):
+    """Median seconds of a call of ``fn`` on ``threads`` torch threads, timed for
+    about ``seconds`` after a warm-up by torch.utils.benchmark."""
+    from torch.utils.benchmark import Timer  # lazy: logs a CUDA_HOME warning on CPUs
+    timer = Timer('fn()', globals={'fn': fn}, num_threads=threads)
+    return timer.blocked_autorange(min_run_time=seconds).median
+
+
+def spread(times):
+    """The median of per-batch times (robust to the odd batch another process
+    slowed down) and a note with their 10th-90th percentile."""
+    deciles = (statistics.quantiles(times, n=10, method='inclusive')
+               if len(times) > 1 else times * 9)
+    return statistics.median(times), (
+        f'median of {len(times)} batches, '
+        f'p10-p90 {1000 * deciles[0]:.0f}-{1000 * deciles[-1]:.0f} ms')
+
+
+@contextlib.contextmanager
+def peak_memory(device):
+    """Peak MB (``.mb``) inside the block: max allocated on a GPU, else this process'
+    resident high-water mark (reset on entry; Linux only; workers not included)."""
+    peak = SimpleNamespace(mb=None)
+    linux = device != 'cuda' and os.access('/proc/self/clear_refs', os.W_OK)
+    if device == 'cuda':
+        torch.cuda.reset_peak_memory_stats()
+    elif linux:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')  # resets VmHWM
+    yield peak
+    if device == 'cuda':
+        peak.mb = torch.cuda.max_memory_allocated() / 2**20
+    elif linux:
+        with open('/proc/self/status') as f:
+            kb = next(line.split()[1] for line in f if line.startswith('VmHWM'))
+        peak.mb = int(kb) / 1024
+
+
+def environment(device='cpu'):
+    """The machine and software the figures come from, one line each."""
+    gpu = torch.cuda.get_device_name() if device == 'cuda' else 'none'
+    return [
+        f'machine: {platform.node()} ({platform.platform()})',
+        f'CPU: {cpu_name()}, {os.cpu_count()} logical cores, '
+        f'{torch.get_num_threads()} torch threads, native bfloat16: '
+        f'{cpu_supports_bf16()}',
+        f'GPU: {gpu}',
+        f'versions: Python {platform.python_version()}, torch {torch.__version__}, '
+        f'mmengine {mmengine.__version__}, mmpretrain {mmpretrain.__version__}',
+    ]
+
+
+def row(what, mode, batch, step=None, data=None, ratio=None, memory=None, note='',
+        per_image=False):
+    """A row under :data:`HEADER`: ``step`` in seconds per batch (per image with
+    ``per_image``), ``data`` its share waiting for data, ``memory`` in MB."""
+    def cell(value, fmt, scale=1):
+        return '-' if value is None else format(value * scale, fmt)
+    speed = None if step is None else (1 if per_image else batch) / step
+    cells = [what, mode, batch, cell(speed, '.1f'), cell(step, '.0f', 1000),
+             cell(data, '.1f', 100), cell(ratio, '.2f'), cell(memory, '.0f'), note]
+    return '| ' + ' | '.join(map(str, cells)) + ' |'

@@ -1,0 +1,302 @@
+"""Photos from elsewhere, simulated: the shifts of the robustness benchmark
+(``tools/analysis/robustness.py``) and a training-time degradation.
+
+Each shift is a registered transform with a ``severity`` from 1 (mild) to 5
+and works on ``results['img']`` (BGR uint8, HWC) straight after
+``LoadImageFromFile``, before the pipeline's resize and crop. The random
+parts of a shift (a motion's angle, noise, a cast's colour, a position) are
+drawn from a generator seeded by the image's file name and ``seed``, so the
+same photo is shifted the same way on every run and machine.
+"""
+import os.path as osp
+import zlib
+
+import cv2
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmpretrain.registry import TRANSFORMS
+
+
+class ImageShift(BaseTransform):
+    """A deterministic shift of the image at one of five severities.
+
+    Subclasses set ``LEVELS`` (one parameter per severity) and implement
+    ``shift(img, level, rng)``.
+
+    Args:
+        severity (int): 1 (mild) to 5 (strong).
+        seed (int): Mixed with the image's file name to seed the shift's
+            random draws.
+    """
+
+    LEVELS = ()
+
+    def __init__(self, severity=3, seed=0):
+        if severity not in range(1, len(self.LEVELS) + 1):
+            raise ValueError(f'{type(self).__name__}: severity {severity} '
+                             f'must be 1 to {len(self.LEVELS)}')
+        self.severity = severity
+        self.seed = seed
+
+    def rng(self, results):
+        """The generator for this image: its file name (stable across
+        machines and data roots), else its index, and ``seed``."""
+        path = results.get('img_path')
+        key = osp.basename(path) if path else str(results.get('sample_idx'))
+        return np.random.default_rng(
+            [self.seed, zlib.crc32(f'{type(self).__name__}/{key}'.encode())])
+
+    def shift(self, img, level, rng):
+        raise NotImplementedError
+
+    def transform(self, results):
+        img = self.shift(results['img'], self.LEVELS[self.severity - 1],
+                         self.rng(results))
+        results['img'] = np.ascontiguousarray(img)
+        results['img_shape'] = img.shape[:2]
+        return results
+
+    def __repr__(self):
+        return (f'{type(self).__name__}(severity={self.severity}, '
+                f'seed={self.seed})')
+
+
+def resize(img, width, height, interpolation='bilinear'):
+    return mmcv.imresize(img, (max(1, round(width)), max(1, round(height))),
+                         interpolation=interpolation)
+
+
+@TRANSFORMS.register_module()
+class LowResShift(ImageShift):
+    """Down to a short side of 96/64/48/32/24 px (area averaging), and back
+    up to the input size: a thumbnail blown up."""
+
+    LEVELS = (96, 64, 48, 32, 24)
+
+    def shift(self, img, level, rng):
+        h, w = img.shape[:2]
+        scale = min(1.0, level / min(h, w))
+        small = resize(img, w * scale, h * scale, 'area')
+        return resize(small, w, h)
+
+
+@TRANSFORMS.register_module()
+class SquashShift(ImageShift):
+    """Resized to a square without cropping (severity 1), then the long
+    axis squashed further, to 1/1.25 ... 1/2 of the short one."""
+
+    LEVELS = (1.0, 1.25, 1.5, 1.75, 2.0)
+
+    def shift(self, img, level, rng):
+        h, w = img.shape[:2]
+        short = min(h, w)
+        if w >= h:
+            return resize(img, short / level, short, 'area')
+        return resize(img, short, short / level, 'area')
+
+
+@TRANSFORMS.register_module()
+class GaussianBlurShift(ImageShift):
+    """Gaussian blur, sigma a share of the short side (0.5 ... 3 %)."""
+
+    LEVELS = (0.005, 0.01, 0.015, 0.02, 0.03)
+
+    def shift(self, img, level, rng):
+        return cv2.GaussianBlur(img, (0, 0), level * min(img.shape[:2]))
+
+
+@TRANSFORMS.register_module()
+class MotionBlurShift(ImageShift):
+    """A straight camera shake: a line kernel as long as 2 ... 10 % of the
+    short side, at a random angle per image."""
+
+    LEVELS = (0.02, 0.04, 0.06, 0.08, 0.1)
+
+    def shift(self, img, level, rng):
+        length = max(3, round(level * min(img.shape[:2])) | 1)
+        kernel = np.zeros((length, length), np.float32)
+        kernel[length // 2] = 1
+        rotation = cv2.getRotationMatrix2D(
+            ((length - 1) / 2, (length - 1) / 2), rng.uniform(0, 180), 1)
+        kernel = cv2.warpAffine(kernel, rotation, (length, length))
+        return cv2.filter2D(img, -1, kernel / kernel.sum())
+
+
+@TRANSFORMS.register_module()
+class JpegShift(ImageShift):
+    """Re-encoded as JPEG at quality 50/40/30/20/10."""
+
+    LEVELS = (50, 40, 30, 20, 10)
+
+    def shift(self, img, level, rng):
+        _, data = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, level])
+        return cv2.imdecode(data, cv2.IMREAD_COLOR)
+
+
+@TRANSFORMS.register_module()
+class NoiseShift(ImageShift):
+    """Gaussian pixel noise, its standard deviation 4 ... 16 % of the
+    range."""
+
+    LEVELS = (0.04, 0.06, 0.08, 0.12, 0.16)
+
+    def shift(self, img, level, rng):
+        noise = rng.normal(0, level * 255, img.shape)
+        return np.clip(img + noise, 0, 255).astype(np.uint8)
+
+
+@TRANSFORMS.register_module()
+class BrightnessShift(ImageShift):
+    """Over-exposed: every pixel times 1.25 ... 2.5 (mmcv's
+    ``adjust_brightness``), clipped at white."""
+
+    LEVELS = (1.25, 1.5, 1.75, 2.0, 2.5)
+
+    def shift(self, img, level, rng):
+        return mmcv.adjust_brightness(img, level)
+
+
+@TRANSFORMS.register_module()
+class ContrastShift(ImageShift):
+    """Flat: blended towards the mean grey, keeping 70 ... 15 % of the
+    contrast (mmcv's ``adjust_contrast``)."""
+
+    LEVELS = (0.7, 0.5, 0.35, 0.25, 0.15)
+
+    def shift(self, img, level, rng):
+        return mmcv.adjust_contrast(img, level)
+
+
+@TRANSFORMS.register_module()
+class SaturationShift(ImageShift):
+    """Faded colours: blended towards grey, keeping 70 ... 0 % of the
+    saturation (mmcv's ``adjust_color``)."""
+
+    LEVELS = (0.7, 0.5, 0.3, 0.15, 0.0)
+
+    def shift(self, img, level, rng):
+        return mmcv.adjust_color(img, level)
+
+
+@TRANSFORMS.register_module()
+class ColourCastShift(ImageShift):
+    """A white balance gone wrong: each channel's gain moved by up to
+    10 ... 50 %, in a random direction per image."""
+
+    LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5)
+
+    def shift(self, img, level, rng):
+        direction = rng.uniform(-1, 1, 3)
+        gains = 1 + level * direction / np.abs(direction).max()
+        return np.clip(img * gains, 0, 255).astype(np.uint8)
+
+
+@TRANSFORMS.register_module()
+class ZoomOutShift(ImageShift):
+    """The flower small in a larger frame: the image shrunk to 1/1.25 ...
+    1/3 of its size at a random place in a frame of the input size, the
+    rest filled by ``padding_mode`` (mmcv's ``impad``: reflect, constant,
+    edge or symmetric).
+
+    Args:
+        padding_mode (str): How the frame is filled.
+    """
+
+    LEVELS = (1.25, 1.5, 2.0, 2.5, 3.0)
+
+    def __init__(self, severity=3, seed=0, padding_mode='reflect'):
+        super().__init__(severity, seed)
+        self.padding_mode = padding_mode
+
+    def shift(self, img, level, rng):
+        h, w = img.shape[:2]
+        small = resize(img, w / level, h / level, 'area')
+        pad_h, pad_w = h - small.shape[0], w - small.shape[1]
+        top, left = rng.integers(0, pad_h + 1), rng.integers(0, pad_w + 1)
+        return mmcv.impad(small, padding=(left, top, pad_w - left,
+                                          pad_h - top),
+                          padding_mode=self.padding_mode)
+
+
+@TRANSFORMS.register_module()
+class OffCentreShift(ImageShift):
+    """A crop of 90 ... 50 % of each side, pushed into a random corner: the
+    flower off-centre or partly cut off."""
+
+    LEVELS = (0.9, 0.8, 0.7, 0.6, 0.5)
+
+    def shift(self, img, level, rng):
+        h, w = img.shape[:2]
+        ch, cw = max(1, round(h * level)), max(1, round(w * level))
+        top, left = rng.integers(0, 2, 2) * (h - ch, w - cw)
+        return img[top:top + ch, left:left + cw]
+
+
+# The benchmark's names for the shifts, in the order its table lists them.
+SHIFTS = {
+    'low_res': LowResShift,
+    'squash': SquashShift,
+    'gaussian_blur': GaussianBlurShift,
+    'motion_blur': MotionBlurShift,
+    'jpeg': JpegShift,
+    'noise': NoiseShift,
+    'brightness': BrightnessShift,
+    'contrast': ContrastShift,
+    'saturation': SaturationShift,
+    'colour_cast': ColourCastShift,
+    'zoom_out': ZoomOutShift,
+    'off_centre': OffCentreShift,
+}
+
+
+def shift_transform(name, severity, seed=0):
+    """The pipeline entry (a config dict) of the shift ``name``."""
+    return dict(type=SHIFTS[name].__name__, severity=severity, seed=seed)
+
+
+@TRANSFORMS.register_module()
+class RandomDegrade(BaseTransform):
+    """Training-time degradation: with probability ``prob``, ``num_ops`` of
+    the benchmark's shifts, each at a random severity up to
+    ``max_severity``. Random per call (numpy's global generator, which
+    mmengine seeds per worker), unlike the shifts themselves.
+
+    Args:
+        prob (float): Chance an image is degraded at all.
+        shifts (Sequence[str]): Names from :data:`SHIFTS` to draw from.
+        max_severity (int): The strongest severity drawn, 1 to 5.
+        num_ops (int): How many different shifts a degraded image gets.
+    """
+
+    def __init__(self, prob=0.5, shifts=('low_res', 'jpeg', 'gaussian_blur',
+                                          'squash'),
+                 max_severity=5, num_ops=1):
+        unknown = set(shifts) - set(SHIFTS)
+        if unknown:
+            raise ValueError(f'RandomDegrade: unknown shifts {sorted(unknown)}'
+                             f'; choose from {list(SHIFTS)}')
+        if not 1 <= num_ops <= len(shifts) or max_severity not in range(1, 6):
+            raise ValueError('RandomDegrade: num_ops must be 1 to '
+                             'len(shifts) and max_severity 1 to 5')
+        self.prob = prob
+        self.shifts = tuple(shifts)
+        self.max_severity = max_severity
+        self.num_ops = num_ops
+
+    def transform(self, results):
+        if np.random.rand() >= self.prob:
+            return results
+        for name in np.random.choice(self.shifts, self.num_ops, replace=False):
+            severity = np.random.randint(1, self.max_severity + 1)
+            shift = SHIFTS[name](severity)
+            rng = np.random.default_rng(np.random.randint(2**31))
+            results['img'] = np.ascontiguousarray(shift.shift(
+                results['img'], shift.LEVELS[severity - 1], rng))
+        results['img_shape'] = results['img'].shape[:2]
+        return results
+
+    def __repr__(self):
+        return (f'{type(self).__name__}(prob={self.prob}, '
+                f'shifts={self.shifts}, max_severity={self.max_severity}, '
+                f'num_ops={self.num_ops})')

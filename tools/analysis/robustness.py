@@ -1,0 +1,67 @@
+"""How a checkpoint holds up on photos unlike its test split:
+``python tools/analysis/robustness.py CONFIG CHECKPOINT``.
+
+Tests clean and under each shift (low resolution, squash, blur, JPEG,
+noise, colour, zoom-out, off-centre crops) at each severity; prints and
+writes a table (accuracy, ECE, the reject option's coverage and accuracy of
+the answered photos), the mean corrupted accuracy and one plot. The code is
+in :mod:`custom_modules.apis.robustness`.
+"""
+import argparse
+
+from mmengine.config import DictAction
+
+from custom_modules.apis.robustness import robustness
+from custom_modules.datasets.transforms import SHIFTS
+from custom_modules.utils.cli import run_cli
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Accuracy, calibration and the reject option under '
+        'realistic image shifts')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--shifts', nargs='+', default=list(SHIFTS),
+                        choices=list(SHIFTS), metavar='SHIFT',
+                        help='shifts to apply (default: all): '
+                        + ' '.join(SHIFTS))
+    parser.add_argument('--severities', nargs='+', type=int,
+                        default=[1, 3, 5], help='severities, each 1 to 5 '
+                        '(default: 1 3 5)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the shifts\' per-image random draws')
+    parser.add_argument('--data-folder', metavar='PATH',
+                        help='test on this class-per-folder tree instead '
+                        'of the test split')
+    parser.add_argument('--data-root', help='folder with classes.txt and the '
+                        'annotation files (default: the config\'s)')
+    parser.add_argument('--out-dir', help='where results.md, results.csv and '
+                        'the plot go (default: <checkpoint folder>/'
+                        'robustness)')
+    parser.add_argument('--batch-size', type=int,
+                        help='default: the test dataloader\'s')
+    parser.add_argument('--device', help='default: cuda if available')
+    parser.add_argument('--no-calibration', action='store_true',
+                        help='ignore <checkpoint>.calibration.json')
+    parser.add_argument('--force', action='store_true',
+                        help='replace existing results in --out-dir')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config entries, e.g. test_dataloader.num_workers=0')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    return robustness(
+        args.config, args.checkpoint, shifts=args.shifts,
+        severities=args.severities, out_dir=args.out_dir,
+        data_folder=args.data_folder, data_root=args.data_root,
+        cfg_options=args.cfg_options, batch_size=args.batch_size,
+        seed=args.seed, calibration=not args.no_calibration,
+        device=args.device, force=args.force)
+
+
+if __name__ == '__main__':
+    run_cli(main)
