@@ -25,7 +25,7 @@ from custom_modules.evaluation.calibration import (
     expected_calibration_error,
     selective_accuracy,
 )
-from custom_modules.evaluation.calibration_file import read_calibration
+from custom_modules.evaluation.calibration import read_calibration
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import atomic_write, check_new, save_figure
 

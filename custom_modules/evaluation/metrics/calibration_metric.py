@@ -51,7 +51,7 @@ class CalibrationMetric(BaseMetric):
 
     def process(self, data_batch, data_samples):
         for sample in data_samples:
-            self.results.append((sample['pred_score'].cpu().numpy(),
+            self.results.append((sample['pred_score'].cpu().float().numpy(),
                                  int(sample['gt_label'].view(-1)[0])))
 
     def compute_metrics(self, results):
