@@ -215,7 +215,7 @@ def split_images(cfg, split, count=0):
     return [i['img_path'] for i in infos], [int(i['gt_label']) for i in infos]
 
 
-def _batches(classifier, paths, chunk=32):
+def input_batches(classifier, paths, chunk=32):
     """``paths`` as the model's input batches (its torch-free resize and crop)."""
     for i in range(0, len(paths), chunk):
         yield np.stack([classifier.prepare(load_rgb(p)) for p in paths[i:i + chunk]])
@@ -223,19 +223,20 @@ def _batches(classifier, paths, chunk=32):
 
 class _Calibration(CalibrationDataReader):
     def __init__(self, batches):
-        self.batches = iter(batches)
+        self.batches, self.images = iter(batches), 0
 
     def get_next(self):
         batch = next(self.batches, None)
+        self.images += 0 if batch is None else len(batch)
         return None if batch is None else {'images': batch}
 
 
-def quantize_int8(data, paths):
+def quantize_int8(data, batches):
     """``data`` (an fp32 export) as a statically quantized int8 model: QDQ format,
-    per-channel int8 weights, uint8 activations calibrated (min/max) on ``paths``;
-    the softmax stays float. The graph is first optimised by ONNX Runtime's
-    ``quant_pre_process``. The metadata is kept, plus ``precision`` and
-    ``quantization``.
+    per-channel int8 weights, uint8 activations calibrated (min/max) on ``batches``
+    (the model's input arrays); the softmax stays float. The graph is first
+    optimised by ONNX Runtime's ``quant_pre_process``. The metadata is kept, plus
+    ``precision`` and ``quantization``.
 
     Returns:
         bytes: the int8 model.
@@ -243,18 +244,18 @@ def quantize_int8(data, paths):
     proto = onnx.load_from_string(data)
     softmax = [n.name for n in proto.graph.node if n.op_type == 'Softmax']
     meta = {p.key: p.value for p in proto.metadata_props}
+    reader = _Calibration(batches)
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = osp.join(tmp, 'fp32.onnx'), osp.join(tmp, 'int8.onnx')
         with open(src, 'wb') as f:
             f.write(data)
         quant_pre_process(src, src)  # folds constants (conv biases), shapes
-        quantize_static(src, dst, _Calibration(_batches(OnnxClassifier(data), paths)),
-                        quant_format=QuantFormat.QDQ, per_channel=True,
-                        nodes_to_exclude=softmax)
+        quantize_static(src, dst, reader, quant_format=QuantFormat.QDQ,
+                        per_channel=True, nodes_to_exclude=softmax)
         proto = onnx.load(dst)
     meta.update(precision='int8', quantization=json.dumps({
         'method': 'onnxruntime quantize_static, QDQ, per-channel int8 weights, '
-                  'uint8 activations (min/max)', 'calibration_images': len(paths)}))
+                  'uint8 activations (min/max)', 'calibration_images': reader.images}))
     del proto.metadata_props[:]
     onnx.helper.set_model_props(proto, meta)
     return proto.SerializeToString()
@@ -269,7 +270,7 @@ def compare_precisions(fp32, int8, paths, labels):
     """
     ours, theirs = OnnxClassifier(fp32), OnnxClassifier(int8)
     parts = [(ours.probabilities(b), theirs.probabilities(b))
-             for b in _batches(ours, paths)]
+             for b in input_batches(ours, paths)]
     p32, p8 = (np.concatenate(p) for p in zip(*parts))
     labels = np.asarray(labels)
     return {'images': len(paths),
@@ -288,7 +289,7 @@ def export_int8(cfg, data, out, calibration_count=300, test_count=0, force=False
     """
     check_new(out, force)
     train, _ = split_images(cfg, 'train', calibration_count)
-    int8 = quantize_int8(data, train)
+    int8 = quantize_int8(data, input_batches(OnnxClassifier(data), train))
     report = compare_precisions(data, int8, *split_images(cfg, 'test', test_count))
     print(f'int8 vs fp32 ONNX on {report["images"]} test images: top-1 agreement '
           f'{100 * report["top1_agreement"]:.2f} %, accuracy fp32 '
