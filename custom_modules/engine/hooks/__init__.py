@@ -5,7 +5,8 @@ from .eval_autocast_dtype_hook import EvalAutocastDtypeHook
 from .fault_injection_hook import FaultInjectionHook
 from .progress_bar_hook import ProgressBarHook
 from .train_accuracy_hook import TrainAccuracyHook
+from .wall_clock_hook import WallClockHook
 
 __all__ = ['AtomicCheckpointHook', 'ChannelsLastHook', 'EvalAutocastDtypeHook',
            'FaultInjectionHook', 'ProgressBarHook', 'TrainAccuracyHook',
-           'to_channels_last']
+           'WallClockHook', 'to_channels_last']

@@ -1,0 +1,30 @@
+"""Log the wall time of each validated epoch with its val metrics."""
+import time
+
+from mmengine.hooks import Hook
+from mmpretrain.registry import HOOKS
+
+
+@HOOKS.register_module()
+class WallClockHook(Hook):
+    """Log ``wall_time_s`` (seconds since ``start``) with each epoch's val
+    metrics, in ``scalars.json``: the x axis of a time-to-accuracy curve.
+
+    Args:
+        start (float, optional): A ``time.time()`` value, e.g. taken before
+            ``tools/train.py`` builds anything; default: when the run starts
+            (``before_run``, after the datasets and model are built).
+    """
+
+    priority = 'NORMAL'  # before LoggerHook writes the val entry
+
+    def __init__(self, start=None):
+        self.start = start
+
+    def before_run(self, runner):
+        if self.start is None:
+            self.start = time.time()
+
+    def after_val_epoch(self, runner, metrics=None):
+        runner.message_hub.update_scalar('val/wall_time_s',
+                                         time.time() - self.start)
