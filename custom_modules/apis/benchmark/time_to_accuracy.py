@@ -31,7 +31,7 @@ def train_recipe(config, work_dir, data_root, seed=0, **flags):
     training.train(config, work_dir=work_dir, data_root=data_root,
                    cfg_options=options, **flags)
     _, val = read_log_entries(work_dir)
-    return [(epoch, e['wall_time_s'], e['accuracy/top1'])
+    return [(epoch, e['wall_clock_s'], e['accuracy/top1'])
             for epoch, e in val.items()]
 
 

@@ -7,7 +7,7 @@ from mmpretrain.registry import HOOKS
 
 @HOOKS.register_module()
 class WallClockHook(Hook):
-    """Log ``wall_time_s`` (seconds since ``start``) with each epoch's val
+    """Log ``wall_clock_s`` (seconds since ``start``) with each epoch's val
     metrics, in ``scalars.json``: the x axis of a time-to-accuracy curve.
 
     Args:
@@ -17,6 +17,8 @@ class WallClockHook(Hook):
     """
 
     priority = 'NORMAL'  # before LoggerHook writes the val entry
+    # Not "..._time...": mmengine's LogProcessor logs the mean of every value
+    # so far for keys matching its mean_pattern (loss|time|...).
 
     def __init__(self, start=None):
         self.start = start
@@ -26,5 +28,5 @@ class WallClockHook(Hook):
             self.start = time.time()
 
     def after_val_epoch(self, runner, metrics=None):
-        runner.message_hub.update_scalar('val/wall_time_s',
+        runner.message_hub.update_scalar('val/wall_clock_s',
                                          time.time() - self.start)
