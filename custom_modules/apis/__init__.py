@@ -14,6 +14,9 @@ cheap and the ``.onnx`` path never loads torch)::
 ``build_inferencer``   mmpretrain's inferencer, amp/channels-last aware
 ``predict``            top-k, calibrated answers for image files (``model``)
 ``OnnxClassifier``     an exported model, torch-free (``deploy``)
+``Classifier``         paths, arrays or URLs in, calibrated top-k out,
+                       from config + checkpoint or ``.onnx``
+                       (``classifier``; docs/python_api.md)
 =====================  ==================================================
 
 Modules: ``config``, ``precision``, ``distributed``, ``preflight`` and
@@ -34,6 +37,7 @@ _PUBLIC = {
     'build_inferencer': '.model',
     'predict': '.model',
     'OnnxClassifier': '.deploy.onnx_classifier',
+    'Classifier': '.classifier',
 }
 __all__ = list(_PUBLIC)
 
