@@ -65,9 +65,11 @@ def parse_args(argv=None):
                         help='with --data-folder: the split\'s shuffle seed '
                         '(default: %(default)s; the training seed is '
                         'randomness.seed)')
-    parser.add_argument('--on-problem', choices=['stop', 'exclude'],
-                        default='stop', help='with --data-folder: stop on a '
-                        'corrupt or non-image file, or leave it out')
+    parser.add_argument(
+        '--on-problem', choices=['stop', 'exclude'], default='exclude',
+        help='with --data-folder: leave out (listing them) corrupt files, '
+        'non-images and photos filed under two classes, or stop on them '
+        '(default: %(default)s)')
     parser.add_argument(
         '--early-stop', type=int, metavar='PATIENCE',
         help='stop when the metric that picks the best checkpoint has not '

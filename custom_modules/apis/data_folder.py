@@ -25,7 +25,8 @@ from .config import set_data_root
 from .model import model_classes
 
 
-def split_data_folder(cfg, folder, split='8:1:1', seed=0, on_problem='stop'):
+def split_data_folder(cfg, folder, split='8:1:1', seed=0,
+                      on_problem='exclude'):
     """Check ``folder``, write its split to ``<work_dir>/data/`` and point
     every dataloader there.
 
@@ -34,7 +35,7 @@ def split_data_folder(cfg, folder, split='8:1:1', seed=0, on_problem='stop'):
         folder (str): One sub-folder of images per class.
         split (str): ``train:val[:test]`` ratios, as make_annotations.py's.
         seed (int): The split's shuffle seed.
-        on_problem (str): ``'stop'`` on a bad file, or ``'exclude'`` it.
+        on_problem (str): ``'exclude'`` bad files (listed), or ``'stop'``.
 
     Returns:
         Report: What the scan found and wrote.

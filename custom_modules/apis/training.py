@@ -40,7 +40,7 @@ TRAIN_DEFAULTS = dict(
     auto_scale_lr=False, no_pin_memory=False, no_persistent_workers=False,
     pretrained=None, from_scratch=False, force=False, skip_bad_images=False,
     allow_partial_checkpoint=False, data_folder=None, split='8:1:1', seed=0,
-    on_problem='stop', early_stop=None)
+    on_problem='exclude', early_stop=None)
 
 
 def train_options(config, **flags):

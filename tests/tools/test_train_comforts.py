@@ -8,6 +8,7 @@ import io
 import os
 import os.path as osp
 import re
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -111,6 +112,8 @@ def test_tensorboard_has_the_scalars_and_the_config(run):
     assert [e.step for e in accuracy] == [1, 2]
     assert accuracy[0].value == accuracy[1].value  # the plateau
     assert {'loss', 'lr'} <= set(events.Tags()['scalars'])
+    assert {'reliability_epoch_1.png', 'reliability_epoch_2.png'} <= set(
+        events.Tags()['images'])
     [config] = events.Tensors('config/text_summary')
     assert 'max_epochs=4' in config.tensor_proto.string_val[0].decode()
 
@@ -128,7 +131,8 @@ def test_mlflow_has_metrics_params_and_artefacts(run, monkeypatch):
     assert [m.step for m in history] == [1, 2]
     assert found.data.params['train_cfg.max_epochs'] == '4'
     artefacts = {a.path for a in client.list_artifacts(found.info.run_id)}
-    assert {'config.py', 'checkpoints', 'data'} <= artefacts
+    assert {'config.py', 'checkpoints', 'data',
+            'reliability_epoch_2.png'} <= artefacts
     [best] = client.list_artifacts(found.info.run_id, 'checkpoints')
     assert best.path == 'checkpoints/' + osp.basename(glob.glob(
         osp.join(run.work_dir, 'best_*.pth'))[0])
@@ -151,6 +155,7 @@ def test_test_tool_tracks_the_test_metrics(run, tmp_path, monkeypatch):
         events.Reload()
         [value] = events.Scalars('test/accuracy/top1')
         assert value.value == pytest.approx(metrics['accuracy/top1'])
+        assert 'reliability_test.png' in events.Tags()['images']
     if 'mlflow' in BACKENDS:
         from mlflow import MlflowClient
         monkeypatch.setenv('MLFLOW_ALLOW_FILE_STORE', 'true')
@@ -174,6 +179,22 @@ def test_a_missing_tracking_package_names_the_install_command(
         *positional, '--data-root', annotated_root, '--work-dir',
         str(tmp_path / 'w'), '--vis-backend', name], capsys)
     assert code == 2 and f'pip install {name}' in err
+
+
+def test_bad_photos_are_left_out_and_listed_unless_told_to_stop(
+        synthetic_root, tmp_path, capsys):
+    src = tmp_path / 'photos'
+    shutil.copytree(synthetic_root, src)
+    (src / 'daisy' / 'notes.jpg').write_text('not a photo')
+    cfg = load_config(TINY_CONFIG)
+    cfg.work_dir = str(tmp_path / 'w')
+    report = split_data_folder(cfg, str(src))  # the default: exclude
+    assert 'daisy/notes.jpg' in capsys.readouterr().out
+    assert sum(report.counts['daisy'].values()) == 20
+    assert 'notes.jpg' not in (tmp_path / 'w' / 'data' /
+                               'train.txt').read_text()
+    with pytest.raises(UserInputError, match='daisy/notes.jpg'):
+        split_data_folder(cfg, str(src), on_problem='stop')
 
 
 def test_data_folder_and_data_root_together_are_refused(

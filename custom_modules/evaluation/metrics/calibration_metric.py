@@ -1,10 +1,12 @@
 """ECE, NLL and Brier score as an mmengine metric, logged beside accuracy."""
 import os.path as osp
 
+import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MessageHub, print_log
 from mmpretrain.registry import METRICS
+from PIL import Image
 
 from ..calibration import (
     apply_temperature,
@@ -28,6 +30,24 @@ def _vis_dir():
         if save_dir:
             return save_dir
     return None
+
+
+def _to_trackers(path, step):
+    """Send the drawn PNG ``path`` to the run's tracking backends
+    (``--vis-backend``: TensorBoard, MLflow) under its file name; the
+    LocalVisBackend's folder already holds the file."""
+    from mmengine.visualization import LocalVisBackend, Visualizer
+    try:
+        visualizer = Visualizer.get_current_instance()
+    except RuntimeError:
+        return
+    backends = [b for b in getattr(visualizer, '_vis_backends', {}).values()
+                if not isinstance(b, LocalVisBackend)]
+    if backends:
+        with Image.open(path) as img:
+            image = np.asarray(img.convert('RGB'))
+        for backend in backends:
+            backend.add_image(osp.basename(path), image, step=step)
 
 
 @METRICS.register_module()
@@ -113,5 +133,7 @@ class CalibrationMetric(BaseMetric):
                 fig, osp.join(out_dir, f'risk_coverage_{tag}.png'),
                 force=True))
             plt.close(fig)
+        for path in written:
+            _to_trackers(path, epoch)
         print_log(f'calibration plots: {", ".join(written)}',
                   logger='current')
