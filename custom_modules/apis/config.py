@@ -171,9 +171,10 @@ def check_cfg_options(cfg, options, config):
     runner_keys = set(inspect.signature(Runner.__init__).parameters)
     # Read from the config outside Runner.__init__'s arguments: by
     # Runner.wrap_model (sync_bn), the runner registry (runner_type), our
-    # QuietRunner (console_log_level) and tools/test.py --tta.
+    # QuietRunner (console_log_level), tools/test.py --tta and
+    # tools/train.py (early_stop_patience).
     runner_keys |= {'sync_bn', 'runner_type', 'console_log_level',
-                    'tta_model', 'tta_pipeline'}
+                    'tta_model', 'tta_pipeline', 'early_stop_patience'}
     for key in options:
         parts = key.split('.')
         node = cfg

@@ -248,13 +248,17 @@ def train_summary(runner):
     if best:
         epoch = re.search(r'epoch_(\d+)', osp.basename(best))
         at = f', epoch {epoch.group(1)}' if epoch else ''
-        lines = [f'best checkpoint: {best} ({keys[0]} '
+        name = keys[0] if keys and keys[0] != 'auto' else 'score'
+        lines = [f'best checkpoint: {best} ({name} '
                  f'{hub.get_info(f"best_score{suffix}"):.2f}{at})']
     else:
         marker = osp.join(runner.work_dir, 'last_checkpoint')
-        last = open(marker).read().strip() if osp.isfile(marker) else None
-        lines = [f'last checkpoint: {last or "none saved"} (no validation, '
-                 'so no best)']
+        last = None
+        if osp.isfile(marker):
+            with open(marker, encoding='utf-8') as f:
+                last = f.read().strip()
+        lines = [f'last checkpoint: {last or "none saved"} (no best '
+                 'checkpoint kept)']
     epochs = f'epochs run: {runner.epoch} of {runner.max_epochs}'
     stopper = _find_hook(runner, EarlyStoppingHook)
     if stopper is not None and runner.train_loop.stop_training:

@@ -245,3 +245,19 @@ def test_early_stopping_watches_the_best_checkpoint_metric():
         add_early_stopping(cfg, 2)
     with pytest.raises(UserInputError, match='whole number'):
         add_early_stopping(cfg, 0.5)
+
+
+def test_summary_without_validation_names_the_last_checkpoint(tmp_path):
+    from mmengine.logging import MessageHub
+
+    from custom_modules.apis.training import train_summary
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_2.pth'))
+    runner = SimpleNamespace(
+        message_hub=MessageHub('summary_test'), hooks=[],
+        work_dir=str(tmp_path), epoch=2, max_epochs=2,
+        train_loop=SimpleNamespace(stop_training=False),
+        log_dir=str(tmp_path / 't'), timestamp='t')
+    assert train_summary(runner).splitlines() == [
+        f'last checkpoint: {tmp_path / "epoch_2.pth"} (no best checkpoint '
+        'kept)', 'epochs run: 2 of 2',
+        f'results saved to {tmp_path} (log: {tmp_path / "t" / "t.log"})']
