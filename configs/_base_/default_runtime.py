@@ -51,3 +51,7 @@ randomness = dict(seed=42, deterministic=False)
 # Training crops have one fixed size, so on a GPU let cuDNN time its
 # convolution algorithms once and keep the fastest (no effect on the CPU).
 env_cfg = dict(cudnn_benchmark=True)
+
+# Early stopping (tools/train.py --early-stop N): stop when the metric that
+# picks the best checkpoint has not improved for N validations. None: never.
+early_stop_patience = None
