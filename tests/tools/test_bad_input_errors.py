@@ -1,10 +1,11 @@
 """Bad input that used to give a raw traceback (or was silently accepted)
 now stops with a named error, before a run folder is created."""
 import pytest
-from conftest import TINY_CONFIG, run_main
+from conftest import TINY_CONFIG, load_tool, run_main
 
 from custom_modules.apis import training
-from custom_modules.datasets.annotations.cli import main as annotate
+
+annotate = load_tool('tools/dataset/make_annotations.py').main
 
 
 def train(capsys, *argv):

