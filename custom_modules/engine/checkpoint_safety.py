@@ -1,12 +1,10 @@
 """Let ``torch.load(weights_only=True)`` read mmengine/mmpretrain checkpoints.
 
-torch >= 2.6 refuses any global that is not allow-listed. A Runner checkpoint
-holds a MessageHub (``HistoryBuffer`` objects with numpy arrays and numpy
-scalars), and ``HistoryBuffer`` pickles its statistics methods as
-``getattr(HistoryBuffer, 'min')``. We allow exactly those globals. ``getattr``
-itself is never allowed: a guarded stand-in that only returns HistoryBuffer
-statistics methods is registered under its name, so a checkpoint from the
-internet still cannot reach arbitrary attributes or run code.
+A Runner checkpoint holds a MessageHub: ``HistoryBuffer`` objects with numpy
+arrays and scalars, whose statistics methods pickle as
+``getattr(HistoryBuffer, 'min')``. We allow exactly those globals; in place
+of ``getattr`` a stand-in that only returns HistoryBuffer statistics methods,
+so a checkpoint from the internet cannot reach other attributes or run code.
 """
 import pickle
 

@@ -1,6 +1,7 @@
 """SIGKILL a training run at an iteration and inside checkpoint saves, resume
 it each time, and get bit-identical weights to an uninterrupted run."""
 import glob
+import os
 import os.path as osp
 import signal
 
@@ -12,15 +13,19 @@ from custom_modules.apis.run_logs import best_checkpoint, summarize_run
 
 KILL_CONFIG = osp.join(ROOT, 'tests/data/configs/resnet18_kill_resume.py')
 FAULT = 'custom_hooks.2'  # FaultInjectionHook in KILL_CONFIG
+PLUGINS = osp.join(ROOT, 'tests/data/plugins')  # where it lives
 
 
 def train(work_dir, data_root, *options, resume=False):
     """tools/train.py on KILL_CONFIG as a subprocess; returns the process."""
-    return run_tool('tools/train.py', KILL_CONFIG, '--work-dir', work_dir,
-                    '--data-root', data_root, '--from-scratch',
-                    *(['--resume'] if resume else []),
-                    *(['--cfg-options', *options] if options else []),
-                    check=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv('PYTHONPATH', os.pathsep.join(
+            [PLUGINS, os.environ.get('PYTHONPATH', ROOT)]))
+        return run_tool('tools/train.py', KILL_CONFIG, '--work-dir', work_dir,
+                        '--data-root', data_root, '--from-scratch',
+                        *(['--resume'] if resume else []),
+                        *(['--cfg-options', *options] if options else []),
+                        check=False)
 
 
 def tensors(path):

@@ -18,27 +18,23 @@ _TMP_SUFFIX = '.tmp'
 
 @HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
-    """mmengine's CheckpointHook (same arguments), made crash-safe and exact.
+    """mmengine's CheckpointHook, made crash-safe and exact.
 
-    mmengine deletes the outdated checkpoint *before* writing the new one,
-    writes files in place (a kill leaves half a file) and saves the epoch
-    checkpoint before validation, without random-number state. Here an
-    epoch's checkpoint is committed once, at the next quiet point (the start
-    of the next epoch, or the end of training), after its validation:
+    mmengine deletes the outdated checkpoint before writing the new one,
+    writes in place (a kill leaves half a file) and saves before validation,
+    without random-number state. Here an epoch is committed once, after its
+    validation, at the next quiet point (the next epoch's start, or the end
+    of training): a new best, then ``epoch_N.pth``, each written to a
+    temporary ``.<name>.tmp``, fsynced and renamed; then ``last_checkpoint``
+    the same way (the commit); only then are outdated files deleted. A kill
+    before the commit leaves the previous one whole, and a resume deletes
+    what the unfinished commit left. ``meta['rng_state']`` (see
+    :mod:`..rng_state`) is restored at the start of the resumed epoch, so the
+    resumed run draws exactly what the uninterrupted run drew.
 
-    1. a new best checkpoint, then ``epoch_N.pth``: each written under a
-       temporary ``.<name>.tmp`` in the same folder, fsynced, then renamed;
-    2. ``last_checkpoint`` is replaced the same way: the commit;
-    3. only then are the outdated epoch checkpoint and the previous best
-       deleted.
-
-    A kill before step 2 leaves the previous commit whole; a resume deletes
-    what the unfinished commit left (temporary files, checkpoints and bests
-    newer than the resumed epoch, files past ``max_keep_ckpts``). The
-    checkpoint's ``meta['rng_state']`` holds the random-number state at the
-    commit (see :mod:`..rng_state`), restored at the start of the resumed
-    epoch, so the resumed run draws exactly what the uninterrupted run drew.
-    Epoch-based saving on a local disk only.
+    Args:
+        *args, **kwargs: As :class:`mmengine.hooks.CheckpointHook`; saving
+            is per epoch (``by_epoch=True``) to a local folder.
     """
 
     def __init__(self, *args, **kwargs):
@@ -50,7 +46,6 @@ class AtomicCheckpointHook(CheckpointHook):
         self._replaced_bests = []  # (previous best path, new best path)
         self._resumed_rng = None
 
-    # -- hook stages -------------------------------------------------------
     def before_train(self, runner):
         super().before_train(runner)
         if not isinstance(self.file_backend, LocalBackend):
@@ -100,10 +95,8 @@ class AtomicCheckpointHook(CheckpointHook):
             self._commit(runner)
         super().after_train(runner)
 
-    # -- saving ------------------------------------------------------------
     def _note_best(self, runner, metrics):
-        """Record a better score in the message hub; its checkpoint is
-        written with the epoch's commit."""
+        """Record a better score; its checkpoint is written at the commit."""
         if not self.save_best:
             return
         if 'auto' in self.key_indicators:
@@ -179,7 +172,6 @@ class AtomicCheckpointHook(CheckpointHook):
         self._replaced_bests = []
         self._due = False
 
-    # -- cleaning up after a kill --------------------------------------------
     def _remove(self, path):
         if osp.isfile(path):
             os.remove(path)

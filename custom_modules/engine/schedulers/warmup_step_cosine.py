@@ -1,13 +1,11 @@
 """Warm-up, step decay, then cosine annealing, as one closed-form scheduler.
 
-mmengine's chain of LinearLR + StepLR + CosineAnnealingLR draws the same
-curve (chained schedulers start from the current value, so nothing jumps;
-only LinearLR ends its ramp one step earlier). We register one scheduler
-because the recipe is one named schedule: its phase boundaries live in one
-config entry that the tools check against ``max_epochs`` before training,
-the cosine phase starts from the step phase's last value by construction,
-and the value is a pure function of the step count, so a resumed run gets
-exactly the values an uninterrupted run gets. See docs/scheduler.md.
+mmengine's chain LinearLR + StepLR + CosineAnnealingLR draws the same curve
+(LinearLR ends its ramp one step earlier). One scheduler keeps the named
+recipe's phase boundaries in one config entry the tools check against
+``max_epochs``, and its value is a pure function of the step count, so a
+resumed run gets exactly the values of an uninterrupted one. The formula and
+its properties: docs/scheduler.md.
 """
 import math
 
@@ -20,31 +18,22 @@ from mmpretrain.registry import PARAM_SCHEDULERS
 class WarmupStepCosineParamScheduler(_ParamScheduler):
     """Linear warm-up, then step decay, then cosine annealing.
 
-    With ``t`` the current epoch (or iteration), ``b`` = ``begin``,
-    ``W`` = ``warmup_end``, ``S`` = ``decay_end``, ``T`` = ``end`` and ``v0``
-    the base value:
-
-    * ``b <= t < W``: ``v0 * (f + (1 - f) * (t - b) / (W - b))``
-    * ``W <= t < S``: ``v0 * gamma ** floor((t - W) / step_size)``
-    * ``S <= t <= T``: ``m + (v0 * gamma ** n - m) * c(t)``, with
-      ``c(t) = (1 + cos(pi * (t - S) / (T - S))) / 2``
-
-    where ``f`` is ``start_factor``, ``m`` is ``eta_min`` and ``n`` is the
-    number of decays that happened before ``S``. Phase boundaries are absolute
-    epochs (iterations once converted) and may coincide to drop a phase.
+    Phase boundaries are absolute epochs (iterations once converted) and may
+    coincide to drop a phase. The cosine phase starts from the step phase's
+    last value.
 
     Args:
-        optimizer: Wrapped optimizer.
-        param_name: Name of the scheduled parameter, e.g. ``'lr'``.
-        warmup_end: Epoch at which warm-up reaches the base value.
-        decay_end: Epoch at which step decay hands over to cosine annealing.
-        step_size: Epochs between two decays in the step phase.
-        gamma: Multiplicative decay of each step, in (0, 1].
-        start_factor: Fraction of the base value that warm-up starts from.
-        eta_min: Value the cosine phase anneals to at ``end``.
-        begin, end, last_step, by_epoch, verbose: As in mmengine's schedulers.
-            ``end`` must be finite; the Runner sets it to ``max_epochs`` when
-            the config leaves it out.
+        optimizer (OptimWrapper or Optimizer): Wrapped optimizer.
+        param_name (str): Name of the scheduled parameter, e.g. ``'lr'``.
+        warmup_end (float): Epoch at which warm-up reaches the base value.
+        decay_end (float): Epoch at which step decay hands over to cosine.
+        step_size (float): Epochs between two decays in the step phase.
+        gamma (float): Multiplicative decay of each step, in (0, 1].
+        start_factor (float): Fraction of the base value warm-up starts at.
+        eta_min (float): Value the cosine phase anneals to at ``end``.
+        begin, end, last_step, by_epoch, verbose: As in mmengine's
+            schedulers. ``end`` must be finite; the Runner sets it to
+            ``max_epochs`` when the config leaves it out.
     """
 
     def __init__(self,
@@ -88,17 +77,11 @@ class WarmupStepCosineParamScheduler(_ParamScheduler):
         self.gamma = gamma
         self.start_factor = start_factor
         self.eta_min = eta_min
-        # Number of decays the step phase applies before cosine takes over.
+        # Decays the step phase applies before cosine takes over.
         span = decay_end - warmup_end
         self.num_decays = max(math.ceil(span / step_size) - 1, 0)
-        super().__init__(
-            optimizer=optimizer,
-            param_name=param_name,
-            begin=begin,
-            end=end,
-            last_step=last_step,
-            by_epoch=by_epoch,
-            verbose=verbose)
+        super().__init__(optimizer, param_name, begin, end, last_step,
+                         by_epoch, verbose)
         too_low = [v for v in self.base_values
                    if v * gamma**self.num_decays < eta_min]
         if too_low:
@@ -108,16 +91,9 @@ class WarmupStepCosineParamScheduler(_ParamScheduler):
                 'lower eta_min or raise the base learning rate.')
 
     @classmethod
-    def build_iter_from_epoch(cls,
-                              *args,
-                              warmup_end=10,
-                              decay_end=20,
-                              step_size=5,
-                              begin=0,
-                              end=INF,
-                              by_epoch=True,
-                              epoch_length=None,
-                              **kwargs):
+    def build_iter_from_epoch(cls, *args, warmup_end=10, decay_end=20,
+                              step_size=5, begin=0, end=INF, by_epoch=True,
+                              epoch_length=None, **kwargs):
         """Convert every epoch-valued argument to iterations."""
         if not by_epoch:
             raise ValueError('Only an epoch-based config (by_epoch=True) can '
@@ -156,19 +132,22 @@ class WarmupStepCosineParamScheduler(_ParamScheduler):
         return [self.value_at(base, t) for base in self.base_values]
 
     def load_state_dict(self, state_dict: dict):
-        """Restore the state and re-apply the value it implies.
-
-        The value is a function of the step, so the optimizer gets the right
-        one whatever order the optimizer and scheduler states are loaded in.
-        """
+        """Restore the state and re-apply the value its step implies, so the
+        optimizer's value is right whatever order the states load in."""
         super().load_state_dict(state_dict)
         if self.begin <= self._global_step < self.end:
-            for group, value in zip(self.optimizer.param_groups,
-                                    self._get_value()):
-                group[self.param_name] = value
             self._last_value = self._get_value()
+            for group, value in zip(self.optimizer.param_groups,
+                                    self._last_value):
+                group[self.param_name] = value
 
 
 @PARAM_SCHEDULERS.register_module()
 class WarmupStepCosineLR(LRSchedulerMixin, WarmupStepCosineParamScheduler):
-    """:class:`WarmupStepCosineParamScheduler` for the learning rate."""
+    """:class:`WarmupStepCosineParamScheduler` for the learning rate.
+
+    Args:
+        optimizer (OptimWrapper or Optimizer): Wrapped optimizer.
+        **kwargs: As :class:`WarmupStepCosineParamScheduler`, without
+            ``param_name``.
+    """

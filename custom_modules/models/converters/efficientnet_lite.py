@@ -40,38 +40,31 @@ _BLOCK_MODULES = {
 }
 
 
-def _block_positions():
-    """``[(layer, index)]`` of each source block in our ``layers``."""
-    return [(stage + 1, index)
-            for stage, depth in enumerate(LITE0_STAGE_DEPTHS)
-            for index in range(depth)]
-
-
-def _new_key(key, positions):
-    module, _, param = key.rpartition('.')
-    if module in _TOP_MODULES:
-        return f'{_TOP_MODULES[module]}.{param}'
-    parts = module.split('.')
-    if (len(parts) == 3 and parts[0] == '_blocks' and parts[1].isdigit()
-            and int(parts[1]) < len(positions) and parts[2] in _BLOCK_MODULES):
-        layer, index = positions[int(parts[1])]
-        return (f'backbone.layers.{layer}.{index}.'
-                f'{_BLOCK_MODULES[parts[2]]}.{param}')
-    return None
+def _module_names():
+    """Source module name -> ours, for every module of Lite0."""
+    names = dict(_TOP_MODULES)
+    positions = [(stage, index)
+                 for stage, depth in enumerate(LITE0_STAGE_DEPTHS, 1)
+                 for index in range(depth)]
+    for block, (stage, index) in enumerate(positions):
+        for old, new in _BLOCK_MODULES.items():
+            names[f'_blocks.{block}.{old}'] = \
+                f'backbone.layers.{stage}.{index}.{new}'
+    return names
 
 
 def convert_efficientnet_lite0(src_state_dict):
     """Rename an EfficientNet-PyTorch-style Lite0 state dict to ours."""
-    positions = _block_positions()
+    names = _module_names()
     converted, unknown = {}, []
     for key, value in src_state_dict.items():
-        new_key = _new_key(key, positions)
-        if new_key is None:
-            unknown.append(key)
+        module, _, param = key.rpartition('.')
+        if module in names:
+            converted[f'{names[module]}.{param}'] = value
         else:
-            converted[new_key] = value
-    needed = [f'{m}.weight' for m in _TOP_MODULES] + [
-        f'_blocks.{i}._depthwise_conv.weight' for i in range(len(positions))]
+            unknown.append(key)
+    needed = [f'{m}.weight' for m in names
+              if m in _TOP_MODULES or m.endswith('._depthwise_conv')]
     missing = [key for key in needed if key not in src_state_dict]
     if unknown or missing:
         raise UserInputError(
