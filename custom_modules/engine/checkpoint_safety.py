@@ -33,19 +33,14 @@ def history_buffer_method(owner, name):
         'written by mmengine, or has been tampered with.')
 
 
-def _both_numpy_paths(obj, name):
-    """numpy 2 renamed ``numpy.core`` to ``numpy._core``; accept both."""
-    return [(obj, f'numpy.core.multiarray.{name}'),
-            (obj, f'numpy._core.multiarray.{name}')]
-
-
 SAFE_GLOBALS = [
     HistoryBuffer,
     (history_buffer_method, 'builtins.getattr'),
     np.ndarray,
     np.dtype,
-    *_both_numpy_paths(_multiarray._reconstruct, '_reconstruct'),
-    *_both_numpy_paths(_multiarray.scalar, 'scalar'),
+    # numpy 2 renamed ``numpy.core`` to ``numpy._core``; accept both.
+    *[(getattr(_multiarray, name), f'numpy.{core}.multiarray.{name}')
+      for name in ('_reconstruct', 'scalar') for core in ('core', '_core')],
     # numpy >= 1.25 pickles dtypes through their classes, e.g. Float64DType.
     *[type(np.dtype(code)) for code in 'bBhHiIlLqQefdgFDG?'],
 ]

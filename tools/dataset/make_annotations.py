@@ -2,16 +2,10 @@
 
     python tools/dataset/make_annotations.py ../shared/datasets/flower_dataset
 
-writes ``classes.txt``, ``train.txt`` and ``val.txt`` (and ``test.txt`` with
-``--split 8:1:1``) to ``data/flower_dataset/``. Every file is decoded and
-hashed first (in parallel); problems are reported with the file and a fix,
-and either stop the run (``--on-problem stop``, the default) or are left out
-and listed (``--on-problem exclude``). The source folder is only read.
-
-Lines are ``relative/path.jpg label``, relative to the output folder (the
-configs' ``data_root``). By default they go through one symlink,
-``<out>/images -> <source>``, so images stay in place; ``--layout symlink``
-or ``--layout copy`` materialise ``<out>/<split>/<class>/<file>`` instead.
+writes ``classes.txt``, ``train.txt``, ``val.txt`` (and ``test.txt`` with
+``--split 8:1:1``) to ``data/flower_dataset/`` after decoding and hashing
+every file; the source folder is only read. Lines are ``path label``,
+relative to the output folder (the configs' ``data_root``).
 """
 import argparse
 
@@ -32,21 +26,18 @@ def parse_args(argv=None):
                         help='where annotation files go (the configs\' '
                         'data_root; default: %(default)s)')
     parser.add_argument('--split', default='8:2',
-                        help='train:val or train:val:test ratio, e.g. '
-                        '8:1:1 for an untouched test split (recommended for '
-                        'a final number), or 0:0:1 for all photos in '
-                        'test.txt (default: %(default)s)')
+                        help='train:val or train:val:test ratio, e.g. 8:1:1 '
+                        'for an untouched test split, or 0:0:1 for all '
+                        'photos in test.txt (default: %(default)s)')
     parser.add_argument('--all-test', action='store_const', const='0:0:1',
-                        dest='split', help='every photo in test.txt, to '
-                        'evaluate a model on them (same as --split 0:0:1)')
+                        dest='split', help='same as --split 0:0:1')
     parser.add_argument('--seed', type=int, default=0,
-                        help='shuffle seed; the same seed gives the same '
-                        'files (default: %(default)s)')
+                        help='shuffle seed (default: %(default)s)')
     parser.add_argument('--layout', choices=['inplace', 'symlink', 'copy'],
                         default='inplace',
-                        help='inplace: reference the source images through '
-                        'one symlink; symlink/copy: build <split>/<class>/ '
-                        'folders (default: %(default)s)')
+                        help='inplace: reach the source images through one '
+                        'symlink, <out>/images; symlink/copy: build '
+                        '<split>/<class>/ folders (default: %(default)s)')
     parser.add_argument('--on-problem', choices=['stop', 'exclude'],
                         default='stop',
                         help='stop before writing anything, or leave the '

@@ -55,9 +55,7 @@ test_pipeline = [
 # Test-time augmentation for `tools/test.py --tta`: average over a flip.
 tta_model = dict(type='AverageClsScoreTTA')
 tta_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=256, edge='short'),
-    dict(type='CenterCrop', crop_size=224),
+    *test_pipeline[:-1],
     dict(
         type='TestTimeAug',
         transforms=[[
@@ -80,17 +78,12 @@ train_dataloader = dict(
 )
 
 val_dataloader = dict(
-    batch_size=32,
-    num_workers=4,
-    persistent_workers=True,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='val.txt',
-        classes='classes.txt',
-        pipeline=test_pipeline),
+    train_dataloader,
+    dataset=dict(train_dataloader['dataset'], ann_file='val.txt',
+                 pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
+
 # Top-1 accuracy (top-5 is meaningless with 5 classes), macro precision /
 # recall / F1 over the classes, and calibration: ECE (15 bins, %), NLL and
 # Brier score, with a reliability diagram per evaluation in vis_data/.

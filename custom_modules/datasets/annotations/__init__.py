@@ -11,7 +11,7 @@ import time
 from .errors import DatasetError
 from .report import Report, format_report, report_json
 from .scan import check_all, find_problems, scan
-from .split import SPLIT_NAMES, min_images, parse_split, split_class, split_counts
+from .split import SPLIT_NAMES, parse_split, split_class, split_counts
 from .write import check_outputs, write_outputs, write_text
 
 __all__ = ['DatasetError', 'Report', 'format_report', 'make_annotations',
@@ -65,7 +65,8 @@ def make_annotations(src, out_dir='data/flower_dataset', split='8:2', seed=0,
     paths = [p for c in classes for p in files[c]]
     results = check_all(src, paths, workers or os.cpu_count() or 1, progress)
     report, groups = find_problems(
-        classes, files, results, max(min_per_class, min_images(ratios)))
+        classes, files, results,
+        max(min_per_class, sum(r > 0 for r in ratios)))  # one per split
     report.files_checked = len(paths)
     report.found = {c: len(files[c]) for c in classes}
     report.seconds = time.time() - start
@@ -96,5 +97,3 @@ def make_annotations(src, out_dir='data/flower_dataset', split='8:2', seed=0,
     report.outputs['report'] = osp.join(out_dir, 'report.json')
     write_text(report.outputs['report'], report_json(report))
     return report
-
-

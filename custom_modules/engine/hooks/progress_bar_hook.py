@@ -96,25 +96,23 @@ class ProgressBarHook(Hook):
             return
         self._images += len(data_batch['inputs']) if data_batch else 0
         hub = runner.message_hub
+        done = batch_idx + 1
         elapsed = time.time() - self._start
-        self._status = dict(
-            done=batch_idx + 1, elapsed=elapsed,
-            eta=elapsed / (batch_idx + 1) * (self._total - batch_idx - 1),
-            loss=hub.get_scalar('train/loss').current(),
-            lr=hub.get_scalar('train/lr').current(),
-            rate=self._images / max(elapsed, 1e-9))
-        s = self._status
+        eta = elapsed / done * (self._total - done)
+        info = (f'loss {hub.get_scalar("train/loss").current():.4f}  '
+                f'lr {hub.get_scalar("train/lr").current():.2e}  '
+                f'{self._images / max(elapsed, 1e-9):.1f} img/s')
+        self._line = (f'{self._epoch} [{done}/{self._total}] '
+                      f'{100 * done // self._total:3d}%  {_clock(elapsed)} '
+                      f'eta {_clock(eta)}  {info}')
         if self._bar is not None:
-            self._bar.update(
-                self._task, completed=s['done'],
-                info=f'loss {s["loss"]:.4f}  lr {s["lr"]:.2e}  '
-                f'{s["rate"]:.1f} img/s')
+            self._bar.update(self._task, completed=done, info=info)
         elif (time.time() - self._last_line >= self.line_interval
-              and s['eta'] >= self.line_interval):
+              and eta >= self.line_interval):
             self._print_line()  # the epoch's own line is over a minute off
 
     def after_train_epoch(self, runner):
-        if not self._active(runner) or not hasattr(self, '_status'):
+        if not self._active(runner) or not hasattr(self, '_line'):
             return
         if self._bar is not None:
             self._bar.stop()  # the finished bar stays on screen
@@ -123,11 +121,7 @@ class ProgressBarHook(Hook):
             self._print_line()
 
     def _print_line(self):
-        s = self._status
-        print(f'{self._epoch} [{s["done"]}/{self._total}] '
-              f'{100 * s["done"] // self._total:3d}%  {_clock(s["elapsed"])}'
-              f' eta {_clock(s["eta"])}  loss {s["loss"]:.4f}  '
-              f'lr {s["lr"]:.2e}  {s["rate"]:.1f} img/s', flush=True)
+        print(self._line, flush=True)
         self._last_line = time.time()
 
     def after_val_epoch(self, runner, metrics=None):

@@ -1,22 +1,18 @@
 """Warm-up, step decay, then cosine annealing, as one closed-form scheduler.
 
-mmengine's chain LinearLR + StepLR + CosineAnnealingLR draws the same curve
-(LinearLR ends its ramp one step earlier). One scheduler keeps the named
-recipe's phase boundaries in one config entry the tools check against
-``max_epochs``, and its value is a pure function of the step count, so a
-resumed run gets exactly the values of an uninterrupted one. The formula and
-its properties: docs/scheduler.md.
+Why one scheduler rather than mmengine's LinearLR + StepLR +
+CosineAnnealingLR chain, the formula and its properties: docs/scheduler.md.
 """
 import math
 
 from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin
-from mmengine.optim.scheduler.param_scheduler import INF, _ParamScheduler
+from mmengine.optim.scheduler.param_scheduler import INF, StepParamScheduler
 from mmpretrain.registry import PARAM_SCHEDULERS
 
 
 @PARAM_SCHEDULERS.register_module()
-class WarmupStepCosineParamScheduler(_ParamScheduler):
-    """Linear warm-up, then step decay, then cosine annealing.
+class WarmupStepCosineParamScheduler(StepParamScheduler):
+    """Step decay with a linear warm-up before it and cosine annealing after.
 
     Phase boundaries are absolute epochs (iterations once converted) and may
     coincide to drop a phase. The cosine phase starts from the step phase's
@@ -73,15 +69,13 @@ class WarmupStepCosineParamScheduler(_ParamScheduler):
             raise ValueError(f'eta_min must be >= 0, got {eta_min}')
         self.warmup_end = warmup_end
         self.decay_end = decay_end
-        self.step_size = step_size
-        self.gamma = gamma
         self.start_factor = start_factor
         self.eta_min = eta_min
         # Decays the step phase applies before cosine takes over.
         span = decay_end - warmup_end
         self.num_decays = max(math.ceil(span / step_size) - 1, 0)
-        super().__init__(optimizer, param_name, begin, end, last_step,
-                         by_epoch, verbose)
+        super().__init__(optimizer, param_name, step_size, gamma, begin, end,
+                         last_step, by_epoch, verbose)
         too_low = [v for v in self.base_values
                    if v * gamma**self.num_decays < eta_min]
         if too_low:
@@ -92,24 +86,13 @@ class WarmupStepCosineParamScheduler(_ParamScheduler):
 
     @classmethod
     def build_iter_from_epoch(cls, *args, warmup_end=10, decay_end=20,
-                              step_size=5, begin=0, end=INF, by_epoch=True,
-                              epoch_length=None, **kwargs):
-        """Convert every epoch-valued argument to iterations."""
-        if not by_epoch:
-            raise ValueError('Only an epoch-based config (by_epoch=True) can '
-                             'be converted to iteration-based.')
-        if not epoch_length or epoch_length <= 0:
-            raise ValueError(
-                f'epoch_length must be a positive integer, got {epoch_length}')
-        return cls(
-            *args,
-            warmup_end=warmup_end * epoch_length,
-            decay_end=decay_end * epoch_length,
-            step_size=step_size * epoch_length,
-            begin=int(begin * epoch_length),
-            end=end if end == INF else int(end * epoch_length),
-            by_epoch=False,
-            **kwargs)
+                              step_size=5, epoch_length=None, **kwargs):
+        """Also convert the phase boundaries to iterations."""
+        length = epoch_length or 0  # the parent refuses a missing length
+        return super().build_iter_from_epoch(
+            *args, warmup_end=warmup_end * length,
+            decay_end=decay_end * length, step_size=step_size,
+            epoch_length=epoch_length, **kwargs)
 
     def value_at(self, base_value: float, t: float) -> float:
         """The closed-form value at absolute step ``t``."""
