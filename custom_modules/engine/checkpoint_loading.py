@@ -134,6 +134,7 @@ def resolve_checkpoint(path, downloader=None):
 
 
 def load_with_weights_only(filename, map_location=None):
+    """Read ``filename`` as weights only, or refuse its scheme."""
     # mmengine logs the loader by its name minus 10 characters (its own are
     # ``load_from_*``): "Loads checkpoint by weights_only backend".
     checkpoint = load_checkpoint_file(resolve_checkpoint(filename),
@@ -144,16 +145,11 @@ def load_with_weights_only(filename, map_location=None):
     return checkpoint
 
 
-def _refuse(filename, map_location=None):
-    resolve_checkpoint(filename)  # raises: the scheme is not supported
-
-
 def register_checkpoint_loaders():
     """Route every mmengine checkpoint scheme through
-    :func:`load_with_weights_only`, or refuse it; idempotent."""
-    ours = ('', *_URL_SCHEMES, *_ZOO_SCHEMES)
-    mmckpt.CheckpointLoader.register_scheme(list(ours), load_with_weights_only,
-                                            force=True)
-    others = [p for p in mmckpt.CheckpointLoader._schemes if p not in ours]
-    if others:
-        mmckpt.CheckpointLoader.register_scheme(others, _refuse, force=True)
+    :func:`load_with_weights_only`, which refuses those it cannot read that
+    way; idempotent."""
+    schemes = {'', *_URL_SCHEMES, *_ZOO_SCHEMES,
+               *mmckpt.CheckpointLoader._schemes}
+    mmckpt.CheckpointLoader.register_scheme(sorted(schemes),
+                                            load_with_weights_only, force=True)

@@ -20,17 +20,13 @@ _TMP_SUFFIX = '.tmp'
 class AtomicCheckpointHook(CheckpointHook):
     """mmengine's CheckpointHook, made crash-safe and exact.
 
-    mmengine deletes the outdated checkpoint before writing the new one,
-    writes in place (a kill leaves half a file) and saves before validation,
-    without random-number state. Here an epoch is committed once, after its
-    validation, at the next quiet point (the next epoch's start, or the end
-    of training): a new best, then ``epoch_N.pth``, each written to a
-    temporary ``.<name>.tmp``, fsynced and renamed; then ``last_checkpoint``
-    the same way (the commit); only then are outdated files deleted. A kill
-    before the commit leaves the previous one whole, and a resume deletes
-    what the unfinished commit left. ``meta['rng_state']`` (see
-    :mod:`..rng_state`) is restored at the start of the resumed epoch, so the
-    resumed run draws exactly what the uninterrupted run drew.
+    Each epoch is committed once, after its validation, at the next epoch's
+    start (or the end of training): a new best and ``epoch_N.pth`` are
+    written to temporary files, fsynced and renamed, then ``last_checkpoint``
+    (the commit); only then are outdated files deleted. A resume deletes
+    what an unfinished commit left and restores the random-number state of
+    ``meta['rng_state']``, so it draws what the uninterrupted run drew.
+    Details: docs/reliability.md.
 
     Args:
         *args, **kwargs: As :class:`mmengine.hooks.CheckpointHook`; saving

@@ -34,13 +34,11 @@ def _metrics_text(metrics):
 class ProgressBarHook(Hook):
     """A progress bar per training epoch (iterations, ETA, loss, lr,
     images/s), a line of validation metrics, the test metrics, and where the
-    full log is.
+    full log is; silent when the console shows mmengine's INFO lines.
 
     On a terminal the bar is drawn in place with rich; when stdout is a file
-    or a pipe (the grid's logs, CI) a plain line is printed at the end of
-    each epoch and every ``line_interval`` seconds while more than that
-    remains. When the console already shows mmengine's INFO lines
-    (``--verbose``) the hook stays silent.
+    or a pipe a plain line is printed at the end of each epoch and every
+    ``line_interval`` seconds while more than that remains.
 
     Args:
         val_keys (Sequence[str]): Validation metrics for the epoch line, in

@@ -1,11 +1,8 @@
 """A Runner whose terminal shows only what a person needs.
 
-mmengine's ``MMLogger`` gives its console and file handlers the same
-``log_level``, so hundreds of lines (environment, config, hooks) reach the
-terminal before training starts. This Runner keeps ``log_level`` for the log
-file and gives the console the config's ``console_log_level``;
-``ProgressBarHook`` draws the progress, and ``tools/train.py --verbose``
-brings mmengine's full output back.
+mmengine gives the console and the log file the same ``log_level``, so
+hundreds of lines reach the terminal before training starts (see
+docs/cli_output.md).
 """
 import logging
 

