@@ -1,9 +1,5 @@
-"""Resolve ``Pretrained`` init checkpoints before the Runner starts.
-
-mmengine downloads URL checkpoints deep inside ``runner.train()``. We fetch
-them first, point the config at the local file (read as weights only) and
-turn a failed download into an error naming the URL and the offline option.
-"""
+"""Resolve ``Pretrained`` init checkpoints before the Runner starts, rather
+than deep inside ``runner.train()`` as mmengine does."""
 import os.path as osp
 
 from custom_modules.utils.errors import UserInputError
@@ -76,8 +72,7 @@ def resolve_pretrained(cfg, downloader=None):
 
     Args:
         cfg (Config): The run's config, changed in place.
-        downloader (callable, optional): ``downloader(url, dst)``; defaults
-            to torch.hub's, checking the hash in the file name.
+        downloader (callable, optional): ``downloader(url, dst)``.
     """
     for init_cfg in pretrained_init_cfgs(cfg.model):
         checkpoint = init_cfg.get('checkpoint')

@@ -1,10 +1,8 @@
 """Capture and restore every random-number stream a training step draws from.
 
 mmengine seeds again on resume, so a resumed run would draw other
-augmentations and dropout masks than the uninterrupted one. Saving torch's
-CPU and CUDA, numpy's global and python's generators in the checkpoint and
-restoring them makes a resume invisible. The state is tensors, ndarrays and
-plain data, so it loads under ``torch.load(weights_only=True)``.
+augmentations than the uninterrupted one. The state (tensors, ndarrays,
+plain data) loads under ``torch.load(weights_only=True)``.
 """
 import random
 

@@ -69,30 +69,11 @@ class AtomicCheckpointHook(CheckpointHook):
             self._due = True
 
     def after_val_epoch(self, runner, metrics):
+        """Record a better score; its checkpoint is written at the commit."""
         if not metrics:
             runner.logger.warning('No validation metrics: no best '
                                   'checkpoint this epoch.')
             return
-        self._note_best(runner, metrics)
-
-    def before_train_epoch(self, runner):
-        # Lowest priority: the other hooks have prepared the epoch; nothing
-        # has drawn a random number for it yet.
-        if self._due:
-            self._commit(runner)
-        if self._resumed_rng is not None:
-            restore_rng_state(self._resumed_rng)
-            self._resumed_rng = None
-            runner.logger.info('Random-number state restored from the '
-                               'checkpoint.')
-
-    def after_train(self, runner):
-        if self._due:
-            self._commit(runner)
-        super().after_train(runner)
-
-    def _note_best(self, runner, metrics):
-        """Record a better score; its checkpoint is written at the commit."""
         if not self.save_best:
             return
         if 'auto' in self.key_indicators:
@@ -119,6 +100,22 @@ class AtomicCheckpointHook(CheckpointHook):
             runner.logger.info(f'Best {key} so far: {score:0.4f} at epoch '
                                f'{runner.epoch}; saving {osp.basename(path)}')
             self._due = True
+
+    def before_train_epoch(self, runner):
+        # Lowest priority: the other hooks have prepared the epoch; nothing
+        # has drawn a random number for it yet.
+        if self._due:
+            self._commit(runner)
+        if self._resumed_rng is not None:
+            restore_rng_state(self._resumed_rng)
+            self._resumed_rng = None
+            runner.logger.info('Random-number state restored from the '
+                               'checkpoint.')
+
+    def after_train(self, runner):
+        if self._due:
+            self._commit(runner)
+        super().after_train(runner)
 
     def _save(self, runner, name, meta, full):
         """Write one checkpoint atomically; return its path."""

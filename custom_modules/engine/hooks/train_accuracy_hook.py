@@ -37,14 +37,12 @@ def stratified_subset(labels, size, seed):
 class TrainAccuracyHook(Hook):
     """Log accuracy on the training split, measured like validation.
 
-    After each validation the model is evaluated on training images with the
-    test pipeline, the validation metrics and the val loop's precision, and
-    each metric is logged with a ``train_`` prefix (``train_accuracy/top1``
-    beside ``accuracy/top1``): the gap between the two is then overfitting,
-    not augmentation. By default a fixed class-stratified subset as large as
-    the val split is evaluated (as precise as the val accuracy, at a
-    fraction of the cost), drawn once from ``seed``; its size is logged as
-    ``train_images``.
+    After each validation, training images are evaluated with the test
+    pipeline, the val metrics and the val loop's precision, and logged with
+    a ``train_`` prefix (``train_accuracy/top1``): the gap to the val numbers
+    is then overfitting, not augmentation. By default a fixed stratified
+    subset as large as the val split is evaluated (as precise, at a fraction
+    of the cost); its size is logged as ``train_images``.
 
     Args:
         ann_file (str, optional): Training annotation file, relative to the
@@ -105,26 +103,22 @@ class TrainAccuracyHook(Hook):
                 'image.')
         return dataset
 
-    def _build(self, runner):
-        cfg = runner.cfg
-        loader_cfg = copy.deepcopy(cfg.val_dataloader)
-        loader_cfg['dataset'] = self.build_dataset(runner)
-        self._loader = Runner.build_dataloader(loader_cfg, seed=runner.seed)
-        self._evaluator = runner.build_evaluator(
-            copy.deepcopy(cfg.val_evaluator))
-        for metric in self._evaluator.metrics:
-            if hasattr(metric, 'plot'):  # plots are drawn for val only
-                metric.plot = False
-        self._evaluator.dataset_meta = self._loader.dataset.metainfo
-
     def after_val_epoch(self, runner, metrics=None):
         if not self.interval or not runner.cfg.get('train_dataloader'):
             return  # a standalone validation has no training split
         self._count += 1
         if self._count % self.interval:
             return
-        if self._loader is None:
-            self._build(runner)
+        if self._loader is None:  # built once, at the first evaluation
+            loader_cfg = copy.deepcopy(runner.cfg.val_dataloader)
+            loader_cfg['dataset'] = self.build_dataset(runner)
+            self._loader = Runner.build_dataloader(loader_cfg, runner.seed)
+            self._evaluator = runner.build_evaluator(
+                copy.deepcopy(runner.cfg.val_evaluator))
+            for metric in self._evaluator.metrics:
+                if hasattr(metric, 'plot'):  # plots are drawn for val only
+                    metric.plot = False
+            self._evaluator.dataset_meta = self._loader.dataset.metainfo
         model = runner.model
         was_training = model.training
         model.eval()
