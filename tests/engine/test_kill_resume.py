@@ -16,16 +16,24 @@ FAULT = 'custom_hooks.2'  # FaultInjectionHook in KILL_CONFIG
 PLUGINS = osp.join(ROOT, 'tests/data/plugins')  # where it lives
 
 
-def train(work_dir, data_root, *options, resume=False):
-    """tools/train.py on KILL_CONFIG as a subprocess; returns the process."""
+@pytest.fixture(scope='module', autouse=True)
+def plugins_importable():
+    """FaultInjectionHook, in tests/data/plugins, for the runs and for the
+    saved configs this process reads back."""
     with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(PLUGINS)
         patch.setenv('PYTHONPATH', os.pathsep.join(
             [PLUGINS, os.environ.get('PYTHONPATH', ROOT)]))
-        return run_tool('tools/train.py', KILL_CONFIG, '--work-dir', work_dir,
-                        '--data-root', data_root, '--from-scratch',
-                        *(['--resume'] if resume else []),
-                        *(['--cfg-options', *options] if options else []),
-                        check=False)
+        yield
+
+
+def train(work_dir, data_root, *options, resume=False):
+    """tools/train.py on KILL_CONFIG as a subprocess; returns the process."""
+    return run_tool('tools/train.py', KILL_CONFIG, '--work-dir', work_dir,
+                    '--data-root', data_root, '--from-scratch',
+                    *(['--resume'] if resume else []),
+                    *(['--cfg-options', *options] if options else []),
+                    check=False)
 
 
 def tensors(path):
