@@ -28,10 +28,6 @@ from custom_modules.utils.errors import UserInputError
 _ZOO_SCHEMES = ('torchvision://', 'modelzoo://', 'open-mmlab://',
                 'openmmlab://', 'mmcls://')
 _URL_SCHEMES = ('http://', 'https://')
-OFFLINE_HINT = (
-    'Offline? Download the file elsewhere and pass `--pretrained '
-    '/path/to/{name}` (or copy it to {cached}); to train from random weights '
-    'instead, pass `--from-scratch`.')
 _HASH_IN_NAME = re.compile(r'-([a-f0-9]{8,})\.pth$')
 # Checkpoints made offline on first use from an installed package.
 PACKAGED = {'package://efficientnet-lite0': default_lite0_checkpoint}
@@ -63,10 +59,12 @@ def fetch(url: str, downloader=None) -> str:
     try:
         (downloader or download)(url, dst)
     except Exception as exc:  # network errors come in many types
-        hint = OFFLINE_HINT.format(name=osp.basename(url), cached=dst)
         raise UserInputError(
             f'Could not download pretrained weights from {url} '
-            f'({type(exc).__name__}: {exc}). {hint}') from exc
+            f'({type(exc).__name__}: {exc}). Offline? Download the file '
+            f'elsewhere and pass `--pretrained /path/to/{osp.basename(url)}` '
+            f'(or copy it to {dst}); to train from random weights instead, '
+            'pass `--from-scratch`.') from exc
     return dst
 
 
