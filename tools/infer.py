@@ -61,8 +61,9 @@ def parse_args(argv):
     # lazy: torch-free for .onnx models
     from mmengine.config import DictAction
 
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument('config', help='config file, e.g. '
+                        'configs/resnet101_freeze2_mix.py')
+    parser.add_argument('checkpoint', help='the trained checkpoint (.pth)')
     add_common_args(parser)
     parser.add_argument('--device', help='cpu, cuda, cuda:1 ... (default: '
                         'cuda when available)')

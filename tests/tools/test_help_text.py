@@ -1,0 +1,32 @@
+"""Every command-line option says what it does (``--help``)."""
+import ast
+import glob
+import os.path as osp
+
+from conftest import ROOT
+
+# tools/train.py was being changed elsewhere (issue 22, items 1-3) when this
+# test was written; its two flags are listed so the gap stays visible.
+PENDING = {('tools/train.py', '--no-pin-memory'),
+           ('tools/train.py', '--no-persistent-workers')}
+
+
+def options_without_help():
+    missing = set()
+    for path in sorted(glob.glob(osp.join(ROOT, 'tools', '**', '*.py'),
+                                 recursive=True)
+                       + glob.glob(osp.join(ROOT, 'custom_modules', '**',
+                                            '*.py'), recursive=True)):
+        tree = ast.parse(open(path, encoding='utf-8').read())
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call)
+                    and getattr(node.func, 'attr', '') == 'add_argument'
+                    and not any(k.arg in ('help', None)
+                                for k in node.keywords)):
+                missing.add((osp.relpath(path, ROOT),
+                             ast.literal_eval(node.args[0])))
+    return missing
+
+
+def test_every_option_has_help_text():
+    assert options_without_help() <= PENDING
