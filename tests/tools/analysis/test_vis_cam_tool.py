@@ -115,18 +115,6 @@ def test_bad_layer_or_class_is_named(photos, tiny_checkpoint, tmp_path,
     assert not out.exists()
 
 
-def test_without_out_the_png_goes_next_to_the_checkpoint(
-        photos, tiny_checkpoint, tmp_path, capsys):
-    """Before: --out was required."""
-    checkpoint = str(tmp_path / 'best.pth')
-    shutil.copy(tiny_checkpoint, checkpoint)
-    code, err = run_main(main, [TINY_CONFIG, checkpoint, '--img',
-                                photos[0][0]], capsys)
-    stem = osp.splitext(osp.basename(photos[0][0]))[0]
-    assert code == 0, err
-    assert_png(str(tmp_path / f'best.cam_{stem}.png'))
-
-
 @pytest.mark.parametrize('extra, message', [
     (['--out', 'cams.jpg'], 'name a .png file'),
     (['--worst', '0', '--per-class', '0'], 'at least one of them above 0'),
