@@ -49,9 +49,11 @@ def add_common_args(parser):
 def parse_args(argv):
     onnx = bool(argv) and argv[0].endswith('.onnx')
     parser = argparse.ArgumentParser(
+        usage='%(prog)s CONFIG CHECKPOINT INPUTS... [options]\n'
+        '       %(prog)s MODEL.onnx INPUTS... [options]',
         description='Classify images with a trained checkpoint, or with an '
-        'exported .onnx model (no torch needed): infer.py MODEL.onnx '
-        'INPUTS...')
+        'exported .onnx model (no torch needed). INPUTS: files, folders, '
+        'glob patterns or http(s) URLs.')
     if onnx:
         parser.add_argument('model', help='exported .onnx model')
         add_common_args(parser)

@@ -30,3 +30,13 @@ def options_without_help():
 
 def test_every_option_has_help_text():
     assert options_without_help() <= PENDING
+
+
+def test_infer_usage_shows_both_forms(capsys):
+    """Before: the usage line showed only CONFIG CHECKPOINT."""
+    import pytest
+    from conftest import load_tool
+    with pytest.raises(SystemExit):
+        load_tool('tools/infer.py').main(['--help'])
+    usage = capsys.readouterr().out.split('\n\n')[0]
+    assert 'CONFIG CHECKPOINT INPUTS' in usage and 'MODEL.onnx INPUTS' in usage
