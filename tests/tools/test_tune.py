@@ -72,3 +72,13 @@ def test_a_config_without_tune_space_is_refused(capsys):
         osp.join(ROOT, 'tests/data/configs/resnet18_freeze2_fixed.py'),
         '--trials', '1'], capsys)
     assert code != 0 and 'tune_space' in err
+
+
+def test_a_trial_cut_off_mid_run_is_marked_failed(tmp_path):
+    """A kill during a trial leaves it RUNNING in the study: on resume it
+    counts as failed, not finished, so a new trial replaces it."""
+    from custom_modules.apis.tuning import fail_stale_trials
+    study = optuna.create_study(storage=f'sqlite:///{tmp_path}/study.db')
+    study.ask()
+    assert fail_stale_trials(optuna, study) == 1
+    assert [t.state.name for t in study.trials] == ['FAIL']
