@@ -2,11 +2,12 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .channels_last_hook import ChannelsLastHook, to_channels_last
 from .eval_autocast_dtype_hook import EvalAutocastDtypeHook
-from .fault_injection_hook import FaultInjectionHook
+from .optuna_pruning_hook import OptunaPruningHook
 from .progress_bar_hook import ProgressBarHook
+from .test_metrics_hook import TestMetricsToVisBackendsHook
 from .train_accuracy_hook import TrainAccuracyHook
 from .wall_clock_hook import WallClockHook
 
 __all__ = ['AtomicCheckpointHook', 'ChannelsLastHook', 'EvalAutocastDtypeHook',
-           'FaultInjectionHook', 'ProgressBarHook', 'TrainAccuracyHook',
-           'WallClockHook', 'to_channels_last']
+           'OptunaPruningHook', 'ProgressBarHook', 'TestMetricsToVisBackendsHook',
+           'TrainAccuracyHook', 'WallClockHook', 'to_channels_last']
