@@ -11,7 +11,7 @@ from custom_modules.evaluation.significance import (
     seeds_markdown,
     significance_markdown,
 )
-from custom_modules.utils.fileio import atomic_write, save_figure
+from custom_modules.utils.fileio import atomic_write, csv_safe_row, save_figure
 
 from .report import write_grid_report
 from .runner import MODEL_NAMES
@@ -123,7 +123,7 @@ def write_csv(rows, f):
         [key, f'{key}_std'] if key in METRICS else [key])] + ['failed']
     writer = csv.DictWriter(f, fieldnames=fields, extrasaction='ignore')
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(map(csv_safe_row, rows))
 
 
 def label(r):

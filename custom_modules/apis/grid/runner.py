@@ -113,15 +113,26 @@ class Grid:
 
     def run(self, configs, seeds=(None, )):
         """Train every config with every seed, one after another; return
-        a record per run (a failed run's names its error: the grid goes on)."""
+        a record per run (a failed run's names its error: the grid goes on).
+        Interrupted (SIGINT/SIGTERM), it returns the finished runs' records
+        and sets ``interrupted`` to the exit code."""
         runs = [(c, s) for c in configs for s in seeds]
         records, start = [], time.time()
+        self.interrupted = None
         for i, (config, seed) in enumerate(runs, 1):
             def say(text, i=i):
                 print(f'[{i}/{len(runs)}] {text}  ({time.time() - start:.0f} s)',
                       flush=True)
             try:
                 records.append(self.train_run(config, seed, say))
+            except (KeyboardInterrupt, SystemExit) as stop:
+                # Ctrl-C (run_child turns it into SystemExit(130)): stop
+                # here, so that the caller writes the finished runs' table.
+                self.interrupted = 130 if isinstance(
+                    stop, KeyboardInterrupt) else stop.code
+                say(f'interrupted (exit {self.interrupted}); {len(records)} '
+                    'finished run(s) go into the table')
+                break
             except UserInputError as error:
                 say(f'FAILED {error}')
                 records.append(dict(
