@@ -21,9 +21,11 @@ METRICS = ['train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',
            'test_ece_scaled']
 COLUMNS = ['model', 'frozen_stages', 'augmentation', 'precision',
            'train_images', *METRICS]
-TEMPLATES = Environment(loader=FileSystemLoader(osp.dirname(__file__)),
-                        trim_blocks=True, lstrip_blocks=True,
-                        keep_trailing_newline=True)
+# No autoescape: these templates write Markdown (results.md), not HTML;
+# the HTML pages (utils/html_page) autoescape, results.md's cells too.
+TEMPLATES = Environment(  # nosec B701 (Markdown output, see above)
+    loader=FileSystemLoader(osp.dirname(__file__)), trim_blocks=True,
+    lstrip_blocks=True, keep_trailing_newline=True)
 
 
 def mean_std(values):
