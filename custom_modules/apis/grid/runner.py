@@ -19,11 +19,14 @@ from custom_modules.engine.checkpoint_loading import is_url
 from custom_modules.engine.pretrained import pretrained_init_cfgs
 from custom_modules.evaluation.calibration import (
     apply_temperature,
-    calibration_path,
     expected_calibration_error,
     read_calibration,
 )
-from custom_modules.evaluation.predictions import analyze, load_predictions
+from custom_modules.evaluation.predictions import (
+    analyze,
+    load_predictions,
+    predictions_match,
+)
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import atomic_write
 from custom_modules.utils.paths import ROOT
@@ -241,17 +244,20 @@ class Grid:
         classes = osp.join(data_root, 'classes.txt')
         common = self.child_args(options)
         best = best_checkpoint(run_dir)
-        if not osp.isfile(calibration_path(best)):
+        # Made again when absent or made from another checkpoint (a resumed
+        # run's best may have been rewritten under the same name).
+        if read_calibration(best) is None:
             run_tool([sys.executable, osp.join(TOOLS, 'analysis',
                                                'calibrate.py'), config, best,
-                      '--work-dir', osp.join(run_dir, 'calibration'), *common],
+                      '--work-dir', osp.join(run_dir, 'calibration'),
+                      '--force', *common],
                      osp.join(run_dir, 'grid_calibrate.log'),
                      f'calibrating {run_dir}')
         preds = osp.join(run_dir, f'{split}_predictions.json')
-        if not osp.isfile(preds):
+        if not (osp.isfile(preds) and predictions_match(preds, best)):
             run_tool([sys.executable, osp.join(TOOLS, 'test.py'), config, best,
                       '--out', preds, '--work-dir', osp.join(run_dir, 'test'),
-                      *common], osp.join(run_dir, 'grid_test.log'),
+                      '--force', *common], osp.join(run_dir, 'grid_test.log'),
                      f'testing {run_dir}')
         out_dir = osp.join(run_dir, 'analysis')
         outputs, _, accuracy = analyze(preds, classes, out_dir, force=True)
