@@ -2,6 +2,7 @@
 
     python tools/demo.py [--out DIR] [--per-class N] [--epochs N]
     python tools/demo.py --photos ../shared/datasets/flower_dataset
+    python tools/demo.py --out DIR --resume   # continue an interrupted one
 
 Without ``--photos``: draws a synthetic flower set and trains
 configs/demo/resnet101_freeze3_fixed.py from scratch. With ``--photos``:
@@ -29,14 +30,26 @@ def parse_args(argv=None):
     parser.add_argument('--photos', metavar='FOLDER',
                         help='fine-tune on these photos (one sub-folder per '
                         'class) instead of generated ones')
-    return parser.parse_args(argv)
+    parser.add_argument('--resume', action='store_true',
+                        help='continue the interrupted demo in --out: skip '
+                        'finished steps, resume training from its last '
+                        'checkpoint')
+    parser.add_argument('--force', action='store_true',
+                        help='remove the earlier demo in --out and start over')
+    args = parser.parse_args(argv)
+    if (args.resume or args.force) and not args.out:
+        parser.error('--resume and --force need --out (the demo\'s folder)')
+    if args.resume and args.force:
+        parser.error('--resume or --force, not both')
+    return args
 
 
 def main(argv=None):
     args = parse_args(argv)
     out = args.out or osp.join(ROOT, 'work_dirs', 'demo',
                                time.strftime('%Y%m%d_%H%M%S'))
-    run_demo(out, args.per_class, args.epochs, args.photos)
+    run_demo(out, args.per_class, args.epochs, args.photos, args.resume,
+             args.force)
     return 0
 
 

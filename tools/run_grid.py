@@ -88,12 +88,19 @@ def main(argv=None):
     config_dir = (osp.join(ROOT, 'configs', 'demo') if args.demo
                   else args.config_dir)
     configs = select_configs(config_dir, args.configs)
-    records = make_grid(args).run(configs, args.seeds)
+    grid = make_grid(args)
+    records = grid.run(configs, args.seeds)
+    if grid.interrupted and not records:
+        return grid.interrupted
     paths, _ = write_results(args.work_dir, records)
     with open(paths['results.md']) as f:
         print('\n' + f.read().split('\nHow the numbers')[0])
     for path in paths.values():
         print(f'wrote {path}')
+    if grid.interrupted:
+        print(f'interrupted: the table holds the {len(records)} run(s) that '
+              'finished; run the same command again to continue.')
+        return grid.interrupted
     failed = [r for r in records if r.get('failed')]
     if failed:
         print(f'{len(failed)} of {len(records)} runs failed; see the '

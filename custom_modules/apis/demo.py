@@ -1,6 +1,9 @@
 """The whole workflow offline in a few minutes (``tools/demo.py``)."""
 import itertools
+import os
 import os.path as osp
+import re
+import shutil
 import time
 
 from custom_modules.datasets.annotations import format_report, make_annotations
@@ -21,7 +24,39 @@ PHOTOS_CONFIG = osp.join(ROOT, 'configs', 'demo', 'photos',
                          'efficientnet_lite0_freeze2_fixed.py')
 
 
-def run_demo(out, per_class=100, epochs=None, photos=None):
+def demo_folder(out, config, resume=False, force=False):
+    """Check ``out`` for a new demo, ``resume`` or ``force`` (which removes
+    an earlier demo's folder, and only one: it must hold the demo's files)."""
+    if not osp.exists(out) or (osp.isdir(out) and not os.listdir(out)):
+        return
+    if not osp.isdir(out):
+        raise UserInputError(f'--out {out} is a file; choose a folder.')
+    name = osp.splitext(osp.basename(config))[0]
+    ours = osp.isdir(osp.join(out, 'flower_dataset')) or osp.isdir(
+        osp.join(out, 'synthetic_flowers')) or osp.isdir(osp.join(out, name))
+    if force and ours:
+        shutil.rmtree(out)
+    elif force:
+        raise UserInputError(f'--force: {out} does not look like a demo '
+                             'folder (no flower_dataset/); not removed.')
+    elif not resume:
+        raise UserInputError(f'{out} exists; continue that demo with '
+                             '--resume, start over with --force, or choose '
+                             'another --out.')
+
+
+def last_epoch(work_dir):
+    """The epoch of the run's committed checkpoint (0: none)."""
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(marker):
+        return 0
+    with open(marker, encoding='utf-8') as f:
+        found = re.search(r'epoch_(\d+)\.pth$', f.read().strip())
+    return int(found[1]) if found else 0
+
+
+def run_demo(out, per_class=100, epochs=None, photos=None, resume=False,
+             force=False):
     """Run every step into the new folder ``out``; print a summary.
 
     Args:
@@ -31,17 +66,21 @@ def run_demo(out, per_class=100, epochs=None, photos=None):
         photos (str, optional): Class-per-folder photos to fine-tune
             EfficientNet-Lite0 on from its ImageNet weights (no download),
             instead of training ResNet-101 from scratch on synthetic ones.
+        resume (bool): Continue an interrupted demo in ``out``: finished
+            steps (images, annotations, training epochs) are skipped, the
+            training resumes from its last checkpoint, the quick steps after
+            it run again.
+        force (bool): Remove an earlier demo's ``out`` and start over.
 
     Returns:
         dict: The test metrics.
     """
-    if osp.exists(out):
-        raise UserInputError(f'{out} exists; choose another --out.')
+    config = PHOTOS_CONFIG if photos else CONFIG
+    demo_folder(out, config, resume, force)
     if photos and not osp.isdir(photos):
         raise UserInputError(f'--photos {photos}: no such folder; pass the '
                              'folder that holds one sub-folder per class.')
     start = time.time()
-    config = PHOTOS_CONFIG if photos else CONFIG
     name = osp.splitext(osp.basename(config))[0]
     data_root = osp.join(out, 'flower_dataset')
     work_dir = osp.join(out, name)
@@ -52,44 +91,62 @@ def run_demo(out, per_class=100, epochs=None, photos=None):
     def step(text):
         print(f'\n[{next(steps)}/{4 if photos else 5}] {text}', flush=True)
 
+    annotated = all(osp.isfile(osp.join(data_root, f)) for f in (
+        'classes.txt', 'train.txt', 'val.txt', 'test.txt'))
     if photos:
         images, policy = photos, 'exclude'
     else:
         images, policy = osp.join(out, 'synthetic_flowers'), 'stop'
         step(f'drawing {per_class} synthetic images per class -> {images}')
-        make_dataset(images, per_class=per_class, size=96, seed=0)
+        if annotated:
+            print('  done before: skipped (--resume)')
+        else:  # an interrupted drawing is drawn again
+            shutil.rmtree(images, ignore_errors=True)
+            make_dataset(images, per_class=per_class, size=96, seed=0)
 
     step(f'checking images and writing annotations -> {data_root}')
-    # 8:1:1: val picks the best epoch, test (untouched) gives the number.
-    report = make_annotations(images, data_root, split='8:1:1',
-                              on_problem=policy, progress=False)
-    print(format_report(report, policy, list_outputs=False))
+    if annotated:
+        print('  done before: skipped (--resume)')
+    else:
+        # 8:1:1: val picks the best epoch, test (untouched) gives the number.
+        report = make_annotations(images, data_root, split='8:1:1',
+                                  on_problem=policy, progress=False,
+                                  force=True)
+        print(format_report(report, policy, list_outputs=False))
 
     weights = ('from its ImageNet weights' if photos else
                'from scratch, offline')
     step(f'training {osp.relpath(config, ROOT)} for '
          f'{cfg.train_cfg.max_epochs} epochs ({weights}) -> {work_dir}')
     common = dict(data_root=data_root, cfg_options=options)
-    training.train(config, from_scratch=not photos, work_dir=work_dir,
-                   **common)
+    done = last_epoch(work_dir)
+    if done >= cfg.train_cfg.max_epochs:
+        print(f'  done before ({done} epochs): skipped (--resume)')
+    else:
+        if done:
+            print(f'  resuming after epoch {done}')
+        training.train(config, from_scratch=not photos, work_dir=work_dir,
+                       resume='auto' if done else None, **common)
     checkpoint = best_checkpoint(work_dir)
     best = summarize_run(work_dir)
 
     step(f'testing {osp.basename(checkpoint)} on the untouched test split')
     predictions = osp.join(out, 'test_predictions.json')
     metrics = testing.test(config, checkpoint, work_dir=osp.join(out, 'test'),
-                           out=predictions, **common)
+                           out=predictions, force=resume, **common)
 
     step('drawing the learning-rate and training curves, the confusion '
          'matrix and the mistakes; writing the one-page report')
     set_data_root(cfg, data_root)
-    lr_png = draw_lr_curve(cfg, osp.join(out, 'lr_curve.png'), name)
-    curves_png = plot_curves(work_dir)
+    lr_png = draw_lr_curve(cfg, osp.join(out, 'lr_curve.png'), name,
+                           force=resume)
+    curves_png = plot_curves(work_dir, force=resume)
     analysis, _, _ = analyze(predictions, osp.join(data_root, 'classes.txt'),
-                             osp.join(out, 'analysis'))
+                             osp.join(out, 'analysis'), force=resume)
     report, _ = write_run_report(work_dir, osp.join(out, 'report.html'),
                                  predictions,
-                                 analysis=osp.join(out, 'analysis'))
+                                 analysis=osp.join(out, 'analysis'),
+                                 force=resume)
 
     plots = [lr_png, curves_png, analysis['confusion_matrix.png'],
              analysis['misclassified.png']]

@@ -47,9 +47,11 @@ def export_slurm_env():
     os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
     os.environ.setdefault('MASTER_PORT', '29500')
     if 'MASTER_ADDR' not in os.environ:
-        nodes = os.environ['SLURM_NODELIST']
-        os.environ['MASTER_ADDR'] = subprocess.getoutput(
-            f'scontrol show hostname {nodes} | head -n1')
+        # No shell: the node list is passed as one argument.
+        hosts = subprocess.run(  # nosec B603 B607: fixed command, Slurm's PATH
+            ['scontrol', 'show', 'hostname', os.environ['SLURM_NODELIST']],
+            capture_output=True, text=True, check=False).stdout.split()
+        os.environ['MASTER_ADDR'] = hosts[0] if hosts else '127.0.0.1'
 
 
 def uses_sync_bn(cfg):

@@ -25,7 +25,7 @@ from custom_modules.evaluation.calibration import (
     read_calibration,
 )
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.fileio import IMAGE_EXTENSIONS, atomic_write
+from custom_modules.utils.fileio import IMAGE_EXTENSIONS, atomic_write, csv_safe_row
 
 URL_SCHEMES = ('http://', 'https://')
 MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
@@ -121,8 +121,8 @@ def write_results(results, out, force=False):
                 row = [v for p in r['predictions']
                        for v in (p['class'], f'{p["score"]:.6f}')]
                 row += [''] * (2 * k - len(row))
-                writer.writerow([r['path'], *row, int(r['unknown'])] + (
-                    [r.get('error', '')] if errors else []))
+                writer.writerow(csv_safe_row([r['path'], *row, int(r['unknown'])] + (
+                    [r.get('error', '')] if errors else [])))
 
         atomic_write(out, write, force)
     else:

@@ -12,14 +12,16 @@ from itertools import takewhile
 
 import mmengine
 import mmpretrain
-from mmengine.config import Config
 
 from custom_modules.evaluation.calibration import (
     apply_temperature,
     expected_calibration_error,
     read_calibration,
 )
-from custom_modules.evaluation.predictions import load_predictions
+from custom_modules.evaluation.predictions import (
+    load_predictions,
+    predictions_match,
+)
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import atomic_write
 from custom_modules.utils.html_page import markdown_html, render
@@ -27,7 +29,13 @@ from custom_modules.utils.html_page import markdown_html, render
 from . import curves, lr_curve
 from .precision import cpu_name
 from .preflight import read_annotations, under_root
-from .run_logs import best_checkpoint, log_folders, read_log_entries, summarize_run
+from .run_logs import (
+    best_checkpoint,
+    log_folders,
+    read_log_entries,
+    run_config,
+    summarize_run,
+)
 
 # An absolute path of two or more parts (not inside a word, URL or base64).
 ABS_PATH = re.compile(r'(?<![\w.:/+=-])/(?:[\w.@+-]+/)+[\w.@+-]*')
@@ -67,8 +75,9 @@ def relative_paths(text, run_dir):
 
 def one_sentence(cfg, summary, tested, split, calibration):
     """What the run shows, in one sentence."""
-    backbone = cfg.model.get('backbone') or {}
-    model = backbone.get('type', cfg.model.get('type', 'the model'))
+    model_cfg = (cfg or {}).get('model') or {}
+    backbone = model_cfg.get('backbone') or {}
+    model = backbone.get('type', model_cfg.get('type', 'the model'))
     size = backbone.get('arch') or backbone.get('depth')
     text = (f'{model}{"-" + str(size) if size else ""} trained '
             f'{summary.get("epochs", "?")} epoch(s); its best epoch '
@@ -179,9 +188,10 @@ def write_run_report(run_dir, out=None, predictions=None, force=False,
         raise UserInputError(
             f'{run_dir} has no */vis_data/scalars.json: it is not a work dir '
             'of tools/train.py (or run_grid.py) that trained.')
+    # The .py is shown as text and named in commands, never executed.
     config = (sorted(glob.glob(osp.join(run_dir, '*.py'))) or [
         osp.join(folders[-1], 'vis_data', 'config.py')])[0]
-    cfg = Config.fromfile(config)
+    cfg = run_config(run_dir)
     done = first_file(osp.join(run_dir, 'done.json'))
     done = mmengine.load(done) if done else {}
     try:
@@ -189,6 +199,9 @@ def write_run_report(run_dir, out=None, predictions=None, force=False,
     except UserInputError:
         checkpoint = None
     predictions, split = find_predictions(run_dir, done, predictions)
+    if predictions and checkpoint and not predictions_match(predictions,
+                                                            checkpoint):
+        predictions, split = None, None  # another checkpoint's: not shown
     analysis = analysis or osp.join(run_dir, 'analysis')
     calibration = read_calibration(checkpoint) if checkpoint else None
     drawn = (calibration or {}).get('plots') or {}
@@ -201,7 +214,7 @@ def write_run_report(run_dir, out=None, predictions=None, force=False,
                                  osp.join(run_dir, 'calibration', name))
     summary, tested = summarize(run_dir, done, predictions, split,
                                 (calibration or {}).get('temperature'))
-    root = cfg.train_dataloader.dataset.get('data_root', '')
+    root = cfg.train_dataloader.dataset.get('data_root', '') if cfg else ''
     name = osp.basename(osp.normpath(run_dir))
     title = name if done.get('seed') is None else \
         f'{osp.basename(osp.dirname(osp.normpath(run_dir)))} {name}'
@@ -219,15 +232,17 @@ def write_run_report(run_dir, out=None, predictions=None, force=False,
         summary=summary, tested=tested, predictions=predictions, split=split,
         preds=predictions or osp.join(run_dir, 'test_predictions.json'),
         command=command, analysis=analysis, data_root=root,
-        data_counts=data_counts(root), plots=plots,
+        data_counts=data_counts(root) if cfg else None, plots=plots,
         curves=plots['training_curves.png'] or curves.plot(
             curves.read_scalars(run_dir), name),
-        lr=lr_figure(run_dir, cfg), calibration=calibration,
+        lr=lr_figure(run_dir, cfg) if cfg else None,
+        calibration=calibration,
         per_class=plots['per_class.md'] and markdown_html(
             mmengine.get_text(plots['per_class.md'])),
         environment=environment_rows(
             osp.join(folders[0], osp.basename(folders[0]) + '.log')),
-        config=config, config_text=mmengine.get_text(config))
+        config=config, config_text=(mmengine.get_text(config)
+                                    if osp.isfile(config) else ''))
     text = relative_paths(text, run_dir)
     out = out or osp.join(run_dir, 'report.html')
     atomic_write(out, lambda f: f.write(text), force=force)

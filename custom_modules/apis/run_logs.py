@@ -1,5 +1,6 @@
 """Read what mmengine logged for a training run, and find its checkpoints."""
 import glob
+import json
 import os.path as osp
 import re
 import zipfile
@@ -47,14 +48,33 @@ def read_log_entries(work_dir):
     return [train[k] for k in sorted(train)], dict(sorted(val.items()))
 
 
+def read_config_data(path):
+    """A ``config.json`` that training saved, as a Config (read as data,
+    nothing in it runs); None if absent or unreadable."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return Config(data) if isinstance(data, dict) else None
+
+
+def run_config(work_dir):
+    """The run's config as data: ``<work_dir>/config.json``, else the last
+    log folder's; None for a run trained before these were saved (its
+    ``.py`` dumps are never executed: a run folder is not trusted code)."""
+    paths = [osp.join(work_dir, 'config.json')] + [
+        osp.join(f, 'vis_data', 'config.json')
+        for f in reversed(log_folders(work_dir))]
+    return next((c for c in map(read_config_data, paths) if c), None)
+
+
 def saved_configs(work_dir):
-    """The configs mmengine saved beside each log folder, oldest first."""
-    paths = [p for p in (osp.join(f, 'vis_data', 'config.py')
-                         for f in log_folders(work_dir)) if osp.isfile(p)]
-    if not paths:
-        raise UserInputError(f'{work_dir} has no saved config '
-                             '(<timestamp>/vis_data/config.py).')
-    return [Config.fromfile(p) for p in paths]
+    """The configs each log folder saved as data, oldest first (empty for
+    runs trained before ``config.json`` was saved)."""
+    configs = [read_config_data(osp.join(f, 'vis_data', 'config.json'))
+               for f in log_folders(work_dir)]
+    return [c for c in configs if c]
 
 
 def best_checkpoint(work_dir):
@@ -95,7 +115,7 @@ def summarize_run(work_dir):
     best = val[best_epoch]
     times = [e['time'] for e in train if 'time' in e]
     configs = saved_configs(work_dir)
-    batch_size = configs[-1].train_dataloader.batch_size
+    batch_size = configs[-1].train_dataloader.batch_size if configs else None
     labels = [label for label, _ in groupby(map(precision_label, configs))]
     return {
         'val_acc': best['accuracy/top1'],
@@ -105,6 +125,7 @@ def summarize_run(work_dir):
         'best_epoch': best_epoch,
         'epochs': max(val),
         'batch_size': batch_size,
-        'precision': ' -> '.join(labels),
-        'img_per_s': batch_size * len(times) / sum(times) if times else None,
+        'precision': ' -> '.join(labels) or None,
+        'img_per_s': (batch_size * len(times) / sum(times)
+                      if times and batch_size else None),
     }

@@ -11,6 +11,7 @@ from custom_modules.evaluation.calibration import (
     read_calibration,
 )
 from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import check_writable, file_sha256
 
 from .checkpoint_fit import check_fit
 from .config import (
@@ -65,11 +66,13 @@ def merge_test_args(cfg, args):
         if osp.exists(args.out) and not args.force:
             raise UserInputError(
                 f'--out {args.out} exists; pass --force to overwrite it.')
+        check_writable(args.out)
         evaluators = cfg.test_evaluator
         if isinstance(evaluators, dict):
             evaluators = [evaluators]
-        cfg.test_evaluator = [*evaluators, dict(type='DumpPredictions',
-                                                out_file_path=args.out)]
+        cfg.test_evaluator = [*evaluators, dict(
+            type='DumpPredictions', out_file_path=args.out,
+            checkpoint_sha256=file_sha256(args.checkpoint))]
     cfg.test_evaluator = copy.deepcopy(cfg.test_evaluator)
     calibration = None if args.no_calibration else read_calibration(
         args.checkpoint)
@@ -136,7 +139,11 @@ def test(config, checkpoint, **flags):
     args = options_for_test(config, checkpoint, **flags)
     cfg = build_test_config(args)
     metrics = run(cfg)
+    failed = metrics.pop('predictions/write_failed', None)
     print(summary(metrics, args.tested))
+    if failed:
+        raise UserInputError(f'--out {args.out} was not written (the error '
+                             'is above; the metrics are printed above).')
     if args.data_folder:
         report_data_folder(cfg, args)
     return metrics

@@ -15,6 +15,7 @@ from custom_modules.engine.pretrained import (
     use_local_pretrained,
 )
 from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import check_writable, write_json
 from custom_modules.utils.work_dir_lock import lock_work_dir, release_work_dirs
 
 from .checkpoint_fit import check_fit
@@ -29,9 +30,13 @@ from .data_folder import split_data_folder
 from .preflight import check_data, check_schedule, check_values
 
 # What a run leaves in its work dir: mmengine's timestamped log folders,
-# checkpoints and marker, and the grid's records.
+# checkpoints and marker, the config's data copy, the grid's records, and
+# what the tools derive from the run (calibration, predictions, analysis,
+# report): --force removes them all, so none outlives its checkpoint.
 _LOG_FOLDER = re.compile(r'^\d{8}_\d{6}$')
-_RUN_FILES = ('*.pth', 'last_checkpoint', 'done.json', 'wall_time.json')
+_RUN_FILES = ('*.pth', 'last_checkpoint', 'done.json', 'wall_time.json',
+              'config.json', '*.calibration.json', '*_predictions.json',
+              'report.html', 'grid_*.log', 'analysis', 'calibration', 'test')
 
 
 # tools/train.py's flags and their defaults (tests check they match).
@@ -192,6 +197,7 @@ def build_train_config(args):
         raise UserInputError('give --data-folder (a class-per-folder tree) '
                              'or --data-root (annotation files), not both.')
     cfg = merge_train_args(config_from_args(args), args)
+    check_writable(cfg.work_dir, '--work-dir', folder=True)
     splits = ('train', 'val') if cfg.get('val_dataloader') else ('train', )
     check_values(cfg, splits)
     check_schedule(cfg)
@@ -222,8 +228,21 @@ def run(cfg):
         mmengine.runner.Runner: the runner, after training.
     """
     runner = RUNNERS.build(cfg)
+    if is_main_process():
+        save_config_data(runner)
     runner.train()
     return runner
+
+
+def save_config_data(runner):
+    """Beside mmengine's ``.py`` dumps, the resolved config as data:
+    ``<work_dir>/config.json`` and ``<log_dir>/vis_data/config.json``. The
+    tools that read a finished run read these, never execute its ``.py``
+    (a received run folder is not code to run)."""
+    data = runner.cfg.to_dict()
+    for path in (osp.join(runner.work_dir, 'config.json'),
+                 osp.join(runner.log_dir, 'vis_data', 'config.json')):
+        write_json(path, data)
 
 
 def train(config, **flags):

@@ -8,10 +8,12 @@ ignores a per-row constant. ``tools/analysis/calibrate.py`` writes
 import json
 import math
 import os.path as osp
+import sys
 
 import numpy as np
 
 from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import file_sha256
 
 
 def as_logits(probs):
@@ -159,10 +161,24 @@ def calibration_path(checkpoint):
     return checkpoint + '.calibration.json'
 
 
+def made_from(data, checkpoint, path):
+    """Whether a derived file's ``checkpoint_sha256`` (if it has one) is
+    that of ``checkpoint``; a mismatch (a file left from an earlier run
+    whose best checkpoint had the same name) is said on stderr."""
+    stored = data.get('checkpoint_sha256') if isinstance(data, dict) else None
+    if not stored or not osp.isfile(checkpoint) \
+            or stored == file_sha256(checkpoint):
+        return True
+    print(f'warning: {path} was made from another checkpoint than '
+          f'{checkpoint} (its SHA-256 differs): ignored. Make it again for '
+          'this checkpoint.', file=sys.stderr)
+    return False
+
+
 def read_calibration(checkpoint):
     """The checkpoint's calibration file with ``path`` added and checked
     ``temperature`` and ``threshold`` (None: no reject option); None if it
-    has none."""
+    has none, or if it was made from another checkpoint (said on stderr)."""
     path = calibration_path(checkpoint)
     if not osp.isfile(path):
         return None
@@ -176,6 +192,8 @@ def read_calibration(checkpoint):
             f'{path}: not a valid calibration, {type(exc).__name__}: {exc}. '
             'Rewrite it with python tools/analysis/calibrate.py CONFIG '
             'CHECKPOINT --force, or delete it.') from exc
+    if not made_from(calibration, checkpoint, path):
+        return None
     return dict(calibration, path=path, temperature=temperature,
                 threshold=threshold)
 

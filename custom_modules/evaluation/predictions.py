@@ -20,7 +20,15 @@ from mmpretrain.evaluation import ConfusionMatrix, SingleLabelMetric
 from PIL import Image
 
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.fileio import atomic_write, read_classes, save_figure
+from custom_modules.utils.fileio import (
+    atomic_write,
+    check_writable,
+    csv_safe_row,
+    read_classes,
+    save_figure,
+)
+
+from .calibration import made_from
 
 
 def load_predictions(path):
@@ -50,6 +58,17 @@ def load_predictions(path):
     if not samples or scores.ndim != 2:
         raise UserInputError(f'{path} holds no predictions with scores.')
     return scores, labels, paths
+
+
+def predictions_match(path, checkpoint):
+    """Whether the predictions file was made from ``checkpoint`` (or does
+    not say what it was made from); a mismatch is said on stderr."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return True  # load_predictions names what is wrong with it
+    return made_from(data, checkpoint, path)
 
 
 def per_class_rows(scores, labels, classes):
@@ -111,6 +130,7 @@ def misclassified_figure(scores, labels, paths, classes, limit=24):
 
 def analyze(preds, classes_file=None, out_dir='.', force=False):
     """Write the four outputs; return ``{name: path}``."""
+    check_writable(out_dir, '--out-dir', folder=True)
     scores, labels, paths = load_predictions(preds)
     classes = (read_classes(classes_file, scores.shape[1]) if classes_file
                else [str(i) for i in range(scores.shape[1])])
@@ -123,7 +143,7 @@ def analyze(preds, classes_file=None, out_dir='.', force=False):
     def write_csv(f):
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(map(csv_safe_row, rows))
 
     atomic_write(out['per_class.csv'], write_csv, force)
     atomic_write(out['per_class.md'],

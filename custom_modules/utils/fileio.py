@@ -1,6 +1,10 @@
 """Write result files atomically, never replacing one without being asked."""
+import errno
+import hashlib
+import json
 import os
 import os.path as osp
+import shutil
 import tempfile
 
 from .errors import UserInputError
@@ -11,10 +15,42 @@ IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff',
 
 
 def check_new(path, force=False):
-    """Refuse to replace ``path`` unless ``force``."""
+    """Refuse to replace ``path`` unless ``force``, or a ``path`` that
+    cannot be written (:func:`check_writable`)."""
     if osp.exists(path) and not force:
         raise UserInputError(f'{path} exists; pass --force to replace it, or '
                              'choose another output path.')
+    check_writable(path)
+
+
+def check_writable(path, what='output', folder=False):
+    """Refuse, before any long work, an output file ``path`` (or folder,
+    with ``folder``) that cannot be written: under a file, on a read-only
+    file system, or without permission. Returns ``path``."""
+    existing = osp.abspath(path if folder else osp.dirname(osp.abspath(path)))
+    while not osp.exists(existing):
+        existing = osp.dirname(existing)
+    if not osp.isdir(existing):
+        raise UserInputError(
+            f'{what} {path}: {existing} is a file, not a folder; choose a '
+            'path outside it.')
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserInputError(
+            f'{what} {path}: {existing} is not writable (read-only or no '
+            'permission); choose a writable location.')
+    return path
+
+
+def no_space_error(path, exc):
+    """A UserInputError naming ``path`` and the free space, for ENOSPC."""
+    folder = osp.dirname(osp.abspath(path))
+    try:
+        free = f'{shutil.disk_usage(folder).free / 2**20:.1f} MiB free'
+    except OSError:
+        free = 'free space unknown'
+    return UserInputError(f'no space left on the device writing {path} '
+                          f'({free} in {folder}); free some space or choose '
+                          'another location.')
 
 
 def replace_durably(tmp, path):
@@ -51,11 +87,49 @@ def atomic_write(path, write, force=False, binary=False):
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         replace_durably(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if osp.exists(tmp):
             os.remove(tmp)
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            raise no_space_error(path, exc) from exc
         raise
     return path
+
+
+def write_json(path, data, force=True):
+    """``data`` as indented JSON, atomically (anything JSON cannot hold is
+    written as its ``str``)."""
+    return atomic_write(path, lambda f: json.dump(
+        data, f, indent=2, default=str), force=force)
+
+
+def file_sha256(path):
+    """The SHA-256 of a file's bytes, as hex: what binds a derived file
+    (calibration, predictions) to the checkpoint it was made from."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
+
+
+def csv_safe(value):
+    """A CSV cell a spreadsheet shows as text, never runs as a formula: a
+    string starting with ``= + - @``, tab or CR gets a leading ``'`` (as
+    OWASP advises). Numbers pass unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_safe_row(row):
+    """:func:`csv_safe` on each value of a list or dict row."""
+    if isinstance(row, dict):
+        return {k: csv_safe(v) for k, v in row.items()}
+    return [csv_safe(v) for v in row]
 
 
 def save_figure(fig, path, force=False, dpi=120):

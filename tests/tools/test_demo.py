@@ -64,3 +64,53 @@ def test_demo_on_a_photo_folder_fine_tunes_lite0(synthetic_root, tmp_path,
                                      '--photos', str(tmp_path / 'none')],
                          capsys)
     assert code == 2 and 'no such folder' in err
+
+
+def test_an_interrupted_demo_resumes(tmp_path, monkeypatch, capsys):
+    """Issue 20 #17, on the ResNet-18 stand-in: killed after its first
+    epoch's checkpoint, ``--resume`` skips drawing and annotating, trains the second
+    epoch only, and finishes; ``--force`` starts over."""
+    from conftest import TINY_CONFIG
+
+    from custom_modules.apis import demo
+    monkeypatch.setattr(demo, 'CONFIG', TINY_CONFIG)
+    out = str(tmp_path / 'demo')
+    work_dir = osp.join(out, 'resnet18_freeze2_fixed')
+
+    from custom_modules.engine.hooks import AtomicCheckpointHook as Hook
+    saved = Hook.before_train_epoch
+
+    def killed(self, runner):  # Ctrl-C once epoch 1 is committed
+        saved(self, runner)
+        if runner.epoch == 1:
+            raise KeyboardInterrupt
+    with monkeypatch.context() as patch:
+        patch.setattr(Hook, 'before_train_epoch', killed)
+        with pytest.raises(KeyboardInterrupt):
+            demo_main(['--out', out, '--per-class', '12', '--epochs', '2'])
+    assert open(osp.join(work_dir, 'last_checkpoint')).read().endswith(
+        'epoch_1.pth')
+    capsys.readouterr()
+    code, err = run_main(demo_main, ['--out', out], capsys)
+    assert code == 2 and '--resume' in err and '--force' in err
+
+    assert demo_main(['--out', out, '--per-class', '12', '--epochs', '2',
+                      '--resume']) == 0
+    printed = capsys.readouterr().out
+    assert printed.count('done before: skipped (--resume)') == 2
+    assert 'resuming after epoch 1' in printed
+    assert 'epoch 2/2 val' in printed and 'epoch 1/2 val' not in printed
+    assert 'test accuracy:' in printed
+    assert osp.isfile(osp.join(out, 'report.html'))
+
+    assert demo_main(['--out', out, '--per-class', '12', '--epochs', '2',
+                      '--resume']) == 0  # all done: only the quick steps
+    assert 'done before (2 epochs): skipped' in capsys.readouterr().out
+
+    assert demo_main(['--out', out, '--per-class', '12', '--epochs', '2',
+                      '--force']) == 0
+    printed = capsys.readouterr().out
+    assert 'done before' not in printed and 'epoch 1/2 val' in printed
+    code, err = run_main(demo_main, ['--out', str(tmp_path), '--force'],
+                         capsys)
+    assert code == 2 and 'does not look like a demo folder' in err

@@ -11,7 +11,7 @@ from custom_modules.evaluation.significance import (
     seeds_markdown,
     significance_markdown,
 )
-from custom_modules.utils.fileio import atomic_write, save_figure
+from custom_modules.utils.fileio import atomic_write, csv_safe_row, save_figure
 
 from .report import write_grid_report
 from .runner import MODEL_NAMES
@@ -21,9 +21,11 @@ METRICS = ['train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',
            'test_ece_scaled']
 COLUMNS = ['model', 'frozen_stages', 'augmentation', 'precision',
            'train_images', *METRICS]
-TEMPLATES = Environment(loader=FileSystemLoader(osp.dirname(__file__)),
-                        trim_blocks=True, lstrip_blocks=True,
-                        keep_trailing_newline=True)
+# No autoescape: these templates write Markdown (results.md), not HTML;
+# the HTML pages (utils/html_page) autoescape, results.md's cells too.
+TEMPLATES = Environment(  # nosec B701 (Markdown output, see above)
+    loader=FileSystemLoader(osp.dirname(__file__)), trim_blocks=True,
+    lstrip_blocks=True, keep_trailing_newline=True)
 
 
 def mean_std(values):
@@ -123,7 +125,7 @@ def write_csv(rows, f):
         [key, f'{key}_std'] if key in METRICS else [key])] + ['failed']
     writer = csv.DictWriter(f, fieldnames=fields, extrasaction='ignore')
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(map(csv_safe_row, rows))
 
 
 def label(r):

@@ -19,11 +19,14 @@ from custom_modules.engine.checkpoint_loading import is_url
 from custom_modules.engine.pretrained import pretrained_init_cfgs
 from custom_modules.evaluation.calibration import (
     apply_temperature,
-    calibration_path,
     expected_calibration_error,
     read_calibration,
 )
-from custom_modules.evaluation.predictions import analyze, load_predictions
+from custom_modules.evaluation.predictions import (
+    analyze,
+    load_predictions,
+    predictions_match,
+)
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import atomic_write
 from custom_modules.utils.paths import ROOT
@@ -113,15 +116,26 @@ class Grid:
 
     def run(self, configs, seeds=(None, )):
         """Train every config with every seed, one after another; return
-        a record per run (a failed run's names its error: the grid goes on)."""
+        a record per run (a failed run's names its error: the grid goes on).
+        Interrupted (SIGINT/SIGTERM), it returns the finished runs' records
+        and sets ``interrupted`` to the exit code."""
         runs = [(c, s) for c in configs for s in seeds]
         records, start = [], time.time()
+        self.interrupted = None
         for i, (config, seed) in enumerate(runs, 1):
             def say(text, i=i):
                 print(f'[{i}/{len(runs)}] {text}  ({time.time() - start:.0f} s)',
                       flush=True)
             try:
                 records.append(self.train_run(config, seed, say))
+            except (KeyboardInterrupt, SystemExit) as stop:
+                # Ctrl-C (run_child turns it into SystemExit(130)): stop
+                # here, so that the caller writes the finished runs' table.
+                self.interrupted = 130 if isinstance(
+                    stop, KeyboardInterrupt) else stop.code
+                say(f'interrupted (exit {self.interrupted}); {len(records)} '
+                    'finished run(s) go into the table')
+                break
             except UserInputError as error:
                 say(f'FAILED {error}')
                 records.append(dict(
@@ -230,17 +244,20 @@ class Grid:
         classes = osp.join(data_root, 'classes.txt')
         common = self.child_args(options)
         best = best_checkpoint(run_dir)
-        if not osp.isfile(calibration_path(best)):
+        # Made again when absent or made from another checkpoint (a resumed
+        # run's best may have been rewritten under the same name).
+        if read_calibration(best) is None:
             run_tool([sys.executable, osp.join(TOOLS, 'analysis',
                                                'calibrate.py'), config, best,
-                      '--work-dir', osp.join(run_dir, 'calibration'), *common],
+                      '--work-dir', osp.join(run_dir, 'calibration'),
+                      '--force', *common],
                      osp.join(run_dir, 'grid_calibrate.log'),
                      f'calibrating {run_dir}')
         preds = osp.join(run_dir, f'{split}_predictions.json')
-        if not osp.isfile(preds):
+        if not (osp.isfile(preds) and predictions_match(preds, best)):
             run_tool([sys.executable, osp.join(TOOLS, 'test.py'), config, best,
                       '--out', preds, '--work-dir', osp.join(run_dir, 'test'),
-                      *common], osp.join(run_dir, 'grid_test.log'),
+                      '--force', *common], osp.join(run_dir, 'grid_test.log'),
                      f'testing {run_dir}')
         out_dir = osp.join(run_dir, 'analysis')
         outputs, _, accuracy = analyze(preds, classes, out_dir, force=True)

@@ -6,6 +6,7 @@ the grid. ``DumpPredictions`` keeps what the analysis needs (scores, true
 label, image path) as plain numbers and strings.
 """
 import json
+import sys
 
 from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
@@ -16,17 +17,28 @@ FORMAT = 'flower-predictions/1'
 @METRICS.register_module()
 class DumpPredictions(BaseMetric):
     """Write ``{'format', 'samples': [{img_path, gt_label, pred_score}]}``
-    to ``out_file_path`` (``.json``), atomically."""
+    to ``out_file_path`` (``.json``), atomically.
+
+    Args:
+        out_file_path (str): The ``.json`` file.
+        checkpoint_sha256 (str, optional): The SHA-256 of the checkpoint
+            that made the predictions, stored so that a report never shows
+            them for another checkpoint of the same name.
+        collect_device (str): As BaseMetric's.
+        collect_dir (str, optional): As BaseMetric's.
+    """
 
     # It reports no metric; a prefix keeps mmengine from warning about it.
     default_prefix = 'predictions'
 
-    def __init__(self, out_file_path, collect_device='cpu', collect_dir=None):
+    def __init__(self, out_file_path, checkpoint_sha256=None,
+                 collect_device='cpu', collect_dir=None):
         super().__init__(collect_device=collect_device,
                          collect_dir=collect_dir)
         if not out_file_path.endswith('.json'):
             raise ValueError(f'{out_file_path}: use a .json file name.')
         self.out_file_path = out_file_path
+        self.checkpoint_sha256 = checkpoint_sha256
 
     def process(self, data_batch, data_samples):
         for sample in data_samples:
@@ -38,7 +50,15 @@ class DumpPredictions(BaseMetric):
             })
 
     def compute_metrics(self, results):
+        from custom_modules.utils.errors import UserInputError
         from custom_modules.utils.fileio import atomic_write
-        atomic_write(self.out_file_path, lambda f: json.dump(
-            {'format': FORMAT, 'samples': results}, f), force=True)
+        try:
+            atomic_write(self.out_file_path, lambda f: json.dump(
+                {'format': FORMAT, 'checkpoint_sha256': self.checkpoint_sha256,
+                 'samples': results}, f), force=True)
+        except (OSError, UserInputError) as exc:
+            # The other metrics are kept: tools/test.py prints them, then
+            # fails naming this error.
+            print(f'error: predictions not written: {exc}', file=sys.stderr)
+            return {'write_failed': 1.0}
         return {}
