@@ -17,6 +17,7 @@ from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.work_dir_lock import lock_work_dir, release_work_dirs
 
 from .checkpoint_fit import check_fit
+from .class_balance import apply_class_balance
 from .config import RUNNER_DEFAULTS, config_from_args, fix_workers, options
 from .preflight import check_data, check_schedule, check_values
 
@@ -128,6 +129,7 @@ def build_train_config(args):
     check_data(cfg, ('train', 'val') if cfg.get('val_dataloader') else
                ('train', ))
     resolve_pretrained(cfg)
+    apply_class_balance(cfg)
     if cfg.get('load_from') and not cfg.get('resume'):
         check_fit(cfg.model, cfg.load_from, args.config, ('backbone', ),
                   args.allow_partial_checkpoint)
