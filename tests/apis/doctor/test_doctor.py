@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 import torch
+from conftest import load_tool
 from html_pages import assert_self_contained, browser  # noqa: F401
 from PIL import Image, ImageOps
 
@@ -138,3 +139,17 @@ def test_a_group_across_classes_is_a_label_conflict(planted, tmp_path):
     with pytest.raises(DatasetError, match='label_conflict'):
         make_annotations(str(root), str(tmp_path / 'out'), workers=1,
                          progress=False, decisions=str(decisions))
+
+
+def test_the_tool_prints_progress_and_the_next_step(planted, tmp_path,
+                                                     monkeypatch, capsys):
+    import custom_modules.apis.doctor as doctor
+    monkeypatch.setattr(doctor, 'build_feature_model', stand_in_model)
+    main = load_tool('tools/dataset/doctor.py').main
+    assert main([str(planted[0]), '--out', str(tmp_path), '--top', '3',
+                 '--size', '64']) == 0
+    out, err = capsys.readouterr()
+    assert 'features: 104/104 (100%)' in err and 'hashing: 104/104' in err
+    assert f'--decisions {tmp_path}/decisions.txt' in out
+    assert sorted(os.listdir(tmp_path)) == [
+        'decisions.txt', 'report.json', 'review.html']
