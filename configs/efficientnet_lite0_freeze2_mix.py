@@ -1,10 +1,5 @@
-# efficientnet_lite0, ImageNet-pretrained (offline), stem and first 2 stages
-# frozen, "mix" augmentation.
-_base_ = [
-    './_base_/models/efficientnet_lite0_in1k.py',
-    './_base_/datasets/flowers_mix.py',
-    './_base_/schedules/adam_finetune_pretrained.py',
-    './_base_/default_runtime.py',
-]
+# efficientnet_lite0_freeze2_fixed.py with "mix" augmentation instead.
+_base_ = './efficientnet_lite0_freeze2_fixed.py'
 
-model = dict(backbone=dict(frozen_stages=2))
+train_pipeline = _base_.mix_train_pipeline
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

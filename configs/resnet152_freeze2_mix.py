@@ -1,9 +1,5 @@
-# resnet152, ImageNet-pretrained, first 2 stages frozen, "mix" augmentation.
-_base_ = [
-    './_base_/models/resnet152_in1k.py',
-    './_base_/datasets/flowers_mix.py',
-    './_base_/schedules/adam_warmup_step_cosine.py',
-    './_base_/default_runtime.py',
-]
+# resnet152_freeze2_fixed.py with "mix" augmentation instead.
+_base_ = './resnet152_freeze2_fixed.py'
 
-model = dict(backbone=dict(frozen_stages=2))
+train_pipeline = _base_.mix_train_pipeline
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -1,9 +1,4 @@
-# resnet152, ImageNet-pretrained, first 3 stages frozen, "fixed" augmentation.
-_base_ = [
-    './_base_/models/resnet152_in1k.py',
-    './_base_/datasets/flowers_fixed.py',
-    './_base_/schedules/adam_warmup_step_cosine.py',
-    './_base_/default_runtime.py',
-]
+# resnet152_freeze2_fixed.py with the first 3 stages frozen.
+_base_ = './resnet152_freeze2_fixed.py'
 
 model = dict(backbone=dict(frozen_stages=3))

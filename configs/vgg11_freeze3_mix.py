@@ -1,9 +1,4 @@
-# vgg11, ImageNet-pretrained, first 3 stages frozen, "mix" augmentation.
-_base_ = [
-    './_base_/models/vgg11_in1k.py',
-    './_base_/datasets/flowers_mix.py',
-    './_base_/schedules/adam_warmup_step_cosine.py',
-    './_base_/default_runtime.py',
-]
+# vgg11_freeze2_mix.py with the first 3 stages frozen.
+_base_ = './vgg11_freeze2_mix.py'
 
 model = dict(backbone=dict(frozen_stages=3))

@@ -1,13 +1,16 @@
 """Train a classifier from a config: ``python tools/train.py CONFIG``.
 
 Flags follow mmpretrain's tools/train.py, plus ``--pretrained``,
-``--from-scratch``, ``--data-root`` and ``--force``.
+``--from-scratch``, ``--data-root``, ``--data-folder``, ``--early-stop``,
+``--vis-backend`` and ``--force``.
 """
 import argparse
 
+from mmengine.dist import is_main_process
+
 from custom_modules.apis.checkpoint_fit import ALLOW_FLAG
 from custom_modules.apis.config import add_runner_args
-from custom_modules.apis.training import train
+from custom_modules.apis.training import train, train_summary
 from custom_modules.utils.cli import run_cli
 
 
@@ -45,12 +48,37 @@ def parse_args(argv=None):
     parser.add_argument(ALLOW_FLAG, action='store_true',
                         help='start from a load_from checkpoint that does not '
                         'fill every backbone weight of the config\'s model')
+    parser.add_argument(
+        '--data-folder', metavar='PATH',
+        help='train on this class-per-folder tree: it is checked and split '
+        '(seeded, byte-identical copies kept together) into WORK_DIR/data; '
+        'the folder itself is not touched')
+    parser.add_argument('--split', default='8:1:1',
+                        help='with --data-folder: train:val[:test] ratios '
+                        '(default: %(default)s)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='with --data-folder: the split\'s shuffle seed '
+                        '(default: %(default)s; the training seed is '
+                        'randomness.seed)')
+    parser.add_argument(
+        '--on-problem', choices=['stop', 'exclude'], default='exclude',
+        help='with --data-folder: leave out (listing them) corrupt files, '
+        'non-images and photos filed under two classes, or stop on them '
+        '(default: %(default)s)')
+    parser.add_argument(
+        '--early-stop', type=int, metavar='PATIENCE',
+        help='stop when the metric that picks the best checkpoint has not '
+        'improved for PATIENCE validations (default: the config\'s '
+        'early_stop_patience, None: never)')
     add_runner_args(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
-    return train(**vars(parse_args(argv)))
+    runner = train(**vars(parse_args(argv)))
+    if is_main_process():
+        print(train_summary(runner))
+    return runner
 
 
 if __name__ == '__main__':

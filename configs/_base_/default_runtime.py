@@ -1,5 +1,5 @@
-# Runtime: mmpretrain's defaults, plus our registered code and logging that
-# suits a small dataset (a few dozen iterations per epoch).
+# Runtime: mmpretrain's defaults, plus our registered code and logging for a
+# small dataset (a few dozen iterations per epoch).
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(
@@ -9,45 +9,42 @@ custom_imports = dict(
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
-    # Keep the best (by val accuracy/top1) and the last three epochs,
-    # written so that a kill at any instant loses nothing and a resume
-    # continues bit-identically (docs/reliability.md).
+    # The best (val accuracy/top1) and the last three epochs, written so that
+    # a kill loses nothing and a resume is bit-identical (docs/reliability.md)
     checkpoint=dict(
         type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3,
         save_best='auto'),
-    # Several processes (--launcher): average BatchNorm statistics across
-    # them after each epoch, so validation and the checkpoint use the same
-    # statistics on every rank. Does nothing in one process.
+    # Several processes: average BatchNorm statistics after each epoch, so
+    # every rank validates and saves the same ones.
     sync_buffers=dict(type='SyncBuffersHook'),
 )
 
-# Several processes: mmengine's data-parallel wrapper, which also accepts CPU
-# modules (gloo), with mmengine's own defaults for it.
+# Several processes: mmengine's wrapper, also for CPU modules (gloo).
 model_wrapper_cfg = dict(
     type='mmpretrain.AnyDeviceDistributedDataParallel',
     broadcast_buffers=False,
     find_unused_parameters=False)
 
-# The terminal shows a progress bar per epoch and one line of metrics
-# (ProgressBarHook); mmengine's full output (environment, config, hooks,
-# every LoggerHook line) goes to the run's log file at log_level only.
-# tools/train.py --verbose (or --log-level INFO) prints it all again.
+# The terminal shows a progress bar and metrics (ProgressBarHook); mmengine's
+# full output goes to the log file (tools/train.py --verbose prints it too).
 runner_type = 'QuietRunner'
 console_log_level = 'WARNING'
 
 custom_hooks = [
     dict(type='ProgressBarHook'),
-    # Accuracy on the training split (test pipeline), logged after each
-    # validation as train_accuracy/top1; interval=0 turns it off.
+    # train_accuracy/top1 after each validation; interval=0 turns it off.
     dict(type='TrainAccuracyHook', interval=1),
-    # mmpretrain's check that every num_classes matches the dataset's
-    # classes, for runs started without our tools' pre-flight checks.
+    # mmpretrain's num_classes check, for runs without our tools' checks.
     dict(type='ClassNumCheckHook'),
 ]
 
 # Reproducible by default; change with --cfg-options randomness.seed=N.
 randomness = dict(seed=42, deterministic=False)
 
-# Training crops have one fixed size, so on a GPU let cuDNN time its
-# convolution algorithms once and keep the fastest (no effect on the CPU).
+# Fixed-size crops: on a GPU, cuDNN times its convolutions once, keeps the
+# fastest.
 env_cfg = dict(cudnn_benchmark=True)
+
+# Early stopping (tools/train.py --early-stop N): stop when the metric that
+# picks the best checkpoint has not improved for N validations. None: never.
+early_stop_patience = None

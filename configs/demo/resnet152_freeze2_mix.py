@@ -1,10 +1,5 @@
-# ../resnet152_freeze2_mix.py at a small scale: 64 px, batch 16, the short
-# schedule. Used by tools/demo.py, tools/run_grid.py --demo and the tests.
-_base_ = [
-    '../_base_/models/resnet152_in1k.py',
-    './_base_/datasets/flowers_mix_small_64px.py',
-    './_base_/schedules/short.py',
-    '../_base_/default_runtime.py',
-]
+# resnet152_freeze2_fixed.py with "mix" augmentation instead.
+_base_ = './resnet152_freeze2_fixed.py'
 
-model = dict(backbone=dict(frozen_stages=2))
+train_pipeline = _base_.mix_train_pipeline
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

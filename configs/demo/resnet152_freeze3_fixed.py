@@ -1,10 +1,4 @@
-# ../resnet152_freeze3_fixed.py at a small scale: 64 px, batch 16, the short
-# schedule. Used by tools/demo.py, tools/run_grid.py --demo and the tests.
-_base_ = [
-    '../_base_/models/resnet152_in1k.py',
-    './_base_/datasets/flowers_fixed_small_64px.py',
-    './_base_/schedules/short.py',
-    '../_base_/default_runtime.py',
-]
+# resnet152_freeze2_fixed.py with the first 3 stages frozen.
+_base_ = './resnet152_freeze2_fixed.py'
 
 model = dict(backbone=dict(frozen_stages=3))

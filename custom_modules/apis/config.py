@@ -15,6 +15,7 @@ from custom_modules.utils.paths import ROOT  # noqa: F401  (until callers move)
 
 from .distributed import init_distributed
 from .precision import add_speed_args, apply_speed_args
+from .tracking import VIS_BACKENDS, add_vis_backends
 
 LOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -65,6 +66,11 @@ def add_runner_args(parser):
                         'process), pytorch (torchrun, tools/dist_train.sh), '
                         'slurm or mpi')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument(
+        '--vis-backend', action='append', choices=sorted(VIS_BACKENDS),
+        help='also track the run with TensorBoard (events in the run\'s '
+        'vis_data folder) or MLflow (a local store in WORK_DIR/mlruns); '
+        'repeat the flag for both')
     add_speed_args(parser)
     console = parser.add_mutually_exclusive_group()
     console.add_argument(
@@ -78,9 +84,9 @@ def add_runner_args(parser):
 
 def config_from_args(args):
     """Load ``args.config`` and apply the flags of :func:`add_runner_args`
-    (``--amp``, ``--channels-last`` included) and ``--work-dir``
-    (default: ``work_dirs/<config name>``); with a ``--launcher``, start
-    the process group where mmengine cannot."""
+    (``--amp``, ``--channels-last``, ``--vis-backend`` included) and
+    ``--work-dir`` (default: ``work_dirs/<config name>``); with a
+    ``--launcher``, start the process group where mmengine cannot."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
@@ -89,6 +95,8 @@ def config_from_args(args):
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.data_root:
         set_data_root(cfg, args.data_root)
+    add_vis_backends(cfg, args.vis_backend,
+                     osp.splitext(osp.basename(args.config))[0])
     if args.log_level:
         cfg.console_log_level = args.log_level
         if args.log_level == 'DEBUG':
@@ -163,9 +171,10 @@ def check_cfg_options(cfg, options, config):
     runner_keys = set(inspect.signature(Runner.__init__).parameters)
     # Read from the config outside Runner.__init__'s arguments: by
     # Runner.wrap_model (sync_bn), the runner registry (runner_type), our
-    # QuietRunner (console_log_level) and tools/test.py --tta.
+    # QuietRunner (console_log_level), tools/test.py --tta and
+    # tools/train.py (early_stop_patience).
     runner_keys |= {'sync_bn', 'runner_type', 'console_log_level',
-                    'tta_model', 'tta_pipeline'}
+                    'tta_model', 'tta_pipeline', 'early_stop_patience'}
     for key in options:
         parts = key.split('.')
         node = cfg
@@ -201,7 +210,7 @@ def check_cfg_options(cfg, options, config):
 # The defaults of add_runner_args' flags, for runs started from Python.
 RUNNER_DEFAULTS = dict(data_root=None, cfg_options=None, launcher='none',
                        local_rank=0, amp=False, amp_dtype=None,
-                       channels_last=False, log_level=None)
+                       channels_last=False, log_level=None, vis_backend=None)
 
 
 def options(defaults, positional, **flags):

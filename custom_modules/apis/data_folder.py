@@ -1,10 +1,11 @@
-"""``tools/test.py --data-folder PATH``: evaluate any labelled
-class-per-folder tree in one command.
+"""``--data-folder PATH``: a class-per-folder tree straight in.
 
-The folder is checked as ``make_annotations.py`` checks training data
-(corrupt files, non-images, duplicates across classes) and its class folders
-must be exactly the model's classes. Annotation files go to
-``<work_dir>/data_folder/<name>/``, never into the user's folder.
+``tools/train.py`` splits it (seeded; byte-identical copies share a split)
+into ``<work_dir>/data/``; ``tools/test.py`` evaluates every photo of it,
+whose class folders must be exactly the model's classes, with annotations
+in ``<work_dir>/data_folder/<name>/``. Either way the folder is checked as
+``make_annotations.py`` checks training data (corrupt files, non-images,
+duplicates across classes) and nothing is written into it.
 """
 import os.path as osp
 
@@ -20,7 +21,34 @@ from custom_modules.evaluation.predictions import (
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import read_classes
 
+from .config import set_data_root
 from .model import model_classes
+
+
+def split_data_folder(cfg, folder, split='8:1:1', seed=0,
+                      on_problem='exclude'):
+    """Check ``folder``, write its split to ``<work_dir>/data/`` and point
+    every dataloader there.
+
+    Args:
+        cfg (Config): The config to train; its ``work_dir`` is set.
+        folder (str): One sub-folder of images per class.
+        split (str): ``train:val[:test]`` ratios, as make_annotations.py's.
+        seed (int): The split's shuffle seed.
+        on_problem (str): ``'exclude'`` bad files (listed), or ``'stop'``.
+
+    Returns:
+        Report: What the scan found and wrote.
+    """
+    if not osp.isdir(folder):
+        raise UserInputError(f'--data-folder {folder}: no such folder.')
+    out = osp.join(cfg.work_dir, 'data')
+    report = make_annotations(folder.rstrip('/\\'), out, split=split,
+                              seed=seed, on_problem=on_problem, force=True,
+                              progress=False)
+    print(format_report(report, on_problem))
+    set_data_root(cfg, out)
+    return report
 
 
 def use_data_folder(cfg, args):

@@ -4,6 +4,7 @@ Each error names the file, line or value at fault and the command that fixes
 it, instead of a stack trace from deep inside a dataloader worker.
 """
 import math
+import os
 import os.path as osp
 import sys
 
@@ -11,10 +12,40 @@ from PIL import Image, UnidentifiedImageError
 
 from custom_modules.datasets.annotated_image_folder import escape_reason
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.fileio import read_classes
+from custom_modules.utils.fileio import IMAGE_EXTENSIONS, read_classes
 
 MAKE_ANNOTATIONS = ('python tools/dataset/make_annotations.py '
                     '/path/to/flower_photos --out-dir {root}')
+
+
+def _is_photo_tree(root):
+    """Whether a sub-folder of ``root`` holds images: a class-per-folder
+    tree given where annotation files were expected."""
+    try:
+        folders = [e.path for e in os.scandir(root) if e.is_dir()]
+        return any(name.lower().endswith(IMAGE_EXTENSIONS)
+                   for folder in folders for name in os.listdir(folder))
+    except OSError:
+        return False
+
+
+def fix_command(root):
+    """The command that writes the annotation files ``root`` lacks.
+
+    When ``root`` is itself a class-per-folder tree, the annotations go to a
+    folder outside it (make_annotations.py refuses to write into its source),
+    or tools/train.py takes the tree as it is.
+    """
+    if not (root and _is_photo_tree(root)):
+        return MAKE_ANNOTATIONS.format(root=root or 'data/flower_dataset')
+    out = osp.join('data', osp.basename(osp.abspath(root)))
+    real_root, real_out = osp.realpath(root), osp.realpath(out)
+    if real_out == real_root or real_out.startswith(real_root + os.sep):
+        out = osp.abspath(root) + '_annotations'
+    return (f'python tools/dataset/make_annotations.py {root} --out-dir '
+            f'{out} --split 8:1:1 and pass --data-root {out}, or train on '
+            f'the folder as it is: python tools/train.py CONFIG --data-folder '
+            f'{root}')
 
 
 def model_num_classes(model_cfg):
@@ -43,7 +74,7 @@ def read_annotations(path):
                 raise UserInputError(
                     f'{path}:{line_no}: expected "relative/path.jpg label", '
                     f'got {line!r}. Regenerate the file with '
-                    f'{MAKE_ANNOTATIONS.format(root=osp.dirname(path))}')
+                    f'{fix_command(osp.dirname(path))}')
             yield line_no, parts[0], int(parts[1])
 
 
@@ -85,7 +116,7 @@ def _report_bad_images(split, bad, policy, fix, shown=10):
 def check_dataset(split, dataset_cfg, num_classes):
     """Check one dataloader's dataset: folders, files, classes and labels."""
     root = dataset_cfg.get('data_root', '') or ''
-    fix = MAKE_ANNOTATIONS.format(root=root or 'data/flower_dataset')
+    fix = fix_command(root)
     if root and not osp.isdir(root):
         raise UserInputError(
             f'{split} data root {root} does not exist. Create it with\n  '

@@ -23,9 +23,9 @@ from custom_modules.datasets.transforms import SHIFTS, shift_transform
 from custom_modules.evaluation.calibration import (
     apply_temperature,
     expected_calibration_error,
+    read_calibration,
     selective_accuracy,
 )
-from custom_modules.evaluation.calibration import read_calibration
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import atomic_write, check_new, save_figure
 

@@ -5,7 +5,8 @@ import os.path as osp
 import re
 import shutil
 
-from mmengine.dist import is_main_process
+from mmengine.dist import barrier, is_main_process
+from mmengine.hooks import CheckpointHook, EarlyStoppingHook
 from mmpretrain.registry import RUNNERS
 
 from custom_modules.engine.pretrained import (
@@ -18,7 +19,14 @@ from custom_modules.utils.work_dir_lock import lock_work_dir, release_work_dirs
 
 from .checkpoint_fit import check_fit
 from .class_balance import apply_class_balance
-from .config import RUNNER_DEFAULTS, config_from_args, fix_workers, options
+from .config import (
+    RUNNER_DEFAULTS,
+    config_from_args,
+    fix_workers,
+    options,
+    set_data_root,
+)
+from .data_folder import split_data_folder
 from .preflight import check_data, check_schedule, check_values
 
 # What a run leaves in its work dir: mmengine's timestamped log folders,
@@ -32,7 +40,8 @@ TRAIN_DEFAULTS = dict(
     RUNNER_DEFAULTS, work_dir=None, resume=None, no_validate=False,
     auto_scale_lr=False, no_pin_memory=False, no_persistent_workers=False,
     pretrained=None, from_scratch=False, force=False, skip_bad_images=False,
-    allow_partial_checkpoint=False)
+    allow_partial_checkpoint=False, data_folder=None, split='8:1:1', seed=0,
+    on_problem='exclude', early_stop=None)
 
 
 def train_options(config, **flags):
@@ -119,15 +128,77 @@ def prepare_work_dir(work_dir, resume=False, force=False):
     return removed
 
 
+def _first_metric(evaluators):
+    """The first key mmengine's ``save_best='auto'`` will pick, when
+    known before the run: ``accuracy/topK`` of a leading Accuracy."""
+    first = evaluators[0] if isinstance(evaluators, (list, tuple)) else \
+        evaluators
+    if (first or {}).get('type') in ('Accuracy', 'mmpretrain.Accuracy'):
+        return f'accuracy/top{(first.get("topk") or (1, ))[0]}'
+    return None
+
+
+def add_early_stopping(cfg, patience=None):
+    """Stop training when the metric that picks the best checkpoint has
+    not improved for ``patience`` validations (mmengine's
+    EarlyStoppingHook, its ``min_delta`` 0.1 by default).
+
+    Args:
+        cfg (Config): The config to train.
+        patience (int, optional): ``--early-stop``; default: the config's
+            ``early_stop_patience`` (None or 0: never stop early).
+
+    Returns:
+        dict | None: The hook's config, added to ``cfg.custom_hooks``.
+    """
+    if patience is None:
+        patience = cfg.get('early_stop_patience')
+    if not patience:
+        return None
+    if isinstance(patience, bool) or not isinstance(patience, int) \
+            or patience < 1:
+        raise UserInputError(f'early stopping patience {patience!r}: give a '
+                             'whole number of validations >= 1.')
+    if not cfg.get('val_dataloader'):
+        raise UserInputError('--early-stop watches the validation metric; '
+                             'it cannot be used with --no-validate.')
+    checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint') or {}
+    monitor, rule = checkpoint.get('save_best'), checkpoint.get('rule')
+    if isinstance(monitor, (list, tuple)):
+        monitor = monitor[0] if monitor else None
+    if isinstance(rule, (list, tuple)):
+        rule = rule[0] if rule else None
+    if monitor == 'auto':
+        monitor = _first_metric(cfg.get('val_evaluator'))
+    if not monitor:
+        raise UserInputError(
+            'early stopping watches the metric that picks the best '
+            'checkpoint; name it, e.g. --cfg-options '
+            'default_hooks.checkpoint.save_best=accuracy/top1')
+    hook = dict(type='EarlyStoppingHook', monitor=monitor, rule=rule,
+                patience=patience)
+    cfg.custom_hooks = [*(h for h in cfg.get('custom_hooks', [])
+                          if h.get('type') != 'EarlyStoppingHook'), hook]
+    cfg.early_stop_patience = patience
+    return hook
+
+
 def build_train_config(args):
     """Load the config, apply the flags, and check everything that can be
-    checked before the Runner starts; returns the config to run."""
+    checked before the Runner starts; returns the config to run.
+
+    With ``--data-folder`` the folder is split into the work dir once the
+    work dir is the run's, then its annotations are checked like any."""
+    if args.data_folder and args.data_root:
+        raise UserInputError('give --data-folder (a class-per-folder tree) '
+                             'or --data-root (annotation files), not both.')
     cfg = merge_train_args(config_from_args(args), args)
-    check_values(cfg, ('train', 'val') if cfg.get('val_dataloader') else
-                 ('train', ))
+    splits = ('train', 'val') if cfg.get('val_dataloader') else ('train', )
+    check_values(cfg, splits)
     check_schedule(cfg)
-    check_data(cfg, ('train', 'val') if cfg.get('val_dataloader') else
-               ('train', ))
+    add_early_stopping(cfg, args.early_stop)
+    if not args.data_folder:
+        check_data(cfg, splits)
     resolve_pretrained(cfg)
     apply_class_balance(cfg)
     if cfg.get('load_from') and not cfg.get('resume'):
@@ -136,6 +207,13 @@ def build_train_config(args):
     if int(os.environ.get('RANK', 0)) == 0:  # one lock per run, not rank
         lock_work_dir(cfg.work_dir)
     prepare_work_dir(cfg.work_dir, bool(args.resume), args.force)
+    if args.data_folder:
+        if is_main_process():
+            split_data_folder(cfg, args.data_folder, args.split, args.seed,
+                              args.on_problem)
+        barrier()  # the other processes read what rank 0 wrote
+        set_data_root(cfg, osp.join(cfg.work_dir, 'data'))
+        check_data(cfg, splits)
     return cfg
 
 
@@ -165,3 +243,50 @@ def train(config, **flags):
         return run(build_train_config(train_options(config, **flags)))
     finally:
         release_work_dirs()
+
+
+def _find_hook(runner, kind):
+    return next((h for h in runner.hooks if isinstance(h, kind)), None)
+
+
+def _early_stop_reason(hook):
+    if hook.wait_count >= hook.patience:
+        times = 'validation' + ('s' if hook.wait_count > 1 else '')
+        return (f'{hook.monitor} did not improve on {hook.best_score:.2f} by '
+                f'more than {abs(hook.min_delta)} in {hook.wait_count} '
+                f'{times} (patience {hook.patience})')
+    return f'{hook.monitor} stopped being finite or reached its threshold'
+
+
+def train_summary(runner):
+    """The closing lines of a training run: its best (or last) checkpoint
+    and score, the epochs run and why it stopped early if it did, and where
+    its results and log are."""
+    hub = runner.message_hub
+    saver = _find_hook(runner, CheckpointHook)
+    keys = list(getattr(saver, 'key_indicators', None) or [])
+    suffix = f'_{keys[0]}' if len(keys) > 1 else ''
+    best = hub.get_info(f'best_ckpt{suffix}')
+    if best:
+        epoch = re.search(r'epoch_(\d+)', osp.basename(best))
+        at = f', epoch {epoch.group(1)}' if epoch else ''
+        name = keys[0] if keys and keys[0] != 'auto' else 'score'
+        lines = [f'best checkpoint: {best} ({name} '
+                 f'{hub.get_info(f"best_score{suffix}"):.2f}{at})']
+    else:
+        marker = osp.join(runner.work_dir, 'last_checkpoint')
+        last = None
+        if osp.isfile(marker):
+            with open(marker, encoding='utf-8') as f:
+                last = f.read().strip()
+        lines = [f'last checkpoint: {last or "none saved"} (no best '
+                 'checkpoint kept)']
+    epochs = f'epochs run: {runner.epoch} of {runner.max_epochs}'
+    stopper = _find_hook(runner, EarlyStoppingHook)
+    if stopper is not None and runner.train_loop.stop_training:
+        epochs += (f'; stopped early after epoch {runner.epoch}: '
+                   f'{_early_stop_reason(stopper)}')
+    lines.append(epochs)
+    log = osp.join(runner.log_dir, f'{runner.timestamp}.log')
+    lines.append(f'results saved to {runner.work_dir} (log: {log})')
+    return '\n'.join(lines)

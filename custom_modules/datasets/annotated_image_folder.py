@@ -3,6 +3,7 @@ import logging
 import os
 import os.path as osp
 
+import mmcv
 from mmengine.fileio import list_from_file
 from mmengine.logging import print_log
 from mmpretrain.datasets import CustomDataset
@@ -28,12 +29,9 @@ class BadImageError(UserInputError):
 
 
 def escape_reason(path):
-    """Why an annotation line's ``path`` is not confined to the data root
-    (absolute, or climbing out with ``..``), or ``None`` when it is.
-
-    The check is on the text, not on resolved links, so a symlink the data
-    root holds (``images -> /photos``) still works.
-    """
+    """Why an annotation line's ``path`` leaves the data root (absolute, or
+    climbing out with ``..``), or ``None``. The text is checked, not resolved
+    links, so a symlink the data root holds (``images -> /photos``) works."""
     if osp.isabs(path) or path.startswith('~'):
         return 'is absolute'
     parts = osp.normpath(path).split(os.sep)
@@ -44,7 +42,6 @@ def escape_reason(path):
 
 def loadable(path):
     """Whether mmcv can read and decode ``path`` (what the pipeline does)."""
-    import mmcv
     try:
         return mmcv.imread(path) is not None
     except Exception:  # decoders raise many types
@@ -53,16 +50,21 @@ def loadable(path):
 
 @DATASETS.register_module()
 class AnnotatedImageFolder(CustomDataset):
-    """:class:`CustomDataset` with three checks and relative ``classes``.
+    """:class:`CustomDataset` with relative ``classes`` and three checks.
 
-    - ``classes`` is joined with data_root, like ``ann_file`` (mmpretrain
-      reads it as given), so one ``data_root`` override moves every file.
-    - An annotation line whose path is absolute or climbs out with ``..`` is
-      refused when the dataset is built, naming the file and line.
-    - An image that cannot be loaded stops the run, naming the file and the
-      annotation line (``on_bad_image='stop'``, the default); with
-      ``on_bad_image='skip'`` a training sample is logged and replaced by
-      another (mmengine's refetch). Test and validation always stop.
+    ``classes`` is joined with ``data_root`` like ``ann_file``, so one
+    ``data_root`` override moves every file. An annotation line whose path
+    leaves the data root is refused when the dataset is built, naming the
+    file and line. An image that cannot be loaded stops the run, naming the
+    file and the line, or, in training with ``on_bad_image='skip'``, is
+    logged and replaced by another sample (mmengine's refetch).
+
+    Args:
+        data_root (str): Root of ``ann_file``, ``classes`` and the images.
+        classes (str | Sequence[str], optional): Class names, or a file of
+            them relative to ``data_root``.
+        on_bad_image (str): ``'stop'`` or ``'skip'`` (training only).
+        **kwargs: As :class:`mmpretrain.datasets.CustomDataset`.
     """
 
     def __init__(self, data_root='', classes=None, on_bad_image='stop',

@@ -1,11 +1,8 @@
 """Draw a synthetic 5-class flower photo set, one folder per class.
 
-Each image is drawn procedurally (background, stem, petals, centre) from its
-own seed, so the set is identical for a given ``--seed`` on any machine. The
-classes differ the way real ones do: daisies have white petals round a yellow
-disc, dandelions are dense yellow pompons, roses are layered red/pink cups,
-sunflowers have yellow petals round a large brown disc, tulips are upright
-cups on a stem. Used by the offline demo, the grid's ``--demo`` and the tests.
+Each image is drawn from its own seed (background, stem, petals, centre), so
+the set is identical for a given seed on any machine; the classes differ the
+way real ones do. Used by the offline demo, the grid's ``--demo`` and tests.
 """
 import math
 import os

@@ -1,11 +1,8 @@
-"""Hooks, schedulers, optimizer wrappers and a runner registered into
-mmpretrain's registries.
-
-Importing this package also allow-lists the globals mmengine checkpoints need
-under ``torch.load(weights_only=True)`` (see :mod:`.checkpoint_safety`), so
-every config that imports it can resume and test, and routes every mmengine
-checkpoint scheme through that load (see :mod:`.checkpoint_loading`).
-"""
+"""Hooks, schedulers, an optimizer wrapper and a runner registered into
+mmpretrain's registries. Importing it also makes every mmengine checkpoint
+load go through ``torch.load(weights_only=True)`` with the globals mmengine
+checkpoints need allow-listed (:mod:`.checkpoint_loading`,
+:mod:`.checkpoint_safety`)."""
 import warnings
 
 # mmcv-lite has no compiled ops; classification never uses them.

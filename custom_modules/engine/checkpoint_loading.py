@@ -1,16 +1,11 @@
 """The one way a checkpoint file is read: ``torch.load(weights_only=True)``.
 
-mmengine's ``CheckpointLoader`` picks a loader by the path's scheme, and the
-model-zoo schemes (``torchvision://``, ``modelzoo://``, ``open-mmlab://``,
-``openmmlab://``, ``mmcls://``) and ``http(s)://`` end in
-``torch.hub.load_state_dict_from_url``, whose default is
-``weights_only=False``: a crafted file in the hub cache runs its code.
-:func:`register_checkpoint_loaders` replaces every registered scheme's loader
-(through mmengine's own ``register_scheme(force=True)``) with one that
-resolves the scheme to a local file (:func:`resolve_checkpoint`) and reads it
-with :func:`load_checkpoint_file`. Schemes we cannot read that way (pavi,
-s3, petrel) are refused with a message. A refused file gets our message,
-never torch's advice to switch the protection off.
+mmengine's ``CheckpointLoader`` picks a loader by the path's scheme, and its
+model-zoo and ``http(s)://`` loaders end in torch.hub's
+``weights_only=False``: a crafted file in the hub cache would run its code.
+:func:`register_checkpoint_loaders` replaces every scheme's loader with one
+that resolves the path to a local file and reads it as weights only; schemes
+we cannot read that way (pavi, s3, petrel) are refused with a message.
 """
 import difflib
 import os
@@ -18,6 +13,7 @@ import os.path as osp
 import re
 
 import torch
+from mmengine.runner import checkpoint as mmckpt
 
 from custom_modules.models.converters.efficientnet_lite import (
     default_lite0_checkpoint,
@@ -29,37 +25,16 @@ from custom_modules.utils.checkpoint import (  # noqa: F401  (re-exported)
 )
 from custom_modules.utils.errors import UserInputError
 
-# scheme -> how its names map to URLs (or, for open-mmlab, local files).
 _ZOO_SCHEMES = ('torchvision://', 'modelzoo://', 'open-mmlab://',
                 'openmmlab://', 'mmcls://')
 _URL_SCHEMES = ('http://', 'https://')
-
-
-OFFLINE_HINT = (
-    'Offline? Download the file elsewhere and pass `--pretrained '
-    '/path/to/{name}` (or copy it to {cached}); to train from random weights '
-    'instead, pass `--from-scratch`.')
 _HASH_IN_NAME = re.compile(r'-([a-f0-9]{8,})\.pth$')
-
-
-# Checkpoints made on first use from an installed package, offline: a config
-# names them ``package://<name>``.
-PACKAGED = {
-    'package://efficientnet-lite0':
-    default_lite0_checkpoint,
-}
-
-
-def packaged_checkpoint(name):
-    """The local file of ``package://<name>``, made on first use."""
-    if name not in PACKAGED:
-        raise UserInputError(
-            f'unknown checkpoint {name}; known: {", ".join(PACKAGED)}.')
-    return PACKAGED[name]()
+# Checkpoints made offline on first use from an installed package.
+PACKAGED = {'package://efficientnet-lite0': default_lite0_checkpoint}
 
 
 def is_url(path) -> bool:
-    return isinstance(path, str) and path.startswith(('http://', 'https://'))
+    return isinstance(path, str) and path.startswith(_URL_SCHEMES)
 
 
 def cached_path(url: str) -> str:
@@ -68,7 +43,7 @@ def cached_path(url: str) -> str:
 
 
 def download(url: str, dst: str):
-    """Download atomically (torch writes a temp file, then renames)."""
+    """Download atomically, checking the hash prefix in the file name."""
     match = _HASH_IN_NAME.search(osp.basename(url))
     torch.hub.download_url_to_file(
         url, dst, hash_prefix=match.group(1) if match else None,
@@ -77,23 +52,23 @@ def download(url: str, dst: str):
 
 def fetch(url: str, downloader=None) -> str:
     """Return a local copy of ``url``, downloading it once."""
-    downloader = downloader or download
     dst = cached_path(url)
     if osp.isfile(dst):
         return dst
     os.makedirs(osp.dirname(dst), exist_ok=True)
     try:
-        downloader(url, dst)
+        (downloader or download)(url, dst)
     except Exception as exc:  # network errors come in many types
-        hint = OFFLINE_HINT.format(name=osp.basename(url), cached=dst)
         raise UserInputError(
             f'Could not download pretrained weights from {url} '
-            f'({type(exc).__name__}: {exc}). {hint}') from exc
+            f'({type(exc).__name__}: {exc}). Offline? Download the file '
+            f'elsewhere and pass `--pretrained /path/to/{osp.basename(url)}` '
+            f'(or copy it to {dst}); to train from random weights instead, '
+            'pass `--from-scratch`.') from exc
     return dst
 
 
 def _zoo_table(scheme):
-    from mmengine.runner import checkpoint as mmckpt
     if scheme in ('torchvision://', 'modelzoo://'):
         return mmckpt.get_torchvision_models()
     if scheme == 'mmcls://':
@@ -119,16 +94,20 @@ def zoo_source(path):
     source = table[name]
     if source.startswith(_URL_SCHEMES):
         return source
-    from mmengine.runner.checkpoint import _get_mmengine_home
-    return osp.join(_get_mmengine_home(), source)
+    return osp.join(mmckpt._get_mmengine_home(), source)
 
 
 def resolve_checkpoint(path, downloader=None):
-    """A local file for ``path``: a file, an ``http(s)://`` URL or a model-zoo
-    name (fetched once into torch's hub cache, hash in the name checked).
+    """A local file for ``path``.
 
-    Raises :class:`UserInputError` for a scheme we do not read, an unknown
-    model name, a failed download or a missing file.
+    Args:
+        path (str): A file, an ``http(s)://`` URL, a model-zoo name (both
+            fetched once into torch's hub cache) or a ``package://`` name.
+        downloader (callable, optional): ``downloader(url, dst)``.
+
+    Raises:
+        UserInputError: For a scheme we do not read, an unknown model name,
+            a failed download or a missing file.
     """
     path = str(path)
     if path.startswith(_ZOO_SCHEMES):
@@ -136,7 +115,10 @@ def resolve_checkpoint(path, downloader=None):
     if path.startswith(_URL_SCHEMES):
         return fetch(path, downloader)
     if path.startswith('package://'):
-        return packaged_checkpoint(path)
+        if path not in PACKAGED:
+            raise UserInputError(
+                f'unknown checkpoint {path}; known: {", ".join(PACKAGED)}.')
+        return PACKAGED[path]()
     if '://' in path or path.startswith(('s3:', 'petrel:')) or \
             ':s3://' in path:
         raise UserInputError(
@@ -150,31 +132,22 @@ def resolve_checkpoint(path, downloader=None):
 
 
 def load_with_weights_only(filename, map_location=None):
-    # mmengine announces the loader by its name minus 10 characters (its own
-    # are ``load_from_*``): "Loads checkpoint by weights_only backend".
+    """Read ``filename`` as weights only, or refuse its scheme."""
+    # mmengine logs the loader by its name minus 10 characters (its own are
+    # ``load_from_*``): "Loads checkpoint by weights_only backend".
     checkpoint = load_checkpoint_file(resolve_checkpoint(filename),
                                       map_location)
     if str(filename).startswith('mmcls://'):
         # mmengine's own conversion for this scheme: keep backbone weights.
-        from mmengine.runner.checkpoint import _process_mmcls_checkpoint
-        checkpoint = _process_mmcls_checkpoint(checkpoint)
+        checkpoint = mmckpt._process_mmcls_checkpoint(checkpoint)
     return checkpoint
 
 
-def _refuse(filename, map_location=None):
-    resolve_checkpoint(filename)  # raises: the scheme is not supported
-
-
 def register_checkpoint_loaders():
-    """Route every mmengine checkpoint scheme through :func:`load_with_weights_only`.
-
-    Local files, URLs and model-zoo names load as weights only; any other
-    scheme mmengine knows (pavi, s3, petrel, ...) is refused. Idempotent.
-    """
-    from mmengine.runner.checkpoint import CheckpointLoader
-    ours = ('', *_URL_SCHEMES, *_ZOO_SCHEMES)
-    CheckpointLoader.register_scheme(list(ours), load_with_weights_only,
-                                     force=True)
-    others = [p for p in CheckpointLoader._schemes if p not in ours]
-    if others:
-        CheckpointLoader.register_scheme(others, _refuse, force=True)
+    """Route every mmengine checkpoint scheme through
+    :func:`load_with_weights_only`, which refuses those it cannot read that
+    way; idempotent."""
+    schemes = {'', *_URL_SCHEMES, *_ZOO_SCHEMES,
+               *mmckpt.CheckpointLoader._schemes}
+    mmckpt.CheckpointLoader.register_scheme(sorted(schemes),
+                                            load_with_weights_only, force=True)

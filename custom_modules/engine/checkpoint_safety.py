@@ -1,12 +1,10 @@
 """Let ``torch.load(weights_only=True)`` read mmengine/mmpretrain checkpoints.
 
-torch >= 2.6 refuses any global that is not allow-listed. A Runner checkpoint
-holds a MessageHub (``HistoryBuffer`` objects with numpy arrays and numpy
-scalars), and ``HistoryBuffer`` pickles its statistics methods as
-``getattr(HistoryBuffer, 'min')``. We allow exactly those globals. ``getattr``
-itself is never allowed: a guarded stand-in that only returns HistoryBuffer
-statistics methods is registered under its name, so a checkpoint from the
-internet still cannot reach arbitrary attributes or run code.
+A Runner checkpoint holds a MessageHub: ``HistoryBuffer`` objects with numpy
+arrays and scalars, whose statistics methods pickle as
+``getattr(HistoryBuffer, 'min')``. We allow exactly those globals; in place
+of ``getattr`` a stand-in that only returns HistoryBuffer statistics methods,
+so a checkpoint from the internet cannot reach other attributes or run code.
 """
 import pickle
 
@@ -35,19 +33,14 @@ def history_buffer_method(owner, name):
         'written by mmengine, or has been tampered with.')
 
 
-def _both_numpy_paths(obj, name):
-    """numpy 2 renamed ``numpy.core`` to ``numpy._core``; accept both."""
-    return [(obj, f'numpy.core.multiarray.{name}'),
-            (obj, f'numpy._core.multiarray.{name}')]
-
-
 SAFE_GLOBALS = [
     HistoryBuffer,
     (history_buffer_method, 'builtins.getattr'),
     np.ndarray,
     np.dtype,
-    *_both_numpy_paths(_multiarray._reconstruct, '_reconstruct'),
-    *_both_numpy_paths(_multiarray.scalar, 'scalar'),
+    # numpy 2 renamed ``numpy.core`` to ``numpy._core``; accept both.
+    *[(getattr(_multiarray, name), f'numpy.{core}.multiarray.{name}')
+      for name in ('_reconstruct', 'scalar') for core in ('core', '_core')],
     # numpy >= 1.25 pickles dtypes through their classes, e.g. Float64DType.
     *[type(np.dtype(code)) for code in 'bBhHiIlLqQefdgFDG?'],
 ]

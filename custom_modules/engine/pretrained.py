@@ -1,11 +1,5 @@
-"""Resolve ``Pretrained`` init checkpoints before the Runner starts.
-
-mmengine downloads URL checkpoints deep inside ``runner.train()`` and loads
-them with ``weights_only=False``. We fetch them first (into torch's hub cache,
-checking the hash in the file name), point the config at the local file, so
-loading goes through ``torch.load(weights_only=True)``, and turn a failed
-download into an error that names the URL and the offline option.
-"""
+"""Resolve ``Pretrained`` init checkpoints before the Runner starts, rather
+than deep inside ``runner.train()`` as mmengine does."""
 import os.path as osp
 
 from custom_modules.utils.errors import UserInputError
@@ -13,41 +7,40 @@ from custom_modules.utils.errors import UserInputError
 from .checkpoint_loading import resolve_checkpoint
 
 
+def _dicts(node):
+    """Every dict in a config tree, parents first."""
+    if isinstance(node, dict):
+        yield node
+        node = list(node.values())
+    if isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _dicts(value)
+
+
 def pretrained_init_cfgs(node):
     """Yield every ``dict(type='Pretrained', ...)`` inside a model config."""
-    if isinstance(node, dict):
-        if node.get('type') == 'Pretrained':
-            yield node
-        for value in node.values():
-            yield from pretrained_init_cfgs(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from pretrained_init_cfgs(value)
+    return (d for d in _dicts(node) if d.get('type') == 'Pretrained')
 
 
-def _drop_pretrained(node):
-    if isinstance(node, dict):
+def train_from_scratch(cfg):
+    """Remove every Pretrained init, falling back to each module's own."""
+    for node in _dicts(cfg.model):
         init_cfg = node.get('init_cfg')
         if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
             node['init_cfg'] = None
         elif isinstance(init_cfg, list):
             kept = [c for c in init_cfg if c.get('type') != 'Pretrained']
             node['init_cfg'] = kept or None
-        for value in node.values():
-            _drop_pretrained(value)
-    elif isinstance(node, list):
-        for value in node:
-            _drop_pretrained(value)
-
-
-def train_from_scratch(cfg):
-    """Remove every Pretrained init, falling back to each module's own."""
-    _drop_pretrained(cfg.model)
 
 
 def use_local_pretrained(cfg, path: str):
-    """Point every Pretrained init of ``cfg.model`` at a local file (or a
-    URL or model-zoo name, fetched by :func:`resolve_pretrained`)."""
+    """Point every Pretrained init of ``cfg.model`` at ``path``.
+
+    Args:
+        cfg (Config): The run's config, changed in place.
+        path (str): A local file, or a URL or model-zoo name that
+            :func:`resolve_pretrained` fetches.
+    """
     if '://' not in path and not osp.isfile(path):
         raise UserInputError(f'--pretrained {path}: no such file.')
     found = list(pretrained_init_cfgs(cfg.model))
@@ -60,9 +53,8 @@ def use_local_pretrained(cfg, path: str):
 
 
 def _local(checkpoint, what, downloader):
-    """``checkpoint`` as a local file, fetched first for a URL or model-zoo
-    name; ``mmcls://`` names stay (their loader keeps backbone keys only),
-    their file is fetched now so that loading needs no network."""
+    """``checkpoint`` as a local file. ``mmcls://`` names stay (their loader
+    keeps backbone keys only) but their file is fetched now."""
     try:
         local = resolve_checkpoint(checkpoint, downloader)
     except UserInputError as err:
@@ -76,8 +68,11 @@ def resolve_pretrained(cfg, downloader=None):
     """Make every pretrained checkpoint and ``load_from`` a checked local file.
 
     Runs before the Runner is built, so a missing file, a failed download or
-    an unsupported scheme stops the run before any long work starts, and no
-    URL or model-zoo name is left for mmengine to hand to torch.hub.
+    an unsupported scheme stops the run before any long work starts.
+
+    Args:
+        cfg (Config): The run's config, changed in place.
+        downloader (callable, optional): ``downloader(url, dst)``.
     """
     for init_cfg in pretrained_init_cfgs(cfg.model):
         checkpoint = init_cfg.get('checkpoint')

@@ -1,12 +1,8 @@
 """Capture and restore every random-number stream a training step draws from.
 
-mmengine seeds once at start-up and again on resume, so a resumed run draws
-different augmentations and dropout masks than the uninterrupted one. Saving
-the streams themselves in the checkpoint (torch's CPU and CUDA generators,
-numpy's legacy global generator, python's ``random``) and restoring them
-where the uninterrupted run would stand makes a resume invisible. Every value
-is a tensor, an ndarray or plain python data, so the state loads under
-``torch.load(weights_only=True)``.
+mmengine seeds again on resume, so a resumed run would draw other
+augmentations than the uninterrupted one. The state (tensors, ndarrays,
+plain data) loads under ``torch.load(weights_only=True)``.
 """
 import random
 

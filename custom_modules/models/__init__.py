@@ -1,9 +1,5 @@
 """Models registered into mmpretrain's ``MODELS`` and model wrappers into
-its ``MODEL_WRAPPERS``.
-
-Configs load them with ``custom_imports = dict(imports=[...,
-'custom_modules.models'])``.
-"""
+its ``MODEL_WRAPPERS``; configs load them with ``custom_imports``."""
 from .backbones import EfficientNetLite
 from .wrappers import AnyDeviceDistributedDataParallel
 

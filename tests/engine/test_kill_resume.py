@@ -1,6 +1,7 @@
 """SIGKILL a training run at an iteration and inside checkpoint saves, resume
 it each time, and get bit-identical weights to an uninterrupted run."""
 import glob
+import os
 import os.path as osp
 import signal
 
@@ -12,6 +13,18 @@ from custom_modules.apis.run_logs import best_checkpoint, summarize_run
 
 KILL_CONFIG = osp.join(ROOT, 'tests/data/configs/resnet18_kill_resume.py')
 FAULT = 'custom_hooks.2'  # FaultInjectionHook in KILL_CONFIG
+PLUGINS = osp.join(ROOT, 'tests/data/plugins')  # where it lives
+
+
+@pytest.fixture(scope='module', autouse=True)
+def plugins_importable():
+    """FaultInjectionHook, in tests/data/plugins, for the runs and for the
+    saved configs this process reads back."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(PLUGINS)
+        patch.setenv('PYTHONPATH', os.pathsep.join(
+            [PLUGINS, os.environ.get('PYTHONPATH', ROOT)]))
+        yield
 
 
 def train(work_dir, data_root, *options, resume=False):

@@ -20,7 +20,7 @@ def test_console_shows_progress_and_metrics_only(annotated_root, tmp_path,
     train(annotated_root, work_dir)
     printed = capsys.readouterr().out
     lines = printed.splitlines()
-    assert len(lines) == 5, printed  # two epochs
+    assert len(lines) == 8, printed  # two epochs, then the summary
     log_file = re.fullmatch(r'full log: (\S+)', lines[0]).group(1)
     # 80 training images in batches of 16: 5 iterations.
     assert re.fullmatch(r'epoch 2/2 \[5/5\] 100%  \d\d:\d\d eta 00:00  '
@@ -31,6 +31,9 @@ def test_console_shows_progress_and_metrics_only(annotated_root, tmp_path,
                         r'train_accuracy/top1 \d+\.\d\d', lines[4]), lines[4]
     assert lines[1].startswith('epoch 1/2 [5/5]')
     assert lines[2].startswith('epoch 1/2 val  accuracy/top1')
+    assert lines[5].startswith(f'best checkpoint: {work_dir}')
+    assert lines[6:] == ['epochs run: 2 of 2', f'results saved to {work_dir} '
+                         f'(log: {log_file})']
     assert osp.dirname(osp.dirname(log_file)) == work_dir
     with open(log_file) as f:
         log = f.read()

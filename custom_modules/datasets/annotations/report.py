@@ -2,7 +2,7 @@
 import json
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from .split import SPLIT_NAMES
 
@@ -40,6 +40,7 @@ def shown(name):
 
 @dataclass
 class Report:
+    """What :func:`make_annotations` found and wrote."""
     classes: list
     found: dict = field(default_factory=dict)  # class -> files found
     counts: dict = field(default_factory=dict)  # class -> split -> n
@@ -93,13 +94,7 @@ def format_report(report, policy, limit=20, list_outputs=True):
 
 
 def report_json(report):
-    return json.dumps({
-        'classes': report.classes, 'found': report.found,
-        'counts': report.counts,
-        'problems': [dict(kind=k, path=p, detail=d)
-                     for k, p, d in report.problems],
-        'notes': [dict(kind=k, path=p, detail=d) for k, p, d in report.notes],
-        'files_checked': report.files_checked, 'seconds': report.seconds,
-        'outputs': report.outputs}, indent=2)
-
-
+    data = asdict(report)
+    for key in ('problems', 'notes'):
+        data[key] = [dict(kind=k, path=p, detail=d) for k, p, d in data[key]]
+    return json.dumps(data, indent=2)

@@ -7,6 +7,7 @@ import os.path as osp
 import sys
 import time
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
@@ -81,9 +82,8 @@ def check_all(src, paths, workers, progress=True):
     start = time.time()
     jobs = ((src, p) for p in paths)
     chunk = max(1, min(256, total // (workers * 8) or 1))
-    pool = multiprocessing.Pool(workers) if workers > 1 else None
-    try:
-        mapped = pool.imap(check_file, jobs, chunksize=chunk) if pool else map(
+    with (multiprocessing.Pool(workers) if workers > 1 else nullcontext()) as pool:
+        mapped = pool.imap(check_file, jobs, chunk) if pool else map(
             check_file, jobs)
         for i, result in enumerate(mapped, 1):
             results.append(result)
@@ -92,10 +92,6 @@ def check_all(src, paths, workers, progress=True):
                 print(f'\rchecking images: {i}/{total} ({100 * i // total}%) '
                       f'{rate:.0f} files/s', end='', file=sys.stderr,
                       flush=True)
-    finally:
-        if pool:
-            pool.close()
-            pool.join()
     if progress and total:
         print(file=sys.stderr)
     return results
@@ -158,5 +154,3 @@ def find_problems(classes, files, results, need):
                 digests[by_path[p].digest].append(p)
             groups[c] = list(digests.values())
     return report, groups
-
-

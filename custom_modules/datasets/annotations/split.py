@@ -63,9 +63,3 @@ def split_class(groups, ratios, seed, class_name):
         splits[index].extend(group)
         seen += len(group)
     return splits
-
-
-def min_images(ratios):
-    return sum(1 for r in ratios if r > 0)
-
-

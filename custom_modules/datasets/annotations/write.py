@@ -124,5 +124,3 @@ def write_outputs(src, out_dir, layout, classes, split_files, seed,
         outputs[split] = osp.join(out_dir, f'{split}.txt')
         write_text(outputs[split], ''.join(entries))
     return outputs
-
-

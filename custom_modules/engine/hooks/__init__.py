@@ -2,10 +2,10 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .channels_last_hook import ChannelsLastHook, to_channels_last
 from .eval_autocast_dtype_hook import EvalAutocastDtypeHook
-from .fault_injection_hook import FaultInjectionHook
 from .progress_bar_hook import ProgressBarHook
+from .test_metrics_hook import TestMetricsToVisBackendsHook
 from .train_accuracy_hook import TrainAccuracyHook
 
 __all__ = ['AtomicCheckpointHook', 'ChannelsLastHook', 'EvalAutocastDtypeHook',
-           'FaultInjectionHook', 'ProgressBarHook', 'TrainAccuracyHook',
+           'ProgressBarHook', 'TestMetricsToVisBackendsHook', 'TrainAccuracyHook',
            'to_channels_last']

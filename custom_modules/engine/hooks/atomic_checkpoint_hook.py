@@ -18,27 +18,19 @@ _TMP_SUFFIX = '.tmp'
 
 @HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
-    """mmengine's CheckpointHook (same arguments), made crash-safe and exact.
+    """mmengine's CheckpointHook, made crash-safe and exact.
 
-    mmengine deletes the outdated checkpoint *before* writing the new one,
-    writes files in place (a kill leaves half a file) and saves the epoch
-    checkpoint before validation, without random-number state. Here an
-    epoch's checkpoint is committed once, at the next quiet point (the start
-    of the next epoch, or the end of training), after its validation:
+    Each epoch is committed once, after its validation, at the next epoch's
+    start (or the end of training): a new best and ``epoch_N.pth`` are
+    written to temporary files, fsynced and renamed, then ``last_checkpoint``
+    (the commit); only then are outdated files deleted. A resume deletes
+    what an unfinished commit left and restores the random-number state of
+    ``meta['rng_state']``, so it draws what the uninterrupted run drew.
+    Details: docs/reliability.md.
 
-    1. a new best checkpoint, then ``epoch_N.pth``: each written under a
-       temporary ``.<name>.tmp`` in the same folder, fsynced, then renamed;
-    2. ``last_checkpoint`` is replaced the same way: the commit;
-    3. only then are the outdated epoch checkpoint and the previous best
-       deleted.
-
-    A kill before step 2 leaves the previous commit whole; a resume deletes
-    what the unfinished commit left (temporary files, checkpoints and bests
-    newer than the resumed epoch, files past ``max_keep_ckpts``). The
-    checkpoint's ``meta['rng_state']`` holds the random-number state at the
-    commit (see :mod:`..rng_state`), restored at the start of the resumed
-    epoch, so the resumed run draws exactly what the uninterrupted run drew.
-    Epoch-based saving on a local disk only.
+    Args:
+        *args, **kwargs: As :class:`mmengine.hooks.CheckpointHook`; saving
+            is per epoch (``by_epoch=True``) to a local folder.
     """
 
     def __init__(self, *args, **kwargs):
@@ -50,7 +42,6 @@ class AtomicCheckpointHook(CheckpointHook):
         self._replaced_bests = []  # (previous best path, new best path)
         self._resumed_rng = None
 
-    # -- hook stages -------------------------------------------------------
     def before_train(self, runner):
         super().before_train(runner)
         if not isinstance(self.file_backend, LocalBackend):
@@ -78,32 +69,11 @@ class AtomicCheckpointHook(CheckpointHook):
             self._due = True
 
     def after_val_epoch(self, runner, metrics):
+        """Record a better score; its checkpoint is written at the commit."""
         if not metrics:
             runner.logger.warning('No validation metrics: no best '
                                   'checkpoint this epoch.')
             return
-        self._note_best(runner, metrics)
-
-    def before_train_epoch(self, runner):
-        # Lowest priority: the other hooks have prepared the epoch; nothing
-        # has drawn a random number for it yet.
-        if self._due:
-            self._commit(runner)
-        if self._resumed_rng is not None:
-            restore_rng_state(self._resumed_rng)
-            self._resumed_rng = None
-            runner.logger.info('Random-number state restored from the '
-                               'checkpoint.')
-
-    def after_train(self, runner):
-        if self._due:
-            self._commit(runner)
-        super().after_train(runner)
-
-    # -- saving ------------------------------------------------------------
-    def _note_best(self, runner, metrics):
-        """Record a better score in the message hub; its checkpoint is
-        written with the epoch's commit."""
         if not self.save_best:
             return
         if 'auto' in self.key_indicators:
@@ -130,6 +100,22 @@ class AtomicCheckpointHook(CheckpointHook):
             runner.logger.info(f'Best {key} so far: {score:0.4f} at epoch '
                                f'{runner.epoch}; saving {osp.basename(path)}')
             self._due = True
+
+    def before_train_epoch(self, runner):
+        # Lowest priority: the other hooks have prepared the epoch; nothing
+        # has drawn a random number for it yet.
+        if self._due:
+            self._commit(runner)
+        if self._resumed_rng is not None:
+            restore_rng_state(self._resumed_rng)
+            self._resumed_rng = None
+            runner.logger.info('Random-number state restored from the '
+                               'checkpoint.')
+
+    def after_train(self, runner):
+        if self._due:
+            self._commit(runner)
+        super().after_train(runner)
 
     def _save(self, runner, name, meta, full):
         """Write one checkpoint atomically; return its path."""
@@ -179,7 +165,6 @@ class AtomicCheckpointHook(CheckpointHook):
         self._replaced_bests = []
         self._due = False
 
-    # -- cleaning up after a kill --------------------------------------------
     def _remove(self, path):
         if osp.isfile(path):
             os.remove(path)

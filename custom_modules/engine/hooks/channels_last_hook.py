@@ -15,11 +15,16 @@ def _inputs_channels_last(module, args, output):
 
 
 def to_channels_last(model):
-    """Store ``model``'s 4-D weights and the batches its data preprocessor
-    produces in channels-last order, the layout oneDNN (CPU) and cuDNN
-    tensor cores run convolutions fastest in, so no layout conversion is
-    paid around each convolution. Works for any data preprocessor type;
-    returns the model."""
+    """Store ``model``'s 4-D weights and its data preprocessor's batches in
+    channels-last order, in which oneDNN (CPU) and cuDNN tensor cores run
+    convolutions fastest, with no layout conversion around each one.
+
+    Args:
+        model (nn.Module): A model, or a model wrapper around it.
+
+    Returns:
+        nn.Module: The (unwrapped) model, converted in place.
+    """
     if is_model_wrapper(model):
         model = model.module
     model.to(memory_format=torch.channels_last)
@@ -33,9 +38,9 @@ def to_channels_last(model):
 
 @HOOKS.register_module()
 class ChannelsLastHook(Hook):
-    """Convert the model (and its inputs) to channels-last before the run
-    starts, after the Runner has built it and loaded any checkpoint
-    (``tools/train.py --channels-last`` adds it)."""
+    """Convert the model and its inputs to channels-last (see
+    :func:`to_channels_last`) before the run, after any checkpoint loaded;
+    ``tools/train.py --channels-last`` adds it."""
 
     priority = 'VERY_HIGH'
 

@@ -8,12 +8,12 @@ from mmpretrain.registry import HOOKS
 class EvalAutocastDtypeHook(Hook):
     """Make CUDA autocast default to ``dtype`` for the run.
 
-    With ``fp16=True`` mmengine's ValLoop and TestLoop (and our
-    TrainAccuracyHook, which follows the val loop) enter ``autocast``
-    without a dtype, which on CUDA is torch's default, float16. Training
-    with ``--amp --amp-dtype bfloat16`` would then validate in float16;
-    this hook (added by that flag) sets torch's CUDA autocast default to
-    the training dtype before the run and restores it after.
+    mmengine's ValLoop and TestLoop (and TrainAccuracyHook) enter autocast
+    without a dtype, float16 on CUDA: a run trained with ``--amp --amp-dtype
+    bfloat16`` (which adds this hook) would validate in float16.
+
+    Args:
+        dtype (str): Name of a torch dtype, e.g. ``'bfloat16'``.
     """
 
     def __init__(self, dtype='bfloat16'):

@@ -6,6 +6,14 @@ import time
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from ..runners import console_level
 
@@ -24,24 +32,20 @@ def _metrics_text(metrics):
 
 @HOOKS.register_module()
 class ProgressBarHook(Hook):
-    """Per training epoch a progress bar (iterations, ETA, loss, lr,
-    images/s), one line of validation metrics, the test metrics, and where
-    the full log is.
+    """A progress bar per training epoch (iterations, ETA, loss, lr,
+    images/s), a line of validation metrics, the test metrics, and where the
+    full log is; silent when the console shows mmengine's INFO lines.
 
-    On a terminal the bar is drawn in place with rich (installed with
-    mmengine); when stdout is a file or a pipe (the grid's logs, CI), it
-    prints a plain line at the end of each epoch and, while more than
-    ``line_interval`` seconds of the epoch remain, one every
-    ``line_interval`` seconds. When the console already
-    shows mmengine's INFO lines (``--verbose``), they say all this and the
-    hook stays silent.
+    On a terminal the bar is drawn in place with rich; when stdout is a file
+    or a pipe a plain line is printed at the end of each epoch and every
+    ``line_interval`` seconds while more than that remains.
 
     Args:
-        val_keys: Validation metrics for the epoch line, in this order;
-            those the run does not log are left out. ``train_*`` keys are
-            read from the message hub (:class:`TrainAccuracyHook`).
-        line_interval: Seconds between progress lines when stdout is not a
-            terminal.
+        val_keys (Sequence[str]): Validation metrics for the epoch line, in
+            this order; those the run does not log are left out. ``train_*``
+            keys come from the message hub (:class:`TrainAccuracyHook`).
+        line_interval (float): Seconds between progress lines when stdout
+            is not a terminal.
     """
 
     priority = 'BELOW_NORMAL'  # after RuntimeInfoHook logged loss and lr
@@ -67,7 +71,6 @@ class ProgressBarHook(Hook):
             print(f'resumed at epoch {runner.epoch}, iteration {runner.iter}',
                   flush=True)
 
-    # Training: one bar (or line) per epoch.
     def before_train_epoch(self, runner):
         if not self._active(runner):
             return
@@ -76,7 +79,14 @@ class ProgressBarHook(Hook):
         self._start = self._last_line = time.time()
         self._images = 0
         if sys.stdout.isatty():
-            self._bar = _RichBar(self._epoch, self._total)
+            self._bar = Progress(
+                TextColumn('{task.description}'), BarColumn(bar_width=24),
+                MofNCompleteColumn(), TimeElapsedColumn(), TextColumn('eta'),
+                TimeRemainingColumn(), TextColumn('{task.fields[info]}'),
+                redirect_stderr=False)
+            self._task = self._bar.add_task(self._epoch, total=self._total,
+                                            info='')
+            self._bar.start()
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):
@@ -84,37 +94,34 @@ class ProgressBarHook(Hook):
             return
         self._images += len(data_batch['inputs']) if data_batch else 0
         hub = runner.message_hub
+        done = batch_idx + 1
         elapsed = time.time() - self._start
-        self._status = dict(
-            done=batch_idx + 1, elapsed=elapsed,
-            eta=elapsed / (batch_idx + 1) * (self._total - batch_idx - 1),
-            loss=hub.get_scalar('train/loss').current(),
-            lr=hub.get_scalar('train/lr').current(),
-            rate=self._images / max(elapsed, 1e-9))
+        eta = elapsed / done * (self._total - done)
+        info = (f'loss {hub.get_scalar("train/loss").current():.4f}  '
+                f'lr {hub.get_scalar("train/lr").current():.2e}  '
+                f'{self._images / max(elapsed, 1e-9):.1f} img/s')
+        self._line = (f'{self._epoch} [{done}/{self._total}] '
+                      f'{100 * done // self._total:3d}%  {_clock(elapsed)} '
+                      f'eta {_clock(eta)}  {info}')
         if self._bar is not None:
-            self._bar.update(**self._status)
+            self._bar.update(self._task, completed=done, info=info)
         elif (time.time() - self._last_line >= self.line_interval
-              and self._status['eta'] >= self.line_interval):
+              and eta >= self.line_interval):
             self._print_line()  # the epoch's own line is over a minute off
 
     def after_train_epoch(self, runner):
-        if not self._active(runner) or not hasattr(self, '_status'):
+        if not self._active(runner) or not hasattr(self, '_line'):
             return
         if self._bar is not None:
-            self._bar.close()
+            self._bar.stop()  # the finished bar stays on screen
             self._bar = None
         else:
             self._print_line()
 
     def _print_line(self):
-        s = self._status
-        print(f'{self._epoch} [{s["done"]}/{self._total}] '
-              f'{100 * s["done"] // self._total:3d}%  {_clock(s["elapsed"])}'
-              f' eta {_clock(s["eta"])}  loss {s["loss"]:.4f}  '
-              f'lr {s["lr"]:.2e}  {s["rate"]:.1f} img/s', flush=True)
+        print(self._line, flush=True)
         self._last_line = time.time()
 
-    # Evaluation: one line each.
     def after_val_epoch(self, runner, metrics=None):
         if not self._active(runner):
             return
@@ -133,33 +140,3 @@ class ProgressBarHook(Hook):
     def after_test_epoch(self, runner, metrics=None):
         if self._active(runner):
             print(f'test  {_metrics_text(metrics or {})}', flush=True)
-
-
-class _RichBar:
-    """A one-line rich progress bar that stays on screen when done."""
-
-    def __init__(self, description, total):
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-        self._progress = Progress(
-            TextColumn('{task.description}'), BarColumn(bar_width=24),
-            MofNCompleteColumn(), TimeElapsedColumn(), TextColumn('eta'),
-            TimeRemainingColumn(),
-            TextColumn('{task.fields[info]}'), redirect_stderr=False)
-        self._task = self._progress.add_task(description, total=total,
-                                             info='')
-        self._progress.start()
-
-    def update(self, done, loss, lr, rate, **_):
-        self._progress.update(
-            self._task, completed=done,
-            info=f'loss {loss:.4f}  lr {lr:.2e}  {rate:.1f} img/s')
-
-    def close(self):
-        self._progress.stop()

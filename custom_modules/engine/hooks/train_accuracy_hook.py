@@ -1,4 +1,4 @@
-"""Hooks that add what mmengine does not log by default."""
+"""Accuracy on the training split, which mmengine does not log."""
 import copy
 import numbers
 
@@ -11,8 +11,8 @@ from mmpretrain.registry import DATASETS, HOOKS
 
 
 def stratified_subset(labels, size, seed):
-    """Indices of ``size`` items drawn per class in proportion to its share
-    of ``labels`` (largest remainders get the leftover places), sorted.
+    """Sorted indices of ``size`` items, each class's number in proportion
+    to its share of ``labels`` (largest remainders get the leftovers).
 
     Which items a class gives depends only on ``seed`` and that class's own
     indices, so the same seed always gives the same subset.
@@ -37,28 +37,21 @@ def stratified_subset(labels, size, seed):
 class TrainAccuracyHook(Hook):
     """Log accuracy on the training split, measured like validation.
 
-    After each validation, the model is evaluated on training images with
-    the *test* pipeline (no augmentation) and the validation metrics, and
-    every metric is logged with a ``train_`` prefix next to the validation
-    ones (``train_accuracy/top1`` beside ``accuracy/top1``). Train and val
-    numbers of an epoch then come from the same weights, pipeline, metric
-    and precision (the val loop's autocast, ``--amp``), so their gap is
-    overfitting, not augmentation.
-
-    By default a fixed class-stratified subset as large as the val split is
-    evaluated, not every training image: a quarter of an epoch's time saved
-    on an 8:2 split, for an estimate as precise as the val accuracy. The
-    subset is drawn once from ``seed`` and is the same every epoch and every
-    run with that seed; its size is logged as ``train_images``.
+    After each validation, training images are evaluated with the test
+    pipeline, the val metrics and the val loop's precision, and logged with
+    a ``train_`` prefix (``train_accuracy/top1``): the gap to the val numbers
+    is then overfitting, not augmentation. By default a fixed stratified
+    subset as large as the val split is evaluated (as precise, at a fraction
+    of the cost); its size is logged as ``train_images``.
 
     Args:
-        ann_file: Training annotation file, relative to the train
-            dataset's ``data_root``. Defaults to the train dataloader's.
-        interval: Evaluate every ``interval`` validations; 0 disables.
-        subset: ``'val'`` (as many images as the val split), an int (that
-            many images), a float in (0, 1] (that fraction of the training
-            split) or ``'all'`` (every training image).
-        seed: Seed of the subset. Defaults to the run's seed.
+        ann_file (str, optional): Training annotation file, relative to the
+            train dataset's ``data_root``. Defaults to the train loader's.
+        interval (int): Evaluate every ``interval`` validations; 0 disables.
+        subset (str | int | float): ``'val'`` (as many images as the val
+            split), an int (that many images), a float in (0, 1] (that
+            fraction of the training split) or ``'all'``.
+        seed (int, optional): Seed of the subset. Defaults to the run's.
     """
 
     priority = 'NORMAL'  # after RuntimeInfoHook, before LoggerHook
@@ -110,26 +103,22 @@ class TrainAccuracyHook(Hook):
                 'image.')
         return dataset
 
-    def _build(self, runner):
-        cfg = runner.cfg
-        loader_cfg = copy.deepcopy(cfg.val_dataloader)
-        loader_cfg['dataset'] = self.build_dataset(runner)
-        self._loader = Runner.build_dataloader(loader_cfg, seed=runner.seed)
-        self._evaluator = runner.build_evaluator(
-            copy.deepcopy(cfg.val_evaluator))
-        for metric in self._evaluator.metrics:
-            if hasattr(metric, 'plot'):  # plots are drawn for val only
-                metric.plot = False
-        self._evaluator.dataset_meta = self._loader.dataset.metainfo
-
     def after_val_epoch(self, runner, metrics=None):
         if not self.interval or not runner.cfg.get('train_dataloader'):
             return  # a standalone validation has no training split
         self._count += 1
         if self._count % self.interval:
             return
-        if self._loader is None:
-            self._build(runner)
+        if self._loader is None:  # built once, at the first evaluation
+            loader_cfg = copy.deepcopy(runner.cfg.val_dataloader)
+            loader_cfg['dataset'] = self.build_dataset(runner)
+            self._loader = Runner.build_dataloader(loader_cfg, runner.seed)
+            self._evaluator = runner.build_evaluator(
+                copy.deepcopy(runner.cfg.val_evaluator))
+            for metric in self._evaluator.metrics:
+                if hasattr(metric, 'plot'):  # plots are drawn for val only
+                    metric.plot = False
+            self._evaluator.dataset_meta = self._loader.dataset.metainfo
         model = runner.model
         was_training = model.training
         model.eval()

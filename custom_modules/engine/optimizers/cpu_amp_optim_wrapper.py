@@ -11,13 +11,10 @@ from mmpretrain.registry import OPTIM_WRAPPERS
 class CpuAmpOptimWrapper(OptimWrapper):
     """An :class:`OptimWrapper` whose forward pass runs under CPU autocast.
 
-    mmengine's ``AmpOptimWrapper`` asserts a GPU when it is built, although
-    mmengine's ``autocast`` supports the CPU. On the CPU autocast computes in
-    bfloat16, which keeps float32's exponent range: gradients do not
-    underflow, so no loss scaling is needed and backward, gradient
-    accumulation and the optimizer step stay the plain wrapper's, on the
-    float32 master weights. On a GPU use ``AmpOptimWrapper`` (``--amp`` picks
-    the right one, see :mod:`custom_modules.apis.precision`).
+    mmengine's ``AmpOptimWrapper`` asserts a GPU. CPU autocast computes in
+    bfloat16, which keeps float32's exponent range: no loss scaling is
+    needed, so backward and the step stay the plain wrapper's, on float32
+    master weights. ``--amp`` picks this or ``AmpOptimWrapper``.
 
     Args:
         dtype (str): Autocast dtype; only ``'bfloat16'`` exists on the CPU.

@@ -1,13 +1,8 @@
 """A Runner whose terminal shows only what a person needs.
 
-mmengine's ``MMLogger`` gives its console handler and its file handler the
-same ``log_level``, so the environment table, the config and the hook order
-(hundreds of lines) reach the terminal before training starts. This Runner
-keeps ``log_level`` (INFO) for the run's log file and sets the console
-handler to the config's ``console_log_level`` (WARNING by default, see
-``configs/_base_/default_runtime.py``); ``ProgressBarHook`` then draws the
-progress. ``tools/train.py --verbose`` (``--log-level INFO``) brings
-mmengine's full output back to the terminal.
+mmengine gives the console and the log file the same ``log_level``, so
+hundreds of lines reach the terminal before training starts (see
+docs/cli_output.md).
 """
 import logging
 
@@ -40,8 +35,10 @@ def _not_internal_notice(record):
 class QuietRunner(Runner):
     """mmengine's Runner with its own console log level.
 
-    Reads ``console_log_level`` from the config; without it, it behaves
-    exactly as mmengine's Runner.
+    Args:
+        *args, **kwargs: As :class:`mmengine.runner.Runner`. The config's
+            ``console_log_level`` (e.g. ``'WARNING'``) sets the console's
+            level; without it this is mmengine's Runner.
     """
 
     def build_logger(self, log_level='INFO', log_file=None, **kwargs):

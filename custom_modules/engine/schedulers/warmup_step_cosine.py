@@ -1,50 +1,35 @@
 """Warm-up, step decay, then cosine annealing, as one closed-form scheduler.
 
-mmengine's chain of LinearLR + StepLR + CosineAnnealingLR draws the same
-curve (chained schedulers start from the current value, so nothing jumps;
-only LinearLR ends its ramp one step earlier). We register one scheduler
-because the recipe is one named schedule: its phase boundaries live in one
-config entry that the tools check against ``max_epochs`` before training,
-the cosine phase starts from the step phase's last value by construction,
-and the value is a pure function of the step count, so a resumed run gets
-exactly the values an uninterrupted run gets. See docs/scheduler.md.
+Why one scheduler rather than mmengine's LinearLR + StepLR +
+CosineAnnealingLR chain, the formula and its properties: docs/scheduler.md.
 """
 import math
 
 from mmengine.optim.scheduler.lr_scheduler import LRSchedulerMixin
-from mmengine.optim.scheduler.param_scheduler import INF, _ParamScheduler
+from mmengine.optim.scheduler.param_scheduler import INF, StepParamScheduler
 from mmpretrain.registry import PARAM_SCHEDULERS
 
 
 @PARAM_SCHEDULERS.register_module()
-class WarmupStepCosineParamScheduler(_ParamScheduler):
-    """Linear warm-up, then step decay, then cosine annealing.
+class WarmupStepCosineParamScheduler(StepParamScheduler):
+    """Step decay with a linear warm-up before it and cosine annealing after.
 
-    With ``t`` the current epoch (or iteration), ``b`` = ``begin``,
-    ``W`` = ``warmup_end``, ``S`` = ``decay_end``, ``T`` = ``end`` and ``v0``
-    the base value:
-
-    * ``b <= t < W``: ``v0 * (f + (1 - f) * (t - b) / (W - b))``
-    * ``W <= t < S``: ``v0 * gamma ** floor((t - W) / step_size)``
-    * ``S <= t <= T``: ``m + (v0 * gamma ** n - m) * c(t)``, with
-      ``c(t) = (1 + cos(pi * (t - S) / (T - S))) / 2``
-
-    where ``f`` is ``start_factor``, ``m`` is ``eta_min`` and ``n`` is the
-    number of decays that happened before ``S``. Phase boundaries are absolute
-    epochs (iterations once converted) and may coincide to drop a phase.
+    Phase boundaries are absolute epochs (iterations once converted) and may
+    coincide to drop a phase. The cosine phase starts from the step phase's
+    last value.
 
     Args:
-        optimizer: Wrapped optimizer.
-        param_name: Name of the scheduled parameter, e.g. ``'lr'``.
-        warmup_end: Epoch at which warm-up reaches the base value.
-        decay_end: Epoch at which step decay hands over to cosine annealing.
-        step_size: Epochs between two decays in the step phase.
-        gamma: Multiplicative decay of each step, in (0, 1].
-        start_factor: Fraction of the base value that warm-up starts from.
-        eta_min: Value the cosine phase anneals to at ``end``.
-        begin, end, last_step, by_epoch, verbose: As in mmengine's schedulers.
-            ``end`` must be finite; the Runner sets it to ``max_epochs`` when
-            the config leaves it out.
+        optimizer (OptimWrapper or Optimizer): Wrapped optimizer.
+        param_name (str): Name of the scheduled parameter, e.g. ``'lr'``.
+        warmup_end (float): Epoch at which warm-up reaches the base value.
+        decay_end (float): Epoch at which step decay hands over to cosine.
+        step_size (float): Epochs between two decays in the step phase.
+        gamma (float): Multiplicative decay of each step, in (0, 1].
+        start_factor (float): Fraction of the base value warm-up starts at.
+        eta_min (float): Value the cosine phase anneals to at ``end``.
+        begin, end, last_step, by_epoch, verbose: As in mmengine's
+            schedulers. ``end`` must be finite; the Runner sets it to
+            ``max_epochs`` when the config leaves it out.
     """
 
     def __init__(self,
@@ -84,21 +69,13 @@ class WarmupStepCosineParamScheduler(_ParamScheduler):
             raise ValueError(f'eta_min must be >= 0, got {eta_min}')
         self.warmup_end = warmup_end
         self.decay_end = decay_end
-        self.step_size = step_size
-        self.gamma = gamma
         self.start_factor = start_factor
         self.eta_min = eta_min
-        # Number of decays the step phase applies before cosine takes over.
+        # Decays the step phase applies before cosine takes over.
         span = decay_end - warmup_end
         self.num_decays = max(math.ceil(span / step_size) - 1, 0)
-        super().__init__(
-            optimizer=optimizer,
-            param_name=param_name,
-            begin=begin,
-            end=end,
-            last_step=last_step,
-            by_epoch=by_epoch,
-            verbose=verbose)
+        super().__init__(optimizer, param_name, step_size, gamma, begin, end,
+                         last_step, by_epoch, verbose)
         too_low = [v for v in self.base_values
                    if v * gamma**self.num_decays < eta_min]
         if too_low:
@@ -108,32 +85,14 @@ class WarmupStepCosineParamScheduler(_ParamScheduler):
                 'lower eta_min or raise the base learning rate.')
 
     @classmethod
-    def build_iter_from_epoch(cls,
-                              *args,
-                              warmup_end=10,
-                              decay_end=20,
-                              step_size=5,
-                              begin=0,
-                              end=INF,
-                              by_epoch=True,
-                              epoch_length=None,
-                              **kwargs):
-        """Convert every epoch-valued argument to iterations."""
-        if not by_epoch:
-            raise ValueError('Only an epoch-based config (by_epoch=True) can '
-                             'be converted to iteration-based.')
-        if not epoch_length or epoch_length <= 0:
-            raise ValueError(
-                f'epoch_length must be a positive integer, got {epoch_length}')
-        return cls(
-            *args,
-            warmup_end=warmup_end * epoch_length,
-            decay_end=decay_end * epoch_length,
-            step_size=step_size * epoch_length,
-            begin=int(begin * epoch_length),
-            end=end if end == INF else int(end * epoch_length),
-            by_epoch=False,
-            **kwargs)
+    def build_iter_from_epoch(cls, *args, warmup_end=10, decay_end=20,
+                              step_size=5, epoch_length=None, **kwargs):
+        """Also convert the phase boundaries to iterations."""
+        length = epoch_length or 0  # the parent refuses a missing length
+        return super().build_iter_from_epoch(
+            *args, warmup_end=warmup_end * length,
+            decay_end=decay_end * length, step_size=step_size,
+            epoch_length=epoch_length, **kwargs)
 
     def value_at(self, base_value: float, t: float) -> float:
         """The closed-form value at absolute step ``t``."""
@@ -156,19 +115,22 @@ class WarmupStepCosineParamScheduler(_ParamScheduler):
         return [self.value_at(base, t) for base in self.base_values]
 
     def load_state_dict(self, state_dict: dict):
-        """Restore the state and re-apply the value it implies.
-
-        The value is a function of the step, so the optimizer gets the right
-        one whatever order the optimizer and scheduler states are loaded in.
-        """
+        """Restore the state and re-apply the value its step implies, so the
+        optimizer's value is right whatever order the states load in."""
         super().load_state_dict(state_dict)
         if self.begin <= self._global_step < self.end:
-            for group, value in zip(self.optimizer.param_groups,
-                                    self._get_value()):
-                group[self.param_name] = value
             self._last_value = self._get_value()
+            for group, value in zip(self.optimizer.param_groups,
+                                    self._last_value):
+                group[self.param_name] = value
 
 
 @PARAM_SCHEDULERS.register_module()
 class WarmupStepCosineLR(LRSchedulerMixin, WarmupStepCosineParamScheduler):
-    """:class:`WarmupStepCosineParamScheduler` for the learning rate."""
+    """:class:`WarmupStepCosineParamScheduler` for the learning rate.
+
+    Args:
+        optimizer (OptimWrapper or Optimizer): Wrapped optimizer.
+        **kwargs: As :class:`WarmupStepCosineParamScheduler`, without
+            ``param_name``.
+    """

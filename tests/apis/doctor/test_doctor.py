@@ -153,3 +153,16 @@ def test_the_tool_prints_progress_and_the_next_step(planted, tmp_path,
     assert f'--decisions {tmp_path}/decisions.txt' in out
     assert sorted(os.listdir(tmp_path)) == [
         'decisions.txt', 'report.json', 'review.html']
+
+
+def test_make_annotations_takes_decisions_and_points_to_the_doctor(
+        planted, tmp_path, capsys):
+    decisions = tmp_path / 'decisions.txt'
+    decisions.write_text(f'exclude {OUTLIER}\n')
+    main = load_tool('tools/dataset/make_annotations.py').main
+    assert main([str(planted[0]), '--out-dir', str(tmp_path / 'out'),
+                 '--decisions', str(decisions), '--workers', '1',
+                 '--quiet']) == 0
+    assert 'tools/dataset/doctor.py' in capsys.readouterr().out
+    assert OUTLIER not in ''.join(
+        (tmp_path / 'out' / f'{s}.txt').read_text() for s in ('train', 'val'))

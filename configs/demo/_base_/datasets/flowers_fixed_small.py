@@ -1,5 +1,5 @@
-# The "fixed" flower data at a small scale, for the offline demo, the grid's
-# --demo and the tests: batches of 16 loaded in the main process (tiny images
+# The flower data at a small scale, for the offline demo, the grid's --demo
+# and the tests: batches of 16 loaded in the main process (tiny images
 # decode faster than worker processes start).
 _base_ = ['../../../_base_/datasets/flowers_fixed.py']
 

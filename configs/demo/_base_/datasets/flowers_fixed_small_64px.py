@@ -1,4 +1,4 @@
-# The small "fixed" flower data at 64 px instead of 224 (ResNets only: VGG's
+# The small flower data at 64 px instead of 224 (ResNets only: VGG's
 # classifier needs 224). Each size is set on the transform of that name, so a
 # transform added to the real pipeline cannot shift it.
 _base_ = ['./flowers_fixed_small.py']
@@ -15,6 +15,7 @@ def __resized(pipeline):
 
 
 train_pipeline = __resized(_base_.train_pipeline)
+mix_train_pipeline = __resized(_base_.mix_train_pipeline)
 test_pipeline = __resized(_base_.test_pipeline)
 tta_pipeline = __resized(_base_.tta_pipeline)
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -11,9 +11,9 @@ class FaultInjectionHook(Hook):
     """SIGKILL the training process at a chosen point, as an out-of-memory
     kill or a power cut would: no handler, no cleanup, no flush.
 
-    For the tests of kill and resume only (tests/data/configs/ adds it); no
-    configuration of ours enables it. All counts are 1-based and count
-    within this process.
+    For the tests of kill and resume (tests/data/configs/resnet18_kill_resume.py
+    imports it; tests/data/plugins must be on PYTHONPATH). All counts are
+    1-based and count within this process.
 
     Args:
         kill_after_iter: Kill once this many training iterations are done
