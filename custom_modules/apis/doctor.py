@@ -124,13 +124,14 @@ def _bar(label, total, start):
 
 
 def thumbnail(path, side=160):
-    """A small PNG of ``path`` as a data: URI."""
+    """A small PNG of ``path`` as a data: URI (256 colours: a third of the
+    bytes, and a page of a hundred thumbnails stays a few MB)."""
     with Image.open(path) as img:
         img.draft('RGB', (side, side))
         img = img.convert('RGB')
         img.thumbnail((side, side))
         buffer = io.BytesIO()
-        img.save(buffer, format='PNG')
+        img.quantize(256).save(buffer, format='PNG', optimize=True)
     return png_data_uri(buffer.getvalue())
 
 
@@ -139,7 +140,7 @@ def decisions_template(groups, suspects, outliers):
     in one split), the suspects and outliers as commented suggestions."""
     lines = [
         '# Decisions for make_annotations.py --decisions (this file).',
-        '# One a line: exclude PATH | relabel PATH CLASS | group PATH PATH...',
+        '# One per line: exclude PATH | relabel PATH CLASS | group PATH PATH...',
         '# Paths are relative to the source folder; "#" starts a comment.',
         '# Uncomment the suggestions you agree with after looking at '
         'review.html.', '', '# Near-duplicate groups: kept in one split. '

@@ -102,7 +102,8 @@ def near_duplicate_groups(paths, labels, hashes, features=None):
         groups.append(dict(
             files=[paths[i] for i in idx], classes=classes,
             label_conflict=len(classes) > 1,
-            pairs=[[paths[i], paths[j], how, round(float(v), 4)]
+            pairs=[[paths[i], paths[j], how, int(v) if how == 'hash distance'
+                    else round(float(v), 4)]
                    for i, j, how, v in pairs if i in inside]))
     return sorted(groups, key=lambda g: (-len(g['files']), g['files']))
 
