@@ -28,7 +28,7 @@ def assert_self_contained(text):
     """No script, style sheet, font or image fetched from anywhere: every
     ``src`` is a data: URI and no ``href``/``url()`` leaves the folder."""
     sources = re.findall(r'\bsrc\s*=\s*["\']?([^"\'\s>]+)', text)
-    assert sources and all(s.startswith('data:image/png;base64,')
+    assert sources and all(re.match(r'data:image/(png|jpeg);base64,', s)
                            for s in sources), [s[:40] for s in sources]
     assert not re.search(r'<script|<link|@import|url\(', text, re.I)
     for href in re.findall(r'\bhref\s*=\s*["\']?([^"\'\s>]+)', text):

@@ -4,7 +4,8 @@
         [--topk 3] [--out predictions.csv|.json] [--device cpu]
     python tools/infer.py MODEL.onnx photo.jpg folder/ [--topk 3] [--out ...]
 
-Inputs may be image files, folders (searched recursively) or glob patterns.
+Inputs may be image files, folders (searched recursively), glob patterns or
+http(s) URLs (downloaded to a temporary file, up to 50 MB each).
 Scores are calibrated, with "unknown" answers, when the checkpoint has a
 .calibration.json or the .onnx embeds one (--no-calibration, --threshold).
 With a model from tools/deploy/export_onnx.py, only onnxruntime, numpy and
@@ -16,6 +17,7 @@ import sys
 from custom_modules.apis.checkpoint_fit import ALLOW_FLAG
 from custom_modules.apis.inference import (
     collect_images,
+    local_files,
     predict_checkpoint,
     predict_onnx,
     print_results,
@@ -33,7 +35,7 @@ from custom_modules.utils.fileio import check_new, read_classes
 
 def add_common_args(parser):
     parser.add_argument('inputs', nargs='+',
-                        help='image files, folders or glob patterns')
+                        help='image files, folders, glob patterns or http(s) URLs')
     parser.add_argument('--topk', type=int, default=3,
                         help='classes listed per image (default: 3)')
     parser.add_argument('--batch-size', type=int, default=16,
@@ -47,9 +49,11 @@ def add_common_args(parser):
 def parse_args(argv):
     onnx = bool(argv) and argv[0].endswith('.onnx')
     parser = argparse.ArgumentParser(
+        usage='%(prog)s CONFIG CHECKPOINT INPUTS... [options]\n'
+        '       %(prog)s MODEL.onnx INPUTS... [options]',
         description='Classify images with a trained checkpoint, or with an '
-        'exported .onnx model (no torch needed): infer.py MODEL.onnx '
-        'INPUTS...')
+        'exported .onnx model (no torch needed). INPUTS: files, folders, '
+        'glob patterns or http(s) URLs.')
     if onnx:
         parser.add_argument('model', help='exported .onnx model')
         add_common_args(parser)
@@ -59,8 +63,9 @@ def parse_args(argv):
     # lazy: torch-free for .onnx models
     from mmengine.config import DictAction
 
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument('config', help='config file, e.g. '
+                        'configs/resnet101_freeze2_mix.py')
+    parser.add_argument('checkpoint', help='the trained checkpoint (.pth)')
     add_common_args(parser)
     parser.add_argument('--device', help='cpu, cuda, cuda:1 ... (default: '
                         'cuda when available)')
@@ -88,12 +93,15 @@ def main(argv=None):
         check_new(args.out, args.force)
     classes = read_classes(args.classes) if args.classes else None
     images = collect_images(args.inputs)
-    if args.model:
-        results = predict_onnx(args.model, images, args.topk,
-                               args.batch_size, not args.no_calibration,
-                               args.threshold)
-    else:
-        results = predict_checkpoint(args, images, classes)
+    with local_files(images) as files:
+        if args.model:
+            results = predict_onnx(args.model, files, args.topk,
+                                   args.batch_size, not args.no_calibration,
+                                   args.threshold)
+        else:
+            results = predict_checkpoint(args, files, classes)
+    for result, image in zip(results, images):
+        result['path'] = image  # the URL, not its temporary copy
     print_results(results)
     if args.out:
         write_results(results, args.out, args.force)

@@ -28,8 +28,11 @@ def parse_args(argv=None):
     parser.add_argument('--configs', nargs='+', default=['*'],
                         help='config name patterns (default: all), e.g. '
                         "'resnet101_*' '*_mix'")
-    parser.add_argument('--config-dir', default=osp.join(ROOT, 'configs'))
-    parser.add_argument('--work-dir', default='work_dirs/grid')
+    parser.add_argument('--config-dir', default=osp.join(ROOT, 'configs'),
+                        help='folder of the configs to run (default: configs/)')
+    parser.add_argument('--work-dir', default='work_dirs/grid',
+                        help='one folder per run, the table and plots '
+                        '(default: %(default)s)')
     parser.add_argument('--seeds', nargs='+', type=int, default=[None],
                         help='repeat each run with these seeds')
     parser.add_argument('--gpus', type=int, default=1,
@@ -40,7 +43,8 @@ def parse_args(argv=None):
     weights.add_argument('--pretrained-dir',
                          help='folder holding the official checkpoints '
                          '(offline machines)')
-    weights.add_argument('--from-scratch', action='store_true')
+    weights.add_argument('--from-scratch', action='store_true',
+                         help='train every run from random weights')
     parser.add_argument('--data-root', help='annotation folder for every run')
     parser.add_argument('--no-analysis', action='store_true',
                         help='skip testing the best checkpoints and plots')
@@ -55,8 +59,11 @@ def parse_args(argv=None):
     parser.add_argument('--demo', action='store_true',
                         help='offline smoke run on synthetic images, from '
                         'scratch, tiny settings')
-    parser.add_argument('--demo-epochs', type=int, default=2)
-    parser.add_argument('--demo-per-class', type=int, default=20)
+    parser.add_argument('--demo-epochs', type=int, default=2,
+                        help='with --demo: epochs per run (default: %(default)s)')
+    parser.add_argument('--demo-per-class', type=int, default=20,
+                        help='with --demo: synthetic images per class '
+                        '(default: %(default)s)')
     return parser.parse_args(argv)
 
 

@@ -32,16 +32,22 @@ def parse_args(argv=None):
         description='Serve a page that classifies uploaded photos.')
     parser.add_argument('model', nargs='?',
                         help='CONFIG (then CHECKPOINT) or MODEL.onnx')
-    parser.add_argument('checkpoint', nargs='?')
+    parser.add_argument('checkpoint', nargs='?',
+                        help='the trained checkpoint (with a CONFIG)')
     parser.add_argument('--demo', action='store_true',
                         help='serve the newest `make demo` checkpoint')
     parser.add_argument('--host', default='127.0.0.1',
                         help='default: 127.0.0.1 (this machine only); 0.0.0.0 shows '
                         'the page to your network')
-    parser.add_argument('--port', type=int, default=8000)
-    parser.add_argument('--max-upload-mb', type=float, default=MAX_UPLOAD_MB)
-    parser.add_argument('--max-pixels', type=int, default=MAX_PIXELS)
-    parser.add_argument('--topk', type=int, default=5)
+    parser.add_argument('--port', type=int, default=8000,
+                        help='TCP port (default: %(default)s)')
+    parser.add_argument('--max-upload-mb', type=float, default=MAX_UPLOAD_MB,
+                        help='largest upload accepted (default: %(default)s)')
+    parser.add_argument('--max-pixels', type=int, default=MAX_PIXELS,
+                        help='largest image accepted, in pixels '
+                        '(default: %(default)s)')
+    parser.add_argument('--topk', type=int, default=5,
+                        help='classes shown per image (default: %(default)s)')
     parser.add_argument('--api-docs', action='store_true',
                         help='serve /docs, /redoc and /openapi.json (off by '
                         'default: /docs loads scripts from a CDN)')

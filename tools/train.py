@@ -28,8 +28,11 @@ def parse_args(argv=None):
                         help='skip validation during training')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr linearly with the total batch size')
-    parser.add_argument('--no-pin-memory', action='store_true')
-    parser.add_argument('--no-persistent-workers', action='store_true')
+    parser.add_argument('--no-pin-memory', action='store_true',
+                        help='do not pin dataloader memory (pinning only '
+                        'helps copies to a GPU)')
+    parser.add_argument('--no-persistent-workers', action='store_true',
+                        help='restart dataloader workers every epoch')
     weights = parser.add_mutually_exclusive_group()
     weights.add_argument(
         '--pretrained', metavar='PATH',

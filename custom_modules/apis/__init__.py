@@ -11,14 +11,19 @@ cheap and the ``.onnx`` path never loads torch)::
 ``model_classes``      its class names (``model``)
 ``train`` / ``test``   what tools/train.py and tools/test.py do, flags as
                        keywords: ``train('configs/x.py', work_dir='w')``
+``tune``               tools/tune.py: an Optuna search over the config's
+                       ``tune_space``, each trial a ``train`` run
 ``build_inferencer``   mmpretrain's inferencer, amp/channels-last aware
 ``predict``            top-k, calibrated answers for image files (``model``)
 ``OnnxClassifier``     an exported model, torch-free (``deploy``)
+``Classifier``         paths, arrays or URLs in, calibrated top-k out,
+                       from config + checkpoint or ``.onnx``
+                       (``classifier``; docs/python_api.md)
 =====================  ==================================================
 
 Modules: ``config``, ``precision``, ``distributed``, ``preflight`` and
 ``checkpoint_fit`` prepare a run; ``training``, ``testing``,
-``inference``, ``data_folder``, ``calibrate`` run one; ``report``,
+``inference``, ``data_folder``, ``calibrate`` run one, ``tuning`` many; ``report``,
 ``curves``, ``lr_curve``, ``cams`` draw what it made; ``grid/`` runs many,
 ``deploy/`` exports and serves, ``benchmark/`` times them; ``demo`` runs
 everything once.
@@ -31,9 +36,11 @@ _PUBLIC = {
     'model_classes': '.model',
     'train': '.training',
     'test': '.testing',
+    'tune': '.tuning',
     'build_inferencer': '.model',
     'predict': '.model',
     'OnnxClassifier': '.deploy.onnx_classifier',
+    'Classifier': '.classifier',
 }
 __all__ = list(_PUBLIC)
 

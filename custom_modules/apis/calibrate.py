@@ -6,7 +6,7 @@ import os
 import os.path as osp
 
 import numpy as np
-from mmengine.runner import Runner
+from mmpretrain.registry import RUNNERS
 from PIL import Image
 
 import custom_modules.evaluation.metrics  # noqa: F401  (DumpPredictions)
@@ -43,7 +43,7 @@ def predict_val(cfg, checkpoint, out):
     cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = None
     cfg.param_scheduler = None
     check_data(cfg, ('test', ))
-    return Runner.from_cfg(cfg).test()
+    return RUNNERS.build(cfg).test()  # runner_type: QuietRunner
 
 
 def ood_rejection(inferencer, temperature, threshold, folder):

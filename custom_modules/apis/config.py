@@ -65,7 +65,8 @@ def add_runner_args(parser):
                         help='how the processes were started: none (one '
                         'process), pytorch (torchrun, tools/dist_train.sh), '
                         'slurm or mpi')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                        help='set by the launcher; not for use by hand')
     parser.add_argument(
         '--vis-backend', action='append', choices=sorted(VIS_BACKENDS),
         help='also track the run with TensorBoard (events in the run\'s '

@@ -9,12 +9,17 @@ of CONFIG CHECKPOINT, it runs :class:`.deploy.onnx_classifier.OnnxClassifier`
 with the calibration embedded at export, and neither torch nor mmengine is
 imported (so only onnxruntime, numpy and Pillow are needed).
 """
+import contextlib
 import csv
 import glob
 import json
 import os
 import os.path as osp
+import shutil
 import sys
+import tempfile
+import urllib.error
+import urllib.request
 
 from custom_modules.evaluation.calibration import (
     read_calibration,
@@ -22,12 +27,64 @@ from custom_modules.evaluation.calibration import (
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import IMAGE_EXTENSIONS, atomic_write
 
+URL_SCHEMES = ('http://', 'https://')
+MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
+DOWNLOAD_TIMEOUT_S = 30
+
+
+def is_url(item):
+    return isinstance(item, str) and item.lower().startswith(URL_SCHEMES)
+
+
+def download(url, folder, max_bytes=MAX_DOWNLOAD_BYTES,
+             timeout=DOWNLOAD_TIMEOUT_S):
+    """Save an http(s) image under ``folder``; returns the file's path.
+
+    Raises:
+        UserInputError: naming the URL, when it cannot be fetched or is
+            over ``max_bytes``.
+    """
+    suffix = osp.splitext(url.split('?')[0].split('#')[0])[1][:8]
+    path = osp.join(folder, f'url_{len(os.listdir(folder))}{suffix}')
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, \
+                open(path, 'wb') as f:
+            size = int(response.headers.get('Content-Length') or 0)
+            if size > max_bytes:
+                raise UserInputError(f'{url}: {size:,} bytes is over the '
+                                     f'download limit of {max_bytes:,}.')
+            data = response.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise UserInputError(f'{url}: over the download limit of '
+                                     f'{max_bytes:,} bytes.')
+            f.write(data)
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        raise UserInputError(f'{url}: cannot download it ({err}).') from err
+    return path
+
+
+@contextlib.contextmanager
+def local_files(sources):
+    """``sources`` with every URL replaced by a downloaded temporary file
+    (removed on exit); other items are passed through unchanged."""
+    if not any(is_url(s) for s in sources):
+        yield list(sources)
+        return
+    folder = tempfile.mkdtemp(prefix='infer_urls_')
+    try:
+        yield [download(s, folder) if is_url(s) else s for s in sources]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
 
 def collect_images(inputs):
-    """Expand files, folders and globs into a sorted, de-duplicated list."""
+    """Expand files, folders and globs into a sorted, de-duplicated list;
+    http(s) URLs are kept as they are (see :func:`local_files`)."""
     found = []
     for item in inputs:
-        if osp.isdir(item):
+        if is_url(item):
+            found.append(item)
+        elif osp.isdir(item):
             found += [osp.join(folder, f)
                       for folder, _, files in os.walk(item) for f in files
                       if f.lower().endswith(IMAGE_EXTENSIONS)]

@@ -62,11 +62,19 @@ def plot(points, cfg, title):
     scheduler = cfg.param_scheduler
     if isinstance(scheduler, dict) and 'warmup_end' in scheduler:
         top = max(p[1] for p in points)
-        for x, label in ((0, 'warm-up'), (scheduler['warmup_end'], 'step'),
-                         (scheduler['decay_end'], 'cosine')):
+        bounds = [0, scheduler['warmup_end'], scheduler['decay_end'],
+                  max(p[0] for p in points)]
+        for x in bounds[1:3]:
             if x:
                 ax.axvline(x, color='grey', ls='--', lw=0.8)
-            ax.text(x + 0.3, top * 1.02, label, color='grey')
+        # Each name centred over its own phase, alternately high and low:
+        # phases one epoch wide in a short run must not print on each other.
+        for i, label in enumerate(('warm-up', 'step', 'cosine')):
+            if bounds[i + 1] > bounds[i]:
+                ax.text((bounds[i] + bounds[i + 1]) / 2,
+                        top * (1.02 if i % 2 == 0 else 1.10), label,
+                        color='grey', ha='center', fontsize='small')
+        ax.set_ylim(top=top * 1.2)
     ax.set(xlabel='epoch', ylabel='learning rate', title=title)
     ax.grid(alpha=0.3)
     ax.ticklabel_format(axis='y', style='sci', scilimits=(-2, 2))

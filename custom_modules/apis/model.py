@@ -155,6 +155,8 @@ def predict(inferencer, images, topk=3, batch_size=16, temperature=1.0,
     """``[{'path', 'unknown', 'predictions': [{'class', 'label', 'score'}...]}]``;
     ``unknown`` when the top (scaled) score is below ``threshold``.
 
+    ``images`` are file paths or BGR arrays (as mmcv reads them).
+
     Each file is decoded once, here; one that cannot be decoded gets
     ``'error'`` and no predictions, and the others are still classified.
     """
@@ -163,16 +165,16 @@ def predict(inferencer, images, topk=3, batch_size=16, temperature=1.0,
     for start in range(0, len(images), batch_size):
         batch = [(path, *read_image(path))
                  for path in images[start:start + batch_size]]
-        good = [(path, img) for path, img, error in batch if error is None]
-        outputs = dict(zip([p for p, _ in good], inferencer(
-            [img for _, img in good], batch_size=batch_size))) if good else {}
-        for path, _, error in batch:
+        good = [i for i, (_, _, error) in enumerate(batch) if error is None]
+        outputs = dict(zip(good, inferencer(
+            [batch[i][1] for i in good], batch_size=batch_size))) if good else {}
+        for i, (path, _, error) in enumerate(batch):
             if error:
                 results.append({'path': path, 'error': error,
                                 'unknown': False, 'predictions': []})
                 continue
             scores = torch.as_tensor(apply_temperature(
-                outputs[path]['pred_scores'], temperature))
+                outputs[i]['pred_scores'], temperature))
             values, labels = scores.topk(min(topk, scores.numel()))
             results.append({'path': path, 'unknown': bool(
                 threshold is not None and float(values[0]) < threshold),

@@ -5,6 +5,7 @@ best checkpoint and the predictions file. It never recomputes a model."""
 import glob
 import os
 import os.path as osp
+import re
 from collections import Counter
 from datetime import datetime, timezone
 from itertools import takewhile
@@ -13,7 +14,11 @@ import mmengine
 import mmpretrain
 from mmengine.config import Config
 
-from custom_modules.evaluation.calibration import read_calibration
+from custom_modules.evaluation.calibration import (
+    apply_temperature,
+    expected_calibration_error,
+    read_calibration,
+)
 from custom_modules.evaluation.predictions import load_predictions
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import atomic_write
@@ -24,6 +29,8 @@ from .precision import cpu_name
 from .preflight import read_annotations, under_root
 from .run_logs import best_checkpoint, log_folders, read_log_entries, summarize_run
 
+# An absolute path of two or more parts (not inside a word, URL or base64).
+ABS_PATH = re.compile(r'(?<![\w.:/+=-])/(?:[\w.@+-]+/)+[\w.@+-]*')
 ENV_KEYS = ('sys.platform', 'Python', 'CUDA available', 'GPU 0', 'PyTorch',
             'TorchVision', 'OpenCV', 'MMEngine')
 
@@ -44,9 +51,50 @@ def find_predictions(run_dir, done, given=None):
     return next(((p, s) for p, s in found if first_file(p)), (None, None))
 
 
-def summarize(run_dir, done, predictions, split):
+def relative_paths(text, run_dir):
+    """``text`` with every absolute path of this machine written relative
+    to ``run_dir`` (the page travels without the machine's layout)."""
+    base = osp.abspath(run_dir)
+
+    def relative(match):
+        path = match.group(0)
+        if not osp.isdir('/' + path.split('/')[1]):
+            return path
+        return osp.relpath(path, base)
+
+    return ABS_PATH.sub(relative, text)
+
+
+def one_sentence(cfg, summary, tested, split, calibration):
+    """What the run shows, in one sentence."""
+    backbone = cfg.model.get('backbone') or {}
+    model = backbone.get('type', cfg.model.get('type', 'the model'))
+    size = backbone.get('arch') or backbone.get('depth')
+    text = (f'{model}{"-" + str(size) if size else ""} trained '
+            f'{summary.get("epochs", "?")} epoch(s); its best epoch '
+            f'({summary.get("best_epoch", "?")}) reached '
+            f'{summary.get("val_acc", float("nan")):.2f} % on val')
+    if tested:
+        text += (f' and {tested["accuracy"]:.2f} % on the '
+                 f'{tested["images"]} {split} images')
+        if tested.get('ece') is not None:
+            text += f' (ECE {tested["ece"]:.2f} %'
+            text += (f', {tested["ece_scaled"]:.2f} % after temperature '
+                     'scaling)' if tested.get('ece_scaled') is not None
+                     else ')')
+    if calibration and calibration.get('threshold') is not None:
+        coverage = (calibration.get('val') or {}).get('coverage')
+        text += ('; it answers "unknown" below a top score of '
+                 f'{calibration["threshold"]:.2f}'
+                 + (f' ({coverage:.0f} % of val answered)'
+                    if coverage is not None else ''))
+    return text + '.'
+
+
+def summarize(run_dir, done, predictions, split, temperature=None):
     """The key numbers: ``done.json``'s (grid runs), else the logs', and
-    the test accuracy ``{'images', 'accuracy'}`` from the predictions."""
+    ``{'images', 'accuracy', 'ece', 'ece_scaled'}`` (%) from the test
+    predictions (``ece_scaled`` with the calibration's ``temperature``)."""
     summary = {**summarize_run(run_dir), **done}
     wall = first_file(osp.join(run_dir, 'wall_time.json'))
     if wall:
@@ -56,7 +104,13 @@ def summarize(run_dir, done, predictions, split):
         return summary, None
     scores, labels, _ = load_predictions(predictions)
     accuracy = 100 * float((scores.argmax(1) == labels).float().mean())
-    return summary, {'images': len(labels), 'accuracy': accuracy}
+    probs, labels = scores.float().numpy(), labels.numpy()
+    return summary, {
+        'images': len(labels), 'accuracy': accuracy,
+        'ece': 100 * expected_calibration_error(probs, labels),
+        'ece_scaled': None if temperature is None else 100 *
+        expected_calibration_error(apply_temperature(probs, temperature),
+                                   labels)}
 
 
 def data_counts(root):
@@ -145,7 +199,8 @@ def write_run_report(run_dir, out=None, predictions=None, force=False,
                       ('risk_coverage', 'risk_coverage_val.png')):
         plots[name] = first_file(drawn.get(key),
                                  osp.join(run_dir, 'calibration', name))
-    summary, tested = summarize(run_dir, done, predictions, split)
+    summary, tested = summarize(run_dir, done, predictions, split,
+                                (calibration or {}).get('temperature'))
     root = cfg.train_dataloader.dataset.get('data_root', '')
     name = osp.basename(osp.normpath(run_dir))
     title = name if done.get('seed') is None else \
@@ -158,7 +213,8 @@ def write_run_report(run_dir, out=None, predictions=None, force=False,
     absent = []
     text = render(
         'run_report.html.j2', absent, title=f'Run report: {title}',
-        run_dir=osp.abspath(run_dir), checkpoint=checkpoint,
+        run_dir=name, checkpoint=checkpoint,
+        sentence=one_sentence(cfg, summary, tested, split, calibration),
         built=datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
         summary=summary, tested=tested, predictions=predictions, split=split,
         preds=predictions or osp.join(run_dir, 'test_predictions.json'),
@@ -172,6 +228,7 @@ def write_run_report(run_dir, out=None, predictions=None, force=False,
         environment=environment_rows(
             osp.join(folders[0], osp.basename(folders[0]) + '.log')),
         config=config, config_text=mmengine.get_text(config))
+    text = relative_paths(text, run_dir)
     out = out or osp.join(run_dir, 'report.html')
     atomic_write(out, lambda f: f.write(text), force=force)
     return out, absent

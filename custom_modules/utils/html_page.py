@@ -9,6 +9,12 @@ import re
 
 import jinja2
 from markupsafe import Markup
+from PIL import Image
+
+# A report's images wider than this are scaled down; a JPEG (quality 85)
+# replaces the PNG when under half its size (page_image_uri).
+MAX_IMAGE_WIDTH = 1400
+JPEG_QUALITY = 85
 
 
 def png_data_uri(png):
@@ -23,6 +29,29 @@ def png_data_uri(png):
     return 'data:image/png;base64,' + base64.b64encode(png).decode('ascii')
 
 
+def page_image_uri(png):
+    """:func:`png_data_uri` kept small for a report page: scaled to
+    :data:`MAX_IMAGE_WIDTH` at most, and a JPEG when under half the PNG's
+    size (photos: CAMs, mistakes; plots stay PNG)."""
+    uri = png_data_uri(png)
+    data = base64.b64decode(uri.partition(',')[2])
+    with Image.open(io.BytesIO(data)) as image:
+        if image.width > MAX_IMAGE_WIDTH:
+            image = image.resize((MAX_IMAGE_WIDTH, round(
+                image.height * MAX_IMAGE_WIDTH / image.width)),
+                Image.Resampling.LANCZOS)
+            buffer = io.BytesIO()
+            image.save(buffer, format='PNG', optimize=True)
+            data = buffer.getvalue()
+            uri = png_data_uri(data)
+        buffer = io.BytesIO()
+        image.convert('RGB').save(buffer, format='JPEG', quality=JPEG_QUALITY)
+    if len(buffer.getvalue()) < len(data) / 2:
+        return 'data:image/jpeg;base64,' + base64.b64encode(
+            buffer.getvalue()).decode('ascii')
+    return uri
+
+
 def inline(text):
     """``text`` escaped, with Markdown's ``**bold**`` and ```code```."""
     text = re.sub(r'\*\*(.+?)\*\*', r'<b>\1</b>', html.escape(text))
@@ -33,7 +62,8 @@ ENV = jinja2.Environment(
     loader=jinja2.PackageLoader('custom_modules.utils'), autoescape=True,
     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     keep_trailing_newline=True)
-ENV.globals.update(png_data_uri=png_data_uri, inline=inline)
+ENV.globals.update(png_data_uri=png_data_uri, page_image_uri=page_image_uri,
+                   inline=inline)
 PARTS = ENV.get_template('parts.html.j2').module
 
 

@@ -15,7 +15,8 @@ def parse_args(argv=None):
     parser.add_argument('preds', help='.json written by tools/test.py --out')
     parser.add_argument('--classes', help='classes.txt for class names')
     parser.add_argument('--out-dir', default='.', help='output folder')
-    parser.add_argument('--force', action='store_true')
+    parser.add_argument('--force', action='store_true',
+                        help='replace existing outputs in --out-dir')
     return parser.parse_args(argv)
 
 

@@ -17,8 +17,9 @@ from custom_modules.utils.errors import UserInputError
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Fit temperature scaling and a reject threshold on val')
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument('config', help='config file, e.g. '
+                        'configs/resnet101_freeze2_mix.py')
+    parser.add_argument('checkpoint', help='the trained checkpoint (.pth)')
     parser.add_argument('--coverage', type=float, default=0.95,
                         help='share of val photos the reject option answers '
                         '(default: %(default)s)')

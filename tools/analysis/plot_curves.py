@@ -10,10 +10,11 @@ from custom_modules.utils.cli import run_cli
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('work_dir')
+    parser.add_argument('work_dir', help='a training run\'s work dir')
     parser.add_argument('--out', help='PNG path (default: '
                         '<work_dir>/training_curves.png)')
-    parser.add_argument('--force', action='store_true')
+    parser.add_argument('--force', action='store_true',
+                        help='replace an existing PNG')
     return parser.parse_args(argv)
 
 

@@ -14,7 +14,7 @@ from custom_modules.utils.cli import run_cli
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
+    parser.add_argument('config', help='config file whose schedule to draw')
     parser.add_argument('--out', help='PNG path (default: work_dirs/'
                         '<config name>/lr_curve.png)')
     parser.add_argument('--epoch-length', type=int,
@@ -23,7 +23,9 @@ def parse_args(argv=None):
                         'flower photos at batch 32)')
     parser.add_argument('--force', action='store_true',
                         help='replace an existing PNG')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, e.g. '
+                        'train_cfg.max_epochs=5')
     return parser.parse_args(argv)
 
 

@@ -10,7 +10,8 @@ from custom_modules.utils.cli import run_cli
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--files', type=int, default=20000)
+    parser.add_argument('--files', type=int, default=20000,
+                        help='synthetic images to scan (default: %(default)s)')
     parser.add_argument('--size', type=int, default=64, help='image side')
     return parser.parse_args(argv)
 

@@ -18,8 +18,9 @@ from custom_modules.utils.cli import run_cli
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Export a checkpoint to ONNX and check it against PyTorch.')
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument('config', help='config file, e.g. '
+                        'configs/resnet101_freeze2_mix.py')
+    parser.add_argument('checkpoint', help='the trained checkpoint (.pth)')
     parser.add_argument('--out', help='the .onnx file (default: the checkpoint\'s path '
                         'with .onnx)')
     parser.add_argument('--classes',

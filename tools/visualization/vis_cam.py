@@ -2,9 +2,11 @@
 
     python tools/test.py CONFIG CKPT --out preds.json
     python tools/visualization/vis_cam.py CONFIG CKPT --preds preds.json \\
-        --out cams.png [--worst 8 --per-class 2 --target-layers NAME]
+        [--out cams.png] [--worst 8 --per-class 2 --target-layers NAME]
     python tools/visualization/vis_cam.py CONFIG CKPT --img photo.jpg \\
-        --out cam.png [--target CLASS]
+        [--out cam.png] [--target CLASS]
+
+Without --out, the PNG goes next to the checkpoint.
 
 The maps and the grid are :mod:`custom_modules.visualization.cam`; see
 docs/cams.md.
@@ -28,12 +30,15 @@ def parse_args(argv=None):
         description='Grad-CAM maps of the worst mistakes and the most '
         'confident correct predictions (--preds), or of one photo (--img), '
         'drawn over the images as the model sees them.')
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument('config', help='config file, e.g. '
+                        'configs/resnet101_freeze2_mix.py')
+    parser.add_argument('checkpoint', help='the trained checkpoint (.pth)')
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument('--preds', help='.json from tools/test.py --out')
     source.add_argument('--img', help='one photo to explain')
-    parser.add_argument('--out', required=True, help='the PNG to write')
+    parser.add_argument('--out', help='the PNG to write (default: next to '
+                        'the checkpoint, CKPT_STEM.cams.png with --preds, '
+                        'CKPT_STEM.cam_IMG_STEM.png with --img)')
     parser.add_argument('--worst', type=int, default=8,
                         help='mistakes to show, most confident first')
     parser.add_argument('--per-class', type=int, default=2,
@@ -52,6 +57,10 @@ def parse_args(argv=None):
     parser.add_argument('--force', action='store_true',
                         help='replace an existing --out file')
     args = parser.parse_args(argv)
+    if not args.out:
+        stem = osp.splitext(args.checkpoint)[0]
+        args.out = (f'{stem}.cam_{osp.splitext(osp.basename(args.img))[0]}'
+                    '.png' if args.img else f'{stem}.cams.png')
     if not args.out.lower().endswith('.png'):
         raise UserInputError(f'--out {args.out}: name a .png file.')
     if args.worst < 0 or args.per_class < 0 or not (args.worst

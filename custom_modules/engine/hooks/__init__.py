@@ -2,10 +2,12 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .channels_last_hook import ChannelsLastHook, to_channels_last
 from .eval_autocast_dtype_hook import EvalAutocastDtypeHook
+from .optuna_pruning_hook import OptunaPruningHook
 from .progress_bar_hook import ProgressBarHook
 from .test_metrics_hook import TestMetricsToVisBackendsHook
 from .train_accuracy_hook import TrainAccuracyHook
 
 __all__ = ['AtomicCheckpointHook', 'ChannelsLastHook', 'EvalAutocastDtypeHook',
-           'ProgressBarHook', 'TestMetricsToVisBackendsHook', 'TrainAccuracyHook',
+           'OptunaPruningHook', 'ProgressBarHook', 'TestMetricsToVisBackendsHook',
+           'TrainAccuracyHook',
            'to_channels_last']

@@ -8,9 +8,10 @@ import json
 import os
 import os.path as osp
 import re
+import tempfile
 
 import pytest
-from conftest import TINY_CONFIG, load_tool, run_main, run_runner
+from conftest import ROOT, TINY_CONFIG, load_tool, run_main, run_runner
 from html_pages import assert_self_contained
 from PIL import Image
 
@@ -90,6 +91,16 @@ def test_report_builds_what_it_can_then_adds_the_test_split(
     with Image.open(io.BytesIO(base64.b64decode(uri))) as shown:
         assert shown.size == (300, 200)
     assert 'Class activation maps not drawn' not in text
+    # Before: the run folder, the checkpoint and the config's data_root and
+    # work_dir as this machine's absolute paths; no summary; no test ECE.
+    for path in (run_dir, root, ROOT, tempfile.gettempdir()):
+        assert osp.abspath(path) + '/' not in text, path
+    assert re.search(r'<p class="lead">ResNet-18 trained 2 epoch\(s\); its '
+                     r'best epoch \(\d\) reached [\d.]+ % on val and '
+                     rf'{accuracy:.2f} % on the {test_images} test images '
+                     r'\(ECE [\d.]+ %\)\.</p>', text)
+    assert 'test ECE (15 bins)</div>' in text
+    assert '<code>best_' in text  # the checkpoint, relative to the run
 
 
 def test_a_folder_that_is_no_run_is_refused(tmp_path, capsys):
@@ -97,3 +108,21 @@ def test_a_folder_that_is_no_run_is_refused(tmp_path, capsys):
     assert code == 2 and 'not a work dir of tools/train.py' in err
     code, err = run_main(report_main, [str(tmp_path / 'nope')], capsys)
     assert code == 2 and 'is not a folder' in err
+
+
+def test_page_images_are_kept_small():
+    """A wide photo is scaled to MAX_IMAGE_WIDTH and sent as JPEG; a plot
+    (few flat colours) stays an exact PNG."""
+    import numpy as np
+
+    from custom_modules.utils.html_page import MAX_IMAGE_WIDTH, page_image_uri
+    rng = np.random.default_rng(0)
+    photo = Image.fromarray(rng.integers(0, 255, (900, 2400, 3), np.uint8))
+    plot = Image.new('RGB', (2400, 900), 'white')
+    for image, kind in ((photo, 'jpeg'), (plot, 'png')):
+        buffer = io.BytesIO()
+        image.save(buffer, format='PNG')
+        head, _, data = page_image_uri(buffer.getvalue()).partition(',')
+        assert head == f'data:image/{kind};base64'
+        with Image.open(io.BytesIO(base64.b64decode(data))) as shown:
+            assert shown.width == MAX_IMAGE_WIDTH

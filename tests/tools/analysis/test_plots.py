@@ -38,3 +38,20 @@ def test_simulated_lr_follows_the_schedule():
 def test_curves_need_a_work_dir(tmp_path):
     with pytest.raises(UserInputError, match='scalars.json'):
         read_scalars(str(tmp_path))
+
+
+def test_lr_phase_labels_do_not_overlap():
+    """Before: 'step' and 'cosine' were printed over each other (the photos
+    demo's schedule has no step phase: warmup_end = decay_end = 0.5)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from mmengine.config import Config
+
+    from custom_modules.apis.lr_curve import plot
+    cfg = Config(dict(param_scheduler=dict(warmup_end=0.5, decay_end=0.5)))
+    points = [(x / 10, 1e-3) for x in range(21)]
+    fig = plot(points, cfg, 'lr')
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in fig.axes[0].texts]
+    assert [t.get_text() for t in fig.axes[0].texts] == ['warm-up', 'cosine']
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes)
+                   for b in boxes[i + 1:])

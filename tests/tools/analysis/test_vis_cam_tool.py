@@ -2,6 +2,7 @@
 writes, and its errors."""
 import json
 import os.path as osp
+import shutil
 
 import pytest
 from conftest import TINY_CONFIG, load_tool, run_main
@@ -84,6 +85,18 @@ def test_one_photo_with_a_chosen_class(photos, tiny_checkpoint, tmp_path,
                          capsys)
     assert code == 0, err
     assert_png(out)
+
+
+def test_without_out_the_png_goes_next_to_the_checkpoint(
+        photos, tiny_checkpoint, tmp_path, capsys):
+    """Before: --out was required."""
+    checkpoint = str(tmp_path / 'best.pth')
+    shutil.copy(tiny_checkpoint, checkpoint)
+    code, err = run_main(main, [TINY_CONFIG, checkpoint, '--img',
+                                photos[0][0]], capsys)
+    stem = osp.splitext(osp.basename(photos[0][0]))[0]
+    assert code == 0, err
+    assert_png(str(tmp_path / f'best.cam_{stem}.png'))
 
 
 @pytest.mark.parametrize('extra, message', [

@@ -1,0 +1,286 @@
+"""A hyper-parameter search with Optuna (``tools/tune.py``).
+
+The config declares what to search in ``tune_space``, one entry per
+parameter, each naming the config key it sets (a dotted path of dicts)::
+
+    tune_space = dict(
+        lr=dict(type='float', low=1e-4, high=3e-3, log=True,
+                key='optim_wrapper.optimizer.lr'),
+        frozen_stages=dict(type='int', low=1, high=3,
+                           key='model.backbone.frozen_stages'),
+        augmentation=dict(type='categorical',
+                          key='train_dataloader.dataset.pipeline',
+                          choices=dict(fixed=_base_.train_pipeline,
+                                       mix=_base_.mix_train_pipeline)))
+
+``float`` and ``int`` take ``low``, ``high`` and optionally ``log`` and
+``step``; ``categorical`` takes ``choices``, a list, or a dict whose keys
+Optuna samples and whose values go into the config (whole pipelines,
+losses...). Each trial is an ordinary training run of a config written in
+its own folder ``WORK_DIR/trial_<n>/`` that inherits the base config; the
+TPE sampler picks its values and a median pruner stops it early on its
+per-epoch validation accuracy (:class:`OptunaPruningHook`). The study lives
+in ``WORK_DIR/study.db`` (SQLite), so a search that was killed resumes
+where it stopped: finished trials count towards ``trials`` and are not run
+again.
+"""
+import os
+import os.path as osp
+import time
+import warnings
+
+from mmengine.config import ConfigDict
+
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import atomic_write, save_figure
+
+from .config import load_config
+from .training import train
+
+STUDY_NAME = 'tune'
+METRIC = 'accuracy/top1'
+PRUNER = dict(type='MedianPruner', n_startup_trials=3, n_warmup_steps=1)
+OUTPUTS = dict(table='tune_results.md', best='best_config.py',
+               history='tune_history.png', importance='tune_importance.png')
+
+
+def import_optuna():
+    """optuna, or a clear error naming how to install it."""
+    try:
+        # lazy: optuna is an optional dependency (requirements/optional.txt)
+        import optuna
+    except ImportError as err:
+        raise UserInputError('tools/tune.py needs optuna: pip install -r '
+                             'requirements/optional.txt') from err
+    return optuna
+
+
+def plain(value):
+    """A config value as plain Python (dicts, lists), to write as source."""
+    if isinstance(value, (dict, ConfigDict)):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain(v) for v in value)
+    return value
+
+
+def check_space(space, path):
+    """The config's ``tune_space``, checked; returns it as plain dicts."""
+    if not space:
+        raise UserInputError(
+            f'{path} has no tune_space: declare what to search, e.g. '
+            "tune_space = dict(lr=dict(type='float', low=1e-4, high=3e-3, "
+            "log=True, key='optim_wrapper.optimizer.lr'))")
+    space = plain(space)
+    for name, spec in space.items():
+        kind = spec.get('type')
+        needs = dict(float=('low', 'high', 'key'), int=('low', 'high', 'key'),
+                     categorical=('choices', 'key')).get(kind)
+        if needs is None:
+            raise UserInputError(f'tune_space.{name}: type {kind!r}; use '
+                                 "'float', 'int' or 'categorical'.")
+        missing = [k for k in needs if k not in spec]
+        if missing:
+            raise UserInputError(f'tune_space.{name} ({kind}) needs '
+                                 f'{", ".join(missing)}.')
+    return space
+
+
+def suggest(trial, space):
+    """Sample every parameter: ``{name: (config key, value)}``."""
+    chosen = {}
+    for name, spec in space.items():
+        if spec['type'] == 'float':
+            value = trial.suggest_float(name, spec['low'], spec['high'],
+                                        log=spec.get('log', False),
+                                        step=spec.get('step'))
+        elif spec['type'] == 'int':
+            value = trial.suggest_int(name, spec['low'], spec['high'],
+                                      log=spec.get('log', False),
+                                      step=spec.get('step', 1))
+        else:
+            choices = spec['choices']
+            label = trial.suggest_categorical(name, list(choices))
+            value = choices[label] if isinstance(choices, dict) else label
+        chosen[name] = (spec['key'], value)
+    return chosen
+
+
+def nested(overrides):
+    """``{'a.b.c': v}`` as ``{'a': {'b': {'c': v}}}``."""
+    tree = {}
+    for key, value in overrides.items():
+        *parents, leaf = key.split('.')
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return tree
+
+
+def write_config(path, base, chosen, comment, extra=None):
+    """A config inheriting ``base`` with the chosen values (and ``extra``
+    top-level keys), as Python source."""
+    tree = nested({key: value for key, value in chosen.values()})
+    tree.update(extra or {})
+    lines = [f'# {comment}',
+             f'_base_ = [{osp.relpath(base, osp.dirname(path))!r}]', '']
+    lines += [f'{key} = {plain(value)!r}' for key, value in tree.items()]
+    atomic_write(path, lambda f: f.write('\n'.join(lines) + '\n'), force=True)
+    return path
+
+
+def objective(optuna, study, config, space, work_dir, pruner, flags):
+    """One trial: a normal training run; its value is the best validation
+    accuracy of the run."""
+    storage = f'sqlite:///{osp.abspath(osp.join(work_dir, "study.db"))}'
+
+    def run_trial(trial):
+        folder = osp.join(work_dir, f'trial_{trial.number}')
+        os.makedirs(folder, exist_ok=True)
+        chosen = suggest(trial, space)
+        base_hooks = plain(load_config(config).get('custom_hooks') or [])
+        hook = dict(type='OptunaPruningHook', storage=storage,
+                    study_name=study.study_name, trial_id=trial._trial_id,
+                    pruner=pruner, metric=METRIC)
+        path = write_config(
+            osp.join(folder, f'trial_{trial.number}.py'), config, chosen,
+            f'tools/tune.py trial {trial.number} of {config}',
+            dict(custom_hooks=[*base_hooks, hook]))
+        runner = train(path, work_dir=folder, **flags)
+        values = [h for h in runner.hooks
+                  if type(h).__name__ == 'OptunaPruningHook'][0].values
+        if not values:
+            raise UserInputError(f'trial {trial.number} reported no {METRIC}:'
+                                 ' the search needs a validation split.')
+        return max(values.values())
+
+    return run_trial
+
+
+def fail_stale_trials(optuna, study):
+    """Trials left RUNNING by a killed search are marked FAIL, so they
+    neither block nor count; returns how many."""
+    stale = study.get_trials(deepcopy=False,
+                             states=(optuna.trial.TrialState.RUNNING, ))
+    for trial in stale:
+        study._storage.set_trial_state_values(
+            trial._trial_id, optuna.trial.TrialState.FAIL)
+    return len(stale)
+
+
+def results_table(optuna, study):
+    """Markdown: one row per trial, its state, value, epochs and values."""
+    names = sorted({k for t in study.trials for k in t.params})
+    rows = ['| trial | state | best val top-1 (%) | epochs | seconds | '
+            + ' | '.join(names) + ' |',
+            '|' + '---|' * (5 + len(names))]
+    for t in study.trials:
+        seconds = ((t.datetime_complete - t.datetime_start).total_seconds()
+                   if t.datetime_complete and t.datetime_start else None)
+        params = [f'{t.params[n]:.3g}' if isinstance(t.params.get(n), float)
+                  else str(t.params.get(n, '')) for n in names]
+        rows.append(' | '.join([
+            f'| {t.number}', t.state.name.lower(),
+            '' if t.value is None else f'{t.value:.2f}',
+            str(len(t.intermediate_values)),
+            '' if seconds is None else f'{seconds:.0f}', *params]) + ' |')
+    return '\n'.join(rows) + '\n'
+
+
+def plots(optuna, study, work_dir):
+    """Optuna's history and importance plots as PNGs; returns the paths
+    written (importance needs two finished trials)."""
+    # lazy: optuna's plots need matplotlib, imported only here
+    from optuna.visualization import matplotlib as vis
+    written = []
+    makers = [('history', vis.plot_optimization_history)]
+    done = study.get_trials(states=(optuna.trial.TrialState.COMPLETE, ))
+    if len(done) >= 2 and len({str(t.params) for t in done}) >= 2:
+        makers.append(('importance', vis.plot_param_importances))
+    for name, make in makers:
+        with warnings.catch_warnings():
+            # "experimental" names the plots' API, not a doubt about them
+            warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
+            axes = make(study)
+        path = osp.join(work_dir, OUTPUTS[name])
+        save_figure(axes.figure, path, force=True)
+        axes.figure.clear()
+        written.append(path)
+    return written
+
+
+def tune(config, trials=20, timeout=None, work_dir=None, seed=0,
+         pruner=None, **flags):
+    """Search ``config``'s ``tune_space`` as ``tools/tune.py`` does.
+
+    Args:
+        config (str): The base config (with ``tune_space``).
+        trials (int): Finished trials wanted in all: those of an earlier,
+            interrupted search in ``work_dir`` count.
+        timeout (float, optional): Start no new trial after this many
+            seconds.
+        work_dir (str, optional): Default ``work_dirs/tune_<config name>``.
+        seed (int): The TPE sampler's seed.
+        pruner (dict, optional): ``type``, a class of ``optuna.pruners``,
+            and its arguments. Default: :data:`PRUNER`, a median pruner
+            (3 trials before it prunes, never after epoch 1).
+        **flags: tools/train.py's flags for every trial (``data_root``,
+            ``from_scratch``, ``cfg_options``...).
+
+    Returns:
+        dict: ``study`` (optuna.Study), ``ran`` (trials run now), ``best``
+        (the best config's path or None) and the other outputs' paths.
+    """
+    optuna = import_optuna()
+    cfg = load_config(config)
+    space = check_space(cfg.get('tune_space'), config)
+    work_dir = work_dir or osp.join(
+        'work_dirs', 'tune_' + osp.splitext(osp.basename(config))[0])
+    os.makedirs(work_dir, exist_ok=True)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        study_name=STUDY_NAME, direction='maximize', load_if_exists=True,
+        storage=f'sqlite:///{osp.abspath(osp.join(work_dir, "study.db"))}')
+    fail_stale_trials(optuna, study)
+    # a resumed search must not draw the first run's samples again
+    study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
+    finished = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED
+    before = len(study.get_trials(states=finished))
+    remaining = max(0, trials - before)
+    start = time.monotonic()
+    if remaining:
+        run_trial = objective(optuna, study, config, space, work_dir,
+                              pruner or PRUNER, flags)
+        study.optimize(run_trial, n_trials=remaining, timeout=timeout)
+    out = dict(study=study, ran=len(study.get_trials(states=finished)) - before,
+               elapsed=time.monotonic() - start)
+    out['table'] = osp.join(work_dir, OUTPUTS['table'])
+    atomic_write(out['table'], lambda f: f.write(results_table(optuna, study)),
+                 force=True)
+    out['plots'] = plots(optuna, study, work_dir) if study.trials else []
+    complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE, ))
+    out['best'] = None
+    if complete:
+        best = study.best_trial
+        out['best'] = write_config(
+            osp.join(work_dir, OUTPUTS['best']), config,
+            suggest(optuna.trial.FixedTrial(best.params), space),
+            f'tools/tune.py: trial {best.number} of {len(study.trials)}, '
+            f'best val top-1 {best.value:.2f} %')
+    return out
+
+
+def summary(out):
+    """The lines tools/tune.py ends with."""
+    study = out['study']
+    lines = [f'ran {out["ran"]} trial(s) in {out["elapsed"]:.0f} s; the study '
+             f'holds {len(study.trials)}']
+    if out['best']:
+        best = study.best_trial
+        lines.append(f'best: trial {best.number}, val top-1 {best.value:.2f} '
+                     f'%, {best.params}')
+        lines.append(f'wrote {out["best"]} (inherits the base config)')
+    lines.append(f'wrote {out["table"]}' + ''.join(
+        f', {p}' for p in out['plots']))
+    return '\n'.join(lines)
