@@ -7,14 +7,16 @@ import os
 import os.path as osp
 import shutil
 
+import numpy as np
 import pytest
 import torch
-from conftest import load_tool
+from conftest import REAL_DATA, load_tool
 from html_pages import assert_self_contained, browser  # noqa: F401
 from PIL import Image, ImageOps
 
 from custom_modules.apis.doctor import run_doctor
 from custom_modules.datasets.annotations import DatasetError, make_annotations
+from custom_modules.datasets.doctor import near_duplicate_groups, phash
 from custom_modules.datasets.synthetic_flowers import make_dataset
 
 COPIES = ('daisy/copy_small.jpg', 'daisy/copy_gray.jpg',
@@ -166,3 +168,18 @@ def test_make_annotations_takes_decisions_and_points_to_the_doctor(
     assert 'tools/dataset/doctor.py' in capsys.readouterr().out
     assert OUTLIER not in ''.join(
         (tmp_path / 'out' / f'{s}.txt').read_text() for s in ('train', 'val'))
+
+
+@pytest.mark.parametrize('pair', [
+    ('daisy/33885735373_444ba02d9c_n.jpg',  # black-and-white and colour
+     'daisy/34310869690_56cdc84a17_n.jpg'),
+    ('dandelion/506659320_6fac46551e.jpg',  # colours shifted
+     'dandelion/506660896_c903cca1f0.jpg'),
+])
+def test_the_real_pairs_are_one_picture_by_hash_alone(pair):
+    paths = [osp.join(REAL_DATA, p) for p in pair]
+    if not all(map(osp.isfile, paths)):
+        pytest.skip(f'real flower photos not found at {REAL_DATA}')
+    groups = near_duplicate_groups(list(pair), ['x', 'x'],
+                                   np.stack([phash(p) for p in paths]))
+    assert [g['files'] for g in groups] == [list(pair)]
