@@ -73,8 +73,9 @@ def parse_args(argv=None):
 
 def describe(classifier):
     """One line on how the scores are made, for the console."""
-    line = (f'calibrated scores (temperature {classifier.temperature:.4f})'
-            if classifier.calibrated else 'raw scores (no calibration)')
+    line = f'backend: {classifier.backend}; ' + (
+        f'calibrated scores (temperature {classifier.temperature:.4f})'
+        if classifier.calibrated else 'raw scores (no calibration)')
     if classifier.threshold is not None:
         line += f', "unknown" below a top score of {classifier.threshold:.4f}'
     return line

@@ -149,6 +149,7 @@ def predict_onnx(model, images, topk=3, batch_size=16, calibration=True,
     try:
         classifier = OnnxClassifier(model, calibration=calibration,
                                     threshold=threshold)
+        print(f'backend: {classifier.backend} ({model})')
         report_calibration(classifier.temperature, classifier.calibrated
                            and f'{model} (embedded)', classifier.threshold)
         results = classifier.classify(images, topk, batch_size)

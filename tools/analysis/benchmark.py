@@ -2,12 +2,22 @@
 
 ``python tools/analysis/benchmark.py [CONFIG]``; ``--smoke``: a tiny model on tiny
 generated images, in seconds. Code: :mod:`custom_modules.apis.benchmark.torch_speed`.
+
+``--time-to-accuracy TARGET --recipes A.py B.py``: train each recipe and report the
+wall time to TARGET % val accuracy, the test accuracy there and a plot
+(:mod:`custom_modules.apis.benchmark.time_to_accuracy`).
 """
 import argparse
 import os.path as osp
 
+from custom_modules.apis.benchmark.time_to_accuracy import (
+    summary_table,
+    time_to_accuracy,
+    write_results,
+)
 from custom_modules.apis.benchmark.torch_speed import MODES, PARTS, Settings, benchmark
 from custom_modules.apis.config import load_config
+from custom_modules.datasets.annotations import make_annotations
 from custom_modules.utils.cli import run_cli
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import atomic_write, check_new
@@ -62,7 +72,19 @@ def parse_args(argv=None):
     add('--force', action='store_true', help='replace an existing --out file')
     add('--smoke', action='store_true',
         help='tiny model, tiny generated images: seconds')
+    tta = parser.add_argument_group('time to accuracy')
+    tta.add_argument('--time-to-accuracy', type=float, metavar='TARGET',
+                     help='train each of --recipes and time it to TARGET %% val '
+                     'top-1 (then CONFIG and the speed options are not used)')
+    tta.add_argument('--recipes', nargs='+', help='the configs to train')
+    tta.add_argument('--seed', type=int, default=0)
+    tta.add_argument('--work-dir', default='work_dirs/time_to_accuracy',
+                     help='runs, time_to_accuracy.md and .png (default: %(default)s)')
+    tta.add_argument('--from-scratch', action='store_true',
+                     help='train without the pretrained weights')
     args = parser.parse_args(argv)
+    if args.time_to_accuracy is not None and not args.recipes:
+        raise UserInputError('--time-to-accuracy needs --recipes CONFIG [CONFIG ...]')
     if args.smoke:
         vars(args).update(SMOKE)
     for name in ('batch', 'size', 'iters', 'eval_iters', 'epoch_max_images'):
@@ -73,8 +95,29 @@ def parse_args(argv=None):
     return args
 
 
+def main_time_to_accuracy(args):
+    """The --time-to-accuracy mode: annotations (8:1:1) for --photos unless
+    --data-root, then every recipe; prints and writes the table and the plot."""
+    for config in args.recipes:
+        load_config(config)
+    data_root = args.data_root
+    if not data_root:
+        data_root = osp.join(args.work_dir, 'annotations')
+        make_annotations(args.photos, data_root, split='8:1:1', on_problem='exclude',
+                         progress=False, force=args.force)
+    results = time_to_accuracy(args.recipes, args.time_to_accuracy, data_root,
+                               args.work_dir, args.seed, from_scratch=args.from_scratch,
+                               force=args.force)
+    print('\n'.join(summary_table(results, args.time_to_accuracy)))
+    print('wrote ' + ', '.join(write_results(results, args.time_to_accuracy,
+                                            args.work_dir, args.force)))
+    return results
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.time_to_accuracy is not None:
+        return main_time_to_accuracy(args)
     load_config(args.config)  # a clear error for a wrong path, up front
     if args.out:
         if not args.out.endswith('.md'):

@@ -1,7 +1,11 @@
-"""Images/s of ONNX Runtime against PyTorch eager on the CPU
-(``tools/deploy/benchmark_onnx.py``): the same network (normalisation and softmax
-included), random batch and number of threads. Weights do not change the speed, so
-the model is randomly initialised (nothing is downloaded)."""
+"""Images/s, latency and test accuracy of the inference backends on the CPU
+(``tools/deploy/benchmark_onnx.py``): PyTorch eager fp32 (and bf16 autocast
+where the CPU has native bf16), ONNX Runtime fp32 and int8 (static QDQ, as
+``export_onnx.py --int8`` writes it), on the same network (normalisation and
+softmax included), batches and number of threads. Without a checkpoint the
+weights are random (speed does not depend on them) and int8 is calibrated on
+random images; with one and a data root, int8 is calibrated on training images
+and each backend's accuracy is measured on the test split."""
 import os.path as osp
 
 import numpy as np
@@ -11,59 +15,137 @@ from mmpretrain.apis import get_model
 
 from custom_modules.engine.pretrained import train_from_scratch
 
-from ..deploy.export import deployable, preprocess_recipe, to_onnx
-from .timing import HEADER, RULE, median_seconds, row
+from ..config import set_data_root
+from ..deploy.export import (
+    deployable,
+    export_onnx,
+    input_batches,
+    preprocess_recipe,
+    quantize_int8,
+    split_images,
+    to_onnx,
+)
+from ..deploy.onnx_classifier import OnnxClassifier, load_rgb
+from ..precision import cpu_supports_bf16
+from .timing import time_calls
 
 
-def benchmark_onnx(cfg, batch_sizes=(1, 16), seconds=3.0, threads=None):
-    """Time PyTorch eager and ONNX Runtime on random batches.
+def _latencies(fn, seconds):
+    """Seconds of each call of ``fn`` for about ``seconds`` (at least 5 calls),
+    after two warm-up calls."""
+    first = min(time_calls(fn, 2))
+    return time_calls(fn, max(5, int(seconds / max(first, 1e-5))))
+
+
+def _backends(model, data, int8, threads):
+    """{(engine, precision): fn(batch array) -> probabilities array}."""
+    eager = deployable(model)
+
+    def torch_fn(dtype=None):
+        def run(x):
+            with torch.no_grad(), torch.autocast('cpu', torch.bfloat16,
+                                                 enabled=dtype is not None):
+                return eager(torch.from_numpy(x)).float().numpy()
+        return run
+
+    def ort_fn(onnx_bytes):
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        session = ort.InferenceSession(onnx_bytes, options,
+                                       providers=['CPUExecutionProvider'])
+        return lambda x: session.run(None, {'images': x})[0]
+
+    engines = {(f'PyTorch {torch.__version__} eager', 'fp32'): torch_fn()}
+    if cpu_supports_bf16():
+        engines[(f'PyTorch {torch.__version__} eager', 'bf16 autocast')] = \
+            torch_fn(torch.bfloat16)
+    engines[(f'ONNX Runtime {ort.__version__}', 'fp32')] = ort_fn(data)
+    engines[(f'ONNX Runtime {ort.__version__}', 'int8')] = ort_fn(int8)
+    return engines
+
+
+def benchmark_onnx(cfg, batch_sizes=(1, 32), seconds=3.0, threads=None,
+                   checkpoint=None, data_root=None, calibration_count=300,
+                   test_count=0):
+    """Time each backend on random batches; with ``checkpoint`` and ``data_root``,
+    also its top-1 accuracy on the test split.
 
     Args:
-        cfg (Config): the model's config; its pretrained weights are dropped.
+        cfg (Config): the model's config.
         seconds (float): timed seconds per measurement, after a warm-up.
-        threads (int, optional): CPU threads for both; default: torch's.
+        threads (int, optional): CPU threads for all; default: torch's.
+        checkpoint (str, optional): trained weights (default: random ones).
+        data_root (str, optional): the annotation folder (train.txt, test.txt).
+        calibration_count, test_count (int): training images int8 calibrates on;
+            test images (0: all).
 
     Returns:
-        tuple[list[dict], int]: ``{'batch', 'torch', 'onnxruntime'}`` (images/s)
-        per batch size, and the number of threads.
+        tuple[list[dict], int]: per backend ``engine``, ``precision``, ``speed``
+        ({batch: images/s}), ``p50`` and ``p99`` (seconds per call at the smallest
+        batch) and ``accuracy`` (None without test data); and the thread count.
     """
     threads = threads or torch.get_num_threads()
     torch.set_num_threads(threads)
-    train_from_scratch(cfg)
+    if data_root:
+        set_data_root(cfg, data_root)
     recipe = preprocess_recipe(cfg)
-    model = get_model(cfg, device='cpu').eval()
-    classes = [str(i) for i in range(cfg.model.head.num_classes)]
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    session = ort.InferenceSession(to_onnx(model, recipe, classes), options,
-                                   providers=['CPUExecutionProvider'])
-    eager = deployable(model)
-    size, rows = recipe['crop_size'], []
-    for batch in batch_sizes:
-        images = np.random.default_rng(0).uniform(
-            0, 255, (batch, 3, size, size)).astype(np.float32)
-        tensor = torch.from_numpy(images)
-        with torch.no_grad():
-            torch_s = median_seconds(lambda x=tensor: eager(x), seconds, threads)
-        ort_s = median_seconds(lambda x=images: session.run(None, {'images': x}),
-                               seconds, threads)
-        rows.append({'batch': batch, 'torch': batch / torch_s,
-                     'onnxruntime': batch / ort_s})
+    size = recipe['crop_size']
+    rng = np.random.default_rng(0)
+    if checkpoint:
+        data, _, _, model, _ = export_onnx(cfg, checkpoint, calibration=False)
+    else:
+        train_from_scratch(cfg)
+        model = get_model(cfg, device='cpu').eval()
+        classes = [str(i) for i in range(cfg.model.head.num_classes)]
+        data = to_onnx(model, recipe, classes)
+    test = None
+    if checkpoint and data_root:
+        classifier = OnnxClassifier(data)
+        train, _ = split_images(cfg, 'train', calibration_count)
+        int8 = quantize_int8(data, input_batches(classifier, train))
+        paths, labels = split_images(cfg, 'test', test_count)
+        test = (np.stack([classifier.prepare(load_rgb(p)) for p in paths]),
+                np.asarray(labels))
+    else:
+        int8 = quantize_int8(data, (rng.uniform(0, 255, (8, 3, size, size)).astype(
+            np.float32) for _ in range(4)))
+    rows = []
+    for (engine, precision), fn in _backends(model, data, int8, threads).items():
+        r = {'engine': engine, 'precision': precision, 'speed': {}, 'accuracy': None}
+        for batch in sorted(batch_sizes):
+            images = rng.uniform(0, 255, (batch, 3, size, size)).astype(np.float32)
+            times = _latencies(lambda x=images, f=fn: f(x), seconds)
+            r['speed'][batch] = batch / np.median(times)
+            if 'p50' not in r:
+                r['p50'], r['p99'] = np.percentile(times, [50, 99])
+        if test is not None:
+            top1 = np.concatenate([fn(test[0][i:i + 32]).argmax(1)
+                                   for i in range(0, len(test[0]), 32)])
+            r['accuracy'] = float((top1 == test[1]).mean())
+        rows.append(r)
     return rows, threads
 
 
-def table(rows, threads, size, config):
-    """A title line, then the rows in the columns of docs/benchmark_cpu.md, to paste
-    there: one per engine and batch size, ratio = speed over PyTorch eager's."""
-    lines = [f'{osp.basename(config)}, {size} px, CPU, {threads} thread(s), random '
-             'weights; rows for docs/benchmark_cpu.md (the figures vary with the '
-             'machine load):', HEADER, RULE]
-    note = (f'{size} px, {threads} thread(s), random weights; ratio: speed-up over '
-            'PyTorch eager')
-    engines = {'torch': f'PyTorch {torch.__version__} eager',
-               'onnxruntime': f'ONNX Runtime {ort.__version__}'}
+def table(rows, threads, size, config, checkpoint=None):
+    """A title line and a markdown table, one row per backend; the ratio is the
+    speed over ONNX Runtime fp32's at the largest batch."""
+    batches = sorted(rows[0]['speed'])
+    small, large = batches[0], batches[-1]
+    weights = osp.basename(checkpoint) if checkpoint else 'random weights'
+    base = next(r for r in rows if r['engine'].startswith('ONNX Runtime')
+                and r['precision'] == 'fp32')['speed'][large]
+    lines = [f'{osp.basename(config)}, {size} px, CPU, {threads} thread(s), '
+             f'{weights} (the figures vary with the machine load):',
+             '| Backend | Precision | ' + ' | '.join(
+                 f'Batch {b} (img/s)' for b in batches) +
+             f' | p50 / p99 at batch {small} (ms) | vs ORT fp32 at batch {large} '
+             '| Test accuracy (%) |',
+             '|---|---|' + '---:|' * (len(batches) + 3)]
     for r in rows:
-        for key, name in engines.items():
-            lines.append(row(f'inference: {name}', 'fp32', r['batch'],
-                             r['batch'] / r[key], ratio=r[key] / r['torch'], note=note))
+        accuracy = '-' if r['accuracy'] is None else f'{100 * r["accuracy"]:.2f}'
+        lines.append(
+            f'| {r["engine"]} | {r["precision"]} | ' + ' | '.join(
+                f'{r["speed"][b]:.1f}' for b in batches) +
+            f' | {1000 * r["p50"]:.1f} / {1000 * r["p99"]:.1f} | '
+            f'{r["speed"][large] / base:.2f}x | {accuracy} |')
     return lines

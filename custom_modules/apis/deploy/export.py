@@ -20,6 +20,13 @@ import torch
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 from mmpretrain.apis import get_model
+from mmpretrain.registry import DATASETS
+from onnxruntime.quantization import (
+    CalibrationDataReader,
+    QuantFormat,
+    quantize_static,
+)
+from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from custom_modules.datasets.synthetic_flowers import make_dataset
 from custom_modules.engine.pretrained import train_from_scratch
@@ -28,7 +35,8 @@ from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import IMAGE_EXTENSIONS, atomic_write, check_new
 from custom_modules.utils.paths import SHARED_PHOTOS
 
-from ..config import load_config
+from ..config import load_config, set_data_root
+from ..testing import resolve_test_split
 from .onnx_classifier import INPUT_LAYOUT, OnnxClassifier, load_rgb
 
 OPSET = 17
@@ -190,20 +198,131 @@ def compare_with_pytorch(onnx_model, model, photos, cfg, chunk=32):
     return report
 
 
-def export_checked(config, checkpoint, out=None, classes=None, photos=None,
-                   check_count=16, calibration=True, force=False, cfg_options=None):
-    """Write ``checkpoint`` as ``out`` (default: beside it, ``.onnx``) if ONNX Runtime
-    agrees with PyTorch on ``check_count`` images from ``photos``; the arguments are
-    ``tools/deploy/export_onnx.py``'s.
+def split_images(cfg, split, count=0):
+    """(image paths, labels) of the config's ``'train'`` or ``'test'`` split
+    (``test.txt``, else the val split), ``count`` of them spread over it (0: all)."""
+    if split == 'test':
+        resolve_test_split(cfg)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    dataset = cfg[f'{split}_dataloader'].dataset
+    try:
+        dataset = DATASETS.build(dict(dataset, pipeline=[]))
+    except (FileNotFoundError, OSError) as err:
+        raise UserInputError(f'the {split} split cannot be read ({err}); pass the '
+                             'annotation folder with --data-root.') from err
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    infos = infos[::max(1, len(infos) // count)][:count] if count else infos
+    return [i['img_path'] for i in infos], [int(i['gt_label']) for i in infos]
+
+
+def input_batches(classifier, paths, chunk=32):
+    """``paths`` as the model's input batches (its torch-free resize and crop)."""
+    for i in range(0, len(paths), chunk):
+        yield np.stack([classifier.prepare(load_rgb(p)) for p in paths[i:i + chunk]])
+
+
+class _Calibration(CalibrationDataReader):
+    def __init__(self, batches):
+        self.batches, self.images = iter(batches), 0
+
+    def get_next(self):
+        batch = next(self.batches, None)
+        self.images += 0 if batch is None else len(batch)
+        return None if batch is None else {'images': batch}
+
+
+def quantize_int8(data, batches):
+    """``data`` (an fp32 export) as a statically quantized int8 model: QDQ format,
+    per-channel int8 weights, uint8 activations calibrated (min/max) on ``batches``
+    (the model's input arrays); the softmax stays float. The graph is first
+    optimised by ONNX Runtime's ``quant_pre_process``. The metadata is kept, plus
+    ``precision`` and ``quantization``.
 
     Returns:
-        dict: :func:`compare_with_pytorch`'s report.
+        bytes: the int8 model.
+    """
+    proto = onnx.load_from_string(data)
+    softmax = [n.name for n in proto.graph.node if n.op_type == 'Softmax']
+    meta = {p.key: p.value for p in proto.metadata_props}
+    reader = _Calibration(batches)
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = osp.join(tmp, 'fp32.onnx'), osp.join(tmp, 'int8.onnx')
+        with open(src, 'wb') as f:
+            f.write(data)
+        quant_pre_process(src, src)  # folds constants (conv biases), shapes
+        quantize_static(src, dst, reader, quant_format=QuantFormat.QDQ,
+                        per_channel=True, nodes_to_exclude=softmax)
+        proto = onnx.load(dst)
+    meta.update(precision='int8', quantization=json.dumps({
+        'method': 'onnxruntime quantize_static, QDQ, per-channel int8 weights, '
+                  'uint8 activations (min/max)', 'calibration_images': reader.images}))
+    del proto.metadata_props[:]
+    onnx.helper.set_model_props(proto, meta)
+    return proto.SerializeToString()
+
+
+def compare_precisions(fp32, int8, paths, labels):
+    """The int8 model against the fp32 one on ``paths`` (same input).
+
+    Returns:
+        dict: ``images``, ``top1_agreement`` (fraction), ``max_abs_diff``, and
+        ``fp32_accuracy`` / ``int8_accuracy`` (fractions) against ``labels``.
+    """
+    ours, theirs = OnnxClassifier(fp32), OnnxClassifier(int8)
+    parts = [(ours.probabilities(b), theirs.probabilities(b))
+             for b in input_batches(ours, paths)]
+    p32, p8 = (np.concatenate(p) for p in zip(*parts))
+    labels = np.asarray(labels)
+    return {'images': len(paths),
+            'top1_agreement': float((p32.argmax(1) == p8.argmax(1)).mean()),
+            'max_abs_diff': float(np.abs(p32 - p8).max()),
+            'fp32_accuracy': float((p32.argmax(1) == labels).mean()),
+            'int8_accuracy': float((p8.argmax(1) == labels).mean())}
+
+
+def export_int8(cfg, data, out, calibration_count=300, test_count=0, force=False):
+    """Quantize the fp32 export ``data`` on ``calibration_count`` training images,
+    compare it with fp32 on the test split, and write it as ``out``.
+
+    Returns:
+        dict: :func:`compare_precisions`'s report.
+    """
+    check_new(out, force)
+    train, _ = split_images(cfg, 'train', calibration_count)
+    int8 = quantize_int8(data, input_batches(OnnxClassifier(data), train))
+    report = compare_precisions(data, int8, *split_images(cfg, 'test', test_count))
+    print(f'int8 vs fp32 ONNX on {report["images"]} test images: top-1 agreement '
+          f'{100 * report["top1_agreement"]:.2f} %, accuracy fp32 '
+          f'{100 * report["fp32_accuracy"]:.2f} % / int8 '
+          f'{100 * report["int8_accuracy"]:.2f} %, max |p_int8 - p_fp32| = '
+          f'{report["max_abs_diff"]:.3f} (calibrated on {len(train)} training images)')
+    atomic_write(out, lambda f: f.write(int8), force, binary=True)
+    print(f'wrote {out} (precision int8, {len(int8) / 2**20:.1f} MB; fp32 '
+          f'{len(data) / 2**20:.1f} MB)')
+    return report
+
+
+def export_checked(config, checkpoint, out=None, classes=None, photos=None,
+                   check_count=16, calibration=True, force=False, cfg_options=None,
+                   int8=False, data_root=None, calibration_count=300, test_count=0):
+    """Write ``checkpoint`` as ``out`` (default: beside it, ``.onnx``) if ONNX Runtime
+    agrees with PyTorch on ``check_count`` images from ``photos``; with ``int8``, also
+    ``<out>.int8.onnx`` (:func:`export_int8`, on the splits under ``data_root``). The
+    arguments are ``tools/deploy/export_onnx.py``'s.
+
+    Returns:
+        dict: :func:`compare_with_pytorch`'s report, with the int8 one as ``int8``.
     """
     out = out or osp.splitext(checkpoint)[0] + '.onnx'
     if not out.endswith('.onnx'):
         raise UserInputError(f'--out {out}: use a .onnx file name.')
     check_new(out, force)
+    int8_out = out[:-len('.onnx')] + '.int8.onnx'
+    if int8:
+        check_new(int8_out, force)
     cfg = load_config(config, cfg_options)
+    if data_root:
+        set_data_root(cfg, data_root)
     photos = sample_photos(photos, check_count)
     data, recipe, classes, model, calibration = export_onnx(
         cfg, checkpoint, classes, calibration)
@@ -223,6 +342,9 @@ def export_checked(config, checkpoint, out=None, classes=None, photos=None,
     print(f'wrote {out}: opset {OPSET}; input "images" {INPUT_LAYOUT}, N x 3 x {size} '
           f'x {size}; output "probs"; classes {", ".join(classes)}')
     print(describe_calibration(calibration))
+    if int8:
+        report['int8'] = export_int8(cfg, data, int8_out, calibration_count,
+                                     test_count, force)
     return report
 
 

@@ -5,7 +5,8 @@ Imports only onnxruntime, numpy, Pillow and the numpy-only
 out): with a ``.onnx`` from ``tools/deploy/export_onnx.py``, that is all a
 consumer needs. The model's metadata_props say what the config would: ``classes`` (JSON
 list, index = output column), ``preprocess`` (JSON, the test pipeline's ResizeEdge then
-CenterCrop) and, when calibrated, ``temperature`` and ``threshold``. Its input
+CenterCrop), when calibrated ``temperature`` and ``threshold``, and for a quantized
+model ``precision`` (``int8``; absent means fp32) and ``quantization``. Its input
 ``images`` is float32 RGB NCHW 0-255 (normalisation is inside the graph), its output
 ``probs`` the softmax probabilities.
 """
@@ -27,6 +28,7 @@ MAX_ASPECT = 50
 EXACT_PIXELS = 16_000_000
 MAX_SIDE = 4096
 EDGES = ('short', 'long', 'width', 'height')
+PRECISIONS = ('fp32', 'int8')
 
 
 class ModelFileError(ValueError):
@@ -167,6 +169,9 @@ def validate_metadata(meta, num_outputs, input_size=None, name='the model'):
     if input_size and size != input_size:
         raise _bad(name, 'preprocess.crop_size',
                    f'is {size} but the model takes {input_size} x {input_size}')
+    if meta.get('precision', 'fp32') not in PRECISIONS:
+        raise _bad(name, 'precision', f'is {meta["precision"]!r}, not one of '
+                   f'{", ".join(PRECISIONS)}')
     if 'temperature' in meta:
         _number(meta, 'temperature', name, 1e-3, 1e3)
     if meta.get('threshold') not in (None, ''):
@@ -224,6 +229,8 @@ class OnnxClassifier:
         self.classes, self.preprocess = validate_metadata(
             meta, count if isinstance(count, int) else None,
             side if isinstance(side, int) else None, name)
+        self.precision = meta.get('precision', 'fp32')
+        self.backend = f'onnxruntime {self.precision}'
         embedded = _calibration(meta, name) if calibration else None
         self.calibrated = embedded is not None
         self.temperature, self.threshold = embedded or (1.0, None)

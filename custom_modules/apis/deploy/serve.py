@@ -101,6 +101,7 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
     def info():
         return {'classes': classifier.classes, 'topk': topk,
                 'max_upload_mb': max_bytes / 2**20, 'max_pixels': max_pixels,
+                'backend': classifier.backend,
                 **calibration, 'cam': cam is not None}
 
     @app.post('/api/classify')

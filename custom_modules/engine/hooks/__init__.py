@@ -6,8 +6,8 @@ from .optuna_pruning_hook import OptunaPruningHook
 from .progress_bar_hook import ProgressBarHook
 from .test_metrics_hook import TestMetricsToVisBackendsHook
 from .train_accuracy_hook import TrainAccuracyHook
+from .wall_clock_hook import WallClockHook
 
 __all__ = ['AtomicCheckpointHook', 'ChannelsLastHook', 'EvalAutocastDtypeHook',
            'OptunaPruningHook', 'ProgressBarHook', 'TestMetricsToVisBackendsHook',
-           'TrainAccuracyHook',
-           'to_channels_last']
+           'TrainAccuracyHook', 'WallClockHook', 'to_channels_last']

@@ -1,0 +1,110 @@
+"""Time to accuracy (``tools/analysis/benchmark.py --time-to-accuracy``): train
+each recipe config as ``tools/train.py`` does and report the wall time from the
+start of training to the first epoch whose val accuracy reaches a target, the
+test accuracy of that epoch's checkpoint, and a plot of val accuracy against
+wall time, one line per recipe."""
+import os.path as osp
+import time
+
+from matplotlib.figure import Figure
+
+from custom_modules.utils.fileio import atomic_write, save_figure
+
+from .. import testing, training
+from ..config import load_config
+from ..run_logs import read_log_entries
+
+
+def train_recipe(config, work_dir, data_root, seed=0, **flags):
+    """Train ``config`` (``tools/train.py``'s code) with a checkpoint kept for every
+    epoch and ``WallClockHook`` timing from just before the call.
+
+    Returns:
+        list[tuple]: (epoch, wall seconds, val top-1 %) per validated epoch.
+    """
+    hooks = list(load_config(config).get('custom_hooks', []))
+    start = time.time()
+    options = {'custom_hooks': [*hooks, dict(type='WallClockHook', start=start)],
+               'default_hooks.checkpoint.interval': 1,
+               'default_hooks.checkpoint.max_keep_ckpts': -1,
+               'randomness.seed': seed, **(flags.pop('cfg_options', None) or {})}
+    training.train(config, work_dir=work_dir, data_root=data_root,
+                   cfg_options=options, **flags)
+    _, val = read_log_entries(work_dir)
+    return [(epoch, e['wall_clock_s'], e['accuracy/top1'])
+            for epoch, e in val.items()]
+
+
+def time_to_accuracy(recipes, target, data_root, work_root, seed=0, **flags):
+    """Train every recipe and find when it first reaches ``target``.
+
+    Args:
+        recipes (list[str]): config files.
+        target (float): val top-1 accuracy in %.
+        data_root (str): annotation folder (train.txt, val.txt, test.txt).
+        work_root (str): a folder for the runs (one sub-folder per recipe).
+        seed (int): the runs' seed.
+        **flags: more of ``tools/train.py``'s flags, for every recipe.
+
+    Returns:
+        list[dict]: per recipe ``config``, ``curve`` (see :func:`train_recipe`),
+        ``epoch`` and ``seconds`` of the first epoch at ``target`` and ``test_acc``
+        of its checkpoint (all None when it never got there).
+    """
+    results = []
+    for config in recipes:
+        name = osp.splitext(osp.basename(config))[0]
+        work_dir = osp.join(work_root, name)
+        curve = train_recipe(config, work_dir, data_root, seed, **flags)
+        hit = next((c for c in curve if c[2] >= target), None)
+        result = {'config': config, 'curve': curve, 'epoch': None, 'seconds': None,
+                  'test_acc': None}
+        if hit:
+            metrics = testing.test(
+                config, osp.join(work_dir, f'epoch_{hit[0]}.pth'),
+                work_dir=osp.join(work_dir, 'test'), data_root=data_root,
+                cfg_options=flags.get('cfg_options'))
+            result.update(epoch=hit[0], seconds=hit[1],
+                          test_acc=metrics['accuracy/top1'])
+        results.append(result)
+    return results
+
+
+def summary_table(results, target):
+    """Markdown: one row per recipe."""
+    lines = [f'| Recipe | Seconds to {target:g} % val | Epoch | Test accuracy (%) '
+             '| Best val (%) | Total seconds |', '|---|---:|---:|---:|---:|---:|']
+    for r in results:
+        cells = ('-', '-', '-') if r['epoch'] is None else (
+            f'{r["seconds"]:.0f}', r['epoch'], f'{r["test_acc"]:.2f}')
+        lines.append(f'| {osp.basename(r["config"])} | ' + ' | '.join(map(str, cells))
+                     + f' | {max(c[2] for c in r["curve"]):.2f} | '
+                     f'{r["curve"][-1][1]:.0f} |')
+    return lines
+
+
+def plot_time_to_accuracy(results, target, path, force=False):
+    """Val accuracy against wall time, one line per recipe, the target dashed."""
+    fig = Figure(figsize=(6.4, 4.2))
+    ax = fig.add_subplot()
+    for r in results:
+        ax.plot([c[1] for c in r['curve']], [c[2] for c in r['curve']], marker='o',
+                label=osp.splitext(osp.basename(r['config']))[0])
+    ax.axhline(target, color='grey', linestyle='--', linewidth=1,
+               label=f'target {target:g} %')
+    ax.set(xlabel='wall time from the start of training (s)',
+           ylabel='val accuracy (top-1, %)', title='Time to accuracy')
+    ax.set_xlim(left=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize='small')
+    save_figure(fig, path, force)
+    return path
+
+
+def write_results(results, target, out_dir, force=False):
+    """``time_to_accuracy.md`` and ``.png`` in ``out_dir``; returns their paths."""
+    table = osp.join(out_dir, 'time_to_accuracy.md')
+    atomic_write(table, lambda f: f.write('\n'.join(summary_table(results, target))
+                                          + '\n'), force)
+    return table, plot_time_to_accuracy(
+        results, target, osp.join(out_dir, 'time_to_accuracy.png'), force)

@@ -1,0 +1,85 @@
+"""Decode each image once per process: ``LoadImageFromFile`` with an
+in-memory LRU cache of the decoded (optionally shrunk) images.
+
+Each dataloader worker is its own process with its own cache (a worker
+sees only its share of the images, so together they hold each image once).
+With ``persistent_workers=True`` the workers, and so their caches, live
+across epochs; without it they are started again each epoch and their
+caches are lost. With ``num_workers=0`` the cache lives in the main process
+for the whole run.
+"""
+from collections import OrderedDict
+
+import cv2
+from mmcv.transforms import LoadImageFromFile
+from mmpretrain.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class CachedLoadImageFromFile(LoadImageFromFile):
+    """``LoadImageFromFile`` that keeps the decoded images in an LRU cache.
+
+    Epochs after the first take the images from memory instead of reading
+    and decoding the files again. The least recently used images are
+    dropped when the cache would exceed ``cache_mb``.
+
+    Args:
+        cache_mb (float): The cache's budget in MiB, per process. 0 turns
+            the cache off.
+        max_short_side (int, optional): Shrink an image whose short side is
+            longer than this to that short side (area interpolation) before
+            caching it, so the cache holds more images and the pipeline's
+            own resize has less to do. ``None`` keeps the decoded size.
+        **kwargs: ``LoadImageFromFile``'s arguments.
+    """
+
+    def __init__(self, cache_mb=1024, max_short_side=None, **kwargs):
+        super().__init__(**kwargs)
+        self.cache_bytes = int(cache_mb * 2**20)
+        self.max_short_side = max_short_side
+        self.cache = OrderedDict()
+        self.cached_bytes = 0
+
+    def load(self, results):
+        """Decode and shrink one image: the cache's miss path."""
+        results = super().transform(results)
+        if results is None:
+            return None
+        img = results['img']
+        short = min(img.shape[:2])
+        if self.max_short_side and short > self.max_short_side:
+            scale = self.max_short_side / short
+            size = (round(img.shape[1] * scale), round(img.shape[0] * scale))
+            img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+        return img, results['ori_shape']
+
+    def transform(self, results):
+        key = results['img_path']
+        hit = self.cache.get(key)
+        if hit is None:
+            hit = self.load(results)
+            if hit is None:
+                return None
+            self.remember(key, hit)
+        else:
+            self.cache.move_to_end(key)
+        img, ori_shape = hit
+        results['img'] = img.copy()  # later transforms may write in place
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = ori_shape
+        return results
+
+    def remember(self, key, hit):
+        size = hit[0].nbytes
+        if size > self.cache_bytes:
+            return
+        while self.cached_bytes + size > self.cache_bytes:
+            _, (old, _) = self.cache.popitem(last=False)
+            self.cached_bytes -= old.nbytes
+        self.cache[key] = hit
+        self.cached_bytes += size
+
+    def __repr__(self):
+        return (f'{type(self).__name__}(cache_mb={self.cache_bytes / 2**20:g}'
+                f', max_short_side={self.max_short_side}, '
+                f'{super().__repr__().split("(", 1)[1]}')
