@@ -19,6 +19,7 @@ from custom_modules.utils.fileio import check_writable, write_json
 from custom_modules.utils.work_dir_lock import lock_work_dir, release_work_dirs
 
 from .checkpoint_fit import check_fit
+from .class_balance import apply_class_balance
 from .config import (
     RUNNER_DEFAULTS,
     config_from_args,
@@ -205,6 +206,7 @@ def build_train_config(args):
     if not args.data_folder:
         check_data(cfg, splits)
     resolve_pretrained(cfg)
+    apply_class_balance(cfg)
     if cfg.get('load_from') and not cfg.get('resume'):
         check_fit(cfg.model, cfg.load_from, args.config, ('backbone', ),
                   args.allow_partial_checkpoint)

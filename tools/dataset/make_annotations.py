@@ -49,6 +49,9 @@ def parse_args(argv=None):
                         help='decoding processes (default: all cores)')
     parser.add_argument('--force', action='store_true',
                         help='replace existing annotation files')
+    parser.add_argument('--decisions', metavar='FILE',
+                        help='apply a decisions file (exclude / relabel / '
+                        'group lines) from tools/dataset/doctor.py')
     parser.add_argument('--quiet', action='store_true',
                         help='no progress bar')
     return parser.parse_args(argv)
@@ -65,8 +68,10 @@ def main(argv=None):
     report = make_annotations(
         args.src, args.out_dir, args.split, args.seed, args.layout,
         args.on_problem, args.min_per_class, args.workers, args.force,
-        progress=not args.quiet)
+        progress=not args.quiet, decisions=args.decisions)
     print(format_report(report, args.on_problem))
+    print('\nnext: look for near-duplicates, doubtful labels and outliers '
+          f'with  python tools/dataset/doctor.py {args.src}')
     return 0
 
 

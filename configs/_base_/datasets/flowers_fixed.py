@@ -77,6 +77,11 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
 )
 
+# An imbalanced train.txt (the dataset doctor reports the ratio)? Opt in:
+# 'loss' weights CrossEntropyLoss by n / (k * n_class) from train.txt,
+# 'sampler' draws every class equally often (docs/doctor.md).
+class_balance = None
+
 val_dataloader = dict(
     train_dataloader,
     dataset=dict(train_dataloader['dataset'], ann_file='val.txt',

@@ -8,6 +8,7 @@ import os
 import os.path as osp
 import time
 
+from .decisions import apply_decisions, join_groups, read_decisions
 from .errors import DatasetError
 from .report import Report, format_report, report_json
 from .scan import check_all, find_problems, scan
@@ -35,7 +36,7 @@ def check_class_set(src, found, expected, which=''):
 def make_annotations(src, out_dir='data/flower_dataset', split='8:2', seed=0,
                      layout='inplace', on_problem='stop', min_per_class=0,
                      workers=None, force=False, progress=True,
-                     expected_classes=None):
+                     expected_classes=None, decisions=None):
     """Check ``src`` and write annotation files; return the :class:`Report`.
 
     Args:
@@ -52,6 +53,8 @@ def make_annotations(src, out_dir='data/flower_dataset', split='8:2', seed=0,
         progress (bool): Show a progress bar on stderr.
         expected_classes (list[str], optional): A model's classes in label
             order; they must be exactly the class folders.
+        decisions (str, optional): A decisions file (see
+            :mod:`.decisions`) applied to the lists written.
 
     Raises:
         DatasetError: With the report text, on problems and ``'stop'``.
@@ -62,11 +65,16 @@ def make_annotations(src, out_dir='data/flower_dataset', split='8:2', seed=0,
     classes, files = scan(src)
     if expected_classes is not None:
         check_class_set(src, classes, expected_classes)
+    chosen = read_decisions(decisions, classes, files) if decisions else None
+    if chosen:
+        files = apply_decisions(classes, files, chosen)
     paths = [p for c in classes for p in files[c]]
     results = check_all(src, paths, workers or os.cpu_count() or 1, progress)
     report, groups = find_problems(
         classes, files, results,
         max(min_per_class, sum(r > 0 for r in ratios)))  # one per split
+    if chosen:
+        join_groups(report, groups, chosen.groups)
     report.files_checked = len(paths)
     report.found = {c: len(files[c]) for c in classes}
     report.seconds = time.time() - start
@@ -93,7 +101,8 @@ def make_annotations(src, out_dir='data/flower_dataset', split='8:2', seed=0,
                 split_files[s].extend(part)
                 report.counts[c][s] = len(part)
     report.outputs = write_outputs(src, out_dir, layout, report.classes,
-                                   split_files, seed)
+                                   split_files, seed,
+                                   chosen.relabel if chosen else {})
     report.outputs['report'] = osp.join(out_dir, 'report.json')
     write_text(report.outputs['report'], report_json(report))
     return report

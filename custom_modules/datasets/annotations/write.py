@@ -103,8 +103,10 @@ def place_images(src, out_dir, layout, split_files):
     return lines
 
 
-def write_outputs(src, out_dir, layout, classes, split_files, seed):
-    """Place images, then write the annotation files atomically."""
+def write_outputs(src, out_dir, layout, classes, split_files, seed,
+                  relabel=None):
+    """Place images, then write the annotation files atomically; a path in
+    ``relabel`` gets that class's label instead of its folder's."""
     os.makedirs(out_dir, exist_ok=True)
     lines = place_images(src, out_dir, layout, split_files)
     label = {c: i for i, c in enumerate(classes)}
@@ -115,7 +117,8 @@ def write_outputs(src, out_dir, layout, classes, split_files, seed):
         if split not in split_files and osp.exists(stale):
             os.remove(stale)
     for split, rel_paths in lines.items():
-        entries = [f'{rp} {label[p.split(os.sep, 1)[0]]}\n'
+        relabel = relabel or {}
+        entries = [f'{rp} {label[relabel.get(p) or p.split(os.sep, 1)[0]]}\n'
                    for rp, p in zip(rel_paths, split_files[split])]
         random.Random(f'{seed}:{split}').shuffle(entries)
         outputs[split] = osp.join(out_dir, f'{split}.txt')
