@@ -77,7 +77,8 @@ def parse_args(argv=None):
                      help='train each of --recipes and time it to TARGET %% val '
                      'top-1 (then CONFIG and the speed options are not used)')
     tta.add_argument('--recipes', nargs='+', help='the configs to train')
-    tta.add_argument('--seed', type=int, default=0)
+    tta.add_argument('--seed', type=int, default=0,
+                     help='seed of each recipe\'s training run (default: 0)')
     tta.add_argument('--work-dir', default='work_dirs/time_to_accuracy',
                      help='runs, time_to_accuracy.md and .png (default: %(default)s)')
     tta.add_argument('--from-scratch', action='store_true',
