@@ -16,8 +16,8 @@ from . import testing, training
 from .config import load_config, set_data_root
 from .curves import plot_curves
 from .lr_curve import draw_lr_curve
-from .report import write_run_report
 from .run_logs import best_checkpoint, summarize_run
+from .run_report import write_run_report
 
 CONFIG = osp.join(ROOT, 'configs', 'demo', 'resnet101_freeze3_fixed.py')
 PHOTOS_CONFIG = osp.join(ROOT, 'configs', 'demo', 'photos',

@@ -21,7 +21,7 @@ from mmpretrain.registry import MODELS
 from PIL import Image
 
 from custom_modules.datasets.annotations.scan import scan
-from custom_modules.datasets.doctor import (
+from custom_modules.datasets.near_duplicates import (
     imbalance,
     label_suspects,
     near_duplicate_groups,

@@ -4,8 +4,8 @@ import os.path as osp
 
 from custom_modules.utils.errors import UserInputError
 
-from .grid.report import finished_runs, write_grid_report
-from .report import write_run_report
+from .grid.grid_report import finished_runs, write_grid_report
+from .run_report import write_run_report
 
 
 def make_report(folder, predictions=None, force=False):

