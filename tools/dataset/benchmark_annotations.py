@@ -1,10 +1,10 @@
 """Files per second of make_annotations on a generated tree.
 
 ``python tools/dataset/benchmark_annotations.py [--files 20000]``: one worker against
-every core; code: :mod:`custom_modules.apis.benchmark.annotations`."""
+every core; code: :mod:`custom_modules.apis.benchmark.annotation_speed`."""
 import argparse
 
-from custom_modules.apis.benchmark.annotations import annotation_speed
+from custom_modules.apis.benchmark.annotation_speed import annotation_speed
 from custom_modules.utils.cli import run_cli
 
 
