@@ -8,8 +8,8 @@
   import it through ``custom_imports``) and the library code beside it.
 * ``apis/``: the Python entry points and the code behind ``tools/``.
 
-This file imports nothing but ``warnings``, so
-``tools/dataset/make_annotations.py`` starts without loading torch.
+This file imports nothing but ``warnings``: it only silences notices
+meant for mmengine's and mmcv's maintainers, before any tool imports them.
 """
 import warnings
 
@@ -17,3 +17,5 @@ import warnings
 # setuptools' deprecation notice is for mmengine, not for our users. Set
 # here, before any tool imports mmengine.
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+# mmcv-lite has no compiled ops; classification never uses them.
+warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDef')

@@ -3,22 +3,17 @@ mmpretrain's registries. Importing it also makes every mmengine checkpoint
 load go through ``torch.load(weights_only=True)`` with the globals mmengine
 checkpoints need allow-listed (:mod:`.checkpoint_loading`,
 :mod:`.checkpoint_safety`)."""
-import warnings
-
-# mmcv-lite has no compiled ops; classification never uses them.
-warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDef')
-
-from .checkpoint_loading import register_checkpoint_loaders  # noqa: E402
-from .checkpoint_safety import register_safe_globals  # noqa: E402
-from .hooks import (  # noqa: E402
+from .checkpoint_loading import register_checkpoint_loaders
+from .checkpoint_safety import register_safe_globals
+from .hooks import (
     AtomicCheckpointHook,
     ChannelsLastHook,
     ProgressBarHook,
     TrainAccuracyHook,
 )
-from .optimizers import CpuAmpOptimWrapper  # noqa: E402
-from .runners import QuietRunner  # noqa: E402
-from .schedulers import (  # noqa: E402
+from .optimizers import CpuAmpOptimWrapper
+from .runners import QuietRunner
+from .schedulers import (
     WarmupStepCosineLR,
     WarmupStepCosineParamScheduler,
 )
