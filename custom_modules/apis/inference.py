@@ -85,9 +85,10 @@ def collect_images(inputs):
         if is_url(item):
             found.append(item)
         elif osp.isdir(item):
-            found += [osp.join(folder, f)
-                      for folder, _, files in os.walk(item) for f in files
-                      if f.lower().endswith(IMAGE_EXTENSIONS)]
+            found += [p for folder, _, files in os.walk(item) for f in files
+                      if f.lower().endswith(IMAGE_EXTENSIONS)
+                      # isfile: regular files only (a FIFO would block)
+                      and osp.isfile(p := osp.join(folder, f))]
         elif osp.isfile(item):
             found.append(item)
         else:

@@ -6,6 +6,7 @@ it, instead of a stack trace from deep inside a dataloader worker.
 import math
 import os
 import os.path as osp
+import re
 import sys
 
 from PIL import Image, UnidentifiedImageError
@@ -70,7 +71,7 @@ def read_annotations(path):
             if not line.strip():
                 continue
             parts = line.rsplit(' ', 1)
-            if len(parts) != 2 or not parts[1].lstrip('-').isdigit():
+            if len(parts) != 2 or not re.fullmatch(r'-?[0-9]+', parts[1]):
                 raise UserInputError(
                     f'{path}:{line_no}: expected "relative/path.jpg label", '
                     f'got {line!r}. Regenerate the file with '

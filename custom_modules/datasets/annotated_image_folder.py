@@ -2,6 +2,7 @@
 import logging
 import os
 import os.path as osp
+import re
 
 import mmcv
 from mmengine.fileio import list_from_file
@@ -86,7 +87,7 @@ class AnnotatedImageFolder(CustomDataset):
             if not line.strip():
                 continue
             parts = line.strip().rsplit(' ', 1)
-            if len(parts) != 2 or not parts[1].lstrip('-').isdigit():
+            if len(parts) != 2 or not re.fullmatch(r'-?[0-9]+', parts[1]):
                 raise UserInputError(
                     f'{self.ann_file}:{line_no}: expected "relative/path.jpg '
                     f'label", got {line!r}. {REGENERATE}')

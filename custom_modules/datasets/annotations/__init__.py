@@ -5,7 +5,7 @@ One module per step: :mod:`.scan` (find, decode and hash every file),
 write files atomically) and :mod:`.report` (the table and report.json).
 """
 import os
-import os.path as osp
+import sys
 import time
 
 from .decisions import apply_decisions, join_groups, read_decisions
@@ -13,7 +13,7 @@ from .errors import DatasetError
 from .report import Report, format_report, report_json
 from .scan import check_all, find_problems, scan
 from .split import SPLIT_NAMES, parse_split, split_class, split_counts
-from .write import check_outputs, write_outputs, write_text
+from .write import check_outputs, output_paths, write_outputs
 
 __all__ = ['DatasetError', 'Report', 'format_report', 'make_annotations',
            'parse_split', 'split_counts']
@@ -69,7 +69,11 @@ def make_annotations(src, out_dir='data/flower_dataset', split='8:2', seed=0,
     if chosen:
         files = apply_decisions(classes, files, chosen)
     paths = [p for c in classes for p in files[c]]
-    results = check_all(src, paths, workers or os.cpu_count() or 1, progress)
+    cpus = os.cpu_count() or 1
+    if workers and workers > cpus:
+        print(f'--workers {workers}: lowered to {cpus}, the CPU count',
+              file=sys.stderr)
+    results = check_all(src, paths, min(workers or cpus, cpus), progress)
     report, groups = find_problems(
         classes, files, results,
         max(min_per_class, sum(r > 0 for r in ratios)))  # one per split
@@ -100,9 +104,7 @@ def make_annotations(src, out_dir='data/flower_dataset', split='8:2', seed=0,
             if s in split_files:
                 split_files[s].extend(part)
                 report.counts[c][s] = len(part)
-    report.outputs = write_outputs(src, out_dir, layout, report.classes,
-                                   split_files, seed,
-                                   chosen.relabel if chosen else {})
-    report.outputs['report'] = osp.join(out_dir, 'report.json')
-    write_text(report.outputs['report'], report_json(report))
+    report.outputs = output_paths(out_dir, split_files)
+    write_outputs(src, out_dir, layout, report.classes, split_files, seed,
+                  report_json(report), chosen.relabel if chosen else {})
     return report

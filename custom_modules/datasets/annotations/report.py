@@ -20,8 +20,11 @@ FIXES = {
                'remove the class',
     'label_conflict': 'the same file is in several classes: keep it in the '
                       'right one only',
-    'bad_name': 'a newline or other control character in the name would '
-                'break the one-path-per-line annotation files: rename it',
+    'bad_name': 'a newline, control character or non-UTF-8 byte in the '
+                'name would break the one-path-per-line UTF-8 annotation '
+                'files: rename it',
+    'not_regular': 'a FIFO, socket or device, not a file: move it out',
+    'too_large': 'over the size read per file: shrink it or move it out',
 }
 
 
@@ -34,8 +37,8 @@ def control_characters(name):
 
 def shown(name):
     """``name`` printable on one line: control characters escaped."""
-    return ''.join(repr(ch)[1:-1] if control_characters(ch) else ch
-                   for ch in name)
+    return ''.join(repr(ch)[1:-1] if control_characters(ch)
+                   or '\ud800' <= ch <= '\udfff' else ch for ch in name)
 
 
 @dataclass

@@ -4,6 +4,7 @@ import io
 import multiprocessing
 import os
 import os.path as osp
+import stat
 import sys
 import time
 from collections import defaultdict
@@ -15,12 +16,14 @@ from PIL import Image, UnidentifiedImageError
 from .errors import DatasetError
 from .report import CONVERTED_MODES, Report, control_characters, shown
 
+MAX_BYTES = 64 << 20  # read at most this much of one file
+
 
 @dataclass(slots=True)  # ~200 bytes a file: 1.3 M files fit in ~250 MiB
 class FileCheck:
     """What decoding and hashing one file found."""
     path: str  # relative to the source root: <class>/<...>/<file>
-    status: str = 'ok'  # ok | corrupt | not_image
+    status: str = 'ok'  # ok|corrupt|not_image|not_regular|too_large
     detail: str = ''
     digest: bytes = b''
     mode: str = ''
@@ -53,11 +56,21 @@ def check_file(args):
     """Decode and hash one file; never raises (runs in a worker)."""
     src, rel = args
     result = FileCheck(rel)
-    try:
-        with open(osp.join(src, rel), 'rb') as f:
-            data = f.read()
+    path = osp.join(src, rel)
+    try:  # stat first: opening a FIFO blocks, a device never ends
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            result.status = 'not_regular'
+            result.detail = 'not a regular file (FIFO, socket or device)'
+            return result
+        with open(path, 'rb') as f:
+            data = f.read(MAX_BYTES + 1)
     except OSError as exc:
         result.status, result.detail = 'corrupt', f'unreadable: {exc}'
+        return result
+    if len(data) > MAX_BYTES:
+        result.status = 'too_large'
+        result.detail = f'larger than {MAX_BYTES >> 20} MiB'
         return result
     result.digest = hashlib.blake2b(data, digest_size=16).digest()
     try:
@@ -97,21 +110,30 @@ def check_all(src, paths, workers, progress=True):
     return results
 
 
+def name_problem(name):
+    """Why ``name`` can't be one annotation line, or ``''``."""
+    try:
+        name.encode('utf-8')
+    except UnicodeEncodeError:
+        return 'name is not valid UTF-8'
+    bad = control_characters(name)
+    return 'name has ' + ', '.join(bad) if bad else ''
+
+
 def find_problems(classes, files, results, need):
     """Turn per-file results into problems, notes and usable groups."""
     report = Report(classes=list(classes))
     by_path = {r.path: r for r in results}
     class_of = {p: c for c in classes for p in files[c]}
-    bad_classes = {c for c in classes if control_characters(c)}
+    bad_classes = {c for c in classes if name_problem(c)}
     for c in sorted(bad_classes):
-        report.problems.append(('bad_name', shown(c), 'class folder name has '
-                                + ', '.join(control_characters(c))))
+        report.problems.append(('bad_name', shown(c),
+                                'class folder ' + name_problem(c)))
     for r in results:
         if class_of[r.path] in bad_classes:
             continue
-        if control_characters(r.path):
-            r.status, r.detail = 'bad_name', 'name has ' + ', '.join(
-                control_characters(r.path))
+        if name_problem(r.path):
+            r.status, r.detail = 'bad_name', name_problem(r.path)
             report.problems.append((r.status, shown(r.path), r.detail))
         elif r.status != 'ok':
             report.problems.append((r.status, r.path, r.detail))

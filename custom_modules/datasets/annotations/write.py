@@ -69,58 +69,69 @@ def _replace_path(path):
         shutil.rmtree(path)
 
 
-def place_images(src, out_dir, layout, split_files):
-    """Make images reachable from ``out_dir``; return their line paths."""
+def place_images(src, stage, layout, split_files):
+    """Make images reachable from ``stage``; return their line paths."""
     if layout == 'inplace':
-        link = osp.join(out_dir, IMAGES_LINK)
-        tmp = link + '.tmp'
-        _replace_path(tmp)
         try:
-            os.symlink(osp.realpath(src), tmp, target_is_directory=True)
+            os.symlink(osp.realpath(src), osp.join(stage, IMAGES_LINK),
+                       target_is_directory=True)
         except OSError as exc:
             raise DatasetError(
-                f'cannot create the symlink {link} ({exc}); use '
+                f'cannot create the symlink {IMAGES_LINK} ({exc}); use '
                 '--layout copy instead.') from exc
-        _replace_path(link)
-        os.replace(tmp, link)
         return {s: [osp.join(IMAGES_LINK, p) for p in files]
                 for s, files in split_files.items()}
     lines = {}
     for split, files in split_files.items():
-        final = osp.join(out_dir, split)
-        staging = tempfile.mkdtemp(prefix=f'.{split}-', dir=out_dir)
-        open(osp.join(staging, MARKER), 'w').close()
+        os.makedirs(osp.join(stage, split))
+        open(osp.join(stage, split, MARKER), 'w').close()
         for p in files:
-            dst = osp.join(staging, p)
+            dst = osp.join(stage, split, p)
             os.makedirs(osp.dirname(dst), exist_ok=True)
             if layout == 'copy':
                 shutil.copy2(osp.join(src, p), dst)
             else:
                 os.symlink(osp.realpath(osp.join(src, p)), dst)
-        _replace_path(final)
-        os.replace(staging, final)
         lines[split] = [osp.join(split, p) for p in files]
     return lines
 
 
+def output_paths(out_dir, split_files):
+    """The annotation files :func:`write_outputs` writes, by key."""
+    return {'classes': osp.join(out_dir, 'classes.txt'),
+            **{s: osp.join(out_dir, f'{s}.txt') for s in split_files},
+            'report': osp.join(out_dir, 'report.json')}
+
+
 def write_outputs(src, out_dir, layout, classes, split_files, seed,
-                  relabel=None):
-    """Place images, then write the annotation files atomically; a path in
-    ``relabel`` gets that class's label instead of its folder's."""
+                  report_text, relabel=None):
+    """Build the whole set (images, annotation files, report.json) in a
+    staging folder inside ``out_dir``, then move it in with renames: a
+    failure before that leaves the old set as it was. A path in ``relabel``
+    gets that class's label instead of its folder's."""
     os.makedirs(out_dir, exist_ok=True)
-    lines = place_images(src, out_dir, layout, split_files)
-    label = {c: i for i, c in enumerate(classes)}
-    outputs = {'classes': osp.join(out_dir, 'classes.txt')}
-    write_text(outputs['classes'], ''.join(c + '\n' for c in classes))
-    for split in SPLIT_NAMES:  # only reachable with --force
-        stale = osp.join(out_dir, f'{split}.txt')
-        if split not in split_files and osp.exists(stale):
-            os.remove(stale)
-    for split, rel_paths in lines.items():
+    stage = tempfile.mkdtemp(prefix='.annotations-', dir=out_dir)
+    try:
+        lines = place_images(src, stage, layout, split_files)
+        label = {c: i for i, c in enumerate(classes)}
         relabel = relabel or {}
-        entries = [f'{rp} {label[relabel.get(p) or p.split(os.sep, 1)[0]]}\n'
-                   for rp, p in zip(rel_paths, split_files[split])]
-        random.Random(f'{seed}:{split}').shuffle(entries)
-        outputs[split] = osp.join(out_dir, f'{split}.txt')
-        write_text(outputs[split], ''.join(entries))
-    return outputs
+        texts = {'classes.txt': ''.join(c + '\n' for c in classes),
+                 'report.json': report_text}
+        for split, rel_paths in lines.items():
+            entries = [
+                f'{rp} {label[relabel.get(p) or p.split(os.sep, 1)[0]]}\n'
+                for rp, p in zip(rel_paths, split_files[split])]
+            random.Random(f'{seed}:{split}').shuffle(entries)
+            texts[f'{split}.txt'] = ''.join(entries)
+        for name, text in texts.items():
+            write_text(osp.join(stage, name), text)
+        for split in SPLIT_NAMES:  # only reachable with --force
+            if split not in split_files:
+                _replace_path(osp.join(out_dir, f'{split}.txt'))
+        for name in os.listdir(stage):
+            final = osp.join(out_dir, name)
+            if osp.isdir(final) and not osp.islink(final):
+                _replace_path(final)
+            os.replace(osp.join(stage, name), final)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
