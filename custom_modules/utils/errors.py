@@ -3,3 +3,8 @@
 
 class UserInputError(Exception):
     """A problem in the user's input that the message tells how to fix."""
+
+
+class DatasetError(UserInputError):
+    """The annotation tool's refusal: bad input or an output it won't
+    overwrite; the message says how to fix it."""

@@ -8,11 +8,12 @@ import os
 import sys
 import time
 
+from custom_modules.utils.errors import DatasetError
+
 from .decisions import apply_decisions, join_groups, read_decisions
-from .errors import DatasetError
-from .report import Report, format_report, report_json
 from .scan import check_all, find_problems, scan
 from .split import SPLIT_NAMES, parse_split, split_class, split_counts
+from .summary import Report, format_report, report_json
 from .write import check_outputs, output_paths, write_outputs
 
 __all__ = ['DatasetError', 'Report', 'format_report', 'make_annotations',

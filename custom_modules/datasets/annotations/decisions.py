@@ -11,7 +11,7 @@ by whitespace; ``#`` starts a comment.
 """
 from dataclasses import dataclass, field
 
-from .errors import DatasetError
+from custom_modules.utils.errors import DatasetError
 
 VERBS = ('exclude', 'relabel', 'group')
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from .errors import DatasetError
-from .report import CONVERTED_MODES, Report, control_characters, shown
+from custom_modules.utils.errors import DatasetError
+
+from .summary import CONVERTED_MODES, Report, control_characters, shown
 
 MAX_BYTES = 64 << 20  # read at most this much of one file
 

@@ -2,7 +2,7 @@
 import math
 import random
 
-from .errors import DatasetError
+from custom_modules.utils.errors import DatasetError
 
 SPLIT_NAMES = ('train', 'val', 'test')
 

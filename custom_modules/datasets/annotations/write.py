@@ -5,9 +5,9 @@ import random
 import shutil
 import tempfile
 
+from custom_modules.utils.errors import DatasetError
 from custom_modules.utils.fileio import atomic_write
 
-from .errors import DatasetError
 from .split import SPLIT_NAMES
 
 ANNOTATION_FILES = ('classes.txt', 'train.txt', 'val.txt', 'test.txt')
