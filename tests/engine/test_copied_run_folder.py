@@ -1,0 +1,61 @@
+"""A copied run folder resumes from its own checkpoints only (issue 20,
+item 3): ``last_checkpoint`` names the original's file by absolute path."""
+import shutil
+
+import pytest
+from conftest import TINY_CONFIG, load_tool, run_runner
+
+from custom_modules.utils.checkpoint import last_checkpoint
+from custom_modules.utils.errors import UserInputError
+
+TRAIN = load_tool('tools/train.py')
+PHASES = ('param_scheduler.warmup_end=0', 'param_scheduler.decay_end=1')
+
+
+@pytest.fixture(scope='module')
+def one_epoch_run(annotated_root, tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp('original') / 'run'
+    run_runner(TRAIN.main, [TINY_CONFIG, '--data-root', annotated_root,
+                            '--work-dir', str(work_dir), '--from-scratch',
+                            '--cfg-options', 'train_cfg.max_epochs=1', *PHASES])
+    return work_dir
+
+
+def test_a_copy_without_its_checkpoint_refuses_to_resume(
+        one_epoch_run, annotated_root, tmp_path):
+    copy = tmp_path / 'copy'
+    shutil.copytree(one_epoch_run, copy)
+    for pth in copy.glob('*.pth'):
+        pth.unlink()
+    originals = {p: p.stat().st_mtime_ns for p in one_epoch_run.glob('*.pth')}
+    assert originals
+    with pytest.raises(UserInputError) as error:
+        run_runner(TRAIN.main, [
+            TINY_CONFIG, '--data-root', annotated_root, '--work-dir',
+            str(copy), '--resume', '--from-scratch', '--cfg-options',
+            'train_cfg.max_epochs=2', *PHASES])
+    message = str(error.value)
+    assert 'last_checkpoint' in message and str(copy) in message
+    assert 'epoch_1.pth' in message
+    assert not list(copy.glob('epoch_*.pth'))  # nothing trained
+    assert {p: p.stat().st_mtime_ns for p in originals} == originals
+
+
+def test_a_copy_with_its_checkpoint_resolves_inside_itself(one_epoch_run,
+                                                          tmp_path):
+    copy = tmp_path / 'copy'
+    shutil.copytree(one_epoch_run, copy)
+    assert last_checkpoint(str(copy)) == str(copy / 'epoch_1.pth')
+    assert last_checkpoint(str(tmp_path / 'none')) is None
+
+
+def test_best_checkpoint_falls_back_inside_the_copy(one_epoch_run, tmp_path):
+    from custom_modules.apis.run_logs import best_checkpoint
+    copy = tmp_path / 'copy'
+    shutil.copytree(one_epoch_run, copy)
+    for best in copy.glob('best_*.pth'):
+        best.unlink()
+    assert best_checkpoint(str(copy)) == str(copy / 'epoch_1.pth')
+    (copy / 'epoch_1.pth').unlink()
+    with pytest.raises(UserInputError, match='epoch_1.pth'):
+        best_checkpoint(str(copy))
