@@ -59,3 +59,33 @@ def test_best_checkpoint_falls_back_inside_the_copy(one_epoch_run, tmp_path):
     (copy / 'epoch_1.pth').unlink()
     with pytest.raises(UserInputError, match='epoch_1.pth'):
         best_checkpoint(str(copy))
+
+
+def test_a_full_disk_at_a_checkpoint_is_named_and_keeps_the_last(
+        annotated_root, tmp_path, monkeypatch):
+    """Issue 20, item 11: ENOSPC while saving epoch 2 names the file and the
+    free space; epoch 1's commit stays whole and resumable."""
+    import errno
+
+    from mmengine.fileio import LocalBackend
+    put = LocalBackend.put
+
+    def full_disk(self, obj, filepath):
+        if 'epoch_2' in str(filepath):
+            with open(filepath, 'wb') as f:
+                f.write(b'half')
+            raise OSError(errno.ENOSPC, 'No space left on device')
+        return put(self, obj, filepath)
+
+    monkeypatch.setattr(LocalBackend, 'put', full_disk)
+    work_dir = tmp_path / 'run'
+    with pytest.raises(UserInputError) as error:
+        run_runner(TRAIN.main, [TINY_CONFIG, '--data-root', annotated_root,
+                                '--work-dir', str(work_dir), '--from-scratch'])
+    message = str(error.value)
+    assert 'no space left' in message and 'MiB free' in message
+    assert 'epoch_2.pth' in message
+    assert not list(work_dir.glob('.*.tmp'))
+    assert last_checkpoint(str(work_dir)) == str(work_dir / 'epoch_1.pth')
+    assert not list(work_dir.glob('*epoch_2.pth'))
+    assert list(work_dir.glob('best_*_epoch_1.pth'))  # the best kept

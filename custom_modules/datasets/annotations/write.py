@@ -1,11 +1,12 @@
 """Place the images and write the annotation files, atomically."""
+import errno
 import os
 import os.path as osp
 import random
 import shutil
 import tempfile
 
-from custom_modules.utils.fileio import atomic_write
+from custom_modules.utils.fileio import atomic_write, no_space_error
 
 from .errors import DatasetError
 from .split import SPLIT_NAMES
@@ -89,14 +90,21 @@ def place_images(src, out_dir, layout, split_files):
     for split, files in split_files.items():
         final = osp.join(out_dir, split)
         staging = tempfile.mkdtemp(prefix=f'.{split}-', dir=out_dir)
-        open(osp.join(staging, MARKER), 'w').close()
-        for p in files:
-            dst = osp.join(staging, p)
-            os.makedirs(osp.dirname(dst), exist_ok=True)
-            if layout == 'copy':
-                shutil.copy2(osp.join(src, p), dst)
-            else:
-                os.symlink(osp.realpath(osp.join(src, p)), dst)
+        p = MARKER
+        try:
+            open(osp.join(staging, MARKER), 'w').close()
+            for p in files:
+                dst = osp.join(staging, p)
+                os.makedirs(osp.dirname(dst), exist_ok=True)
+                if layout == 'copy':
+                    shutil.copy2(osp.join(src, p), dst)
+                else:
+                    os.symlink(osp.realpath(osp.join(src, p)), dst)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)  # nothing half-made
+            if exc.errno == errno.ENOSPC:
+                raise no_space_error(osp.join(final, p), exc) from exc
+            raise
         _replace_path(final)
         os.replace(staging, final)
         lines[split] = [osp.join(split, p) for p in files]
