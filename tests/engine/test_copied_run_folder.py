@@ -89,3 +89,33 @@ def test_a_full_disk_at_a_checkpoint_is_named_and_keeps_the_last(
     assert last_checkpoint(str(work_dir)) == str(work_dir / 'epoch_1.pth')
     assert not list(work_dir.glob('*epoch_2.pth'))
     assert list(work_dir.glob('best_*_epoch_1.pth'))  # the best kept
+
+
+def test_resume_then_test_calibrate_report_with_the_saved_config(
+        one_epoch_run, tmp_path):
+    """Issue 20, item 16: the report's "make it with" commands work on a
+    resumed run (an interrupted run is one that stopped after epoch 1)."""
+    import glob
+
+    from custom_modules.apis.run_logs import best_checkpoint
+    run = tmp_path / 'run'
+    shutil.copytree(one_epoch_run, run)
+    saved = glob.glob(str(run / '*.py'))
+    assert len(saved) == 1
+    from mmengine.config import Config
+    data_root = Config.fromfile(saved[0]).train_dataloader.dataset.data_root
+    run_runner(TRAIN.main, [
+        TINY_CONFIG, '--data-root', data_root, '--work-dir', str(run),
+        '--resume', '--from-scratch', '--cfg-options',
+        'train_cfg.max_epochs=2', *PHASES])
+    config = glob.glob(str(run / '*.py'))[0]
+    assert 'resume = True' in open(config).read()
+    ckpt = best_checkpoint(str(run))
+    metrics = run_runner(load_tool('tools/test.py').main, [
+        config, ckpt, '--work-dir', str(tmp_path / 'test')])
+    assert 'accuracy/top1' in metrics
+    run_runner(load_tool('tools/analysis/calibrate.py').main, [
+        config, ckpt, '--no-ood', '--work-dir', str(tmp_path / 'cal')])
+    assert glob.glob(str(run / '*.calibration.json'))
+    load_tool('tools/analysis/make_report.py').main([str(run)])
+    assert (run / 'report.html').is_file()
