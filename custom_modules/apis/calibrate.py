@@ -21,7 +21,7 @@ from custom_modules.evaluation.predictions import load_predictions
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import atomic_write, check_new, file_sha256
 
-from .config import fix_workers
+from .config import fix_workers, for_evaluation
 from .model import build_inferencer
 from .preflight import check_data
 
@@ -33,6 +33,7 @@ OOD_PHOTOS = ('astronaut', 'coffee', 'chelsea', 'rocket', 'hubble_deep_field',
 
 def predict_val(cfg, checkpoint, out):
     """Run the checkpoint over the val split; predictions to ``out``."""
+    for_evaluation(cfg)  # a resumed run's saved config says resume=True
     cfg.load_from = checkpoint
     train_from_scratch(cfg)
     cfg.test_dataloader = cfg.val_dataloader
@@ -40,8 +41,6 @@ def predict_val(cfg, checkpoint, out):
                           dict(type='DumpPredictions', out_file_path=out)]
     cfg.test_cfg = cfg.get('test_cfg') or dict(type='TestLoop')
     fix_workers(cfg)
-    cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = None
-    cfg.param_scheduler = None
     check_data(cfg, ('test', ))
     return RUNNERS.build(cfg).test()  # runner_type: QuietRunner
 

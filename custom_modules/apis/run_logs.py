@@ -10,6 +10,7 @@ from pathlib import Path
 from mmengine.config import Config
 from mmpretrain.utils import load_json_log
 
+from custom_modules.utils.checkpoint import last_checkpoint
 from custom_modules.utils.errors import UserInputError
 
 from .precision import precision_label
@@ -96,7 +97,7 @@ def best_checkpoint(work_dir):
         return max(best)[1]
     if last is None:
         raise UserInputError(f'{work_dir} holds no checkpoint.')
-    return last
+    return last_checkpoint(work_dir)  # inside work_dir, never the original's
 
 
 def summarize_run(work_dir):

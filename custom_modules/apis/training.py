@@ -14,6 +14,7 @@ from custom_modules.engine.pretrained import (
     train_from_scratch,
     use_local_pretrained,
 )
+from custom_modules.utils.checkpoint import last_checkpoint
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import check_writable, write_json
 from custom_modules.utils.work_dir_lock import lock_work_dir, release_work_dirs
@@ -66,7 +67,9 @@ def merge_train_args(cfg, args):
                 '--resume, or pass --work-dir of the run to continue, or '
                 '--resume CHECKPOINT.')
         cfg.resume = True
-        cfg.load_from = None
+        # mmengine would read last_checkpoint's absolute path as it is: a
+        # copied run folder would resume from the original's checkpoint.
+        cfg.load_from = last_checkpoint(cfg.work_dir)
     elif args.resume:
         if not osp.isfile(args.resume):
             raise UserInputError(f'--resume {args.resume}: no such file.')

@@ -52,3 +52,28 @@ def load_checkpoint_file(path, map_location='cpu'):
             'truncated or not a PyTorch file. Use a complete copy.') from None
 
 
+
+
+def last_checkpoint(work_dir):
+    """The checkpoint ``work_dir/last_checkpoint`` names, inside ``work_dir``.
+
+    The marker may hold an absolute path from where the run was made (a
+    copied or moved run folder): it is looked up by its file name in
+    ``work_dir``, never outside it. None without a marker.
+
+    Raises:
+        UserInputError: The named checkpoint is not in ``work_dir``.
+    """
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(marker):
+        return None
+    with open(marker, encoding='utf-8') as f:
+        named = f.read().strip()
+    path = osp.join(work_dir, osp.basename(named))
+    if not named or not osp.isfile(path):
+        raise UserInputError(
+            f'{marker} names {named or "nothing"}, but {path} does not '
+            'exist (a run folder uses only its own checkpoints). Copy that '
+            'checkpoint into the folder, or pass --resume CHECKPOINT, or '
+            'start a new run without --resume.')
+    return path

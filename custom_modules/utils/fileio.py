@@ -44,6 +44,8 @@ def check_writable(path, what='output', folder=False):
 def no_space_error(path, exc):
     """A UserInputError naming ``path`` and the free space, for ENOSPC."""
     folder = osp.dirname(osp.abspath(path))
+    while not osp.isdir(folder) and folder != osp.dirname(folder):
+        folder = osp.dirname(folder)  # the file's folder may not exist yet
     try:
         free = f'{shutil.disk_usage(folder).free / 2**20:.1f} MiB free'
     except OSError:

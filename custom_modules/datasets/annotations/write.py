@@ -1,4 +1,5 @@
 """Place the images and write the annotation files, atomically."""
+import errno
 import os
 import os.path as osp
 import random
@@ -6,7 +7,7 @@ import shutil
 import tempfile
 
 from custom_modules.utils.errors import DatasetError
-from custom_modules.utils.fileio import atomic_write
+from custom_modules.utils.fileio import atomic_write, no_space_error
 
 from .split import SPLIT_NAMES
 
@@ -84,14 +85,21 @@ def place_images(src, stage, layout, split_files):
     lines = {}
     for split, files in split_files.items():
         os.makedirs(osp.join(stage, split))
-        open(osp.join(stage, split, MARKER), 'w').close()
-        for p in files:
-            dst = osp.join(stage, split, p)
-            os.makedirs(osp.dirname(dst), exist_ok=True)
-            if layout == 'copy':
-                shutil.copy2(osp.join(src, p), dst)
-            else:
-                os.symlink(osp.realpath(osp.join(src, p)), dst)
+        p = MARKER
+        try:
+            open(osp.join(stage, split, MARKER), 'w').close()
+            for p in files:
+                dst = osp.join(stage, split, p)
+                os.makedirs(osp.dirname(dst), exist_ok=True)
+                if layout == 'copy':
+                    shutil.copy2(osp.join(src, p), dst)
+                else:
+                    os.symlink(osp.realpath(osp.join(src, p)), dst)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:  # the stage is removed by the caller
+                raise no_space_error(osp.join(osp.dirname(stage), split, p),
+                                     exc) from exc
+            raise
         lines[split] = [osp.join(split, p) for p in files]
     return lines
 

@@ -1,4 +1,5 @@
 """Checkpoints that a kill at any instant cannot break or make inexact."""
+import errno
 import glob
 import os
 import os.path as osp
@@ -9,7 +10,7 @@ from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmpretrain.registry import HOOKS
 
-from custom_modules.utils.fileio import atomic_write, replace_durably
+from custom_modules.utils.fileio import atomic_write, no_space_error, replace_durably
 
 from ..rng_state import capture_rng_state, restore_rng_state
 
@@ -121,12 +122,20 @@ class AtomicCheckpointHook(CheckpointHook):
         """Write one checkpoint atomically; return its path."""
         path = osp.join(self.out_dir, name)
         tmp = f'.{name}{_TMP_SUFFIX}'
-        runner.save_checkpoint(
-            self.out_dir, tmp, self.file_client_args,
-            save_optimizer=full and self.save_optimizer,
-            save_param_scheduler=full and self.save_param_scheduler,
-            meta=dict(meta), by_epoch=True, backend_args=self.backend_args,
-            **(self.args if full else {}))
+        try:
+            runner.save_checkpoint(
+                self.out_dir, tmp, self.file_client_args,
+                save_optimizer=full and self.save_optimizer,
+                save_param_scheduler=full and self.save_param_scheduler,
+                meta=dict(meta), by_epoch=True,
+                backend_args=self.backend_args,
+                **(self.args if full else {}))
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+            # The previous commit stays whole; the part written goes.
+            self._remove(osp.join(self.out_dir, tmp))
+            raise no_space_error(path, exc) from exc
         if is_main_process():
             replace_durably(osp.join(self.out_dir, tmp), path)
         return path
