@@ -22,9 +22,11 @@ cheap and the ``.onnx`` path never loads torch)::
 =====================  ==================================================
 
 Modules: ``config``, ``precision``, ``distributed``, ``preflight`` and
-``checkpoint_fit`` prepare a run; ``training``, ``testing``,
-``inference``, ``data_folder``, ``calibrate`` run one, ``tuning`` many; ``report``,
-``curves``, ``lr_curve``, ``cams`` draw what it made; ``grid/`` runs many,
+``checkpoint_fit`` prepare a run; ``model`` loads a trained one;
+``training``, ``testing``, ``tracking``, ``inference``, ``classifier``,
+``data_folder``, ``calibrate`` run one, ``tuning`` many; ``run_report``,
+``make_report``, ``curves``, ``lr_curve``, ``cams`` draw what it made;
+``robustness`` and ``doctor`` check models and data; ``grid/`` runs many,
 ``deploy/`` exports and serves, ``benchmark/`` times them; ``demo`` runs
 everything once.
 """
