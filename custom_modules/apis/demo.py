@@ -21,7 +21,7 @@ from .run_report import write_run_report
 
 CONFIG = osp.join(ROOT, 'configs', 'demo', 'resnet101_freeze3_fixed.py')
 PHOTOS_CONFIG = osp.join(ROOT, 'configs', 'demo', 'photos',
-                         'efficientnet_lite0_freeze2_fixed.py')
+                         'efficientnet_lite0_fast.py')
 
 
 def demo_folder(out, config, resume=False, force=False):

@@ -55,9 +55,9 @@ def test_demo_on_a_photo_folder_fine_tunes_lite0(synthetic_root, tmp_path,
     assert '\n[4/4] ' in printed and '\n[5/' not in printed
     assert 'from its ImageNet weights' in printed
     assert 'load backbone in model from' in run_log(
-        osp.join(out, 'efficientnet_lite0_freeze2_fixed'))
+        osp.join(out, 'efficientnet_lite0_fast'))
     for path in ('flower_dataset/train.txt', 'analysis/confusion_matrix.png',
-                 'efficientnet_lite0_freeze2_fixed/training_curves.png'):
+                 'efficientnet_lite0_fast/training_curves.png'):
         assert osp.isfile(osp.join(out, path)), path
     assert not osp.exists(osp.join(out, 'synthetic_flowers'))
     code, err = run_main(demo_main, ['--out', str(tmp_path / 'x'),
