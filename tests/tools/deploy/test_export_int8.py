@@ -38,6 +38,10 @@ def test_int8_agrees_with_fp32_and_reports_accuracy(exported, capsys):
     assert {'QuantizeLinear', 'DequantizeLinear'} <= ops  # QDQ
     assert any(i.data_type == onnx.TensorProto.INT8
                for i in proto.graph.initializer)  # int8 weights
+    # every convolution runs in int8, and the only step back to float is
+    # before the softmax
+    assert checked['convolutions'] == 20
+    assert checked['int8_convolutions'] == 20 and checked['dequantize'] == 1
 
 
 def test_int8_keeps_the_metadata_and_says_so(exported, synthetic_root, capsys):
