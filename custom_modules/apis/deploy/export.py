@@ -223,10 +223,11 @@ def compare_with_pytorch(onnx_model, model, photos, cfg, chunk=32):
     """Run ``photos`` through the export and through PyTorch.
 
     Returns:
-        dict: ``images``; ``max_abs_diff`` and ``top1_same`` on the same input (the
-        torch-free resize and crop), which checks the export; ``pipeline_max_abs_diff``
-        and ``pipeline_top1_same`` against ``cfg``'s test pipeline (cv2 decoding and
-        resize), which checks the whole torch-free path.
+        dict: ``images``; ``backend``, the engine that ran the export
+        (``OnnxClassifier``'s default); ``max_abs_diff`` and ``top1_same`` on the
+        same input (the torch-free resize and crop), which checks the export;
+        ``pipeline_max_abs_diff`` and ``pipeline_top1_same`` against ``cfg``'s test
+        pipeline (cv2 decoding and resize), which checks the whole torch-free path.
     """
     classifier = OnnxClassifier(onnx_model)
     torch_probs = deployable(model)
@@ -242,7 +243,7 @@ def compare_with_pytorch(onnx_model, model, photos, cfg, chunk=32):
                           torch_probs(torch.from_numpy(batch)).numpy(),
                           torch_probs(bgr.flip(1).float()).numpy()))
     ours, same_input, pipelined = (np.concatenate(p) for p in zip(*parts))
-    report = {'images': len(photos)}
+    report = {'images': len(photos), 'backend': classifier.backend}
     for prefix, theirs in (('', same_input), ('pipeline_', pipelined)):
         report[f'{prefix}max_abs_diff'] = float(np.abs(ours - theirs).max())
         report[f'{prefix}top1_same'] = int((ours.argmax(1) == theirs.argmax(1)).sum())
@@ -343,15 +344,16 @@ def compare_precisions(fp32, int8, paths, labels):
     """The int8 model against the fp32 one on ``paths`` (same input).
 
     Returns:
-        dict: ``images``, ``top1_agreement`` (fraction), ``max_abs_diff``, and
-        ``fp32_accuracy`` / ``int8_accuracy`` (fractions) against ``labels``.
+        dict: ``images``, ``backend`` (the int8 model's), ``top1_agreement``
+        (fraction), ``max_abs_diff``, and ``fp32_accuracy`` / ``int8_accuracy``
+        (fractions) against ``labels``.
     """
     ours, theirs = OnnxClassifier(fp32), OnnxClassifier(int8)
     parts = [(ours.probabilities(b), theirs.probabilities(b))
              for b in input_batches(ours, paths)]
     p32, p8 = (np.concatenate(p) for p in zip(*parts))
     labels = np.asarray(labels)
-    return {'images': len(paths),
+    return {'images': len(paths), 'backend': theirs.backend,
             'top1_agreement': float((p32.argmax(1) == p8.argmax(1)).mean()),
             'max_abs_diff': float(np.abs(p32 - p8).max()),
             'fp32_accuracy': float((p32.argmax(1) == labels).mean()),
@@ -369,7 +371,8 @@ def export_int8(cfg, data, out, calibration_count=300, test_count=0, force=False
     train, _ = split_images(cfg, 'train', calibration_count)
     int8 = quantize_int8(data, input_batches(OnnxClassifier(data), train))
     report = compare_precisions(data, int8, *split_images(cfg, 'test', test_count))
-    print(f'int8 vs fp32 ONNX on {report["images"]} test images: top-1 agreement '
+    print(f'int8 vs fp32 ONNX ({report["backend"].split()[0]}) on '
+          f'{report["images"]} test images: top-1 agreement '
           f'{100 * report["top1_agreement"]:.2f} %, accuracy fp32 '
           f'{100 * report["fp32_accuracy"]:.2f} % / int8 '
           f'{100 * report["int8_accuracy"]:.2f} %, max |p_int8 - p_fp32| = '
@@ -409,8 +412,8 @@ def export_checked(config, checkpoint, out=None, classes=None, photos=None,
         cfg, checkpoint, classes, calibration)
     report = compare_with_pytorch(data, model, photos, cfg)
     count = report['images']
-    print(f'ONNX Runtime vs PyTorch on {count} photos, same input: max |p_onnx - '
-          f'p_torch| = {report["max_abs_diff"]:.2e}, top-1 identical '
+    print(f'{report["backend"]} vs PyTorch on {count} photos, same input: '
+          f'max |p_onnx - p_torch| = {report["max_abs_diff"]:.2e}, top-1 identical '
           f'{report["top1_same"]}/{count}')
     print(f'torch-free resize/crop vs the config\'s test pipeline: max difference '
           f'{report["pipeline_max_abs_diff"]:.2e}, top-1 identical '
