@@ -3,13 +3,14 @@
     python tools/infer.py CONFIG CHECKPOINT photo.jpg folder/ 'more/*.jpg' \\
         [--topk 3] [--out predictions.csv|.json] [--device cpu]
     python tools/infer.py MODEL.onnx photo.jpg folder/ [--topk 3] [--out ...]
+        [--backend auto|onnxruntime|openvino]
 
 Inputs may be image files, folders (searched recursively), glob patterns or
 http(s) URLs (downloaded to a temporary file, up to 50 MB each).
 Scores are calibrated, with "unknown" answers, when the checkpoint has a
 .calibration.json or the .onnx embeds one (--no-calibration, --threshold).
-With a model from tools/deploy/export_onnx.py, only onnxruntime, numpy and
-Pillow are used: torch and mmengine are never imported.
+With a model from tools/deploy/export_onnx.py, only onnxruntime (or openvino),
+numpy and Pillow are used: torch and mmengine are never imported.
 """
 import argparse
 import sys
@@ -55,8 +56,15 @@ def parse_args(argv):
         'exported .onnx model (no torch needed). INPUTS: files, folders, '
         'glob patterns or http(s) URLs.')
     if onnx:
+        # lazy: onnxruntime is needed for .onnx models only
+        from custom_modules.apis.deploy.onnx_classifier import BACKENDS
         parser.add_argument('model', help='exported .onnx model')
         add_common_args(parser)
+        parser.add_argument('--backend', choices=BACKENDS, default='auto',
+                            help='the engine that runs the .onnx: openvino where '
+                            'the openvino package is installed (faster on the CPUs '
+                            'measured in docs/deploy.md), else onnxruntime '
+                            '(default: auto)')
         args = parser.parse_args(argv)
         args.config = args.classes = None
         return check_threshold(args)
@@ -97,7 +105,7 @@ def main(argv=None):
         if args.model:
             results = predict_onnx(args.model, files, args.topk,
                                    args.batch_size, not args.no_calibration,
-                                   args.threshold)
+                                   args.threshold, args.backend)
         else:
             results = predict_checkpoint(args, files, classes)
     for result, image in zip(results, images):

@@ -12,7 +12,7 @@ import argparse
 
 import uvicorn
 
-from custom_modules.apis.deploy.onnx_classifier import MAX_PIXELS
+from custom_modules.apis.deploy.onnx_classifier import BACKENDS, MAX_PIXELS
 from custom_modules.apis.deploy.serve import (
     MAX_UPLOAD_MB,
     cam_renderer,
@@ -58,6 +58,10 @@ def parse_args(argv=None):
     parser.add_argument('--target-layers', nargs='+',
                         help='the layer(s) --cam explains (default: chosen per '
                         'backbone, see docs/cams.md)')
+    parser.add_argument('--backend', choices=BACKENDS, default='auto',
+                        help='the engine that runs the network: openvino where the '
+                        'openvino package is installed (faster on the CPUs measured in '
+                        'docs/deploy.md), else onnxruntime (default: auto)')
     add_calibration_args(parser)
     args = parser.parse_args(argv)
     if args.demo == bool(args.model):
@@ -87,7 +91,8 @@ def main(argv=None):
                          else (args.model, args.checkpoint))
     classifier, torch_model = load_classifier(model, checkpoint,
                                               calibration=not args.no_calibration,
-                                              threshold=args.threshold)
+                                              threshold=args.threshold,
+                                              backend=args.backend)
     cam = cam_renderer(torch_model, args.target_layers) if args.cam else None
     app = create_app(classifier, int(args.max_upload_mb * 2**20), args.max_pixels,
                      args.topk, cam=cam, api_docs=args.api_docs)

@@ -139,22 +139,23 @@ def report_calibration(temperature, source, threshold):
 
 
 def predict_onnx(model, images, topk=3, batch_size=16, calibration=True,
-                 threshold=None):
+                 threshold=None, backend='auto'):
     """:func:`predict`'s results from an exported model, torch-free, with
-    its embedded calibration unless ``calibration`` is False; an image it
-    refuses (unreadable, too large, too thin) gets ``'error'``."""
+    its embedded calibration unless ``calibration`` is False, run by ``backend``
+    (see ``OnnxClassifier``); an image it refuses (unreadable, too large, too
+    thin) gets ``'error'``."""
     # lazy: onnxruntime is needed for .onnx models only
-    from .deploy.onnx_classifier import ModelFileError, OnnxClassifier
+    from .deploy.onnx_classifier import BackendError, ModelFileError, OnnxClassifier
     if not osp.isfile(model):
         raise UserInputError(f'model {model} does not exist.')
     try:
         classifier = OnnxClassifier(model, calibration=calibration,
-                                    threshold=threshold)
+                                    threshold=threshold, backend=backend)
         print(f'backend: {classifier.backend} ({model})')
         report_calibration(classifier.temperature, classifier.calibrated
                            and f'{model} (embedded)', classifier.threshold)
         results = classifier.classify(images, topk, batch_size)
-    except ModelFileError as err:
+    except (ModelFileError, BackendError) as err:
         raise UserInputError(str(err)) from err
     return [{'path': path, 'error': r['error'], 'unknown': False,
              'predictions': []} if 'error' in r else

@@ -1,15 +1,16 @@
 """Images/s, latency and test accuracy of the inference backends on the CPU
 (``tools/deploy/benchmark_onnx.py``): PyTorch eager fp32 (and bf16 autocast
 where the CPU has native bf16), ONNX Runtime fp32 and int8 (static QDQ, as
-``export_onnx.py --int8`` writes it), on the same network (normalisation and
+``export_onnx.py --int8`` writes it) and, where the ``openvino`` package is
+installed, OpenVINO on the same two files, on the same network (normalisation and
 softmax included), batches and number of threads. Without a checkpoint the
 weights are random (speed does not depend on them) and int8 is calibrated on
 random images; with one and a data root, int8 is calibrated on training images
 and each backend's accuracy is measured on the test split."""
 import os.path as osp
+from importlib.metadata import version
 
 import numpy as np
-import onnxruntime as ort
 import torch
 from mmpretrain.apis import get_model
 
@@ -25,16 +26,31 @@ from ..deploy.export import (
     split_images,
     to_onnx,
 )
-from ..deploy.onnx_classifier import OnnxClassifier, load_rgb
+from ..deploy.onnx_classifier import OnnxClassifier, load_rgb, openvino_installed
 from ..precision import cpu_supports_bf16
 from .timing import time_calls
 
+ROUNDS = 3  # timed slices per cell, interleaved over the backends
 
-def _latencies(fn, seconds):
-    """Seconds of each call of ``fn`` for about ``seconds`` (at least 5 calls),
-    after two warm-up calls."""
-    first = min(time_calls(fn, 2))
-    return time_calls(fn, max(5, int(seconds / max(first, 1e-5))))
+
+def _timings(engines, batches, size, seconds, rng):
+    """{(engine key, batch): seconds of each call}: about ``seconds`` per cell, in
+    ``ROUNDS`` slices taken in turn over every backend and batch (so that a change
+    of the machine's load hits them all), after two warm-up calls each."""
+    images = {b: rng.uniform(0, 255, (b, 3, size, size)).astype(np.float32)
+              for b in batches}
+    calls, times = {}, {}
+    for key, fn in engines.items():
+        for b in batches:
+            first = min(time_calls(lambda f=fn, x=images[b]: f(x), 2))
+            calls[key, b] = max(2, int(seconds / ROUNDS / max(first, 1e-5)))
+            times[key, b] = []
+    for _ in range(ROUNDS):
+        for key, fn in engines.items():
+            for b in batches:
+                times[key, b] += time_calls(lambda f=fn, x=images[b]: f(x),
+                                            calls[key, b])
+    return times
 
 
 def _backends(model, data, int8, threads):
@@ -48,19 +64,15 @@ def _backends(model, data, int8, threads):
                 return eager(torch.from_numpy(x)).float().numpy()
         return run
 
-    def ort_fn(onnx_bytes):
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        session = ort.InferenceSession(onnx_bytes, options,
-                                       providers=['CPUExecutionProvider'])
-        return lambda x: session.run(None, {'images': x})[0]
-
     engines = {(f'PyTorch {torch.__version__} eager', 'fp32'): torch_fn()}
     if cpu_supports_bf16():
         engines[(f'PyTorch {torch.__version__} eager', 'bf16 autocast')] = \
             torch_fn(torch.bfloat16)
-    engines[(f'ONNX Runtime {ort.__version__}', 'fp32')] = ort_fn(data)
-    engines[(f'ONNX Runtime {ort.__version__}', 'int8')] = ort_fn(int8)
+    names = {'onnxruntime': 'ONNX Runtime', 'openvino': 'OpenVINO'}
+    for backend in names if openvino_installed() else ['onnxruntime']:
+        for precision, onnx_bytes in (('fp32', data), ('int8', int8)):
+            engines[(f'{names[backend]} {version(backend)}', precision)] = \
+                OnnxClassifier(onnx_bytes, threads, backend=backend).probabilities
     return engines
 
 
@@ -72,7 +84,8 @@ def benchmark_onnx(cfg, batch_sizes=(1, 32), seconds=3.0, threads=None,
 
     Args:
         cfg (Config): the model's config.
-        seconds (float): timed seconds per measurement, after a warm-up.
+        seconds (float): timed seconds per cell (backend and batch), see
+            :func:`_timings`.
         threads (int, optional): CPU threads for all; default: torch's.
         checkpoint (str, optional): trained weights (default: random ones).
         data_root (str, optional): the annotation folder (train.txt, test.txt).
@@ -109,15 +122,16 @@ def benchmark_onnx(cfg, batch_sizes=(1, 32), seconds=3.0, threads=None,
     else:
         int8 = quantize_int8(data, (rng.uniform(0, 255, (8, 3, size, size)).astype(
             np.float32) for _ in range(4)))
+    engines = _backends(model, data, int8, threads)
+    batches = sorted(batch_sizes)
+    times = _timings(engines, batches, size, seconds, rng)
     rows = []
-    for (engine, precision), fn in _backends(model, data, int8, threads).items():
-        r = {'engine': engine, 'precision': precision, 'speed': {}, 'accuracy': None}
-        for batch in sorted(batch_sizes):
-            images = rng.uniform(0, 255, (batch, 3, size, size)).astype(np.float32)
-            times = _latencies(lambda x=images, f=fn: f(x), seconds)
-            r['speed'][batch] = batch / np.median(times)
-            if 'p50' not in r:
-                r['p50'], r['p99'] = np.percentile(times, [50, 99])
+    for (engine, precision), fn in engines.items():
+        r = {'engine': engine, 'precision': precision, 'accuracy': None,
+             'speed': {b: b / np.median(times[(engine, precision), b])
+                       for b in batches}}
+        r['p50'], r['p99'] = np.percentile(times[(engine, precision), batches[0]],
+                                           [50, 99])
         if test is not None:
             top1 = np.concatenate([fn(test[0][i:i + 32]).argmax(1)
                                    for i in range(0, len(test[0]), 32)])
@@ -134,8 +148,10 @@ def table(rows, threads, size, config, checkpoint=None):
     weights = osp.basename(checkpoint) if checkpoint else 'random weights'
     base = next(r for r in rows if r['engine'].startswith('ONNX Runtime')
                 and r['precision'] == 'fp32')['speed'][large]
+    missing = '' if any(r['engine'].startswith('OpenVINO') for r in rows) else (
+        '; OpenVINO is not installed (pip install openvino adds its rows)')
     lines = [f'{osp.basename(config)}, {size} px, CPU, {threads} thread(s), '
-             f'{weights} (the figures vary with the machine load):',
+             f'{weights} (the figures vary with the machine load){missing}:',
              '| Backend | Precision | ' + ' | '.join(
                  f'Batch {b} (img/s)' for b in batches) +
              f' | p50 / p99 at batch {small} (ms) | vs ORT fp32 at batch {large} '

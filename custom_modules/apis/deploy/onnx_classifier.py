@@ -3,15 +3,20 @@
 Imports only onnxruntime, numpy, Pillow and the numpy-only
 ``evaluation.calibration`` (an import-linter contract keeps torch and mmengine
 out): with a ``.onnx`` from ``tools/deploy/export_onnx.py``, that is all a
-consumer needs. The model's metadata_props say what the config would: ``classes`` (JSON
-list, index = output column), ``preprocess`` (JSON, the test pipeline's ResizeEdge then
-CenterCrop), when calibrated ``temperature`` and ``threshold``, and for a quantized
-model ``precision`` (``int8``; absent means fp32) and ``quantization``. Its input
+consumer needs. Where the optional ``openvino`` package is installed, the
+network runs in OpenVINO instead (faster on the CPUs measured in docs/deploy.md);
+ONNX Runtime still reads and checks the file. The model's metadata_props say
+what the config would: ``classes`` (JSON list, index = output column),
+``preprocess`` (JSON, the test pipeline's ResizeEdge then CenterCrop), when
+calibrated ``temperature`` and ``threshold``, and for a quantized model
+``precision`` (``int8``; absent means fp32) and ``quantization``. Its input
 ``images`` is float32 RGB NCHW 0-255 (normalisation is inside the graph), its output
 ``probs`` the softmax probabilities.
 """
+import importlib.util
 import json
 import math
+import threading
 import time
 
 import numpy as np
@@ -29,6 +34,7 @@ EXACT_PIXELS = 16_000_000
 MAX_SIDE = 4096
 EDGES = ('short', 'long', 'width', 'height')
 PRECISIONS = ('fp32', 'int8')
+BACKENDS = ('auto', 'onnxruntime', 'openvino')
 
 
 class ModelFileError(ValueError):
@@ -37,6 +43,53 @@ class ModelFileError(ValueError):
 
 class ImageFileError(ValueError):
     """A file that Pillow cannot read as an image."""
+
+
+class BackendError(ValueError):
+    """A backend that is not installed or not known."""
+
+
+def openvino_installed():
+    """Whether the optional ``openvino`` package can be imported."""
+    return importlib.util.find_spec('openvino') is not None
+
+
+def resolve_backend(backend='auto'):
+    """``backend`` as the engine that will run: ``'auto'`` is OpenVINO where the
+    ``openvino`` package is installed, else ONNX Runtime.
+
+    Raises:
+        BackendError: an unknown name, or ``'openvino'`` without the package.
+    """
+    if backend not in BACKENDS:
+        raise BackendError(f'backend {backend!r}: use one of {", ".join(BACKENDS)}.')
+    installed = openvino_installed()
+    if backend == 'openvino' and not installed:
+        raise BackendError('the openvino backend needs the openvino package: pip '
+                           'install openvino (requirements/optional.txt).')
+    return backend if backend != 'auto' else (
+        'openvino' if installed else 'onnxruntime')
+
+
+def openvino_runner(model, threads=None):
+    """``run(batch) -> probabilities`` for ``model`` (a ``.onnx`` path or its bytes)
+    compiled by OpenVINO for the CPU, in fp32 arithmetic where the graph is float
+    (OpenVINO would pick bf16 on a CPU that has it; a QDQ int8 graph still runs
+    int8). Each thread gets its own infer request, so ``run`` is thread-safe."""
+    import openvino  # lazy: an optional backend (requirements/optional.txt)
+    core = openvino.Core()
+    config = {'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_PRECISION_HINT': 'f32'}
+    if threads:
+        config['INFERENCE_NUM_THREADS'] = threads
+    compiled = core.compile_model(core.read_model(model), 'CPU', config)
+    local = threading.local()
+
+    def run(batch):
+        if not hasattr(local, 'request'):
+            local.request = compiled.create_infer_request()
+        return local.request.infer([batch])[0]
+
+    return run
 
 
 def load_rgb(source, max_pixels=MAX_PIXELS, name=None, min_side=None):
@@ -202,13 +255,18 @@ class OnnxClassifier:
             (False, or none embedded) the temperature is 1 and the threshold None.
         threshold (float, optional): replaces the threshold either way, as
             ``tools/infer.py --threshold`` does.
+        backend (str): ``'onnxruntime'``, ``'openvino'`` or ``'auto'`` (see
+            :func:`resolve_backend`); ``backend`` then names it and the precision.
 
     Raises:
         ModelFileError: not a model with the metadata ``export_onnx.py`` writes.
+        BackendError: see :func:`resolve_backend`.
     """
 
-    def __init__(self, model, threads=None, calibration=True, threshold=None):
+    def __init__(self, model, threads=None, calibration=True, threshold=None,
+                 backend='auto'):
         name = model if isinstance(model, str) else 'the model'
+        engine = resolve_backend(backend)
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -230,13 +288,20 @@ class OnnxClassifier:
             meta, count if isinstance(count, int) else None,
             side if isinstance(side, int) else None, name)
         self.precision = meta.get('precision', 'fp32')
-        self.backend = f'onnxruntime {self.precision}'
+        self.backend = f'{engine} {self.precision}'
         embedded = _calibration(meta, name) if calibration else None
         self.calibrated = embedded is not None
         self.temperature, self.threshold = embedded or (1.0, None)
         if threshold is not None:
             self.threshold = float(threshold)
         self.input_name = self.session.get_inputs()[0].name
+        self._run = None
+        if engine == 'openvino':
+            try:
+                self._run = openvino_runner(model, threads)
+            except RuntimeError as err:  # openvino raises RuntimeError subclasses
+                raise ModelFileError(
+                    f'{name}: OpenVINO cannot compile it ({err}).') from err
         if not isinstance(count, int):  # a symbolic class axis: ask the graph
             size = self.preprocess['crop_size']
             count = self.probabilities(np.zeros((1, 3, size, size), np.float32))
@@ -273,6 +338,8 @@ class OnnxClassifier:
     def probabilities(self, batch):
         """The graph's probabilities (not temperature-scaled), N x classes, for an
         N x 3 x S x S float32 batch of :meth:`prepare` outputs."""
+        if self._run:
+            return self._run(batch)
         return self.session.run(None, {self.input_name: batch})[0]
 
     def scores(self, batch):

@@ -23,7 +23,13 @@ from custom_modules.visualization.cam import cam_overlay, resolve_target_layers
 
 from ..config import load_config
 from ..run_logs import best_checkpoint
-from .onnx_classifier import MAX_PIXELS, ImageFileError, ModelFileError, OnnxClassifier
+from .onnx_classifier import (
+    MAX_PIXELS,
+    BackendError,
+    ImageFileError,
+    ModelFileError,
+    OnnxClassifier,
+)
 
 MAX_UPLOAD_MB = 10
 # Room for the multipart headers around the file within a request's body.
@@ -144,7 +150,7 @@ def demo_checkpoint():
 
 
 def load_classifier(model, checkpoint=None, cfg_options=None, calibration=True,
-                    threshold=None):
+                    threshold=None, backend='auto'):
     """The :class:`OnnxClassifier` to serve, and the PyTorch model (for class
     activation maps; None for a ``.onnx``).
 
@@ -152,7 +158,7 @@ def load_classifier(model, checkpoint=None, cfg_options=None, calibration=True,
         model (str): a ``.onnx`` file, or a config (then ``checkpoint``), exported in
             memory as ``tools/deploy/export_onnx.py`` would.
         cfg_options (dict, optional): the config overrides of training.
-        calibration, threshold: as :class:`OnnxClassifier` takes them.
+        calibration, threshold, backend: as :class:`OnnxClassifier` takes them.
     """
     torch_model = None
     if model.endswith('.onnx'):
@@ -165,8 +171,9 @@ def load_classifier(model, checkpoint=None, cfg_options=None, calibration=True,
         model, _, _, torch_model, _ = export_onnx(
             load_config(model, cfg_options), checkpoint, calibration=calibration)
     try:
-        classifier = OnnxClassifier(model, calibration=calibration, threshold=threshold)
-    except ModelFileError as err:
+        classifier = OnnxClassifier(model, calibration=calibration, threshold=threshold,
+                                    backend=backend)
+    except (ModelFileError, BackendError) as err:
         raise UserInputError(str(err)) from err
     return classifier, torch_model
 
