@@ -27,7 +27,9 @@ tune_space = dict(
         type='categorical', key='model.head.loss',
         choices=dict(
             none=dict(type='CrossEntropyLoss', loss_weight=1.0),
+            # num_classes: mmpretrain's ClassNumCheckHook checks it
             ls_0_1=dict(type='LabelSmoothLoss', label_smooth_val=0.1,
+                        num_classes=_base_.model.head.num_classes,
                         loss_weight=1.0))),
     batch_size=dict(type='categorical', choices=[16, 32],
                     key='train_dataloader.batch_size'),

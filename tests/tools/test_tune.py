@@ -1,5 +1,6 @@
 """tools/tune.py on the tiny config: trials are normal runs in their own
 folders, the study resumes after a kill, the best trial becomes a config."""
+import glob
 import os.path as osp
 
 import pytest
@@ -82,3 +83,29 @@ def test_a_trial_cut_off_mid_run_is_marked_failed(tmp_path):
     study.ask()
     assert fail_stale_trials(optuna, study) == 1
     assert [t.state.name for t in study.trials] == ['FAIL']
+
+
+@pytest.mark.parametrize('config', sorted(glob.glob(
+    osp.join(ROOT, 'configs/tune/*.py'))))
+def test_every_model_choice_of_a_shipped_search_space_builds_a_checked_model(
+        config):
+    """A choice that builds a head whose parts disagree on the number of
+    classes (LabelSmoothLoss without num_classes) failed mmpretrain's
+    ClassNumCheckHook in the middle of a search on the photos."""
+    from mmpretrain.registry import MODELS
+
+    from custom_modules.apis.config import load_config
+    from custom_modules.apis.tuning import nested
+    cfg = load_config(config)
+    classes = cfg.model.head.num_classes
+    for name, spec in cfg.tune_space.items():
+        if spec['type'] != 'categorical' or not spec['key'].startswith(
+                'model.') or not isinstance(spec['choices'], dict):
+            continue
+        for label, value in spec['choices'].items():
+            trial = load_config(config)
+            trial.merge_from_dict(nested({spec['key']: value}))
+            model = MODELS.build(trial.model)
+            for module in model.modules():
+                if hasattr(module, 'num_classes'):
+                    assert module.num_classes == classes, (name, label, module)
