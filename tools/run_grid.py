@@ -13,13 +13,9 @@ import argparse
 import os.path as osp
 
 from custom_modules.apis.config import ROOT
-from custom_modules.apis.grid.results import write_results
-from custom_modules.apis.grid.runner import Grid, prepare_demo, select_configs
-from custom_modules.apis.precision import (
-    add_speed_args,
-    check_speed_args,
-    speed_flags,
-)
+from custom_modules.apis.grid.api import run_grid
+from custom_modules.apis.precision import add_speed_args
+from custom_modules.apis.tracking import VIS_BACKENDS
 from custom_modules.utils.cli import run_cli
 
 
@@ -55,6 +51,14 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='passed to every run, e.g. '
                         'train_cfg.max_epochs=10')
+    parser.add_argument('--vis-backend', action='append',
+                        choices=sorted(VIS_BACKENDS),
+                        help='passed to every run\'s train.py: also track it '
+                        'with TensorBoard or MLflow (repeat for both)')
+    parser.add_argument('--early-stop', type=int, metavar='PATIENCE',
+                        help='passed to every run\'s train.py: stop a run '
+                        'when val accuracy has not improved for PATIENCE '
+                        'validations; the table says where each run stopped')
     add_speed_args(parser)  # passed to every train.py, test.py, calibrate.py
     parser.add_argument('--demo', action='store_true',
                         help='offline smoke run on synthetic images, from '
@@ -67,40 +71,19 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def make_grid(args):
-    """The :class:`Grid` the command line asks for (``--demo``: its own
-    synthetic data and tiny settings)."""
-    demo_options = [f'train_cfg.max_epochs={args.demo_epochs}']
-    return Grid(
-        work_dir=args.work_dir, gpus=args.gpus,
-        from_scratch=args.from_scratch or args.demo,
-        pretrained_dir=args.pretrained_dir,
-        data_root=(prepare_demo(args.work_dir, args.demo_per_class)
-                   if args.demo else args.data_root),
-        analysis=not args.no_analysis, keep_checkpoints=args.keep_checkpoints,
-        cfg_options=[*(demo_options if args.demo else []), *args.cfg_options],
-        speed_flags=speed_flags(args), small=args.demo)
-
-
 def main(argv=None):
-    args = parse_args(argv)
-    check_speed_args(args)  # refused here, not once per run
-    config_dir = (osp.join(ROOT, 'configs', 'demo') if args.demo
-                  else args.config_dir)
-    configs = select_configs(config_dir, args.configs)
-    grid = make_grid(args)
-    records = grid.run(configs, args.seeds)
-    if grid.interrupted and not records:
-        return grid.interrupted
-    paths, _ = write_results(args.work_dir, records)
+    result = run_grid(**vars(parse_args(argv)))
+    records, paths = result['records'], result['paths']
+    if result['interrupted'] and not records:
+        return result['interrupted']
     with open(paths['results.md']) as f:
         print('\n' + f.read().split('\nHow the numbers')[0])
     for path in paths.values():
         print(f'wrote {path}')
-    if grid.interrupted:
+    if result['interrupted']:
         print(f'interrupted: the table holds the {len(records)} run(s) that '
               'finished; run the same command again to continue.')
-        return grid.interrupted
+        return result['interrupted']
     failed = [r for r in records if r.get('failed')]
     if failed:
         print(f'{len(failed)} of {len(records)} runs failed; see the '

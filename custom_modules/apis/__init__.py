@@ -13,6 +13,7 @@ cheap and the ``.onnx`` path never loads torch)::
                        keywords: ``train('configs/x.py', work_dir='w')``
 ``tune``               tools/tune.py: an Optuna search over the config's
                        ``tune_space``, each trial a ``train`` run
+``run_grid``           tools/run_grid.py, flags as keywords (``grid.api``)
 ``build_inferencer``   mmpretrain's inferencer, amp/channels-last aware
 ``predict``            top-k, calibrated answers for image files (``model``)
 ``OnnxClassifier``     an exported model, torch-free (``deploy``)
@@ -39,6 +40,7 @@ _PUBLIC = {
     'train': '.training',
     'test': '.testing',
     'tune': '.tuning',
+    'run_grid': '.grid.api',
     'build_inferencer': '.model',
     'predict': '.model',
     'OnnxClassifier': '.deploy.onnx_classifier',

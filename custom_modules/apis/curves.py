@@ -1,9 +1,7 @@
-"""A run's training curves (loss, accuracy, learning rate) from the
-``vis_data/scalars.json`` files mmengine writes (all of them, so a resumed
-run shows as one curve)."""
+"""A run's training curves (loss and learning rate per logged iteration,
+accuracy per epoch) from the ``vis_data/scalars.json`` files mmengine writes
+(all of them, so a resumed run shows as one curve)."""
 import os.path as osp
-from collections import defaultdict
-from statistics import fmean
 
 from matplotlib.figure import Figure
 
@@ -13,19 +11,23 @@ from .run_logs import read_log_entries
 
 
 def read_scalars(work_dir):
-    """Per-epoch series ``{name: {epoch: value}}`` from the run's logs.
+    """Series ``{name: {epoch: value}}`` from the run's logs.
 
-    Training loss and lr (logged per iteration) are averaged over their
-    epoch; validation values (``train_accuracy/top1`` included) are per epoch.
+    Training loss and lr are per logged iteration, at fractional epochs
+    (epoch ``e`` spans ``(e - 1, e]``, its last logged step at ``e``);
+    validation values (``train_accuracy/top1`` included) are per epoch.
     """
     train, val = read_log_entries(work_dir)
-    values = defaultdict(lambda: defaultdict(list))
+    ends = {}  # epoch -> its last logged step (mmengine logs each epoch's end)
     for entry in train:
+        ends[entry['epoch']] = max(ends.get(entry['epoch'], 0), entry['step'])
+    series = {}
+    for entry in train:
+        epoch, start = entry['epoch'], ends.get(entry['epoch'] - 1, 0)
+        at = epoch - 1 + (entry['step'] - start) / max(ends[epoch] - start, 1)
         for key in ('loss', 'lr'):
             if key in entry:
-                values[key][entry['epoch']].append(entry[key])
-    series = {k: {e: fmean(v) for e, v in sorted(d.items())}
-              for k, d in values.items()}
+                series.setdefault(key, {})[at] = entry[key]
     for epoch, entry in val.items():
         for key, value in entry.items():
             if '/' in key and isinstance(value, (int, float)):
@@ -44,7 +46,7 @@ def plot(series, title):
                                  panels):
         for key in keys:
             ax.plot(list(series[key]), list(series[key].values()), marker='o',
-                    ms=3, label=key)
+                    ms=3 if len(series[key]) < 40 else 0, label=key)
         ax.set(xlabel='epoch', ylabel=label)
         ax.grid(alpha=0.3)
         if len(keys) > 1:

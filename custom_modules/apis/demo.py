@@ -13,6 +13,8 @@ from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.paths import ROOT
 
 from . import testing, training
+from .calibrate import calibrate
+from .cams import run_cams
 from .config import load_config, set_data_root
 from .curves import plot_curves
 from .lr_curve import draw_lr_curve
@@ -130,26 +132,36 @@ def run_demo(out, per_class=100, epochs=None, photos=None, resume=False,
     checkpoint = best_checkpoint(work_dir)
     best = summarize_run(work_dir)
 
-    step(f'testing {osp.basename(checkpoint)} on the untouched test split')
+    step(f'calibrating {osp.basename(checkpoint)} on val, then testing it '
+         'on the untouched test split')
+    calibration_cfg = load_config(config, options)
+    set_data_root(calibration_cfg, data_root)
+    calibration_cfg.work_dir = osp.join(out, 'calibration')
+    calibrate(calibration_cfg, checkpoint, ood=False, force=resume)
     predictions = osp.join(out, 'test_predictions.json')
     metrics = testing.test(config, checkpoint, work_dir=osp.join(out, 'test'),
                            out=predictions, force=resume, **common)
 
     step('drawing the learning-rate and training curves, the confusion '
-         'matrix and the mistakes; writing the one-page report')
+         'matrix, the mistakes and Grad-CAMs; writing the one-page report')
     set_data_root(cfg, data_root)
     lr_png = draw_lr_curve(cfg, osp.join(out, 'lr_curve.png'), name,
                            force=resume)
     curves_png = plot_curves(work_dir, force=resume)
-    analysis, _, _ = analyze(predictions, osp.join(data_root, 'classes.txt'),
-                             osp.join(out, 'analysis'), force=resume)
+    classes = osp.join(data_root, 'classes.txt')
+    analysis, _, _ = analyze(predictions, classes, osp.join(out, 'analysis'),
+                             force=resume)
+    # A handful of maps (4 mistakes, 1 right per class): seconds on a CPU.
+    analysis['cams.png'] = run_cams(config, checkpoint, predictions,
+                                    osp.join(out, 'analysis', 'cams.png'),
+                                    classes_file=classes, worst=4, per_class=1)
     report, _ = write_run_report(work_dir, osp.join(out, 'report.html'),
                                  predictions,
                                  analysis=osp.join(out, 'analysis'),
                                  force=resume)
 
     plots = [lr_png, curves_png, analysis['confusion_matrix.png'],
-             analysis['misclassified.png']]
+             analysis['misclassified.png'], analysis['cams.png']]
     print(f'\nDemo finished in {time.time() - start:.0f} s.'
           f'\n  val accuracy (top-1): {best["val_acc"]:.2f} % (epoch '
           f'{best["best_epoch"]}, chosen on val)'

@@ -61,13 +61,20 @@ def find_predictions(run_dir, done, given=None):
 
 def relative_paths(text, run_dir):
     """``text`` with every absolute path of this machine written relative
-    to ``run_dir`` (the page travels without the machine's layout)."""
-    base = osp.abspath(run_dir)
+    to ``run_dir`` (the page travels without the machine's layout); one in
+    the home folder, when the run is not, as ``~/...`` (e.g. torch's
+    weights cache), not as ``../../root/...``."""
+    base, home = osp.abspath(run_dir), osp.expanduser('~')
+
+    def under(path, folder):
+        return folder != '/' and osp.commonpath([path, folder]) == folder
 
     def relative(match):
         path = match.group(0)
         if not osp.isdir('/' + path.split('/')[1]):
             return path
+        if under(path, home) and not under(base, home):
+            return '~/' + osp.relpath(path, home)
         return osp.relpath(path, base)
 
     return ABS_PATH.sub(relative, text)

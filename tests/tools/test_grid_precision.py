@@ -8,6 +8,7 @@ from conftest import ROOT, TINY_CONFIG, load_tool, run_main
 
 from custom_modules.apis import precision
 from custom_modules.apis.grid import results
+from custom_modules.apis.grid.api import make_grid
 
 TRAIN = load_tool('tools/train.py')
 
@@ -16,14 +17,16 @@ run_grid = load_tool('tools/run_grid.py')
 
 
 def grid_args(*extra):
-    return run_grid.make_grid(run_grid.parse_args(
+    return make_grid(run_grid.parse_args(
         ['--from-scratch', '--data-root', 'data/x', '--cfg-options',
          'train_cfg.max_epochs=1', *extra]))
 
 
 @pytest.mark.parametrize('gpus', [1, 2])
 def test_train_command_carries_the_flags_to_train_py(gpus, tmp_path):
-    grid = grid_args('--gpus', str(gpus), *FLAGS)
+    grid = grid_args('--gpus', str(gpus), *FLAGS, '--vis-backend',
+                     'tensorboard', '--vis-backend', 'mlflow',
+                     '--early-stop', '2')
     command = grid.train_command(TINY_CONFIG, str(tmp_path), False,
                                  ['randomness.seed=3'])
     if gpus > 1:  # dist_train.sh runs: train.py CONFIG --launcher pytorch "$@"
@@ -38,6 +41,10 @@ def test_train_command_carries_the_flags_to_train_py(gpus, tmp_path):
         True, 'bfloat16', True)
     assert child.cfg_options == {'randomness.seed': 3}  # still the last
     assert child.launcher == ('pytorch' if gpus > 1 else 'none')
+    # Tracking and early stopping reach train.py only.
+    assert (child.vis_backend, child.early_stop) == (
+        ['tensorboard', 'mlflow'], 2)
+    assert '--early-stop' not in grid.child_args([])
 
 
 def test_calibrate_and_test_get_the_same_flags():

@@ -21,6 +21,7 @@ from html_pages import assert_self_contained, rendered_screenshot
 from mmengine.config import Config
 from PIL import Image, ImageStat
 
+from custom_modules.apis.grid.api import make_grid
 from custom_modules.apis.precision import precision_label
 from custom_modules.apis.run_logs import best_checkpoint
 
@@ -167,7 +168,7 @@ def test_failed_cams_are_noted_not_fatal(finished_grid, annotated_root,
         raise RuntimeError('out of memory\nat layer4')
 
     monkeypatch.setattr(runner, 'run_cams', fail)
-    grid = run_grid.make_grid(run_grid.parse_args(
+    grid = make_grid(run_grid.parse_args(
         ['--data-root', annotated_root, '--channels-last']))
     analysis = grid.analyze_run(osp.join(CONFIG_DIR, f'{SUBSET[0]}.py'),
                                 run_dir, [])
@@ -303,3 +304,39 @@ def test_run_page_renders_in_a_browser(finished_grid, browser,
     with open(osp.join(annotated_root, 'classes.txt')) as f:
         classes = f.read().split()
     assert all(c in page_text for c in classes)
+
+
+def test_grid_from_python_tracks_and_says_where_runs_stopped(annotated_root,
+                                                             tmp_path):
+    """``apis.run_grid`` with ``--early-stop`` and ``--vis-backend``: a run
+    whose val accuracy plateaus (lr ~0, BatchNorm frozen) stops after epoch
+    2 of 3, the table says so, and TensorBoard has the run's scalars."""
+    import importlib.util
+
+    from custom_modules.apis import run_grid as grid_from_python
+    tensorboard = importlib.util.find_spec('tensorboard') is not None
+    work_dir = str(tmp_path / 'grid')
+    result = grid_from_python(
+        config_dir=CONFIG_DIR, configs=SUBSET[:1], work_dir=work_dir,
+        data_root=annotated_root, from_scratch=True, no_analysis=True,
+        early_stop=1, vis_backend=['tensorboard'] if tensorboard else None,
+        cfg_options=['train_cfg.max_epochs=3', 'optim_wrapper.optimizer.lr='
+                     '1e-30', 'param_scheduler.eta_min=0',
+                     'model.backbone.norm_eval=True'])
+    [record] = result['records']
+    assert record['stopped'] == '2 of 3 (early stop)'
+    assert result['rows'][0]['stopped'] == '2 of 3 (early stop)'
+    with open(result['paths']['results.md']) as f:
+        header, _, row = [line.strip(' |\n').split(' | ') for line in f
+                          if line.startswith('|')][:3]
+    cells = dict(zip(header, row))
+    assert cells['Stopped at epoch'] == '2 of 3 (early stop)'
+    assert result['interrupted'] is None
+    if tensorboard:  # read back with TensorBoard's own reader
+        from tensorboard.backend.event_processing.event_accumulator import (
+            EventAccumulator,
+        )
+        [vis_data] = glob.glob(osp.join(record['run_dir'], '*', 'vis_data'))
+        events = EventAccumulator(vis_data)
+        events.Reload()
+        assert [e.step for e in events.Scalars('accuracy/top1')] == [1, 2]

@@ -195,8 +195,9 @@ def test_the_command_line_prints_errors_without_a_traceback(annotated_root):
 
 
 def test_python_options_match_the_tools_flags():
-    """train_options / options_for_test give what the tools' parsers give,
-    so a run started from Python is the run the command line starts."""
+    """train_options / options_for_test / grid_options give what the tools'
+    parsers give, so a run started from Python is the run the command line
+    starts."""
     from custom_modules.apis.testing import options_for_test
     from custom_modules.apis.training import train_options
     assert vars(train_options('c.py')) == vars(TRAIN.parse_args(['c.py']))
@@ -206,3 +207,10 @@ def test_python_options_match_the_tools_flags():
         vars(TEST.parse_args(['c.py', 'k.pth']))
     with pytest.raises(UserInputError, match='unknown option.*from_scrach'):
         train_options('c.py', from_scrach=True)
+    from custom_modules.apis.grid.api import grid_options
+    grid = load_tool('tools/run_grid.py')
+    assert vars(grid_options()) == vars(grid.parse_args([]))
+    assert vars(grid_options(seeds=[0, 1], early_stop=2,
+                             vis_backend=['mlflow'])) == vars(grid.parse_args(
+        ['--seeds', '0', '1', '--early-stop', '2', '--vis-backend',
+         'mlflow']))

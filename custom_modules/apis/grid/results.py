@@ -20,7 +20,7 @@ METRICS = ['train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',
            'img_per_s', 'test_acc', 'val_ece', 'val_ece_scaled', 'test_ece',
            'test_ece_scaled']
 COLUMNS = ['model', 'frozen_stages', 'augmentation', 'precision',
-           'train_images', *METRICS]
+           'train_images', *METRICS, 'stopped']
 # No autoescape: these templates write Markdown (results.md), not HTML;
 # the HTML pages (utils/html_page) autoescape, results.md's cells too.
 TEMPLATES = Environment(  # nosec B701 (Markdown output, see above)
@@ -52,6 +52,8 @@ def aggregate(records):
         row['seeds'] = len(runs)
         for key in METRICS:
             row[key], row[f'{key}_std'] = mean_std([r.get(key) for r in done])
+        row['stopped'] = '; '.join(
+            r['stopped'] for r in done if r.get('stopped')) or None
         row['failed'] = '; '.join(
             ('' if r['seed'] is None else f'seed {r["seed"]}: ') +
             r['failed'] for r in runs if r.get('failed'))
@@ -98,10 +100,12 @@ def table_columns(rows):
          lambda r: f'{number(ece)(r)} -> {number(f"{ece}_scaled")(r)}'),
         ('Wall time (s)', '---:', number('wall_time_s', 0)),
         ('Images/s', '---:', number('img_per_s', 1)),
+        ('Stopped at epoch', '---', lambda r: r['stopped'] or '-'),
         ('Failed runs (log)', '---', lambda r: r['failed'] or '-')]
     shown = {'Precision': len(precisions(rows)) > 1,
              'Test acc (%)': ece == 'test_ece',
              ece_header: any(r.get(ece) is not None for r in rows),
+             'Stopped at epoch': any(r['stopped'] for r in rows),
              'Failed runs (log)': any(r['failed'] for r in rows)}
     return [c for c in columns if shown.get(c[0], True)]
 

@@ -33,7 +33,7 @@ from custom_modules.utils.paths import ROOT
 
 from ..cams import run_cams
 from ..curves import plot_curves
-from ..run_logs import best_checkpoint, summarize_run
+from ..run_logs import best_checkpoint, run_config, summarize_run
 from ..run_report import write_run_report
 from .child import run_child
 
@@ -101,6 +101,9 @@ class Grid:
         cfg_options (list[str]): ``--cfg-options`` for every run.
         speed_flags (list[str]): Precision flags for every child tool.
         small (bool): Fewer Grad-CAM maps (the demo's CPU runs).
+        vis_backends (list[str]): ``--vis-backend`` of every train.py.
+        early_stop (int, optional): ``--early-stop`` of every train.py; the
+            records then say where and why each run stopped.
     """
 
     work_dir: str
@@ -113,6 +116,8 @@ class Grid:
     cfg_options: tuple = ()
     speed_flags: tuple = ()
     small: bool = False
+    vis_backends: tuple = ()
+    early_stop: int | None = None
 
     def run(self, configs, seeds=(None, )):
         """Train every config with every seed, one after another; return
@@ -185,7 +190,10 @@ class Grid:
     def train_command(self, config, run_dir, resume, options):
         """``tools/train.py`` (or ``dist_train.sh``) for one run."""
         extra = ['--work-dir', run_dir, *(['--resume'] if resume else []),
-                 *self.weight_args(config), *self.child_args(options)]
+                 *self.weight_args(config), *self.child_args(options),
+                 *(f'--vis-backend={name}' for name in self.vis_backends),
+                 *(['--early-stop', str(self.early_stop)]
+                   if self.early_stop else [])]
         if self.gpus > 1:
             return ['bash', osp.join(TOOLS, 'dist_train.sh'), config,
                     str(self.gpus), *extra]
@@ -222,6 +230,8 @@ class Grid:
                          force=True)
         record = self.record(config, seed, wall_time_s=spent,
                              **summarize_run(run_dir))
+        if self.early_stop:
+            record['stopped'] = stopped_at(run_dir, record['epochs'])
         if self.analysis:
             analysis = self.analyze_run(config, run_dir, options)
             record['analysis'] = analysis.pop('outputs')
@@ -278,6 +288,13 @@ class Grid:
                 os.remove(osp.join(out_dir, 'cams.png'))
             result['cams_error'] = f'{type(exc).__name__}: {exc}'.splitlines()[0]
         return result
+
+
+def stopped_at(run_dir, epochs):
+    """Where and why a run stopped, e.g. ``2 of 4 (early stop)``."""
+    max_epochs = run_config(run_dir).train_cfg.max_epochs
+    why = 'early stop' if epochs < max_epochs else 'max epochs'
+    return f'{epochs} of {max_epochs} ({why})'
 
 
 def run_tool(command, log_path, what, mode='w', env=None):

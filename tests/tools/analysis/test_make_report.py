@@ -126,3 +126,13 @@ def test_page_images_are_kept_small():
         assert head == f'data:image/{kind};base64'
         with Image.open(io.BytesIO(base64.b64decode(data))) as shown:
             assert shown.width == MAX_IMAGE_WIDTH
+
+
+def test_paths_in_the_home_folder_start_with_a_tilde(tmp_path, monkeypatch):
+    """Before: torch's weights cache showed as ``../../../root/.cache/...``
+    on the photos demo's page (a run outside the home folder)."""
+    from custom_modules.apis.run_report import relative_paths
+    monkeypatch.setenv('HOME', str(tmp_path / 'home'))
+    text = relative_paths(f"'{tmp_path}/home/.cache/w.pth' {tmp_path}/runs/"
+                          'data', str(tmp_path / 'runs' / 'run'))
+    assert text == "'~/.cache/w.pth' ../data"

@@ -55,3 +55,26 @@ def test_lr_phase_labels_do_not_overlap():
     assert [t.get_text() for t in fig.axes[0].texts] == ['warm-up', 'cosine']
     assert not any(a.overlaps(b) for i, a in enumerate(boxes)
                    for b in boxes[i + 1:])
+
+
+def test_training_curves_are_per_iteration(tmp_path):
+    """Before: loss and lr averaged per epoch, so a 2-epoch run drew two
+    points joined by a line. Now each logged iteration is a point, at its
+    fractional epoch."""
+    import json
+
+    from custom_modules.apis.curves import plot
+    vis_data = tmp_path / '20260101_000000' / 'vis_data'
+    vis_data.mkdir(parents=True)
+    lines = [dict(lr=0.1 * step, loss=1 / step, epoch=1 + (step > 4),
+                  step=step) for step in range(2, 9, 2)]
+    lines.insert(2, {'accuracy/top1': 50.0, 'step': 1})
+    lines.append({'accuracy/top1': 60.0, 'step': 2})
+    (vis_data / 'scalars.json').write_text(
+        ''.join(json.dumps(line) + '\n' for line in lines))
+    series = read_scalars(str(tmp_path))
+    assert series['loss'] == {0.5: 1 / 2, 1.0: 1 / 4, 1.5: 1 / 6, 2.0: 1 / 8}
+    assert list(series['lr'].values()) == pytest.approx([.2, .4, .6, .8])
+    assert series['accuracy/top1'] == {1: 50.0, 2: 60.0}
+    loss_axis = plot(series, 'run').axes[0]
+    assert list(loss_axis.lines[0].get_xdata()) == [0.5, 1.0, 1.5, 2.0]
