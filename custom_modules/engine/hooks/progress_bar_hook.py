@@ -1,5 +1,6 @@
 """What a person watching a run needs on the terminal, and nothing else."""
 import logging
+import os.path as osp
 import sys
 import time
 
@@ -139,4 +140,8 @@ class ProgressBarHook(Hook):
 
     def after_test_epoch(self, runner, metrics=None):
         if self._active(runner):
-            print(f'test  {_metrics_text(metrics or {})}', flush=True)
+            # Named after the annotation file evaluated: calibration runs
+            # the test loop over val.txt, and must not print "test".
+            ann = getattr(runner.test_dataloader.dataset, 'ann_file', '')
+            split = osp.splitext(osp.basename(ann or ''))[0] or 'test'
+            print(f'{split}  {_metrics_text(metrics or {})}', flush=True)

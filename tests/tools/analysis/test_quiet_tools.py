@@ -12,3 +12,6 @@ def test_calibrate_prints_a_short_summary(tiny_checkpoint, annotated_root,
     lines = proc.stdout.splitlines()
     assert len(lines) < 30, proc.stdout
     assert 'Environment' not in proc.stdout and 'temperature' in proc.stdout
+    # it evaluates the val split, and says so (it printed "test  ...")
+    assert any(line.startswith('val  accuracy/top1') for line in lines)
+    assert not any(line.startswith('test  ') for line in lines), proc.stdout
