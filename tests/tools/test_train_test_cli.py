@@ -19,6 +19,7 @@ from custom_modules.utils.errors import UserInputError
 
 TRAIN = load_tool('tools/train.py')
 TEST = load_tool('tools/test.py')
+ANALYZE = load_tool('tools/analysis/analyze_predictions.py')
 
 CONFIG = TINY_CONFIG
 
@@ -141,20 +142,23 @@ def test_train_accuracy_hook_matches_the_test_tool(trained, annotated_root,
 def test_test_tool_reports_accuracy_and_dumps_predictions(
         trained, annotated_root, tmp_path, capsys):
     out = str(tmp_path / 'preds.json')
-    proc = run_tool('tools/test.py', CONFIG, osp.join(trained, 'epoch_2.pth'),
-                    '--data-root', annotated_root, '--work-dir',
-                    str(tmp_path / 'test'), '--out', out, '--tta')
-    assert 'accuracy/top1' in proc.stdout + proc.stderr
+    capsys.readouterr()
+    run_runner(TEST.main, [
+        CONFIG, osp.join(trained, 'epoch_2.pth'), '--data-root',
+        annotated_root, '--work-dir', str(tmp_path / 'test'), '--out', out,
+        '--tta'])
+    printed = capsys.readouterr()
+    assert 'accuracy/top1' in printed.out + printed.err
     with open(out) as f:  # JSON: reading it cannot run code
         predictions = json.load(f)['samples']
     with open(osp.join(annotated_root, 'val.txt')) as f:
         assert len(predictions) == len(f.readlines())
     assert len(predictions[0]['pred_score']) == 5
     # The analysis reads it.
-    proc = run_tool('tools/analysis/analyze_predictions.py', out, '--classes',
-                    osp.join(annotated_root, 'classes.txt'), '--out-dir',
-                    str(tmp_path / 'analysis'))
-    assert 'Top-1 accuracy' in proc.stdout
+    assert ANALYZE.main([out, '--classes', osp.join(annotated_root,
+                                                    'classes.txt'),
+                         '--out-dir', str(tmp_path / 'analysis')]) == 0
+    assert 'Top-1 accuracy' in capsys.readouterr().out
     assert osp.isfile(tmp_path / 'analysis' / 'confusion_matrix.png')
     # A second --out to the same file is refused.
     code, err = run_main(TEST.main, [
