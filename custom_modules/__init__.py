@@ -19,3 +19,10 @@ import warnings
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 # mmcv-lite has no compiled ops; classification never uses them.
 warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDef')
+# With gradient accumulation the first iterations step the (iteration-based)
+# schedulers before the optimizer's first step: the order is intended.
+warnings.filterwarnings('ignore', message=r'Detected call of `scheduler.step\(\)`')
+# The study's configs ask for 4 loader workers (sized for GPU machines); on a
+# 2-core CPU torch repeats its advice at every epoch. The workers mostly wait
+# there, and `--cfg-options train_dataloader.num_workers=N` sets another count.
+warnings.filterwarnings('ignore', message='This DataLoader will create')

@@ -48,3 +48,26 @@ def test_verbose_prints_mmengine_output(annotated_root, tmp_path, capsys):
     assert 'System environment' in printed
     assert 'Epoch(val) [2][2/2]' in printed
     assert 'full log:' not in printed  # mmengine's lines say it all
+
+
+def test_advice_meant_for_other_setups_is_not_printed():
+    """A search printed both at every trial: torch's worker-count advice (4
+    loader workers on a 2-core CPU) and the scheduler-before-optimizer
+    notice that gradient accumulation triggers by design."""
+    import importlib
+    import warnings
+
+    import torch
+    from mmengine.optim.scheduler import LinearLR
+    from torch.utils.data import DataLoader
+
+    import custom_modules
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1)
+    scheduler = LinearLR(optimizer, by_epoch=False, end=10)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()  # pytest's own filters hide UserWarnings
+        importlib.reload(custom_modules)  # ours only
+        warnings.simplefilter('always', append=True)
+        DataLoader(range(4), num_workers=64).check_worker_number_rationality()
+        scheduler.step()  # before any optimizer.step()
+    assert [str(w.message) for w in caught] == []
