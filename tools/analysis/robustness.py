@@ -53,6 +53,9 @@ def parse_args(argv=None):
     parser.add_argument('--fit-images', type=int, default=500,
                         help='training photos the Mahalanobis reject score '
                         'is fitted on (default: %(default)s; 0: skip it)')
+    parser.add_argument('--backend', choices=['onnxruntime', 'pytorch'],
+                        help='runs the model (default: onnxruntime on the '
+                        'CPU, about 4x less CPU per photo; pytorch on GPU)')
     parser.add_argument('--force', action='store_true',
                         help='replace existing results in --out-dir')
     parser.add_argument(
@@ -70,7 +73,8 @@ def main(argv=None):
         cfg_options=args.cfg_options, batch_size=args.batch_size,
         seed=args.seed, calibration=not args.no_calibration,
         device=args.device, force=args.force,
-        low_res_policy=args.low_res_policy, fit_images=args.fit_images)
+        low_res_policy=args.low_res_policy, fit_images=args.fit_images,
+        backend=args.backend)
 
 
 if __name__ == '__main__':

@@ -15,6 +15,7 @@ from custom_modules.apis.config import load_config, set_data_root
 from custom_modules.apis.model import load_model
 from custom_modules.apis.robustness import (
     REJECT_SCORES,
+    Forward,
     Passes,
     predict,
     shift_metrics,
@@ -118,19 +119,22 @@ def test_metrics_with_and_without_calibration():
     assert energy['answered_energy'] == 50
 
 
+@pytest.mark.parametrize('backend', ['pytorch', 'onnxruntime'])
 def test_same_scores_as_the_plain_test_pipeline(annotated_root,
-                                                tiny_checkpoint):
-    """Decoding once and predicting in-process changes no score: the
-    clean and a shifted pass equal the uncached model.test_step path."""
+                                                tiny_checkpoint, backend):
+    """Decoding once and predicting in-process changes no score (ONNX
+    Runtime: none beyond float rounding): the clean and a shifted pass
+    equal the uncached model.test_step path."""
     cfg = load_config(TINY_CONFIG)
     set_data_root(cfg, annotated_root)
     resolve_test_split(cfg)  # val.txt: the tiny split has no test.txt
     model = load_model(cfg, tiny_checkpoint, device='cpu')
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     pipeline = cfg.test_dataloader.dataset.pipeline
-    passes = Passes(pipeline)
+    passes, forward = Passes(pipeline), Forward(model, backend)
     for shift in (None, shift_transform('noise', 3), None):
-        logits, _, labels = predict(model, dataset, passes(shift), 4)
+        logits, features, labels = predict(forward, dataset, passes(shift),
+                                           3)  # a last batch of 1
         steps = with_shift(pipeline, shift) if shift else pipeline
         dataset.pipeline = Compose([TRANSFORMS.build(t) for t in steps])
         with torch.no_grad():
@@ -138,9 +142,13 @@ def test_same_scores_as_the_plain_test_pipeline(annotated_root,
                    for s in model.test_step(pseudo_collate(
                        [dataset[j] for j in range(
                            i, min(i + 4, len(dataset)))]))]
-        assert torch.equal(logits.softmax(1),
-                           torch.stack([s.pred_score for s in old]))
+        old_scores = torch.stack([s.pred_score for s in old])
+        if backend == 'pytorch':
+            assert torch.equal(logits.softmax(1), old_scores)
+        else:
+            assert torch.allclose(logits.softmax(1), old_scores, atol=1e-6)
         assert labels.tolist() == [int(s.gt_label) for s in old]
+        assert features.shape == (len(dataset), 128)
     assert len(passes.load.cache) == len(dataset)  # decoded once
 
 
