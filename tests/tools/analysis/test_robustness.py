@@ -168,3 +168,17 @@ def test_bad_arguments_are_one_line(tiny_checkpoint, tmp_path, capsys):
     code, err = run_main(robustness.main, [
         TINY_CONFIG, str(tmp_path / 'none.pth')], capsys)
     assert code == 2 and 'does not exist' in err
+
+
+def test_low_res_policy_and_no_fit(annotated_root, calibrated, tmp_path):
+    """--low-res-policy swaps LowResPolicy in (the 40 px synthetic photos
+    are all below the 64 px crop); --fit-images 0 leaves max-softmax."""
+    result = robustness.main([
+        TINY_CONFIG, calibrated, '--data-root', annotated_root, '--shifts',
+        'squash', '--severities', '2', '--out-dir', str(tmp_path),
+        '--low-res-policy', '--fit-images', '0', '--backend', 'pytorch'])
+    assert 'low-resolution policy' in (tmp_path / 'results.md').read_text()
+    assert result['thresholds'] == {}
+    for row in result['rows']:
+        assert 0 <= row['coverage_max_softmax'] <= 100
+        assert math.isnan(row['coverage_energy'])
