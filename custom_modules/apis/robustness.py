@@ -397,14 +397,13 @@ def robustness(config, checkpoint, shifts=tuple(SHIFTS), severities=(1, 3, 5),
     passes = Passes(pipeline)
     batch_size = batch_size or loader.get('batch_size', 32)
     temperature = (stored or {}).get('temperature', 1.0)
-    fit, thresholds = None, {}
+    fit, thresholds = None, {'max_softmax': (stored or {}).get('threshold')}
     if fit_images:
         try:
             fit, thresholds = fit_thresholds(model, cfg, passes, batch_size,
                                              stored, fit_images)
         except FileNotFoundError as exc:  # e.g. --data-folder, no splits
             print(f'no energy / Mahalanobis thresholds: {exc}')
-            thresholds = {'max_softmax': (stored or {}).get('threshold')}
     dataset = DATASETS.build(loader.dataset)
     print(f'{1 + len(shifts) * len(severities)} passes over {tested} '
           f'({backend})'

@@ -178,7 +178,9 @@ def test_low_res_policy_and_no_fit(annotated_root, calibrated, tmp_path):
         'squash', '--severities', '2', '--out-dir', str(tmp_path),
         '--low-res-policy', '--fit-images', '0', '--backend', 'pytorch'])
     assert 'low-resolution policy' in (tmp_path / 'results.md').read_text()
-    assert result['thresholds'] == {}
+    assert result['thresholds'] == {'max_softmax': 0.2}
+    assert 'reject thresholds: max_softmax 0.2000' in (
+        tmp_path / 'results.md').read_text()
     for row in result['rows']:
         assert 0 <= row['coverage_max_softmax'] <= 100
         assert math.isnan(row['coverage_energy'])
