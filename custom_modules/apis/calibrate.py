@@ -45,9 +45,9 @@ def predict_val(cfg, checkpoint, out):
     return RUNNERS.build(cfg).test()  # runner_type: QuietRunner
 
 
-def ood_rejection(inferencer, temperature, threshold, folder):
-    """How many of skimage's photos (written to ``folder``) are answered
-    "unknown"; None without scikit-image."""
+def ood_photos(folder):
+    """skimage's :data:`OOD_PHOTOS` written to ``folder`` as PNGs (once);
+    their paths, or None without scikit-image."""
     try:
         from skimage import data  # lazy: optional, for this check only
     except ImportError:
@@ -60,6 +60,15 @@ def ood_rejection(inferencer, temperature, threshold, folder):
             image = Image.fromarray(getattr(data, name)()).convert('RGB')
             atomic_write(path, lambda f, im=image: im.save(f, format='PNG'),
                          force=True, binary=True)
+    return paths
+
+
+def ood_rejection(inferencer, temperature, threshold, folder):
+    """How many of skimage's photos (written to ``folder``) are answered
+    "unknown"; None without scikit-image."""
+    paths = ood_photos(folder)
+    if paths is None:
+        return None
     scores = np.stack([r['pred_scores']
                        for r in inferencer(paths, batch_size=8)])
     conf = apply_temperature(scores, temperature).max(axis=1)

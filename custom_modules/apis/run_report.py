@@ -219,6 +219,9 @@ def write_run_report(run_dir, out=None, predictions=None, force=False,
                       ('risk_coverage', 'risk_coverage_val.png')):
         plots[name] = first_file(drawn.get(key),
                                  osp.join(run_dir, 'calibration', name))
+    shifts = first_file(osp.join(run_dir, 'robustness', 'results.md'))
+    plots['accuracy_vs_severity.png'] = first_file(
+        osp.join(run_dir, 'robustness', 'accuracy_vs_severity.png'))
     summary, tested = summarize(run_dir, done, predictions, split,
                                 (calibration or {}).get('temperature'))
     root = cfg.train_dataloader.dataset.get('data_root', '') if cfg else ''
@@ -243,7 +246,8 @@ def write_run_report(run_dir, out=None, predictions=None, force=False,
         curves=plots['training_curves.png'] or curves.plot(
             curves.read_scalars(run_dir), name),
         lr=lr_figure(run_dir, cfg) if cfg else None,
-        calibration=calibration,
+        calibration=calibration, robustness=shifts and markdown_html(
+            mmengine.get_text(shifts).split('\n', 1)[1]),
         per_class=plots['per_class.md'] and markdown_html(
             mmengine.get_text(plots['per_class.md'])),
         environment=environment_rows(

@@ -95,12 +95,42 @@ def threshold_for_coverage(confidences, coverage):
     return float(ordered[keep - 1])
 
 
-def selective_accuracy(probs, labels, threshold):
-    """Share answered (confidence >= threshold) and accuracy on those."""
+def selective_accuracy(probs, labels, threshold, score=None):
+    """Share answered (``score``, default the top probability, >=
+    threshold) and accuracy on those."""
     conf, correct = _top1(probs, labels)
-    answered = conf >= threshold
+    answered = (conf if score is None else np.asarray(score)) >= threshold
     accuracy = float(correct[answered].mean()) if answered.any() else math.nan
     return float(answered.mean()), accuracy
+
+
+def energy_score(logits, temperature=1.0):
+    """``T * logsumexp(logits / T)`` per row (higher: more familiar). Needs
+    the raw logits: unlike softmax, it is not blind to a per-row constant."""
+    logits = np.asarray(logits, dtype=np.float64) / temperature
+    top = logits.max(axis=1)
+    return temperature * (top + np.log(np.exp(logits - top[:, None]).sum(1)))
+
+
+def fit_mahalanobis(features, labels):
+    """Class means and the pseudo-inverse of the shared (within-class)
+    covariance of pooled features, for :func:`mahalanobis_score`."""
+    features = np.asarray(features, dtype=np.float64)
+    labels = np.ravel(labels)
+    classes = np.unique(labels)
+    means = np.stack([features[labels == c].mean(0) for c in classes])
+    centred = features - means[np.searchsorted(classes, labels)]
+    covariance = centred.T @ centred / len(features)
+    return dict(means=means, precision=np.linalg.pinv(covariance,
+                                                      hermitian=True))
+
+
+def mahalanobis_score(features, fit):
+    """Minus the squared Mahalanobis distance to the nearest class mean
+    (higher: more familiar)."""
+    diff = (np.asarray(features, dtype=np.float64)[:, None]
+            - fit['means'][None])
+    return -((diff @ fit['precision']) * diff).sum(-1).min(1)
 
 
 def risk_coverage(probs, labels):

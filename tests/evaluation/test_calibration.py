@@ -1,14 +1,18 @@
 """Calibration arithmetic on hand-computed cases, and the registered metric."""
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from custom_modules.evaluation.calibration import (
     apply_temperature,
     brier_score,
+    energy_score,
     expected_calibration_error,
+    fit_mahalanobis,
     fit_temperature,
+    mahalanobis_score,
     negative_log_likelihood,
     risk_coverage,
     selective_accuracy,
@@ -104,3 +108,26 @@ def test_metric_logs_figures_scaled_figures_and_a_diagram(tmp_path):
     assert 0 < result['calibration/coverage'] <= 100
     assert (tmp_path / 'reliability_unit.png').stat().st_size > 1000
     assert (tmp_path / 'risk_coverage_unit.png').stat().st_size > 1000
+
+
+def test_energy_is_temperature_times_logsumexp_and_sees_the_scale():
+    from scipy.special import logsumexp
+    logits = np.array([[4.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+    assert np.allclose(energy_score(logits), logsumexp(logits, axis=1))
+    assert np.allclose(energy_score(logits, 2.0),
+                       2 * logsumexp(logits / 2, axis=1))
+    # same softmax, larger logits: more familiar (max-softmax can't tell)
+    assert energy_score(logits + 5)[0] > energy_score(logits)[0]
+
+
+def test_mahalanobis_prefers_features_near_a_class_mean():
+    rng = np.random.default_rng(0)
+    means = np.array([[0.0, 0.0, 0.0], [5.0, 5.0, 0.0]])
+    labels = np.repeat([0, 1], 200)
+    features = means[labels] + rng.normal(0, [1, 1, 0.1], (400, 3))
+    fit = fit_mahalanobis(features, labels)
+    assert np.allclose(fit['means'], means, atol=0.3)
+    near, far_along_thin_axis, far = mahalanobis_score(
+        np.array([[5.0, 5.0, 0.0], [0.0, 0.0, 1.0], [0.0, 3.0, 0.0]]), fit)
+    assert near > far > far_along_thin_axis  # 1 along sd 0.1 is 10 sds
+    assert near == pytest.approx(0, abs=0.1)

@@ -136,3 +136,28 @@ def test_paths_in_the_home_folder_start_with_a_tilde(tmp_path, monkeypatch):
     text = relative_paths(f"'{tmp_path}/home/.cache/w.pth' {tmp_path}/runs/"
                           'data', str(tmp_path / 'runs' / 'run'))
     assert text == "'~/.cache/w.pth' ../data"
+
+
+def test_robustness_section_from_the_benchmark_in_the_run(trained_run,
+                                                          capsys):
+    """No benchmark: named with its command; then robustness.py's
+    results.md (its table and summary) and plot are shown."""
+    run_dir, _ = trained_run
+    page = osp.join(run_dir, 'report.html')
+    assert report_main([run_dir, '--force']) == 0
+    assert 'missing: No shift benchmark\n    make it with: python tools/' \
+        'analysis/robustness.py' in capsys.readouterr().out
+    folder = osp.join(run_dir, 'robustness')
+    os.makedirs(folder)
+    with open(osp.join(folder, 'results.md'), 'w') as f:
+        f.write('# Robustness of best.pth\n\n| shift | severity | accuracy %'
+                ' |\n|---|---|---|\n| clean | - | 91.5 |\n| low_res | 5 | '
+                '42.0 |\n\nmean corrupted accuracy: 42.0 %\n')
+    Image.new('RGB', (80, 60), 'teal').save(
+        osp.join(folder, 'accuracy_vs_severity.png'))
+    assert report_main([run_dir, '--force']) == 0
+    text = open(page).read()
+    section = text[text.index('<h2>Robustness under shift</h2>'):]
+    assert '<td>low_res</td>' in section and '42.0 %' in section
+    assert 'alt="accuracy under shift"' in section
+    assert 'No shift benchmark' not in text
