@@ -47,6 +47,7 @@ from custom_modules.evaluation.calibration import (
 )
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import atomic_write, check_new, save_figure
+from custom_modules.utils.paths import ROOT
 
 from .calibrate import ood_photos
 from .config import load_config, set_data_root
@@ -262,9 +263,13 @@ def report(rows, summary, config, checkpoint, tested, calibration,
                   'and ECE of the scaled scores')
     else:
         scores = 'none (raw scores, temperature 1)'
+    inside = osp.abspath(config).startswith(ROOT + osp.sep)
     lines = [
         f'# Robustness of {osp.basename(checkpoint)}', '',
-        f'- config: {config}', f'- checkpoint: {checkpoint}',
+        # the repository's own configs by their usual name, not this
+        # machine's path (the run's report.html shows this file)
+        f'- config: {osp.relpath(config, ROOT) if inside else config}',
+        f'- checkpoint: {checkpoint}',
         f'- tested: {tested}', f'- calibration: {scores}',
         '- reject thresholds: ' + ', '.join(
             f'{k} {"none" if v is None else f"{v:.4f}"}'
