@@ -10,7 +10,13 @@ from html_pages import assert_self_contained
 demo_main = load_tool('tools/demo.py').main
 
 
-def test_demo_runs_every_step(tmp_path, capsys):
+def test_demo_runs_every_step(tmp_path, monkeypatch, capsys):
+    """On the ResNet-18 stand-in of the demo's ResNet-101 (the steps are
+    the point here; the configs' tests build and run ResNet-101)."""
+    from conftest import TINY_CONFIG
+
+    from custom_modules.apis import demo
+    monkeypatch.setattr(demo, 'CONFIG', TINY_CONFIG)
     out = str(tmp_path / 'demo')
     assert demo_main(['--out', out, '--per-class', '12', '--epochs', '2']) \
         == 0
@@ -28,9 +34,9 @@ def test_demo_runs_every_step(tmp_path, capsys):
     assert 'System environment' not in printed
     assert 'epoch 2/2 val  accuracy/top1' in printed
     assert 'System environment' in run_log(
-        osp.join(out, 'resnet101_freeze3_fixed'))
+        osp.join(out, 'resnet18_freeze2_fixed'))
     for path in ('lr_curve.png', 'flower_dataset/train.txt',
-                 'resnet101_freeze3_fixed/training_curves.png',
+                 'resnet18_freeze2_fixed/training_curves.png',
                  'analysis/confusion_matrix.png', 'analysis/per_class.md'):
         assert osp.isfile(osp.join(out, path)), path
     # The one-page report shows the demo's own figures (its analysis folder
@@ -46,6 +52,30 @@ def test_demo_runs_every_step(tmp_path, capsys):
     assert f'<b>{test_acc} %</b>test accuracy' in page
     code, err = run_main(demo_main, ['--out', out], capsys)
     assert code == 2 and 'exists' in err
+
+
+def test_the_demos_own_config_builds_resnet101_for_five_classes():
+    """The config the demo trains (the test above runs its stand-in): it
+    loads, trains from scratch offline, and its ResNet-101 predicts the five
+    classes at the demo's 64 px."""
+    import torch
+    from mmpretrain.registry import MODELS
+
+    from custom_modules.apis import demo
+    from custom_modules.apis.config import load_config
+    from custom_modules.engine.pretrained import (
+        pretrained_init_cfgs,
+        train_from_scratch,
+    )
+    cfg = load_config(demo.CONFIG)
+    train_from_scratch(cfg)
+    assert not list(pretrained_init_cfgs(cfg.model))
+    assert (cfg.model.backbone.depth, cfg.model.backbone.frozen_stages) == (
+        101, 3)
+    model = MODELS.build(cfg.model).eval()
+    with torch.no_grad():
+        logits = model(torch.rand(1, 3, 64, 64), mode='tensor')
+    assert logits.shape == (1, 5)
 
 
 def check_page_in_browser(browser, page, out):
