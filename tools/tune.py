@@ -11,10 +11,8 @@ WORK_DIR/best_config.py, which inherits CONFIG.
 """
 import argparse
 
-from mmengine.config import DictAction
-
 from custom_modules.apis.tuning import summary, tune
-from custom_modules.utils.cli import run_cli
+from custom_modules.utils.cli import add_cfg_options, add_data_root, run_cli
 from custom_modules.utils.errors import UserInputError
 
 
@@ -35,8 +33,7 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=0,
                         help='the TPE sampler\'s seed (default: %(default)s)')
     data = parser.add_mutually_exclusive_group()
-    data.add_argument('--data-root', help='folder with classes.txt and the '
-                      'annotation files (default: the config\'s)')
+    add_data_root(data)
     data.add_argument('--data-folder', metavar='PATH',
                       help='a class-per-folder tree, split as train.py '
                       '--data-folder does (the same split in every trial)')
@@ -45,9 +42,8 @@ def parse_args(argv=None):
                          help='local pretrained checkpoint (offline)')
     weights.add_argument('--from-scratch', action='store_true',
                          help='train every trial from random weights')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='overrides for every trial, e.g. '
-                        'train_cfg.max_epochs=3')
+    add_cfg_options(parser, help='overrides for every trial, e.g. '
+                    'train_cfg.max_epochs=3')
     return parser.parse_args(argv)
 
 

@@ -6,10 +6,11 @@ import inspect
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 from mmpretrain import registry
 
+from custom_modules.utils.cli import add_cfg_options, add_data_root
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.paths import ROOT  # noqa: F401  (until callers move)
 
@@ -55,11 +56,8 @@ def syntax_error_message(path, err):
 def add_runner_args(parser):
     """Flags tools/train.py and tools/test.py share with mmpretrain's."""
 
-    parser.add_argument('--data-root', help='folder with classes.txt and the '
-                        'annotation files (default: the config\'s)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. train_cfg.max_epochs=5')
+    add_data_root(parser)
+    add_cfg_options(parser)
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         help='how the processes were started: none (one '

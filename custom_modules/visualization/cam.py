@@ -10,7 +10,6 @@ import os
 import os.path as osp
 import threading
 
-import matplotlib.pyplot as plt
 import mmcv
 import numpy as np
 import torch
@@ -308,10 +307,7 @@ def draw_cams(model, preds, out, worst=8, per_class=2, target_layers=None,
         f'then the most confident correct per class (green); '
         'title: true \u2192 predicted (score)', fontsize=9)
     fig.tight_layout()
-    try:
-        save_figure(fig, out, force)
-    finally:
-        plt.close(fig)  # image_grid's figure is pyplot's
+    save_figure(fig, out, force)
     return out, len(wrong), len(right), missing
 
 

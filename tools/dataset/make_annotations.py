@@ -14,7 +14,7 @@ from custom_modules.datasets.annotations import (
     format_report,
     make_annotations,
 )
-from custom_modules.utils.cli import run_cli
+from custom_modules.utils.cli import add_force, run_cli
 
 
 def parse_args(argv=None):
@@ -47,8 +47,7 @@ def parse_args(argv=None):
                         'problem (default: one per split)')
     parser.add_argument('--workers', type=int, default=None,
                         help='decoding processes (default: all cores)')
-    parser.add_argument('--force', action='store_true',
-                        help='replace existing annotation files')
+    add_force(parser, 'existing annotation files')
     parser.add_argument('--decisions', metavar='FILE',
                         help='apply a decisions file (exclude / relabel / '
                         'group lines) from tools/dataset/doctor.py')

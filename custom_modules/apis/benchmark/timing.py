@@ -36,14 +36,6 @@ def time_calls(fn, iters, warmup=0, device='cpu'):
     return times[warmup:]
 
 
-def median_seconds(fn, seconds, threads):
-    """Median seconds of a call of ``fn`` on ``threads`` torch threads, timed for
-    about ``seconds`` after a warm-up by torch.utils.benchmark."""
-    from torch.utils.benchmark import Timer  # lazy: logs a CUDA_HOME warning on CPUs
-    timer = Timer('fn()', globals={'fn': fn}, num_threads=threads)
-    return timer.blocked_autorange(min_run_time=seconds).median
-
-
 def spread(times):
     """The median of per-batch times (robust to the odd batch another process
     slowed down) and a note with their 10th-90th percentile."""
