@@ -51,12 +51,8 @@ def main(argv=None):
     args = parse_args(argv)
     if args.trials < 1:
         raise UserInputError(f'--trials {args.trials}: must be at least 1.')
-    flags = {k: v for k, v in dict(
-        data_root=args.data_root, data_folder=args.data_folder,
-        pretrained=args.pretrained, from_scratch=args.from_scratch,
-        cfg_options=args.cfg_options).items() if v}
-    out = tune(args.config, args.trials, args.timeout, args.work_dir,
-               args.seed, **flags)
+    out = tune(**{k: v for k, v in vars(args).items() if v is not None
+                  and v is not False})
     print(summary(out))
     return out
 

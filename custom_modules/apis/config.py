@@ -82,10 +82,8 @@ def add_runner_args(parser):
 
 
 def config_from_args(args):
-    """Load ``args.config`` and apply the flags of :func:`add_runner_args`
-    (``--amp``, ``--channels-last``, ``--vis-backend`` included) and
-    ``--work-dir`` (default: ``work_dirs/<config name>``); with a
-    ``--launcher``, start the process group where mmengine cannot."""
+    """Load ``args.config`` and apply :func:`add_runner_args`' flags and
+    ``--work-dir``; with a ``--launcher``, start the process group."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
@@ -136,7 +134,6 @@ def _is_mapping(node):
 def accepted_arguments(type_name):
     """The keyword arguments the registered ``type_name`` takes, or ``None``
     when unknown or open-ended (``**kwargs``)."""
-
     target = type_name if callable(type_name) else None
     for name in ('MODELS', 'DATASETS', 'TRANSFORMS', 'HOOKS', 'OPTIMIZERS',
                  'OPTIM_WRAPPERS', 'PARAM_SCHEDULERS', 'METRICS', 'LOOPS',
@@ -162,16 +159,11 @@ def _refuse(key, config, unknown, known, what):
 
 
 def check_cfg_options(cfg, options, config):
-    """Refuse an override that would be ignored or crash once the run folder
-    exists: a missing intermediate key, an argument the registered type does
-    not take, a near-miss of an existing key, or a top-level key neither the
-    config nor mmengine's Runner reads (a typo there is silently ignored)."""
-
+    """Refuse an override that would be ignored or crash later: a missing
+    intermediate key, an argument the registered type does not take, a
+    near-miss of a key, or a top-level key nothing reads."""
     runner_keys = set(inspect.signature(Runner.__init__).parameters)
-    # Read from the config outside Runner.__init__'s arguments: by
-    # Runner.wrap_model (sync_bn), the runner registry (runner_type), our
-    # QuietRunner (console_log_level), tools/test.py --tta and
-    # tools/train.py (early_stop_patience).
+    # Top-level keys read outside Runner.__init__'s arguments.
     runner_keys |= {'sync_bn', 'runner_type', 'console_log_level',
                     'tta_model', 'tta_pipeline', 'early_stop_patience'}
     for key in options:
@@ -232,9 +224,8 @@ def options(defaults, positional, **flags):
 
 
 def for_evaluation(cfg):
-    """Drop what only training reads: a config saved by a resumed run says
-    ``resume = True`` and names the run's checkpoint in ``load_from``,
-    which would make mmengine's test loop resume (and fail)."""
+    """Drop what only training reads (a resumed run's ``resume`` and
+    ``load_from`` would make the test loop resume, and fail)."""
     cfg.resume = False
     cfg.load_from = None
     cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = None

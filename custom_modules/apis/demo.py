@@ -72,10 +72,8 @@ def run_demo(out, per_class=100, epochs=None, photos=None, resume=False,
         photos (str, optional): Class-per-folder photos to fine-tune
             EfficientNet-Lite0 on from its ImageNet weights (no download),
             instead of training ResNet-101 from scratch on synthetic ones.
-        resume (bool): Continue an interrupted demo in ``out``: finished
-            steps (images, annotations, training epochs) are skipped, the
-            training resumes from its last checkpoint, the quick steps after
-            it run again.
+        resume (bool): Continue an interrupted demo in ``out``, skipping
+            finished steps and resuming training.
         force (bool): Remove an earlier demo's ``out`` and start over.
 
     Returns:
@@ -155,12 +153,10 @@ def run_demo(out, per_class=100, epochs=None, photos=None, resume=False,
     classes = osp.join(data_root, 'classes.txt')
     analysis, _, _ = analyze(predictions, classes, osp.join(out, 'analysis'),
                              force=resume)
-    # A handful of maps (4 mistakes, 1 right per class): seconds on a CPU.
     analysis['cams.png'] = run_cams(config, checkpoint, predictions,
                                     osp.join(out, 'analysis', 'cams.png'),
                                     classes_file=classes, worst=4, per_class=1)
-    # A short shift benchmark for the report's robustness section (4 shifts
-    # at severity 3, no Mahalanobis fit: seconds); robustness.py runs all.
+    # seconds: 4 shifts at severity 3 for the report; robustness.py runs all
     with contextlib.redirect_stdout(io.StringIO()):  # its table: one line
         shifts = robustness(config, checkpoint, shifts=SHORT_SHIFTS,
                             severities=(3, ), fit_images=0, force=resume,

@@ -6,12 +6,14 @@ it, instead of a stack trace from deep inside a dataloader worker.
 import math
 import os
 import os.path as osp
-import re
 import sys
 
 from PIL import Image, UnidentifiedImageError
 
 from custom_modules.datasets.annotated_image_folder import escape_reason
+from custom_modules.datasets.annotated_image_folder import (
+    read_annotations as parse_annotations,
+)
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import IMAGE_EXTENSIONS, read_classes
 
@@ -64,19 +66,9 @@ def under_root(root, path):
 
 
 def read_annotations(path):
-    """Parse ``relative/path.jpg label`` lines; yield (line_no, path, label)."""
-    with open(path, encoding='utf-8') as f:
-        for line_no, line in enumerate(f, 1):
-            line = line.rstrip('\n')
-            if not line.strip():
-                continue
-            parts = line.rsplit(' ', 1)
-            if len(parts) != 2 or not re.fullmatch(r'-?[0-9]+', parts[1]):
-                raise UserInputError(
-                    f'{path}:{line_no}: expected "relative/path.jpg label", '
-                    f'got {line!r}. Regenerate the file with '
-                    f'{fix_command(osp.dirname(path))}')
-            yield line_no, parts[0], int(parts[1])
+    """:func:`parse_annotations` of ``path``, naming the command that fixes it."""
+    return parse_annotations(path, 'Regenerate the file with '
+                             f'{fix_command(osp.dirname(path))}')
 
 
 def header_problem(path):

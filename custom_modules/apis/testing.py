@@ -87,9 +87,7 @@ def merge_test_args(cfg, args):
 
 
 def resolve_test_split(cfg):
-    """Test on ``test.txt`` when the data root has one; otherwise on the
-    val split, saying so (mmengine configs cannot look for files).
-    Returns the annotation file tested."""
+    """The annotation file to test: ``test.txt``, else (said) val's."""
     dataset = cfg.test_dataloader.dataset
     root = dataset.get('data_root', '') or ''
     ann_file = dataset.get('ann_file')
@@ -118,14 +116,12 @@ def build_test_config(args):
 
 
 def run(cfg):
-    """Build ``cfg``'s Runner (``runner_type``, e.g. QuietRunner) and test;
-    returns the metrics."""
+    """Build ``cfg``'s Runner and test; returns the metrics."""
     return RUNNERS.build(cfg).test()
 
 
 def test(config, checkpoint, **flags):
-    """Test as ``python tools/test.py CONFIG CHECKPOINT [flags]`` does,
-    printing the headline figures.
+    """Test as ``python tools/test.py CONFIG CHECKPOINT [flags]`` does.
 
     Args:
         config (str): The config file.

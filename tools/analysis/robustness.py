@@ -6,8 +6,7 @@ noise, colour, zoom-out, off-centre crops) at each severity; prints and
 writes a table (accuracy, ECE, and per reject score, max-softmax, energy
 and Mahalanobis, the coverage and accuracy of the answered photos), the
 mean corrupted accuracy, the share of skimage's non-flower photos rejected
-and one plot. The code is
-in :mod:`custom_modules.apis.robustness`.
+and one plot (:mod:`custom_modules.apis.robustness`).
 """
 import argparse
 
@@ -64,16 +63,8 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    return robustness(
-        args.config, args.checkpoint, shifts=args.shifts,
-        severities=args.severities, out_dir=args.out_dir,
-        data_folder=args.data_folder, data_root=args.data_root,
-        cfg_options=args.cfg_options, batch_size=args.batch_size,
-        seed=args.seed, calibration=not args.no_calibration,
-        device=args.device, force=args.force,
-        low_res_policy=args.low_res_policy, fit_images=args.fit_images,
-        backend=args.backend)
+    args = vars(parse_args(argv))
+    return robustness(calibration=not args.pop('no_calibration'), **args)
 
 
 if __name__ == '__main__':

@@ -64,10 +64,8 @@ def main(argv=None):
     if args.min_per_class < 0:
         raise DatasetError(f'--min-per-class {args.min_per_class}: give 0 '
                            '(one image per split) or more.')
-    report = make_annotations(
-        args.src, args.out_dir, args.split, args.seed, args.layout,
-        args.on_problem, args.min_per_class, args.workers, args.force,
-        progress=not args.quiet, decisions=args.decisions)
+    options = {k: v for k, v in vars(args).items() if k != 'quiet'}
+    report = make_annotations(progress=not args.quiet, **options)
     print(format_report(report, args.on_problem))
     print('\nnext: look for near-duplicates, doubtful labels and outliers '
           f'with  python tools/dataset/doctor.py {args.src}')

@@ -13,8 +13,7 @@ from ..plots import save_calibration_plots
 
 
 def _vis_dir():
-    """The run's ``vis_data`` folder (mmengine's LocalVisBackend), or None
-    outside a Runner."""
+    """The run's ``vis_data`` folder, or None outside a Runner."""
     try:
         backends = Visualizer.get_current_instance()._vis_backends.values()
     except (RuntimeError, AttributeError):
@@ -24,10 +23,7 @@ def _vis_dir():
 
 
 def _to_trackers(path, step):
-    """Send the drawn PNG ``path`` to the run's tracking backends
-    (``--vis-backend``: TensorBoard, MLflow) under its file name; the
-    LocalVisBackend's folder already holds the file."""
-
+    """Send the PNG ``path`` to the run's ``--vis-backend`` trackers."""
     try:
         visualizer = Visualizer.get_current_instance()
     except RuntimeError:

@@ -1,10 +1,5 @@
-"""Save test predictions as JSON, a format that cannot run code when read.
-
-mmengine's ``DumpResults`` pickles them, and reading a pickle runs whatever
-it asks for: a planted ``preds.pkl`` would run code in the analysis tool or
-the grid. ``DumpPredictions`` keeps what the analysis needs (scores, true
-label, image path) as plain numbers and strings.
-"""
+"""Save test predictions as JSON, which cannot run code when read
+(mmengine's ``DumpResults`` pickles them)."""
 import json
 import sys
 
@@ -22,8 +17,7 @@ class DumpPredictions(BaseMetric):
     Args:
         out_file_path (str): The ``.json`` file.
         checkpoint_sha256 (str, optional): The SHA-256 of the checkpoint
-            that made the predictions, stored so that a report never shows
-            them for another checkpoint of the same name.
+            that made them, so a report never shows them for another.
         collect_device (str): As BaseMetric's.
         collect_dir (str, optional): As BaseMetric's.
     """
