@@ -1,11 +1,7 @@
-"""The dataset doctor: near-duplicate groups, doubtful labels, outliers and
-imbalance of a class-per-folder photo tree, before they mislead the numbers.
-
-Features are the pooled output of the packaged ImageNet Lite0 backbone
-(``configs/efficientnet_lite0_freeze2_fixed.py``'s model and its
-``package://`` init); out-of-fold probabilities come from a logistic
-regression cross-fitted on them. ``tools/dataset/doctor.py`` is the command.
-"""
+"""The dataset doctor (``tools/dataset/doctor.py``): near-duplicates,
+doubtful labels, outliers and imbalance of a class-per-folder photo tree,
+from the packaged ImageNet Lite0's pooled features and a logistic
+regression cross-fitted on them."""
 import io
 import json
 import os
@@ -41,8 +37,7 @@ SIZE = 160  # feature resolution: fast, and plenty to tell photos apart
 
 
 def build_feature_model(config=CONFIG):
-    """The config's backbone + neck with its pretrained init loaded, in eval
-    mode, channels-last."""
+    """The config's pretrained backbone + neck, in eval mode."""
     cfg = load_config(config)
     init_default_scope('mmpretrain')
     model = torch.nn.Sequential(MODELS.build(cfg.model.backbone),
@@ -58,8 +53,7 @@ def build_feature_model(config=CONFIG):
 
 
 def load_batch(paths, size, mean=127.0, std=128.0):
-    """Photos as a normalised ``(n, 3, size, size)`` float tensor (squashed,
-    as the pooled features hardly care)."""
+    """Photos as a normalised ``(n, 3, size, size)`` tensor (squashed)."""
     arrays = []
     for path in paths:
         with Image.open(path) as img:
@@ -97,8 +91,7 @@ def extract_features(paths, model=None, size=SIZE, batch_size=32,
 
 
 def cross_fitted_probs(features, labels, folds=5, seed=0):
-    """Out-of-fold class probabilities of a logistic regression on
-    ``features``: each photo is scored by a model that never saw it."""
+    """Out-of-fold class probabilities of a logistic regression."""
     # lazy: scikit-learn is only needed here (a grad-cam dependency)
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
@@ -124,8 +117,7 @@ def _bar(label, total, start):
 
 
 def thumbnail(path, side=160):
-    """A small PNG of ``path`` as a data: URI (256 colours: a third of the
-    bytes, and a page of a hundred thumbnails stays a few MB)."""
+    """A small 256-colour PNG of ``path`` as a data: URI."""
     with Image.open(path) as img:
         img.draft('RGB', (side, side))
         img = img.convert('RGB')
@@ -136,8 +128,8 @@ def thumbnail(path, side=160):
 
 
 def decisions_template(groups, suspects, outliers):
-    """The decisions file the user edits: the groups as ``group`` lines (kept
-    in one split), the suspects and outliers as commented suggestions."""
+    """The decisions file: groups as ``group`` lines, suspects and outliers
+    as commented suggestions."""
     lines = [
         '# Decisions for make_annotations.py --decisions (this file).',
         '# One per line: exclude PATH | relabel PATH CLASS | group PATH PATH...',

@@ -1,6 +1,5 @@
-"""Self-contained HTML pages from the Jinja2 templates in ``templates/``: images are
-``data:`` URIs and the style sheet is inline, so a report opens anywhere, offline, on
-its own. Autoescape is on: text from files (configs, Markdown, names) is escaped."""
+"""Self-contained HTML pages from the Jinja2 templates in ``templates/``
+(``data:`` images, inline style, autoescape on)."""
 import base64
 import html
 import io
@@ -11,8 +10,6 @@ import jinja2
 from markupsafe import Markup
 from PIL import Image
 
-# A report's images wider than this are scaled down; a JPEG (quality 85)
-# replaces the PNG when under half its size (page_image_uri).
 MAX_IMAGE_WIDTH = 1400
 JPEG_QUALITY = 85
 
@@ -30,9 +27,8 @@ def png_data_uri(png):
 
 
 def page_image_uri(png):
-    """:func:`png_data_uri` kept small for a report page: scaled to
-    :data:`MAX_IMAGE_WIDTH` at most, and a JPEG when under half the PNG's
-    size (photos: CAMs, mistakes; plots stay PNG)."""
+    """:func:`png_data_uri` at most :data:`MAX_IMAGE_WIDTH` wide, as a JPEG
+    when under half the PNG's size (photos; plots stay PNG)."""
     uri = png_data_uri(png)
     data = base64.b64decode(uri.partition(',')[2])
     with Image.open(io.BytesIO(data)) as image:
@@ -92,9 +88,8 @@ def markdown_html(text):
 
 
 def render(template, absent=None, **context):
-    """The page ``template`` (a file in ``templates/``) filled in with
-    ``context``; each ``missing(what, command)`` note it shows is also
-    appended to the list ``absent``, when given."""
+    """The page ``template`` filled in with ``context``; each
+    ``missing(what, command)`` note it shows is appended to ``absent``."""
     def missing(what, command=None):
         if absent is not None:
             absent.append((what, command))

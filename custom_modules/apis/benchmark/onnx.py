@@ -1,12 +1,7 @@
-"""Images/s, latency and test accuracy of the inference backends on the CPU
-(``tools/deploy/benchmark_onnx.py``): PyTorch eager fp32 (and bf16 autocast
-where the CPU has native bf16), ONNX Runtime fp32 and int8 (static QDQ, as
-``export_onnx.py --int8`` writes it) and, where the ``openvino`` package is
-installed, OpenVINO on the same two files, on the same network (normalisation and
-softmax included), batches and number of threads. Without a checkpoint the
-weights are random (speed does not depend on them) and int8 is calibrated on
-random images; with one and a data root, int8 is calibrated on training images
-and each backend's accuracy is measured on the test split."""
+"""Images/s, latency and test accuracy of the CPU inference backends
+(``tools/deploy/benchmark_onnx.py``): PyTorch eager fp32 (and bf16), ONNX
+Runtime and, if installed, OpenVINO, fp32 and int8, on the same network,
+batches and threads. Without a checkpoint the weights are random."""
 import os.path as osp
 from importlib.metadata import version
 
@@ -34,9 +29,8 @@ ROUNDS = 3  # timed slices per cell, interleaved over the backends
 
 
 def _timings(engines, batches, size, seconds, rng):
-    """{(engine key, batch): seconds of each call}: about ``seconds`` per cell, in
-    ``ROUNDS`` slices taken in turn over every backend and batch (so that a change
-    of the machine's load hits them all), after two warm-up calls each."""
+    """{(engine key, batch): seconds of each call}: about ``seconds`` per
+    cell, in ``ROUNDS`` slices taken in turn (a change of load hits all)."""
     images = {b: rng.uniform(0, 255, (b, 3, size, size)).astype(np.float32)
               for b in batches}
     calls, times = {}, {}
@@ -141,8 +135,7 @@ def benchmark_onnx(cfg, batch_sizes=(1, 32), seconds=3.0, threads=None,
 
 
 def table(rows, threads, size, config, checkpoint=None):
-    """A title line and a markdown table, one row per backend; the ratio is the
-    speed over ONNX Runtime fp32's at the largest batch."""
+    """A title line and a markdown table, one row per backend."""
     batches = sorted(rows[0]['speed'])
     small, large = batches[0], batches[-1]
     weights = osp.basename(checkpoint) if checkpoint else 'random weights'
