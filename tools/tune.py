@@ -1,13 +1,9 @@
 """Search hyper-parameters with Optuna:
 ``python tools/tune.py CONFIG --trials 20 --timeout 1200``.
 
-The config's ``tune_space`` says what to search (lr, weight decay, frozen
-stages, augmentation, label smoothing, batch size...; see
-custom_modules/apis/tuning.py). Each trial is a normal training run in
-WORK_DIR/trial_<n>; the study is kept in WORK_DIR/study.db, so running the
-same command again after a kill resumes the search. Writes
-WORK_DIR/tune_results.md, Optuna's history and importance plots, and
-WORK_DIR/best_config.py, which inherits CONFIG.
+The config's ``tune_space`` says what to search (custom_modules/apis/tuning.py).
+Writes WORK_DIR/tune_results.md, Optuna's plots and WORK_DIR/best_config.py;
+running the same command again after a kill resumes the search.
 """
 import argparse
 

@@ -11,7 +11,7 @@ from custom_modules.evaluation.calibration import (
     read_calibration,
 )
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.fileio import check_writable, file_sha256
+from custom_modules.utils.fileio import check_new, file_sha256
 
 from .checkpoint_fit import check_fit
 from .config import (
@@ -63,10 +63,7 @@ def merge_test_args(cfg, args):
             raise UserInputError(
                 f'--out {args.out}: use a .json file name (predictions are '
                 'saved as JSON, not pickle: reading a pickle can run code).')
-        if osp.exists(args.out) and not args.force:
-            raise UserInputError(
-                f'--out {args.out} exists; pass --force to overwrite it.')
-        check_writable(args.out)
+        check_new(args.out, args.force)
         evaluators = cfg.test_evaluator
         if isinstance(evaluators, dict):
             evaluators = [evaluators]

@@ -21,6 +21,7 @@ from custom_modules.evaluation.predictions import (
     image_grid,
     load_predictions,
     read_classes,
+    select_examples,
 )
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import save_figure
@@ -218,22 +219,6 @@ def cam_overlay(model, image_path_or_rgb, target=None, target_layers=None):
     return compute_cams(model, [image_path_or_rgb],
                         None if target is None else [target],
                         target_layers)[0]
-
-
-def select_examples(scores, labels, worst=8, per_class=2):
-    """``(mistakes, correct)`` indices of (N, C) ``scores``: the ``worst``
-    surest mistakes, then the ``per_class`` surest right ones per class."""
-    predicted, top = scores.argmax(1), scores.max(1).values
-
-    def surest(indices, limit):
-        return sorted(indices, key=lambda i: -float(top[i]))[:limit]
-
-    wrong = surest([i for i in range(len(labels))
-                    if predicted[i] != labels[i]], worst)
-    right = [i for c in range(scores.shape[1]) for i in surest(
-        [i for i in range(len(labels))
-         if labels[i] == c and predicted[i] == c], per_class)]
-    return wrong, right
 
 
 def num_classes(model):

@@ -3,9 +3,8 @@
 ``python tools/analysis/benchmark.py [CONFIG]``; ``--smoke``: a tiny model on tiny
 generated images, in seconds. Code: :mod:`custom_modules.apis.benchmark.torch_speed`.
 
-``--time-to-accuracy TARGET --recipes A.py B.py``: train each recipe and report the
-wall time to TARGET % val accuracy, the test accuracy there and a plot
-(:mod:`custom_modules.apis.benchmark.time_to_accuracy`).
+``--time-to-accuracy TARGET --recipes A.py B.py``: each recipe's wall time to
+TARGET % val accuracy (:mod:`custom_modules.apis.benchmark.time_to_accuracy`).
 """
 import argparse
 import os.path as osp

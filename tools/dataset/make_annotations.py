@@ -4,8 +4,7 @@
 
 writes ``classes.txt``, ``train.txt``, ``val.txt`` (and ``test.txt`` with
 ``--split 8:1:1``) to ``data/flower_dataset/`` after decoding and hashing
-every file; the source folder is only read. Lines are ``path label``,
-relative to the output folder (the configs' ``data_root``).
+every file; the source folder is only read.
 """
 import argparse
 

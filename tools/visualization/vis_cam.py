@@ -6,10 +6,7 @@
     python tools/visualization/vis_cam.py CONFIG CKPT --img photo.jpg \\
         [--out cam.png] [--target CLASS]
 
-Without --out, the PNG goes next to the checkpoint.
-
-The maps and the grid are :mod:`custom_modules.visualization.cam`; see
-docs/cams.md.
+Without --out, the PNG goes next to the checkpoint; see docs/cams.md.
 """
 import argparse
 import os.path as osp
