@@ -32,7 +32,7 @@ PHOTOS_CONFIG = osp.join(ROOT, 'configs', 'demo', 'photos',
 
 def demo_folder(out, config, resume=False, force=False):
     """Check ``out`` for a new demo, ``resume`` or ``force`` (which removes
-    an earlier demo's folder, and only one: it must hold the demo's files)."""
+    only a demo's folder)."""
     if not osp.exists(out) or (osp.isdir(out) and not os.listdir(out)):
         return
     if not osp.isdir(out):
@@ -70,8 +70,7 @@ def run_demo(out, per_class=100, epochs=None, photos=None, resume=False,
         per_class (int): Synthetic images per class (without ``photos``).
         epochs (int, optional): Training epochs (default: the config's).
         photos (str, optional): Class-per-folder photos to fine-tune
-            EfficientNet-Lite0 on from its ImageNet weights (no download),
-            instead of training ResNet-101 from scratch on synthetic ones.
+            EfficientNet-Lite0 on, instead of synthetic ones.
         resume (bool): Continue an interrupted demo in ``out``, skipping
             finished steps and resuming training.
         force (bool): Remove an earlier demo's ``out`` and start over.

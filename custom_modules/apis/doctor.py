@@ -71,8 +71,7 @@ def extract_features(paths, model=None, size=SIZE, batch_size=32,
 
     Args:
         paths (list[str]): Image files.
-        model (torch.nn.Module, optional): Maps a batch to ``(n, d)``
-            (default: :func:`build_feature_model`).
+        model (torch.nn.Module, optional): Maps a batch to ``(n, d)``.
         size (int): Input side in pixels.
         batch_size (int): Photos per forward pass.
         progress (callable, optional): Called with the number done.
@@ -157,8 +156,7 @@ def run_doctor(src, out_dir, model=None, size=SIZE, top=30, folds=5,
     Args:
         src (str): The photo folder (only read).
         out_dir (str): Where the three files go.
-        model (torch.nn.Module, optional): Feature model (default: the
-            packaged ImageNet Lite0, :func:`build_feature_model`).
+        model (torch.nn.Module, optional): Feature model.
         size (int): Feature resolution in pixels.
         top (int): Suspects and outliers listed.
         folds (int): Cross-fitting folds.

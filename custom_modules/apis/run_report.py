@@ -176,9 +176,8 @@ def write_run_report(run_dir, out=None, predictions=None, force=False,
 
     Args:
         run_dir (str): a tools/train.py or run_grid.py work dir.
-        predictions (str, optional): a tools/test.py ``--out`` file (default:
-            the run's test, else val predictions).
-        analysis (str, optional): the plots' folder (default: run_dir/analysis).
+        predictions (str, optional): a tools/test.py ``--out`` file.
+        analysis (str, optional): the plots' folder.
 
     Returns:
         tuple: ``out`` and ``[(missing part, command that makes it)]``.

@@ -123,8 +123,7 @@ def test(config, checkpoint, **flags):
     Args:
         config (str): The config file.
         checkpoint (str): The checkpoint to evaluate.
-        **flags: tools/test.py's flags by their ``dest`` names, e.g.
-            ``out='preds.json', data_folder='photos/'``.
+        **flags: tools/test.py's flags by ``dest``, e.g. ``out='p.json'``.
 
     Returns:
         dict: the metrics.

@@ -147,8 +147,7 @@ def add_early_stopping(cfg, patience=None):
 
     Args:
         cfg (Config): The config to train.
-        patience (int, optional): ``--early-stop``; default: the config's
-            ``early_stop_patience`` (None or 0: never stop early).
+        patience (int, optional): Default: ``early_stop_patience``.
 
     Returns:
         dict | None: The hook's config, added to ``cfg.custom_hooks``.
@@ -245,8 +244,7 @@ def train(config, **flags):
 
     Args:
         config (str): The config file.
-        **flags: tools/train.py's flags by their ``dest`` names, e.g.
-            ``work_dir='w', from_scratch=True, cfg_options={...}``.
+        **flags: tools/train.py's flags by ``dest``, e.g. ``work_dir='w'``.
 
     Returns:
         mmengine.runner.Runner: the runner, after training.

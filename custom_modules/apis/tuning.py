@@ -103,8 +103,7 @@ def suggest(trial, space):
 
 
 def write_config(path, base, chosen, comment, extra=None):
-    """A config inheriting ``base`` with the chosen values (and ``extra``
-    top-level keys), as Python source."""
+    """Write a config inheriting ``base`` with the chosen values."""
     tree = Config()
     tree.merge_from_dict(dict(chosen.values()))  # 'a.b': v -> {'a': {'b': v}}
     tree = tree.to_dict()
@@ -173,8 +172,7 @@ def results_table(optuna, study):
 
 
 def plots(optuna, study, work_dir):
-    """Optuna's history and importance plots as PNGs; returns the paths
-    written (importance needs two finished trials)."""
+    """Optuna's history and importance plots as PNGs; returns the paths."""
     # lazy: optuna's plots need matplotlib, imported only here
     from optuna.visualization import matplotlib as vis
     written = []
@@ -200,20 +198,17 @@ def tune(config, trials=20, timeout=None, work_dir=None, seed=0,
 
     Args:
         config (str): The base config (with ``tune_space``).
-        trials (int): Finished trials wanted in all: those of an earlier,
-            interrupted search in ``work_dir`` count.
-        timeout (float, optional): Start no new trial after this many
-            seconds.
+        trials (int): Finished trials wanted in all (earlier ones count).
+        timeout (float, optional): Start no trial after this many seconds.
         work_dir (str, optional): Default ``work_dirs/tune_<config name>``.
         seed (int): The TPE sampler's seed.
         pruner (dict, optional): ``type`` (a class of ``optuna.pruners``)
             and its arguments. Default: :data:`PRUNER`.
-        **flags: tools/train.py's flags for every trial (``data_root``,
-            ``from_scratch``, ``cfg_options``...).
+        **flags: tools/train.py's flags for every trial.
 
     Returns:
-        dict: ``study`` (optuna.Study), ``ran`` (trials run now), ``best``
-        (the best config's path or None) and the other outputs' paths.
+        dict: ``study``, ``ran`` (trials run now), ``best`` (the best
+        config's path or None) and the other outputs' paths.
     """
     optuna = import_optuna()
     cfg = load_config(config)

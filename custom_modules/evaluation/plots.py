@@ -16,9 +16,7 @@ from .calibration import (
 
 
 def reliability_figure(panels, num_bins=15):
-    """One reliability diagram per ``(title, probs, labels)`` panel: the
-    accuracy of each confidence bin and its gap to the bin's mean confidence
-    (a bar below the diagonal is over-confident)."""
+    """One reliability diagram per ``(title, probs, labels)`` panel."""
     fig = Figure(figsize=(4.2 * len(panels), 4.2))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     centres = (np.arange(num_bins) + 0.5) / num_bins
@@ -43,8 +41,7 @@ def reliability_figure(panels, num_bins=15):
 
 
 def risk_coverage_figure(probs, labels, threshold=None, title=''):
-    """Error rate among the answered images against the share answered,
-    ``threshold`` marked."""
+    """Error rate of the answered images against their share."""
     coverage, risk = risk_coverage(probs, labels)
     fig = Figure(figsize=(5, 4))
     ax = fig.subplots()

@@ -152,11 +152,9 @@ def compute_cams(model, images, targets=None, target_layers=None,
         image_weight: the photo's share of the overlay.
 
     Returns:
-        list: ``(overlay, heatmap, pred)`` per image: ``overlay`` uint8 RGB
-        at the model's input size (the photo after the test pipeline) with
-        the map blended in; ``heatmap`` float32 (H, W) in [0, 1]; ``pred``
-        the predicted ``label``, ``class`` and softmax ``score``, and the
-        ``target`` class the map explains.
+        list: ``(overlay, heatmap, pred)`` per image: the view with the map
+        blended in (uint8 RGB), the map (float32, [0, 1]) and the predicted
+        ``label``, ``class``, ``score`` and the ``target`` explained.
     """
     # lazy: grad-cam is an optional dependency, needed for maps only
     from pytorch_grad_cam import GradCAM
@@ -282,8 +280,7 @@ def draw_cams(model, preds, out, worst=8, per_class=2, target_layers=None,
 
 
 def image_figure(model, image, target=None, target_layers=None):
-    """``(Figure, pred)``: one photo as the model sees it with its map
-    overlaid, and the map alone; ``pred`` as :func:`compute_cams` gives."""
+    """``(Figure, pred)``: one photo's overlay and map beside each other."""
     layer = _layer_names(model, target_layers)
     overlay, heatmap, pred = cam_overlay(model, image, target, target_layers)
     classes = _class_names(model)

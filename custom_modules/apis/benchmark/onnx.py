@@ -73,13 +73,12 @@ def _backends(model, data, int8, threads):
 def benchmark_onnx(cfg, batch_sizes=(1, 32), seconds=3.0, threads=None,
                    checkpoint=None, data_root=None, calibration_count=300,
                    test_count=0):
-    """Time each backend on random batches; with ``checkpoint`` and ``data_root``,
-    also its top-1 accuracy on the test split.
+    """Time each backend; with ``checkpoint`` and ``data_root``, also its
+    test accuracy.
 
     Args:
         cfg (Config): the model's config.
-        seconds (float): timed seconds per cell (backend and batch), see
-            :func:`_timings`.
+        seconds (float): timed seconds per backend and batch.
         threads (int, optional): CPU threads for all; default: torch's.
         checkpoint (str, optional): trained weights (default: random ones).
         data_root (str, optional): the annotation folder (train.txt, test.txt).
@@ -88,8 +87,7 @@ def benchmark_onnx(cfg, batch_sizes=(1, 32), seconds=3.0, threads=None,
 
     Returns:
         tuple[list[dict], int]: per backend ``engine``, ``precision``, ``speed``
-        ({batch: images/s}), ``p50`` and ``p99`` (seconds per call at the smallest
-        batch) and ``accuracy`` (None without test data); and the thread count.
+        ({batch: images/s}), ``p50``, ``p99`` and ``accuracy``; the threads.
     """
     threads = threads or torch.get_num_threads()
     torch.set_num_threads(threads)

@@ -44,9 +44,8 @@ def time_to_accuracy(recipes, target, data_root, work_root, seed=0, **flags):
         **flags: more of ``tools/train.py``'s flags, for every recipe.
 
     Returns:
-        list[dict]: per recipe ``config``, ``curve`` (see :func:`train_recipe`),
-        ``epoch`` and ``seconds`` of the first epoch at ``target`` and ``test_acc``
-        of its checkpoint (all None when it never got there).
+        list[dict]: per recipe ``config``, ``curve`` and the first epoch at
+        ``target``'s ``epoch``, ``seconds`` and ``test_acc`` (or None).
     """
     results = []
     for config in recipes:
