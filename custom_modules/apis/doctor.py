@@ -93,17 +93,12 @@ def cross_fitted_probs(features, labels, folds=5, seed=0):
     """Out-of-fold class probabilities of a logistic regression."""
     # lazy: scikit-learn is only needed here (a grad-cam dependency)
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
-    k = int(labels.max()) + 1
-    probs = np.zeros((len(labels), k))
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
     folds = max(2, min(folds, np.bincount(labels).min()))
-    for train, test in StratifiedKFold(folds, shuffle=True,
-                                       random_state=seed).split(
-            features, labels):
-        fit = LogisticRegression(C=10.0, max_iter=500).fit(
-            features[train], labels[train])
-        probs[np.ix_(test, fit.classes_)] = fit.predict_proba(features[test])
-    return probs
+    return cross_val_predict(
+        LogisticRegression(C=10.0, max_iter=500), features, labels,
+        cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+        method='predict_proba')
 
 
 def _bar(label, total, start):
