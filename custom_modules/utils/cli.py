@@ -2,8 +2,6 @@
 import os
 import sys
 
-from mmengine.config import DictAction
-
 from .errors import UserInputError
 
 
@@ -35,5 +33,7 @@ def add_data_root(parser):
 
 def add_cfg_options(parser, example='train_cfg.max_epochs=5', help=None):
     """``--cfg-options KEY=VALUE ...`` (mmengine's DictAction)."""
+    # lazy: tools/infer.py's .onnx path runs without mmengine
+    from mmengine.config import DictAction
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help=help or f'override config entries, e.g. {example}')

@@ -59,9 +59,10 @@ MARKDOWN = MarkdownIt('commonmark', {'html': False}).enable('table')
 
 def markdown_html(text):
     """Markdown (results.md, per_class.md) as HTML by markdown-it, raw HTML
-    escaped, headings one level down: the page owns ``<h1>``."""
+    and quotes escaped, headings one level down: the page owns ``<h1>``."""
+    html = MARKDOWN.render(text).replace("'", '&#x27;')
     return Markup(re.sub(r'<(/?)h([1-3])>', lambda m: f'<{m[1]}h{int(m[2]) + 1}>',
-                         MARKDOWN.render(text)))
+                         html))
 
 
 def render(template, absent=None, **context):
