@@ -62,6 +62,9 @@ REJECT_SCORES = ('max_softmax', 'energy', 'mahalanobis')
 COLUMNS = ('shift', 'severity', 'accuracy', 'ece') + tuple(
     f'{k}_{s}' for s in REJECT_SCORES for k in ('coverage', 'answered'))
 LOADERS = ('LoadImageFromFile', 'CachedLoadImageFromFile')
+# The short benchmark the photos demo and the grid run: seconds, one number.
+SHORT_SHIFTS = ('low_res', 'squash', 'jpeg', 'gaussian_blur')
+SHORT_SEVERITIES = (3, )
 
 
 def with_shift(pipeline, transform):
