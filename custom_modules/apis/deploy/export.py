@@ -334,8 +334,9 @@ def int8_coverage(data):
 
     Returns:
         dict: ``int8_convolutions`` (``QLinearConv`` nodes), ``convolutions``
-        (``Conv`` nodes of the file) and ``dequantize`` (``DequantizeLinear`` nodes
-        left: each a step back to float).
+        (``Conv`` nodes of the file) and ``dequantize`` (the int8 tensors that
+        ``DequantizeLinear`` nodes take back to float: the quantized logits, which
+        feed both the softmax and the ``logits`` output, count once).
     """
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
@@ -343,11 +344,11 @@ def int8_coverage(data):
         options.optimized_model_filepath = osp.join(tmp, 'optimized.onnx')
         ort.InferenceSession(data, options, providers=['CPUExecutionProvider'])
         ran = onnx.load(options.optimized_model_filepath).graph.node
-    ran = [n.op_type for n in ran]
     ops = [n.op_type for n in onnx.load_from_string(data).graph.node]
-    return {'int8_convolutions': ran.count('QLinearConv'),
+    return {'int8_convolutions': [n.op_type for n in ran].count('QLinearConv'),
             'convolutions': ops.count('Conv'),
-            'dequantize': ran.count('DequantizeLinear')}
+            'dequantize': len({n.input[0] for n in ran
+                               if n.op_type == 'DequantizeLinear'})}
 
 
 def compare_precisions(fp32, int8, paths, labels):
