@@ -37,6 +37,7 @@ from custom_modules.datasets.transforms import (
     with_low_res_policy,
 )
 from custom_modules.evaluation.calibration import (
+    LEGACY_SCORE,
     apply_temperature,
     expected_calibration_error,
     fit_mahalanobis,
@@ -163,7 +164,7 @@ def stored_threshold(calibration):
     """``{score: threshold}`` of the stored calibration (empty if none)."""
     if (calibration or {}).get('threshold') is None:
         return {}
-    return {calibration['score']: calibration['threshold']}
+    return {calibration.get('score', LEGACY_SCORE): calibration['threshold']}
 
 
 def reject_scores(logits, features, temperature=1.0, fit=None):
