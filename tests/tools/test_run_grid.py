@@ -359,7 +359,7 @@ def test_inference_gives_class_names_and_topk(finished_grid, annotated_root,
     with open(csv_out) as f:
         rows = list(csv.reader(f))
     assert rows[0] == ['path', 'class_1', 'score_1', 'class_2', 'score_2',
-                       'unknown']
+                       'unknown', 'reject_score', 'reject_value']
     assert len(rows) == 2
     code, err = run_main(infer_main, [config, checkpoint,
                                       str(tmp_path / 'nothing*.jpg')], capsys)
