@@ -21,6 +21,14 @@ from .tracking import VIS_BACKENDS, add_vis_backends
 LOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
+def options_dict(options):
+    """``--cfg-options`` strings (``['a.b=1']``) as the dict they parse to
+    (None for none)."""
+    namespace = argparse.Namespace()
+    DictAction([], 'cfg_options')(None, namespace, list(options))
+    return namespace.cfg_options or None
+
+
 def load_config(path, cfg_options=None):
     """Load a config, naming the closest existing configs when it is absent."""
     if not osp.isfile(path):

@@ -20,12 +20,11 @@ from .cams import run_cams
 from .config import load_config, set_data_root
 from .curves import plot_curves
 from .lr_curve import draw_lr_curve
-from .robustness import robustness
+from .robustness import SHORT_SEVERITIES, SHORT_SHIFTS, robustness
 from .run_logs import best_checkpoint, summarize_run
 from .run_report import write_run_report
 
 CONFIG = osp.join(ROOT, 'configs', 'demo', 'resnet101_freeze3_fixed.py')
-SHORT_SHIFTS = ('low_res', 'squash', 'jpeg', 'gaussian_blur')
 PHOTOS_CONFIG = osp.join(ROOT, 'configs', 'demo', 'photos',
                          'efficientnet_lite0_fast.py')
 
@@ -158,7 +157,7 @@ def run_demo(out, per_class=100, epochs=None, photos=None, resume=False,
     # seconds: 4 shifts at severity 3 for the report; robustness.py runs all
     with contextlib.redirect_stdout(io.StringIO()):  # its table: one line
         shifts = robustness(config, checkpoint, shifts=SHORT_SHIFTS,
-                            severities=(3, ), fit_images=0, force=resume,
+                            severities=SHORT_SEVERITIES, fit_images=0, force=resume,
                             **common)
     print(f'under {", ".join(SHORT_SHIFTS)} (severity 3): '
           f'{shifts["mean_corrupted_accuracy"]:.1f} % mean accuracy, clean '

@@ -96,8 +96,9 @@ def one_sentence(cfg, summary, tested, split, calibration):
                      else ')')
     if calibration and calibration.get('threshold') is not None:
         coverage = (calibration.get('val') or {}).get('coverage')
-        text += ('; it answers "unknown" below a top score of '
-                 f'{calibration["threshold"]:.2f}'
+        text += ('; it answers "unknown" where the '
+                 f'{calibration.get("score", "max_softmax")} reject score is '
+                 f'below {calibration["threshold"]:.2f}'
                  + (f' ({coverage:.0f} % of val answered)'
                     if coverage is not None else ''))
     return text + '.'

@@ -75,7 +75,8 @@ def merge_test_args(cfg, args):
         args.checkpoint)
     if calibration:
         print(f'calibration: temperature {calibration["temperature"]:.4f}'
-              + (f', reject threshold {calibration["threshold"]:.4f}'
+              + (f', {calibration["score"]} reject threshold '
+                 f'{calibration["threshold"]:.4f}'
                  if calibration['threshold'] is not None else '')
               + f' from {calibration["path"]}')
     apply_calibration(cfg, calibration, tag=getattr(args, 'split_tag', 'test'))

@@ -40,14 +40,17 @@ def reliability_figure(panels, num_bins=15):
     return fig
 
 
-def risk_coverage_figure(probs, labels, threshold=None, title=''):
-    """Error rate of the answered images against their share."""
-    coverage, risk = risk_coverage(probs, labels)
+def risk_coverage_figure(probs, labels, threshold=None, title='',
+                         score=None):
+    """Error rate of the answered images against their share, ``threshold``
+    (of ``score``, default the top probability) marked."""
+    coverage, risk = risk_coverage(probs, labels, score)
     fig = Figure(figsize=(5, 4))
     ax = fig.subplots()
     ax.plot(100 * coverage, 100 * risk, color='tab:blue')
     if threshold is not None:
-        answered, accuracy = selective_accuracy(probs, labels, threshold)
+        answered, accuracy = selective_accuracy(probs, labels, threshold,
+                                                score)
         ax.plot([100 * answered], [100 * (1 - accuracy)], 'o',
                 color='tab:red', label=f'threshold {threshold:.3f}: '
                 f'{100 * answered:.1f} % answered, '
@@ -62,9 +65,10 @@ def risk_coverage_figure(probs, labels, threshold=None, title=''):
 
 
 def save_calibration_plots(out_dir, tag, probs, labels, temperature=1.0,
-                           threshold=None, num_bins=15):
+                           threshold=None, num_bins=15, score=None):
     """Write ``reliability_<tag>.png`` (before and, unless T = 1, after
-    scaling) and, with a threshold, ``risk_coverage_<tag>.png``.
+    scaling) and, with a threshold, ``risk_coverage_<tag>.png`` (ranked by
+    the reject ``score`` values, default the top scaled probability).
 
     Returns:
         dict: ``{'reliability': path, 'risk_coverage': path}`` as written.
@@ -80,6 +84,7 @@ def save_calibration_plots(out_dir, tag, probs, labels, temperature=1.0,
     if threshold is not None:
         written['risk_coverage'] = save_figure(
             risk_coverage_figure(scaled, labels, threshold,
-                                 f'Risk-coverage on {tag} (scaled scores)'),
+                                 f'Risk-coverage on {tag} (scaled scores)',
+                                 score),
             osp.join(out_dir, f'risk_coverage_{tag}.png'), force=True)
     return written

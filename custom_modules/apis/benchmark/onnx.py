@@ -55,7 +55,7 @@ def _backends(model, data, int8, threads):
         def run(x):
             with torch.no_grad(), torch.autocast('cpu', torch.bfloat16,
                                                  enabled=dtype is not None):
-                return eager(torch.from_numpy(x)).float().numpy()
+                return eager(torch.from_numpy(x))[0].float().numpy()
         return run
 
     engines = {(f'PyTorch {torch.__version__} eager', 'fp32'): torch_fn()}

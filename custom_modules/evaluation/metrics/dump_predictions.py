@@ -12,7 +12,8 @@ FORMAT = 'flower-predictions/1'
 @METRICS.register_module()
 class DumpPredictions(BaseMetric):
     """Write ``{'format', 'samples': [{img_path, gt_label, pred_score}]}``
-    to ``out_file_path`` (``.json``), atomically.
+    to ``out_file_path`` (``.json``), atomically; samples that carry
+    ``logits`` (``KeepLogitsHook``) keep them too.
 
     Args:
         out_file_path (str): The ``.json`` file.
@@ -42,6 +43,9 @@ class DumpPredictions(BaseMetric):
                 'pred_score': [float(s) for s in
                                sample['pred_score'].float().cpu()],
             })
+            if sample.get('logits') is not None:
+                self.results[-1]['logits'] = [
+                    float(s) for s in sample['logits'].float().cpu()]
 
     def compute_metrics(self, results):
         from custom_modules.utils.errors import UserInputError
