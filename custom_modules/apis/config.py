@@ -6,7 +6,7 @@ import inspect
 import os
 import os.path as osp
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 from mmpretrain import registry
 
