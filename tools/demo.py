@@ -4,11 +4,9 @@
     python tools/demo.py --photos ../shared/datasets/flower_dataset
     python tools/demo.py --out DIR --resume   # continue an interrupted one
 
-Without ``--photos``: draws a synthetic flower set and trains
-configs/demo/resnet101_freeze3_fixed.py from scratch. With ``--photos``:
-fine-tunes the ImageNet-pretrained EfficientNet-Lite0 on your class-per-folder
-photos. Either way it writes annotation files, tests the best checkpoint and
-draws the plots, all into a new folder (default: work_dirs/demo/<timestamp>/).
+Trains ResNet-101 from scratch on synthetic flowers, or with ``--photos``
+fine-tunes ImageNet EfficientNet-Lite0 on your class-per-folder photos; then
+tests, calibrates and draws everything into one new folder.
 """
 import argparse
 import os.path as osp

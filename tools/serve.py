@@ -81,7 +81,8 @@ def describe(classifier):
         f'calibrated scores (temperature {classifier.temperature:.4f})'
         if classifier.calibrated else 'raw scores (no calibration)')
     if classifier.threshold is not None:
-        line += f', "unknown" below a top score of {classifier.threshold:.4f}'
+        line += (f', "unknown" where the {classifier.score} reject score is '
+                 f'below {classifier.threshold:.4f}')
     return line
 
 

@@ -8,7 +8,7 @@ import argparse
 from custom_modules.apis.checkpoint_fit import ALLOW_FLAG
 from custom_modules.apis.config import add_runner_args
 from custom_modules.apis.testing import test
-from custom_modules.utils.cli import run_cli
+from custom_modules.utils.cli import add_force, run_cli
 
 
 def parse_args(argv=None):
@@ -19,8 +19,7 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='save predictions to this .json file')
     parser.add_argument('--tta', action='store_true',
                         help='average scores over the config\'s tta_pipeline')
-    parser.add_argument('--force', action='store_true',
-                        help='overwrite an existing --out file')
+    add_force(parser, 'an existing --out file')
     parser.add_argument(ALLOW_FLAG, action='store_true',
                         help='test a checkpoint that does not fill every '
                         'backbone and head weight of the config\'s model')

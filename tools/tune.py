@@ -1,20 +1,14 @@
 """Search hyper-parameters with Optuna:
 ``python tools/tune.py CONFIG --trials 20 --timeout 1200``.
 
-The config's ``tune_space`` says what to search (lr, weight decay, frozen
-stages, augmentation, label smoothing, batch size...; see
-custom_modules/apis/tuning.py). Each trial is a normal training run in
-WORK_DIR/trial_<n>; the study is kept in WORK_DIR/study.db, so running the
-same command again after a kill resumes the search. Writes
-WORK_DIR/tune_results.md, Optuna's history and importance plots, and
-WORK_DIR/best_config.py, which inherits CONFIG.
+The config's ``tune_space`` says what to search (custom_modules/apis/tuning.py).
+Writes WORK_DIR/tune_results.md, Optuna's plots and WORK_DIR/best_config.py;
+running the same command again after a kill resumes the search.
 """
 import argparse
 
-from mmengine.config import DictAction
-
 from custom_modules.apis.tuning import summary, tune
-from custom_modules.utils.cli import run_cli
+from custom_modules.utils.cli import add_cfg_options, add_data_root, run_cli
 from custom_modules.utils.errors import UserInputError
 
 
@@ -35,8 +29,7 @@ def parse_args(argv=None):
     parser.add_argument('--seed', type=int, default=0,
                         help='the TPE sampler\'s seed (default: %(default)s)')
     data = parser.add_mutually_exclusive_group()
-    data.add_argument('--data-root', help='folder with classes.txt and the '
-                      'annotation files (default: the config\'s)')
+    add_data_root(data)
     data.add_argument('--data-folder', metavar='PATH',
                       help='a class-per-folder tree, split as train.py '
                       '--data-folder does (the same split in every trial)')
@@ -45,9 +38,8 @@ def parse_args(argv=None):
                          help='local pretrained checkpoint (offline)')
     weights.add_argument('--from-scratch', action='store_true',
                          help='train every trial from random weights')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='overrides for every trial, e.g. '
-                        'train_cfg.max_epochs=3')
+    add_cfg_options(parser, help='overrides for every trial, e.g. '
+                    'train_cfg.max_epochs=3')
     return parser.parse_args(argv)
 
 
@@ -55,12 +47,8 @@ def main(argv=None):
     args = parse_args(argv)
     if args.trials < 1:
         raise UserInputError(f'--trials {args.trials}: must be at least 1.')
-    flags = {k: v for k, v in dict(
-        data_root=args.data_root, data_folder=args.data_folder,
-        pretrained=args.pretrained, from_scratch=args.from_scratch,
-        cfg_options=args.cfg_options).items() if v}
-    out = tune(args.config, args.trials, args.timeout, args.work_dir,
-               args.seed, **flags)
+    out = tune(**{k: v for k, v in vars(args).items() if v is not None
+                  and v is not False})
     print(summary(out))
     return out
 

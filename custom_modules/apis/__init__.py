@@ -21,15 +21,6 @@ cheap and the ``.onnx`` path never loads torch)::
                        from config + checkpoint or ``.onnx``
                        (``classifier``; docs/python_api.md)
 =====================  ==================================================
-
-Modules: ``config``, ``precision``, ``distributed``, ``preflight`` and
-``checkpoint_fit`` prepare a run; ``model`` loads a trained one;
-``training``, ``testing``, ``tracking``, ``inference``, ``classifier``,
-``data_folder``, ``calibrate`` run one, ``tuning`` many; ``run_report``,
-``make_report``, ``curves``, ``lr_curve``, ``cams`` draw what it made;
-``robustness`` and ``doctor`` check models and data; ``grid/`` runs many,
-``deploy/`` exports and serves, ``benchmark/`` times them; ``demo`` runs
-everything once.
 """
 import importlib
 

@@ -12,9 +12,10 @@ from PIL import Image
 import custom_modules.evaluation.metrics  # noqa: F401  (DumpPredictions)
 from custom_modules.engine.pretrained import train_from_scratch
 from custom_modules.evaluation.calibration import (
-    apply_temperature,
+    REJECT_SCORES,
     calibration_path,
     fit_calibration,
+    reject_score,
 )
 from custom_modules.evaluation.plots import save_calibration_plots
 from custom_modules.evaluation.predictions import load_predictions
@@ -32,7 +33,8 @@ OOD_PHOTOS = ('astronaut', 'coffee', 'chelsea', 'rocket', 'hubble_deep_field',
 
 
 def predict_val(cfg, checkpoint, out):
-    """Run the checkpoint over the val split; predictions to ``out``."""
+    """Run the checkpoint over the val split; predictions, with the logits,
+    to ``out``."""
     for_evaluation(cfg)  # a resumed run's saved config says resume=True
     cfg.load_from = checkpoint
     train_from_scratch(cfg)
@@ -40,6 +42,8 @@ def predict_val(cfg, checkpoint, out):
     cfg.test_evaluator = [dict(type='Accuracy', topk=(1, )),
                           dict(type='DumpPredictions', out_file_path=out)]
     cfg.test_cfg = cfg.get('test_cfg') or dict(type='TestLoop')
+    cfg.custom_hooks = [*(cfg.get('custom_hooks') or []),
+                        dict(type='KeepLogitsHook')]
     fix_workers(cfg)
     check_data(cfg, ('test', ))
     return RUNNERS.build(cfg).test()  # runner_type: QuietRunner
@@ -63,15 +67,15 @@ def ood_photos(folder):
     return paths
 
 
-def ood_rejection(inferencer, temperature, threshold, folder):
+def ood_rejection(inferencer, temperature, threshold, folder,
+                  score=REJECT_SCORES[0]):
     """How many of skimage's photos (written to ``folder``) are answered
-    "unknown"; None without scikit-image."""
+    "unknown" by the reject ``score``; None without scikit-image."""
     paths = ood_photos(folder)
     if paths is None:
         return None
-    scores = np.stack([r['pred_scores']
-                       for r in inferencer(paths, batch_size=8)])
-    conf = apply_temperature(scores, temperature).max(axis=1)
+    logits = np.stack([r['logits'] for r in inferencer(paths, batch_size=8)])
+    conf = reject_score(logits, score, temperature)
     rejected = [name for name, c in zip(OOD_PHOTOS, conf) if c < threshold]
     return dict(photos=len(paths), rejected=len(rejected),
                 rejected_share=100 * len(rejected) / len(paths),
@@ -79,7 +83,7 @@ def ood_rejection(inferencer, temperature, threshold, folder):
 
 
 def calibrate(cfg, checkpoint, coverage=0.95, ood=True, force=False,
-              cfg_options=None):
+              cfg_options=None, score=REJECT_SCORES[0]):
     """Fit temperature and reject threshold on val; write them to
     ``<checkpoint>.calibration.json``.
 
@@ -91,6 +95,7 @@ def calibrate(cfg, checkpoint, coverage=0.95, ood=True, force=False,
         ood: also report the share of skimage's photos rejected.
         force: replace an existing calibration file.
         cfg_options: the config overrides, for the OOD check's inferencer.
+        score: the reject score thresholded (``REJECT_SCORES``).
 
     Returns:
         dict: what the file holds.
@@ -104,13 +109,17 @@ def calibrate(cfg, checkpoint, coverage=0.95, ood=True, force=False,
         os.remove(preds)  # ours, from an earlier calibration
     predict_val(cfg, checkpoint, preds)
     probs, labels = (t.numpy() for t in load_predictions(preds)[:2])
-    result = fit_calibration(probs, labels, coverage)
-    plots = save_calibration_plots(cfg.work_dir, 'val', probs, labels,
-                                   result['temperature'], result['threshold'])
+    with open(preds, encoding='utf-8') as f:
+        logits = np.array([s['logits'] for s in json.load(f)['samples']])
+    result = fit_calibration(probs, labels, coverage, logits, score)
+    plots = save_calibration_plots(
+        cfg.work_dir, 'val', probs, labels, result['temperature'],
+        result['threshold'], score=reject_score(logits, score,
+                                                result['temperature']))
     rejection = ood and ood_rejection(
         build_inferencer(cfg.filename, checkpoint, cfg_options=cfg_options),
         result['temperature'], result['threshold'],
-        osp.join(cfg.work_dir, 'ood_photos'))
+        osp.join(cfg.work_dir, 'ood_photos'), score)
     result.update(target_coverage=coverage,
                   checkpoint=osp.basename(checkpoint),
                   checkpoint_sha256=file_sha256(checkpoint),
@@ -132,7 +141,8 @@ def calibration_summary(result, path):
         f'  val ECE:   {before["ece"]:.2f} % -> {after["ece"]:.2f} %',
         f'  val NLL:   {before["nll"]:.4f} -> {after["nll"]:.4f}',
         f'  val Brier: {before["brier"]:.4f} -> {after["brier"]:.4f}',
-        f'reject threshold {result["threshold"]:.4f} for '
+        f'reject threshold {result["threshold"]:.4f} of the '
+        f'{result["score"]} score for '
         f'{100 * result["target_coverage"]:.0f} % coverage: '
         f'{val["coverage"]:.1f} % of val answered, {val["selective_acc"]:.2f}'
         ' % of those right']

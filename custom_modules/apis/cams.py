@@ -1,11 +1,8 @@
 """The grid's Grad-CAM step: the model as ``tools/infer.py`` loads it, the
 drawing from :mod:`custom_modules.visualization.cam`."""
-import argparse
-
-from mmengine.config import DictAction
-
 from custom_modules.visualization.cam import draw_cams
 
+from .config import options_dict
 from .model import load_model
 
 
@@ -14,9 +11,6 @@ def run_cams(config, checkpoint, preds, out, options=(), classes_file=None,
     """Write (or replace) ``out``, the :func:`draw_cams` grid of a run's
     ``preds``; ``options`` are its ``--cfg-options`` strings. Returns
     ``out``."""
-    namespace = argparse.Namespace()
-    DictAction([], 'cfg_options')(None, namespace, list(options))
-    model = load_model(config, checkpoint,
-                       cfg_options=namespace.cfg_options or None)
+    model = load_model(config, checkpoint, cfg_options=options_dict(options))
     return draw_cams(model, preds, out, worst, per_class,
                      classes_file=classes_file, force=True)[0]

@@ -1,11 +1,8 @@
 """Refuse a checkpoint that does not fill the model it is loaded into.
 
-mmengine loads state dicts non-strictly and only logs missing keys, so a
-checkpoint of another depth, or one with no model weights at all, is tested
-as if it were fine, on random weights. Before the Runner (or inferencer)
-is built, we compare the checkpoint's keys and shapes with the model the
-config builds (constructed, not initialised) and stop unless the
-user allows a partial load.
+mmengine loads non-strictly and only logs missing keys, so a checkpoint of
+another model would be tested on random weights. Its keys and shapes are
+compared with the config's model before the Runner is built.
 """
 import os.path as osp
 
@@ -21,7 +18,6 @@ def checkpoint_state_dict(path):
     # lazy: torch-free for the .onnx path of tools/infer.py
     from mmengine.runner.checkpoint import CheckpointLoader
 
-    # lazy: torch-free for the .onnx path of tools/infer.py
     import custom_modules.engine  # noqa: F401  (our checkpoint loaders)
     # 'silent': the model's own loading announces the file, once.
     checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu',

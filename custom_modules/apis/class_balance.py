@@ -1,11 +1,6 @@
-"""The opt-in answer to an imbalanced train.txt: a config sets
-
-    class_balance = 'loss'      # CrossEntropyLoss(class_weight=...)
-    class_balance = 'sampler'   # every class drawn equally often
-
-and :func:`apply_class_balance` (called by ``build_train_config``) fills it
-in from the train split's counts. Unset (the default), training is as before.
-"""
+"""Opt-in for an imbalanced train.txt: a config sets ``class_balance =
+'loss'`` (CrossEntropyLoss class weights) or ``'sampler'`` (every class
+drawn equally often), filled in from the train split's counts."""
 from collections import Counter
 
 from custom_modules.utils.errors import UserInputError

@@ -11,7 +11,11 @@ import io
 import numpy as np
 from PIL import Image
 
-from custom_modules.evaluation.calibration import read_calibration
+from custom_modules.evaluation.calibration import (
+    LEGACY_SCORE,
+    read_calibration,
+    threshold_override,
+)
 
 from .inference import local_files
 
@@ -28,9 +32,11 @@ class Classifier:
         checkpoint (str, optional): The trained checkpoint (with a config).
         device (str, optional): ``cpu``, ``cuda``... (checkpoints only;
             default: cuda when available).
-        calibration (bool): Use the model's temperature and threshold when
-            it has them (False: raw softmax scores, no "unknown").
-        threshold (float, optional): Answer "unknown" below this top score,
+        calibration (bool): Use the model's temperature, threshold and
+            reject score when it has them (False: raw softmax scores, no
+            "unknown").
+        threshold (float, optional): Answer "unknown" below this reject
+            score (the calibration's: energy, or the top probability),
             replacing the model's own threshold.
         **options: Further :func:`.model.build_inferencer` keywords
             (``classes``, ``cfg_options``, ``amp``...).
@@ -53,6 +59,7 @@ class Classifier:
                                        threshold=threshold)
             self.temperature = self.onnx.temperature
             self.threshold = self.onnx.threshold
+            self.score = self.onnx.score
             self.classes = self.onnx.classes
             return
         # lazy: the .onnx form never imports torch or mmengine
@@ -60,8 +67,9 @@ class Classifier:
         self.onnx = None
         stored = read_calibration(checkpoint) if calibration else None
         self.temperature = stored['temperature'] if stored else 1.0
-        self.threshold = threshold if threshold is not None else (
-            stored or {}).get('threshold')
+        self.score = stored['score'] if stored else LEGACY_SCORE
+        self.threshold = threshold_override(threshold, self.score) \
+            if threshold is not None else (stored or {}).get('threshold')
         self.inferencer = build_inferencer(model, checkpoint, device,
                                            **options)
         self.classes = list(self.inferencer.classes or [])
@@ -78,7 +86,8 @@ class Classifier:
 
         Returns:
             list[dict]: per input, in order: ``path`` (the path, URL or
-            ``<array i>``), ``unknown`` (top score below the threshold),
+            ``<array i>``), ``unknown`` (reject score below the threshold),
+            ``reject_score`` (its name) and ``reject_value``,
             ``predictions`` (``[{'class', 'label', 'score'}]``, best first)
             and, for an image that cannot be read, ``error``.
 
@@ -96,7 +105,8 @@ class Classifier:
                     self.inferencer,
                     [np.ascontiguousarray(f[..., ::-1])  # RGB to mmcv's BGR
                      if isinstance(f, np.ndarray) else f for f in files],
-                    topk, batch_size, self.temperature, self.threshold)
+                    topk, batch_size, self.temperature, self.threshold,
+                    self.score)
         return [dict(path=_name(item, i), **{
             k: v for k, v in result.items() if k != 'path'})
             for i, (result, item) in enumerate(zip(results, items))]
@@ -112,5 +122,5 @@ class Classifier:
             sources.append(f)
         return [{'error': r['error'], 'unknown': False, 'predictions': []}
                 if 'error' in r else
-                {'unknown': r['unknown'], 'predictions': r['predictions']}
+                {k: v for k, v in r.items() if k != 'seconds'}
                 for r in self.onnx.classify(sources, topk, batch_size)]

@@ -10,6 +10,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 from mmpretrain import registry
 
+from custom_modules.utils.cli import add_cfg_options, add_data_root
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.paths import ROOT  # noqa: F401  (until callers move)
 
@@ -18,6 +19,14 @@ from .precision import add_speed_args, apply_speed_args
 from .tracking import VIS_BACKENDS, add_vis_backends
 
 LOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def options_dict(options):
+    """``--cfg-options`` strings (``['a.b=1']``) as the dict they parse to
+    (None for none)."""
+    namespace = argparse.Namespace()
+    DictAction([], 'cfg_options')(None, namespace, list(options))
+    return namespace.cfg_options or None
 
 
 def load_config(path, cfg_options=None):
@@ -55,11 +64,8 @@ def syntax_error_message(path, err):
 def add_runner_args(parser):
     """Flags tools/train.py and tools/test.py share with mmpretrain's."""
 
-    parser.add_argument('--data-root', help='folder with classes.txt and the '
-                        'annotation files (default: the config\'s)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. train_cfg.max_epochs=5')
+    add_data_root(parser)
+    add_cfg_options(parser)
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         help='how the processes were started: none (one '
@@ -84,10 +90,8 @@ def add_runner_args(parser):
 
 
 def config_from_args(args):
-    """Load ``args.config`` and apply the flags of :func:`add_runner_args`
-    (``--amp``, ``--channels-last``, ``--vis-backend`` included) and
-    ``--work-dir`` (default: ``work_dirs/<config name>``); with a
-    ``--launcher``, start the process group where mmengine cannot."""
+    """Load ``args.config`` and apply :func:`add_runner_args`' flags and
+    ``--work-dir``; with a ``--launcher``, start the process group."""
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
@@ -138,7 +142,6 @@ def _is_mapping(node):
 def accepted_arguments(type_name):
     """The keyword arguments the registered ``type_name`` takes, or ``None``
     when unknown or open-ended (``**kwargs``)."""
-
     target = type_name if callable(type_name) else None
     for name in ('MODELS', 'DATASETS', 'TRANSFORMS', 'HOOKS', 'OPTIMIZERS',
                  'OPTIM_WRAPPERS', 'PARAM_SCHEDULERS', 'METRICS', 'LOOPS',
@@ -164,16 +167,11 @@ def _refuse(key, config, unknown, known, what):
 
 
 def check_cfg_options(cfg, options, config):
-    """Refuse an override that would be ignored or crash once the run folder
-    exists: a missing intermediate key, an argument the registered type does
-    not take, a near-miss of an existing key, or a top-level key neither the
-    config nor mmengine's Runner reads (a typo there is silently ignored)."""
-
+    """Refuse an override that would be ignored or crash later: a missing
+    intermediate key, an argument the registered type does not take, a
+    near-miss of a key, or a top-level key nothing reads."""
     runner_keys = set(inspect.signature(Runner.__init__).parameters)
-    # Read from the config outside Runner.__init__'s arguments: by
-    # Runner.wrap_model (sync_bn), the runner registry (runner_type), our
-    # QuietRunner (console_log_level), tools/test.py --tta and
-    # tools/train.py (early_stop_patience).
+    # Top-level keys read outside Runner.__init__'s arguments.
     runner_keys |= {'sync_bn', 'runner_type', 'console_log_level',
                     'tta_model', 'tta_pipeline', 'early_stop_patience'}
     for key in options:
@@ -234,9 +232,8 @@ def options(defaults, positional, **flags):
 
 
 def for_evaluation(cfg):
-    """Drop what only training reads: a config saved by a resumed run says
-    ``resume = True`` and names the run's checkpoint in ``load_from``,
-    which would make mmengine's test loop resume (and fail)."""
+    """Drop what only training reads (a resumed run's ``resume`` and
+    ``load_from`` would make the test loop resume, and fail)."""
     cfg.resume = False
     cfg.load_from = None
     cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = None

@@ -1,6 +1,5 @@
-"""A run's training curves (loss and learning rate per logged iteration,
-accuracy per epoch) from the ``vis_data/scalars.json`` files mmengine writes
-(all of them, so a resumed run shows as one curve)."""
+"""A run's training curves from all its ``vis_data/scalars.json`` files (a
+resumed run shows as one curve)."""
 import os.path as osp
 
 from matplotlib.figure import Figure
@@ -11,12 +10,8 @@ from .run_logs import read_log_entries
 
 
 def read_scalars(work_dir):
-    """Series ``{name: {epoch: value}}`` from the run's logs.
-
-    Training loss and lr are per logged iteration, at fractional epochs
-    (epoch ``e`` spans ``(e - 1, e]``, its last logged step at ``e``);
-    validation values (``train_accuracy/top1`` included) are per epoch.
-    """
+    """Series ``{name: {epoch: value}}``: loss and lr per logged iteration
+    at fractional epochs, validation values per epoch."""
     train, val = read_log_entries(work_dir)
     ends = {}  # epoch -> its last logged step (mmengine logs each epoch's end)
     for entry in train:
@@ -56,8 +51,7 @@ def plot(series, title):
 
 
 def plot_curves(work_dir, out=None, force=False):
-    """Save the run's curves to ``out`` (default:
-    ``<work_dir>/training_curves.png``); return the path."""
+    """Save the run's curves to ``out`` (default in ``work_dir``)."""
     out = out or osp.join(work_dir, 'training_curves.png')
     save_figure(plot(read_scalars(work_dir),
                      osp.basename(osp.normpath(work_dir))), out, force=force)

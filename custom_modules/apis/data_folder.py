@@ -1,11 +1,6 @@
-"""``--data-folder PATH``: a class-per-folder tree straight in.
-
-``tools/train.py`` splits it (seeded; byte-identical copies share a split)
-into ``<work_dir>/data/``; ``tools/test.py`` evaluates every photo of it,
-whose class folders must be exactly the model's classes, with annotations
-in ``<work_dir>/data_folder/<name>/``. Either way the folder is checked as
-``make_annotations.py`` checks training data (corrupt files, non-images,
-duplicates across classes) and nothing is written into it.
+"""``--data-folder PATH``: a class-per-folder tree straight in, checked as
+``make_annotations.py`` checks it: ``tools/train.py`` splits it into
+``<work_dir>/data/``; ``tools/test.py`` evaluates every photo of it.
 """
 import os.path as osp
 
@@ -89,8 +84,7 @@ def confusion_text(matrix, classes):
 
 
 def report_data_folder(cfg, args):
-    """Per-class precision / recall / F1 and the confusion matrix, printed
-    and written next to the folder's annotations."""
+    """Print and write per-class metrics and the confusion matrix."""
     classes_file = osp.join(cfg.test_dataloader.dataset.data_root,
                             'classes.txt')
     outputs, rows, accuracy = analyze(args.out, classes_file,

@@ -20,19 +20,18 @@ from .cams import run_cams
 from .config import load_config, set_data_root
 from .curves import plot_curves
 from .lr_curve import draw_lr_curve
-from .robustness import robustness
+from .robustness import SHORT_SEVERITIES, SHORT_SHIFTS, robustness
 from .run_logs import best_checkpoint, summarize_run
 from .run_report import write_run_report
 
 CONFIG = osp.join(ROOT, 'configs', 'demo', 'resnet101_freeze3_fixed.py')
-SHORT_SHIFTS = ('low_res', 'squash', 'jpeg', 'gaussian_blur')
 PHOTOS_CONFIG = osp.join(ROOT, 'configs', 'demo', 'photos',
                          'efficientnet_lite0_fast.py')
 
 
 def demo_folder(out, config, resume=False, force=False):
     """Check ``out`` for a new demo, ``resume`` or ``force`` (which removes
-    an earlier demo's folder, and only one: it must hold the demo's files)."""
+    only a demo's folder)."""
     if not osp.exists(out) or (osp.isdir(out) and not os.listdir(out)):
         return
     if not osp.isdir(out):
@@ -70,12 +69,9 @@ def run_demo(out, per_class=100, epochs=None, photos=None, resume=False,
         per_class (int): Synthetic images per class (without ``photos``).
         epochs (int, optional): Training epochs (default: the config's).
         photos (str, optional): Class-per-folder photos to fine-tune
-            EfficientNet-Lite0 on from its ImageNet weights (no download),
-            instead of training ResNet-101 from scratch on synthetic ones.
-        resume (bool): Continue an interrupted demo in ``out``: finished
-            steps (images, annotations, training epochs) are skipped, the
-            training resumes from its last checkpoint, the quick steps after
-            it run again.
+            EfficientNet-Lite0 on, instead of synthetic ones.
+        resume (bool): Continue an interrupted demo in ``out``, skipping
+            finished steps and resuming training.
         force (bool): Remove an earlier demo's ``out`` and start over.
 
     Returns:
@@ -155,15 +151,13 @@ def run_demo(out, per_class=100, epochs=None, photos=None, resume=False,
     classes = osp.join(data_root, 'classes.txt')
     analysis, _, _ = analyze(predictions, classes, osp.join(out, 'analysis'),
                              force=resume)
-    # A handful of maps (4 mistakes, 1 right per class): seconds on a CPU.
     analysis['cams.png'] = run_cams(config, checkpoint, predictions,
                                     osp.join(out, 'analysis', 'cams.png'),
                                     classes_file=classes, worst=4, per_class=1)
-    # A short shift benchmark for the report's robustness section (4 shifts
-    # at severity 3, no Mahalanobis fit: seconds); robustness.py runs all.
+    # seconds: 4 shifts at severity 3 for the report; robustness.py runs all
     with contextlib.redirect_stdout(io.StringIO()):  # its table: one line
         shifts = robustness(config, checkpoint, shifts=SHORT_SHIFTS,
-                            severities=(3, ), fit_images=0, force=resume,
+                            severities=SHORT_SEVERITIES, fit_images=0, force=resume,
                             **common)
     print(f'under {", ".join(SHORT_SHIFTS)} (severity 3): '
           f'{shifts["mean_corrupted_accuracy"]:.1f} % mean accuracy, clean '

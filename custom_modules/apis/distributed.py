@@ -1,12 +1,9 @@
 """Start the process group of a multi-process run before the Runner does.
 
-mmengine's ``init_dist`` binds every process to a CUDA device, which a
-CPU-only machine lacks, but ``Runner.setup_env`` leaves an existing process
-group alone. So where there is no GPU (or the config asks for gloo through
-``env_cfg.dist_cfg.backend``) the group is started here with gloo, from the
-environment torchrun (or Slurm) gives each process; on GPUs mmengine's
-``init_dist`` starts it (nccl) exactly as the Runner would, only earlier,
-so the checks before the Runner already know each process's rank.
+mmengine's ``init_dist`` binds every process to a CUDA device, but
+``Runner.setup_env`` leaves an existing group alone: without a GPU (or with
+``env_cfg.dist_cfg.backend='gloo'``) the group is started here with gloo;
+on GPUs by ``init_dist``, only earlier, so the checks know each rank.
 """
 import datetime
 import os

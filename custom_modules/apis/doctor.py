@@ -1,11 +1,7 @@
-"""The dataset doctor: near-duplicate groups, doubtful labels, outliers and
-imbalance of a class-per-folder photo tree, before they mislead the numbers.
-
-Features are the pooled output of the packaged ImageNet Lite0 backbone
-(``configs/efficientnet_lite0_freeze2_fixed.py``'s model and its
-``package://`` init); out-of-fold probabilities come from a logistic
-regression cross-fitted on them. ``tools/dataset/doctor.py`` is the command.
-"""
+"""The dataset doctor (``tools/dataset/doctor.py``): near-duplicates,
+doubtful labels, outliers and imbalance of a class-per-folder photo tree,
+from the packaged ImageNet Lite0's pooled features and a logistic
+regression cross-fitted on them."""
 import io
 import json
 import os
@@ -41,8 +37,7 @@ SIZE = 160  # feature resolution: fast, and plenty to tell photos apart
 
 
 def build_feature_model(config=CONFIG):
-    """The config's backbone + neck with its pretrained init loaded, in eval
-    mode, channels-last."""
+    """The config's pretrained backbone + neck, in eval mode."""
     cfg = load_config(config)
     init_default_scope('mmpretrain')
     model = torch.nn.Sequential(MODELS.build(cfg.model.backbone),
@@ -58,8 +53,7 @@ def build_feature_model(config=CONFIG):
 
 
 def load_batch(paths, size, mean=127.0, std=128.0):
-    """Photos as a normalised ``(n, 3, size, size)`` float tensor (squashed,
-    as the pooled features hardly care)."""
+    """Photos as a normalised ``(n, 3, size, size)`` tensor (squashed)."""
     arrays = []
     for path in paths:
         with Image.open(path) as img:
@@ -77,8 +71,7 @@ def extract_features(paths, model=None, size=SIZE, batch_size=32,
 
     Args:
         paths (list[str]): Image files.
-        model (torch.nn.Module, optional): Maps a batch to ``(n, d)``
-            (default: :func:`build_feature_model`).
+        model (torch.nn.Module, optional): Maps a batch to ``(n, d)``.
         size (int): Input side in pixels.
         batch_size (int): Photos per forward pass.
         progress (callable, optional): Called with the number done.
@@ -97,21 +90,15 @@ def extract_features(paths, model=None, size=SIZE, batch_size=32,
 
 
 def cross_fitted_probs(features, labels, folds=5, seed=0):
-    """Out-of-fold class probabilities of a logistic regression on
-    ``features``: each photo is scored by a model that never saw it."""
+    """Out-of-fold class probabilities of a logistic regression."""
     # lazy: scikit-learn is only needed here (a grad-cam dependency)
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
-    k = int(labels.max()) + 1
-    probs = np.zeros((len(labels), k))
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
     folds = max(2, min(folds, np.bincount(labels).min()))
-    for train, test in StratifiedKFold(folds, shuffle=True,
-                                       random_state=seed).split(
-            features, labels):
-        fit = LogisticRegression(C=10.0, max_iter=500).fit(
-            features[train], labels[train])
-        probs[np.ix_(test, fit.classes_)] = fit.predict_proba(features[test])
-    return probs
+    return cross_val_predict(
+        LogisticRegression(C=10.0, max_iter=500), features, labels,
+        cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+        method='predict_proba')
 
 
 def _bar(label, total, start):
@@ -124,8 +111,7 @@ def _bar(label, total, start):
 
 
 def thumbnail(path, side=160):
-    """A small PNG of ``path`` as a data: URI (256 colours: a third of the
-    bytes, and a page of a hundred thumbnails stays a few MB)."""
+    """A small 256-colour PNG of ``path`` as a data: URI."""
     with Image.open(path) as img:
         img.draft('RGB', (side, side))
         img = img.convert('RGB')
@@ -136,8 +122,8 @@ def thumbnail(path, side=160):
 
 
 def decisions_template(groups, suspects, outliers):
-    """The decisions file the user edits: the groups as ``group`` lines (kept
-    in one split), the suspects and outliers as commented suggestions."""
+    """The decisions file: groups as ``group`` lines, suspects and outliers
+    as commented suggestions."""
     lines = [
         '# Decisions for make_annotations.py --decisions (this file).',
         '# One per line: exclude PATH | relabel PATH CLASS | group PATH PATH...',
@@ -165,8 +151,7 @@ def run_doctor(src, out_dir, model=None, size=SIZE, top=30, folds=5,
     Args:
         src (str): The photo folder (only read).
         out_dir (str): Where the three files go.
-        model (torch.nn.Module, optional): Feature model (default: the
-            packaged ImageNet Lite0, :func:`build_feature_model`).
+        model (torch.nn.Module, optional): Feature model.
         size (int): Feature resolution in pixels.
         top (int): Suspects and outliers listed.
         folds (int): Cross-fitting folds.

@@ -3,11 +3,13 @@
 Runs mmpretrain's ImageClassificationInferencer in batches with the config's
 test pipeline; class names come from the checkpoint (or ``classes``). With a
 ``<checkpoint>.calibration.json`` (``tools/analysis/calibrate.py``), scores
-are temperature-scaled and a photo whose top score is below the stored
-threshold is answered "unknown". Given an exported ``.onnx`` model instead
-of CONFIG CHECKPOINT, it runs :class:`.deploy.onnx_classifier.OnnxClassifier`
-with the calibration embedded at export, and neither torch nor mmengine is
-imported (so only onnxruntime, numpy and Pillow are needed).
+are temperature-scaled and a photo whose reject score (energy, or the top
+score in a max_softmax calibration) is below the stored threshold is
+answered "unknown"; each result names the score and its value. Given an
+exported ``.onnx`` model instead of CONFIG CHECKPOINT, it runs
+:class:`.deploy.onnx_classifier.OnnxClassifier` with the calibration
+embedded at export, and neither torch nor mmengine is imported (so only
+onnxruntime, numpy and Pillow are needed).
 """
 import contextlib
 import csv
@@ -22,7 +24,9 @@ import urllib.error
 import urllib.request
 
 from custom_modules.evaluation.calibration import (
+    LEGACY_SCORE,
     read_calibration,
+    threshold_override,
 )
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import IMAGE_EXTENSIONS, atomic_write, csv_safe_row
@@ -117,12 +121,16 @@ def write_results(results, out, force=False):
             writer = csv.writer(f)
             writer.writerow(['path'] + [c for i in range(1, k + 1)
                                         for c in (f'class_{i}', f'score_{i}')]
-                            + ['unknown'] + (['error'] if errors else []))
+                            + ['unknown', 'reject_score', 'reject_value']
+                            + (['error'] if errors else []))
             for r in results:
                 row = [v for p in r['predictions']
                        for v in (p['class'], f'{p["score"]:.6f}')]
                 row += [''] * (2 * k - len(row))
-                writer.writerow(csv_safe_row([r['path'], *row, int(r['unknown'])] + (
+                value = r.get('reject_value')
+                row += [int(r['unknown']), r.get('reject_score', ''),
+                        '' if value is None else f'{value:.6f}']
+                writer.writerow(csv_safe_row([r['path'], *row] + (
                     [r.get('error', '')] if errors else [])))
 
         atomic_write(out, write, force)
@@ -130,12 +138,13 @@ def write_results(results, out, force=False):
         raise UserInputError(f'--out {out}: use a .csv or .json file name.')
 
 
-def report_calibration(temperature, source, threshold):
+def report_calibration(temperature, source, threshold, score=LEGACY_SCORE):
     """Say which calibration the scores get (``source``: None if none)."""
     if source:
         print(f'calibration: temperature {temperature:.4f} from {source}')
     if threshold is not None:
-        print(f'answering "unknown" below a top score of {threshold:.4f}')
+        print(f'answering "unknown" where the {score} reject score is below '
+              f'{threshold:.4f}')
 
 
 def predict_onnx(model, images, topk=3, batch_size=16, calibration=True,
@@ -153,14 +162,14 @@ def predict_onnx(model, images, topk=3, batch_size=16, calibration=True,
                                     threshold=threshold, backend=backend)
         print(f'backend: {classifier.backend} ({model})')
         report_calibration(classifier.temperature, classifier.calibrated
-                           and f'{model} (embedded)', classifier.threshold)
+                           and f'{model} (embedded)', classifier.threshold,
+                           classifier.score)
         results = classifier.classify(images, topk, batch_size)
     except (ModelFileError, BackendError) as err:
         raise UserInputError(str(err)) from err
     return [{'path': path, 'error': r['error'], 'unknown': False,
              'predictions': []} if 'error' in r else
-            {'path': path, 'unknown': r['unknown'],
-             'predictions': r['predictions']}
+            {'path': path, **{k: v for k, v in r.items() if k != 'seconds'}}
             for path, r in zip(images, results)]
 
 
@@ -169,10 +178,11 @@ def predict_checkpoint(args, images, classes):
     calibration = None if args.no_calibration else read_calibration(
         args.checkpoint)
     temperature = calibration['temperature'] if calibration else 1.0
-    threshold = args.threshold if args.threshold is not None else (
-        calibration or {}).get('threshold')
+    score = calibration['score'] if calibration else LEGACY_SCORE
+    threshold = threshold_override(args.threshold, score) \
+        if args.threshold is not None else (calibration or {}).get('threshold')
     report_calibration(temperature, calibration and calibration['path'],
-                       threshold)
+                       threshold, score)
     # lazy: the .onnx path never imports torch or mmengine
     from .model import build_inferencer, predict
     inferencer = build_inferencer(args.config, args.checkpoint, args.device,
@@ -180,7 +190,7 @@ def predict_checkpoint(args, images, classes):
                                   args.allow_partial_checkpoint, args.amp,
                                   args.amp_dtype, args.channels_last)
     return predict(inferencer, images, args.topk, args.batch_size,
-                   temperature, threshold)
+                   temperature, threshold, score)
 
 
 def print_results(results):

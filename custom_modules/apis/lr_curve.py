@@ -1,6 +1,5 @@
-"""The learning-rate curve a config will produce: its optimizer and param
-schedulers stepped the way mmengine's ParamSchedulerHook drives them,
-without building a model or reading images."""
+"""The learning-rate curve a config will produce, its schedulers stepped as
+mmengine's ParamSchedulerHook does, without a model or images."""
 import math
 import os.path as osp
 
@@ -67,8 +66,7 @@ def plot(points, cfg, title):
         for x in bounds[1:3]:
             if x:
                 ax.axvline(x, color='grey', ls='--', lw=0.8)
-        # Each name centred over its own phase, alternately high and low:
-        # phases one epoch wide in a short run must not print on each other.
+        # alternately high and low: one-epoch phases must not overlap
         for i, label in enumerate(('warm-up', 'step', 'cosine')):
             if bounds[i + 1] > bounds[i]:
                 ax.text((bounds[i] + bounds[i + 1]) / 2,
@@ -82,8 +80,7 @@ def plot(points, cfg, title):
 
 
 def draw_lr_curve(cfg, out, name, epoch_length=None, force=False):
-    """Save ``cfg``'s simulated schedule, titled ``name``, to ``out``
-    (returned); ``epoch_length`` defaults to the train annotation file's."""
+    """Save ``cfg``'s simulated schedule, titled ``name``, to ``out``."""
     length = epoch_length or epoch_length_of(cfg) or REAL_EPOCH_LENGTH
     fig = plot(simulate_lr(cfg, length), cfg,
                f'{name} ({length} iterations / epoch)')

@@ -1,5 +1,4 @@
-"""``report.html`` for a run or a grid, from the files its folder holds
-(``tools/analysis/make_report.py``)."""
+"""``report.html`` for a run or a grid (``tools/analysis/make_report.py``)."""
 import os.path as osp
 
 from custom_modules.utils.errors import UserInputError

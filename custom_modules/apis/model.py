@@ -10,9 +10,13 @@ from mmengine.runner.amp import autocast
 from mmpretrain.apis import ImageClassificationInferencer, get_model
 
 from custom_modules.engine.checkpoint_loading import load_checkpoint_file
-from custom_modules.engine.hooks import to_channels_last
+from custom_modules.engine.hooks import keep_logits, to_channels_last
 from custom_modules.engine.pretrained import train_from_scratch
-from custom_modules.evaluation.calibration import apply_temperature
+from custom_modules.evaluation.calibration import (
+    LEGACY_SCORE,
+    apply_temperature,
+    reject_score,
+)
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import read_classes
 
@@ -100,22 +104,35 @@ def model_classes(model=None, checkpoint=None, cfg=None):
     return []
 
 
-class AmpImageClassificationInferencer(ImageClassificationInferencer):
-    """``infer.py --amp``: the model runs under autocast in ``amp_dtype``;
-    scores come back in float32 (numpy, which the results go through, has
-    no bfloat16)."""
+class LogitsInferencer(ImageClassificationInferencer):
+    """mmpretrain's inferencer whose results also hold ``logits`` (float32
+    numpy, the head's output before the softmax: the energy reject score
+    needs them); with ``amp_dtype`` (``infer.py --amp``) the model runs under
+    autocast in that dtype, scores back in float32 (numpy, which the results
+    go through, has no bfloat16)."""
 
-    def __init__(self, *args, amp_dtype=torch.bfloat16, **kwargs):
+    def __init__(self, *args, amp_dtype=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.amp_dtype = amp_dtype
+        keep_logits(self.model)
 
     def forward(self, inputs, **kwargs):
+        if self.amp_dtype is None:
+            return super().forward(inputs, **kwargs)
         device_type = next(self.model.parameters()).device.type
         with autocast(device_type=device_type, dtype=self.amp_dtype):
             preds = super().forward(inputs, **kwargs)
         for sample in preds:
             sample.set_pred_score(sample.pred_score.float())
         return preds
+
+    def postprocess(self, preds, visualization, return_datasamples=False):
+        results = super().postprocess(preds, visualization,
+                                      return_datasamples)
+        if not return_datasamples:
+            for result, sample in zip(results, preds):
+                result['logits'] = sample.logits.cpu().numpy()
+        return results
 
 
 def build_inferencer(config, checkpoint, device=None, classes=None,
@@ -125,14 +142,10 @@ def build_inferencer(config, checkpoint, device=None, classes=None,
     as the tools' ``--amp``, ``--amp-dtype`` and ``--channels-last``."""
     cfg = checked_config(config, checkpoint, cfg_options, allow_partial)
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    if amp:
-        inferencer = AmpImageClassificationInferencer(
-            cfg, pretrained=checkpoint, device=device, classes=classes,
-            amp_dtype=getattr(torch, amp_dtype(dtype,
-                                               torch.device(device).type)))
-    else:
-        inferencer = ImageClassificationInferencer(
-            cfg, pretrained=checkpoint, device=device, classes=classes)
+    inferencer = LogitsInferencer(
+        cfg, pretrained=checkpoint, device=device, classes=classes,
+        amp_dtype=getattr(torch, amp_dtype(dtype, torch.device(device).type))
+        if amp else None)
     if channels_last:
         to_channels_last(inferencer.model)
     return inferencer
@@ -151,9 +164,11 @@ def read_image(path):
 
 
 def predict(inferencer, images, topk=3, batch_size=16, temperature=1.0,
-            threshold=None):
-    """``[{'path', 'unknown', 'predictions': [{'class', 'label', 'score'}...]}]``;
-    ``unknown`` when the top (scaled) score is below ``threshold``.
+            threshold=None, score=LEGACY_SCORE):
+    """``[{'path', 'unknown', 'reject_score', 'reject_value', 'predictions':
+    [{'class', 'label', 'score'}...]}]``: ``reject_value`` is the reject
+    ``score`` (``evaluation.calibration.REJECT_SCORES``) of the image's
+    logits, ``unknown`` whether it is below ``threshold``.
 
     ``images`` are file paths or BGR arrays (as mmcv reads them).
 
@@ -176,8 +191,12 @@ def predict(inferencer, images, topk=3, batch_size=16, temperature=1.0,
             scores = torch.as_tensor(apply_temperature(
                 outputs[i]['pred_scores'], temperature))
             values, labels = scores.topk(min(topk, scores.numel()))
-            results.append({'path': path, 'unknown': bool(
-                threshold is not None and float(values[0]) < threshold),
+            value = float(reject_score(outputs[i]['logits'][None], score,
+                                       temperature)[0])
+            results.append({
+                'path': path, 'unknown': bool(
+                    threshold is not None and value < threshold),
+                'reject_score': score, 'reject_value': value,
                 'predictions': [
                 {'class': classes[int(i)] if classes else str(int(i)),
                  'label': int(i), 'score': float(v)}

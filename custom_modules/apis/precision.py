@@ -1,15 +1,7 @@
-"""``--amp``, ``--amp-dtype`` and ``--channels-last``: the fastest numeric
-format and memory layout on the device a tool runs on.
-
-- CUDA: mmengine's ``AmpOptimWrapper`` (float16 with dynamic loss scaling,
-  or bfloat16 where the GPU supports it), cuDNN benchmark mode (set in
-  ``configs/_base_/default_runtime.py``).
-- CPU: our ``CpuAmpOptimWrapper`` (bfloat16 autocast, no loss scaling),
-  only on CPUs with native bfloat16 (AVX512-BF16 or AMX), where it is
-  faster than float32; elsewhere it would be slower, so it is refused.
-
-Validation, testing and TrainAccuracyHook then run under the same autocast
-(``fp16=True`` of mmengine's ValLoop/TestLoop enters bfloat16 on the CPU).
+"""``--amp``, ``--amp-dtype`` and ``--channels-last``: on CUDA mmengine's
+``AmpOptimWrapper``; on the CPU our ``CpuAmpOptimWrapper`` (bfloat16), only
+where the CPU has native bfloat16 (elsewhere slower, so refused).
+Validation and testing run under the same autocast.
 """
 import platform
 
@@ -41,8 +33,7 @@ def cpu_supports_bf16():
 
 
 def cpu_name():
-    """The CPU's model name (/proc/cpuinfo on Linux), for figures' and
-    reports' environment lines."""
+    """The CPU's model name (/proc/cpuinfo on Linux)."""
     try:
         with open('/proc/cpuinfo', encoding='utf-8') as f:
             for line in f:
@@ -84,9 +75,8 @@ def amp_dtype(requested=None, device=None):
 
 
 def apply_amp(cfg, requested=None, device=None):
-    """Switch ``cfg`` to mixed precision on ``device`` (default: the one
-    the Runner will use): training through the right optimizer wrapper,
-    validation and testing under autocast. Returns the dtype."""
+    """Switch ``cfg`` to mixed precision on ``device`` (default: the
+    Runner's); returns the dtype."""
     device = device or amp_device()
     dtype = amp_dtype(requested, device)
     if cfg.get('optim_wrapper'):
@@ -128,9 +118,8 @@ def speed_flags(args):
 
 
 def precision_label(cfg):
-    """What a Runner config computes in, e.g. ``fp32`` or ``amp bfloat16 +
-    channels_last``: read back from the config a run saved, so a table
-    names what each run used, whatever flags built it."""
+    """What a saved Runner config computes in, e.g. ``fp32`` or
+    ``amp bfloat16 + channels_last``."""
     def kind(node):
         return str(node.get('type', '')).rsplit('.', 1)[-1]
     wrapper = cfg.get('optim_wrapper') or {}

@@ -1,17 +1,16 @@
-"""Checks that run before the Runner is built, so bad input fails in seconds.
-
-Each error names the file, line or value at fault and the command that fixes
-it, instead of a stack trace from deep inside a dataloader worker.
-"""
+"""Checks before the Runner is built: bad input fails in seconds, naming
+the file, line or value at fault and the command that fixes it."""
 import math
 import os
 import os.path as osp
-import re
 import sys
 
 from PIL import Image, UnidentifiedImageError
 
 from custom_modules.datasets.annotated_image_folder import escape_reason
+from custom_modules.datasets.annotated_image_folder import (
+    read_annotations as parse_annotations,
+)
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import IMAGE_EXTENSIONS, read_classes
 
@@ -20,8 +19,7 @@ MAKE_ANNOTATIONS = ('python tools/dataset/make_annotations.py '
 
 
 def _is_photo_tree(root):
-    """Whether a sub-folder of ``root`` holds images: a class-per-folder
-    tree given where annotation files were expected."""
+    """Whether a sub-folder of ``root`` holds images (a photo tree)."""
     try:
         folders = [e.path for e in os.scandir(root) if e.is_dir()]
         return any(name.lower().endswith(IMAGE_EXTENSIONS)
@@ -31,12 +29,8 @@ def _is_photo_tree(root):
 
 
 def fix_command(root):
-    """The command that writes the annotation files ``root`` lacks.
-
-    When ``root`` is itself a class-per-folder tree, the annotations go to a
-    folder outside it (make_annotations.py refuses to write into its source),
-    or tools/train.py takes the tree as it is.
-    """
+    """The command that writes the annotation files ``root`` lacks (outside
+    ``root`` when it is itself a photo tree)."""
     if not (root and _is_photo_tree(root)):
         return MAKE_ANNOTATIONS.format(root=root or 'data/flower_dataset')
     out = osp.join('data', osp.basename(osp.abspath(root)))
@@ -64,28 +58,14 @@ def under_root(root, path):
 
 
 def read_annotations(path):
-    """Parse ``relative/path.jpg label`` lines; yield (line_no, path, label)."""
-    with open(path, encoding='utf-8') as f:
-        for line_no, line in enumerate(f, 1):
-            line = line.rstrip('\n')
-            if not line.strip():
-                continue
-            parts = line.rsplit(' ', 1)
-            if len(parts) != 2 or not re.fullmatch(r'-?[0-9]+', parts[1]):
-                raise UserInputError(
-                    f'{path}:{line_no}: expected "relative/path.jpg label", '
-                    f'got {line!r}. Regenerate the file with '
-                    f'{fix_command(osp.dirname(path))}')
-            yield line_no, parts[0], int(parts[1])
+    """:func:`parse_annotations` of ``path``, naming the command that fixes it."""
+    return parse_annotations(path, 'Regenerate the file with '
+                             f'{fix_command(osp.dirname(path))}')
 
 
 def header_problem(path):
-    """What is wrong with the image file ``path`` by its header, or ``None``.
-
-    ``PIL.Image.verify`` reads the header and structure without decoding the
-    pixels: milliseconds a file, so every listed file is checked before
-    training, not met as a crash in a dataloader worker at epoch 1.
-    """
+    """What is wrong with the image file ``path`` by its header, or
+    ``None`` (``PIL.Image.verify``: milliseconds, no decoding)."""
     try:
         with Image.open(path) as img:
             img.verify()
@@ -229,8 +209,7 @@ def _positive(value, integer):
 
 
 def check_values(cfg, splits=('train', 'val')):
-    """The numbers the Runner divides or loops by must be usable: caught
-    here, not as a TypeError or ZeroDivisionError after an epoch.
+    """Refuse numbers the Runner divides or loops by that are unusable.
 
     Args:
         cfg (Config): The config to run.

@@ -12,8 +12,9 @@ Three reject scores are compared (:data:`REJECT_SCORES`): the top
 temperature-scaled probability, the energy of the logits and the
 Mahalanobis distance of the pooled features to the nearest class mean
 (fitted on training photos). Each answers the photos scoring at least its
-threshold: the calibration's for max-softmax, otherwise the one that
-answers the calibration's coverage (95 %) of val.
+threshold: the calibration's for its own score (``calibration.json``'s
+``score``), otherwise the one that answers the calibration's coverage
+(95 %) of val.
 """
 import csv
 import io
@@ -36,12 +37,13 @@ from custom_modules.datasets.transforms import (
     with_low_res_policy,
 )
 from custom_modules.evaluation.calibration import (
+    LEGACY_SCORE,
     apply_temperature,
-    energy_score,
     expected_calibration_error,
     fit_mahalanobis,
     mahalanobis_score,
     read_calibration,
+    reject_score,
     selective_accuracy,
     threshold_for_coverage,
 )
@@ -62,6 +64,9 @@ REJECT_SCORES = ('max_softmax', 'energy', 'mahalanobis')
 COLUMNS = ('shift', 'severity', 'accuracy', 'ece') + tuple(
     f'{k}_{s}' for s in REJECT_SCORES for k in ('coverage', 'answered'))
 LOADERS = ('LoadImageFromFile', 'CachedLoadImageFromFile')
+# The short benchmark the photos demo and the grid run: seconds, one number.
+SHORT_SHIFTS = ('low_res', 'squash', 'jpeg', 'gaussian_blur')
+SHORT_SEVERITIES = (3, )
 
 
 def with_shift(pipeline, transform):
@@ -158,12 +163,18 @@ def predict(forward, dataset, pipeline, batch_size):
     return torch.cat(logits), torch.cat(features), torch.tensor(labels)
 
 
+def stored_threshold(calibration):
+    """``{score: threshold}`` of the stored calibration (empty if none)."""
+    if (calibration or {}).get('threshold') is None:
+        return {}
+    return {calibration.get('score', LEGACY_SCORE): calibration['threshold']}
+
+
 def reject_scores(logits, features, temperature=1.0, fit=None):
     """Each of :data:`REJECT_SCORES` per image (higher: answer sooner);
     Mahalanobis only with a ``fit``."""
-    scores = dict(max_softmax=apply_temperature(
-        logits.softmax(1), temperature).max(1),
-        energy=energy_score(logits, temperature))
+    scores = {k: reject_score(logits, k, temperature)
+              for k in ('max_softmax', 'energy')}
     if fit is not None:
         scores['mahalanobis'] = mahalanobis_score(features, fit)
     return scores
@@ -174,15 +185,13 @@ def shift_metrics(scores, labels, calibration=None, reject=None,
     """Accuracy and ECE (%, of the temperature-scaled scores when
     ``calibration`` has a temperature), and per reject score (``reject``:
     name -> per-image scores, with ``thresholds``) the share answered and
-    their accuracy (%; NaN without a threshold). Max-softmax's threshold
-    is the calibration's, if it has one."""
+    their accuracy (%; NaN without a threshold). The calibration's score
+    keeps the calibration's threshold, if it has one."""
     if calibration:
         scores = apply_temperature(scores, calibration['temperature'])
     scores = torch.as_tensor(scores)
     accuracy = 100 * float((scores.argmax(1) == labels).double().mean())
-    thresholds = dict(thresholds or {})
-    if (calibration or {}).get('threshold') is not None:
-        thresholds['max_softmax'] = calibration['threshold']
+    thresholds = {**(thresholds or {}), **stored_threshold(calibration)}
     reject = dict(reject or {})
     reject.setdefault('max_softmax', scores.max(1).values.numpy())
     row = dict(accuracy=accuracy,
@@ -311,7 +320,7 @@ class Photos:
 def fit_thresholds(model, cfg, passes, batch_size, calibration, fit_images):
     """The Mahalanobis fit on up to ``fit_images`` training photos (evenly
     spaced) and each reject score's threshold for the calibration's
-    coverage (95 %) of val; max-softmax's is the calibration's own."""
+    coverage (95 %) of val; the calibration's score keeps its own."""
     temperature = (calibration or {}).get('temperature', 1.0)
     train = DATASETS.build(cfg.train_dataloader.dataset)
     index = np.unique(np.linspace(0, len(train) - 1, min(
@@ -325,8 +334,7 @@ def fit_thresholds(model, cfg, passes, batch_size, calibration, fit_images):
     coverage = (calibration or {}).get('target_coverage', 0.95)
     thresholds = {k: threshold_for_coverage(v, coverage) for k, v in
                   reject_scores(logits, features, temperature, fit).items()}
-    if (calibration or {}).get('threshold') is not None:
-        thresholds['max_softmax'] = calibration['threshold']
+    thresholds.update(stored_threshold(calibration))
     print(f'reject scores fitted: Mahalanobis on {len(index)} training '
           f'photos, thresholds for {100 * coverage:g} % of val answered')
     return fit, thresholds
@@ -402,7 +410,8 @@ def robustness(config, checkpoint, shifts=tuple(SHIFTS), severities=(1, 3, 5),
     passes = Passes(pipeline)
     batch_size = batch_size or loader.get('batch_size', 32)
     temperature = (stored or {}).get('temperature', 1.0)
-    fit, thresholds = None, {'max_softmax': (stored or {}).get('threshold')}
+    fit, thresholds = None, stored_threshold(stored) or {
+        'max_softmax': None}
     if fit_images:
         try:
             fit, thresholds = fit_thresholds(model, cfg, passes, batch_size,

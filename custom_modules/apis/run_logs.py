@@ -61,9 +61,8 @@ def read_config_data(path):
 
 
 def run_config(work_dir):
-    """The run's config as data: ``<work_dir>/config.json``, else the last
-    log folder's; None for a run trained before these were saved (its
-    ``.py`` dumps are never executed: a run folder is not trusted code)."""
+    """The run's ``config.json`` (else the last log folder's) as data, or
+    None: a run folder's ``.py`` is never executed."""
     paths = [osp.join(work_dir, 'config.json')] + [
         osp.join(f, 'vis_data', 'config.json')
         for f in reversed(log_folders(work_dir))]
@@ -71,8 +70,7 @@ def run_config(work_dir):
 
 
 def saved_configs(work_dir):
-    """The configs each log folder saved as data, oldest first (empty for
-    runs trained before ``config.json`` was saved)."""
+    """The configs each log folder saved as data, oldest first."""
     configs = [read_config_data(osp.join(f, 'vis_data', 'config.json'))
                for f in log_folders(work_dir)]
     return [c for c in configs if c]
@@ -82,9 +80,8 @@ def best_checkpoint(work_dir):
     """The best checkpoint CheckpointHook kept, else ``last_checkpoint``'s.
 
     Of the ``best_*_epoch_N.pth`` files, the highest N that is a whole zip
-    archive (a kill mid-``torch.save`` leaves none) and no later than the
-    committed ``last_checkpoint``: a later best belongs to a commit a kill
-    interrupted, which a resume deletes.
+    no later than the committed ``last_checkpoint`` (a later one belongs to
+    an interrupted commit).
     """
     marker = osp.join(work_dir, 'last_checkpoint')
     last = Path(marker).read_text().strip() if osp.isfile(marker) else None
@@ -103,11 +100,9 @@ def best_checkpoint(work_dir):
 def summarize_run(work_dir):
     """The numbers a results table needs, all from the run's logs.
 
-    The best epoch is the first with the highest val top-1 (the one
-    CheckpointHook keeps); train accuracy and macro F1 are read there.
-    Images/s is the run's batch size over the mean training iteration time
-    (data loading included, validation excluded), per process. A run resumed
-    with other precision flags shows each, e.g. ``fp32 -> amp bfloat16``.
+    The best epoch is the first with the highest val top-1; images/s is
+    per process, data loading included; a resume with other precision flags
+    shows each, e.g. ``fp32 -> amp bfloat16``.
     """
     train, val = read_log_entries(work_dir)
     if not val:

@@ -1,7 +1,5 @@
 """A training run's one-page ``report.html`` (``run_report.html.j2``), from
-what its work dir holds: the saved config, the logged scalars, ``done.json``
-and ``wall_time.json`` (grid runs), ``analysis/``, the calibration beside the
-best checkpoint and the predictions file. It never recomputes a model."""
+what its work dir holds; it never runs a model."""
 import glob
 import os
 import os.path as osp
@@ -60,10 +58,8 @@ def find_predictions(run_dir, done, given=None):
 
 
 def relative_paths(text, run_dir):
-    """``text`` with every absolute path of this machine written relative
-    to ``run_dir`` (the page travels without the machine's layout); one in
-    the home folder, when the run is not, as ``~/...`` (e.g. torch's
-    weights cache), not as ``../../root/...``."""
+    """``text`` with this machine's absolute paths relative to ``run_dir``
+    (or ``~/...`` for the home folder's when the run is outside it)."""
     base, home = osp.abspath(run_dir), osp.expanduser('~')
 
     def under(path, folder):
@@ -100,17 +96,17 @@ def one_sentence(cfg, summary, tested, split, calibration):
                      else ')')
     if calibration and calibration.get('threshold') is not None:
         coverage = (calibration.get('val') or {}).get('coverage')
-        text += ('; it answers "unknown" below a top score of '
-                 f'{calibration["threshold"]:.2f}'
+        text += ('; it answers "unknown" where the '
+                 f'{calibration.get("score", "max_softmax")} reject score is '
+                 f'below {calibration["threshold"]:.2f}'
                  + (f' ({coverage:.0f} % of val answered)'
                     if coverage is not None else ''))
     return text + '.'
 
 
 def summarize(run_dir, done, predictions, split, temperature=None):
-    """The key numbers: ``done.json``'s (grid runs), else the logs', and
-    ``{'images', 'accuracy', 'ece', 'ece_scaled'}`` (%) from the test
-    predictions (``ece_scaled`` with the calibration's ``temperature``)."""
+    """The key numbers (``done.json``'s, else the logs') and the test
+    predictions' ``images``, ``accuracy``, ``ece``, ``ece_scaled`` (%)."""
     summary = {**summarize_run(run_dir), **done}
     wall = first_file(osp.join(run_dir, 'wall_time.json'))
     if wall:
@@ -147,8 +143,7 @@ def data_counts(root):
 
 
 def lr_figure(run_dir, cfg):
-    """The schedule the config defines (simulated), with the learning rates
-    the run logged on top: they should lie on the line."""
+    """The config's simulated schedule with the logged rates on top."""
     length = lr_curve.epoch_length_of(cfg) or lr_curve.REAL_EPOCH_LENGTH
     fig = lr_curve.plot(lr_curve.simulate_lr(cfg, length), cfg,
                         f'learning rate ({length} iterations / epoch)')
@@ -163,8 +158,7 @@ def lr_figure(run_dir, cfg):
 
 
 def environment_rows(first_log):
-    """What the run trained with (the ``ENV_KEYS`` of the "System
-    environment" block of mmengine's log) and what built this page."""
+    """What the run trained with (its log's ``ENV_KEYS``) and built this."""
     pairs = []
     if osp.isfile(first_log):
         with open(first_log, encoding='utf-8', errors='replace') as f:
@@ -183,9 +177,8 @@ def write_run_report(run_dir, out=None, predictions=None, force=False,
 
     Args:
         run_dir (str): a tools/train.py or run_grid.py work dir.
-        predictions (str, optional): a tools/test.py ``--out`` file (default:
-            the run's test, else val predictions).
-        analysis (str, optional): the plots' folder (default: run_dir/analysis).
+        predictions (str, optional): a tools/test.py ``--out`` file.
+        analysis (str, optional): the plots' folder.
 
     Returns:
         tuple: ``out`` and ``[(missing part, command that makes it)]``.
@@ -195,7 +188,6 @@ def write_run_report(run_dir, out=None, predictions=None, force=False,
         raise UserInputError(
             f'{run_dir} has no */vis_data/scalars.json: it is not a work dir '
             'of tools/train.py (or run_grid.py) that trained.')
-    # The .py is shown as text and named in commands, never executed.
     config = (sorted(glob.glob(osp.join(run_dir, '*.py'))) or [
         osp.join(folders[-1], 'vis_data', 'config.py')])[0]
     cfg = run_config(run_dir)

@@ -11,7 +11,7 @@ from custom_modules.evaluation.calibration import (
     read_calibration,
 )
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.fileio import check_writable, file_sha256
+from custom_modules.utils.fileio import check_new, file_sha256
 
 from .checkpoint_fit import check_fit
 from .config import (
@@ -63,10 +63,7 @@ def merge_test_args(cfg, args):
             raise UserInputError(
                 f'--out {args.out}: use a .json file name (predictions are '
                 'saved as JSON, not pickle: reading a pickle can run code).')
-        if osp.exists(args.out) and not args.force:
-            raise UserInputError(
-                f'--out {args.out} exists; pass --force to overwrite it.')
-        check_writable(args.out)
+        check_new(args.out, args.force)
         evaluators = cfg.test_evaluator
         if isinstance(evaluators, dict):
             evaluators = [evaluators]
@@ -78,7 +75,8 @@ def merge_test_args(cfg, args):
         args.checkpoint)
     if calibration:
         print(f'calibration: temperature {calibration["temperature"]:.4f}'
-              + (f', reject threshold {calibration["threshold"]:.4f}'
+              + (f', {calibration["score"]} reject threshold '
+                 f'{calibration["threshold"]:.4f}'
                  if calibration['threshold'] is not None else '')
               + f' from {calibration["path"]}')
     apply_calibration(cfg, calibration, tag=getattr(args, 'split_tag', 'test'))
@@ -87,9 +85,7 @@ def merge_test_args(cfg, args):
 
 
 def resolve_test_split(cfg):
-    """Test on ``test.txt`` when the data root has one; otherwise on the
-    val split, saying so (mmengine configs cannot look for files).
-    Returns the annotation file tested."""
+    """The annotation file to test: ``test.txt``, else (said) val's."""
     dataset = cfg.test_dataloader.dataset
     root = dataset.get('data_root', '') or ''
     ann_file = dataset.get('ann_file')
@@ -118,20 +114,17 @@ def build_test_config(args):
 
 
 def run(cfg):
-    """Build ``cfg``'s Runner (``runner_type``, e.g. QuietRunner) and test;
-    returns the metrics."""
+    """Build ``cfg``'s Runner and test; returns the metrics."""
     return RUNNERS.build(cfg).test()
 
 
 def test(config, checkpoint, **flags):
-    """Test as ``python tools/test.py CONFIG CHECKPOINT [flags]`` does,
-    printing the headline figures.
+    """Test as ``python tools/test.py CONFIG CHECKPOINT [flags]`` does.
 
     Args:
         config (str): The config file.
         checkpoint (str): The checkpoint to evaluate.
-        **flags: tools/test.py's flags by their ``dest`` names, e.g.
-            ``out='preds.json', data_folder='photos/'``.
+        **flags: tools/test.py's flags by ``dest``, e.g. ``out='p.json'``.
 
     Returns:
         dict: the metrics.

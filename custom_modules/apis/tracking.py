@@ -1,9 +1,6 @@
-"""``--vis-backend tensorboard|mlflow``: experiment tracking through
-mmengine's visualizer backends, next to the LocalVisBackend every run has.
-
-TensorBoard event files go to the run's ``<log_dir>/vis_data``; MLflow
-writes a local file store, ``<work_dir>/mlruns`` (no server).
-"""
+"""``--vis-backend tensorboard|mlflow``: mmengine's visualizer backends
+beside the local one (events in ``vis_data``; an MLflow store in
+``<work_dir>/mlruns``)."""
 import importlib.util
 import os
 import os.path as osp

@@ -31,10 +31,8 @@ from .config import (
 from .data_folder import split_data_folder
 from .preflight import check_data, check_schedule, check_values
 
-# What a run leaves in its work dir: mmengine's timestamped log folders,
-# checkpoints and marker, the config's data copy, the grid's records, and
-# what the tools derive from the run (calibration, predictions, analysis,
-# report): --force removes them all, so none outlives its checkpoint.
+# What a run and the tools derived from it leave in its work dir: --force
+# removes them all, so none outlives its checkpoint.
 _LOG_FOLDER = re.compile(r'^\d{8}_\d{6}$')
 _RUN_FILES = ('*.pth', 'last_checkpoint', 'done.json', 'wall_time.json',
               'config.json', '*.calibration.json', '*_predictions.json',
@@ -67,8 +65,7 @@ def merge_train_args(cfg, args):
                 '--resume, or pass --work-dir of the run to continue, or '
                 '--resume CHECKPOINT.')
         cfg.resume = True
-        # mmengine would read last_checkpoint's absolute path as it is: a
-        # copied run folder would resume from the original's checkpoint.
+        # not mmengine's reading: a copied folder would resume the original
         cfg.load_from = last_checkpoint(cfg.work_dir)
     elif args.resume:
         if not osp.isfile(args.resume):
@@ -114,9 +111,8 @@ def previous_run_files(work_dir):
 
 
 def prepare_work_dir(work_dir, resume=False, force=False):
-    """Never overwrite a previous run without being asked; with ``force``,
-    remove its checkpoints and logs so they cannot mix into the new run's
-    curves, table or best checkpoint."""
+    """Refuse to overwrite a previous run; with ``force``, remove its files
+    so they cannot mix into the new run's."""
     marker = osp.join(work_dir, 'last_checkpoint')
     if not is_main_process():
         return []  # several processes: rank 0 checks and cleans for all
@@ -137,8 +133,7 @@ def prepare_work_dir(work_dir, resume=False, force=False):
 
 
 def _first_metric(evaluators):
-    """The first key mmengine's ``save_best='auto'`` will pick, when
-    known before the run: ``accuracy/topK`` of a leading Accuracy."""
+    """``save_best='auto'``'s key when known before the run (Accuracy's)."""
     first = evaluators[0] if isinstance(evaluators, (list, tuple)) else \
         evaluators
     if (first or {}).get('type') in ('Accuracy', 'mmpretrain.Accuracy'):
@@ -147,14 +142,12 @@ def _first_metric(evaluators):
 
 
 def add_early_stopping(cfg, patience=None):
-    """Stop training when the metric that picks the best checkpoint has
-    not improved for ``patience`` validations (mmengine's
-    EarlyStoppingHook, its ``min_delta`` 0.1 by default).
+    """Add mmengine's EarlyStoppingHook on the metric that picks the best
+    checkpoint.
 
     Args:
         cfg (Config): The config to train.
-        patience (int, optional): ``--early-stop``; default: the config's
-            ``early_stop_patience`` (None or 0: never stop early).
+        patience (int, optional): Default: ``early_stop_patience``.
 
     Returns:
         dict | None: The hook's config, added to ``cfg.custom_hooks``.
@@ -192,11 +185,9 @@ def add_early_stopping(cfg, patience=None):
 
 
 def build_train_config(args):
-    """Load the config, apply the flags, and check everything that can be
-    checked before the Runner starts; returns the config to run.
-
-    With ``--data-folder`` the folder is split into the work dir once the
-    work dir is the run's, then its annotations are checked like any."""
+    """The config to run: loaded, the flags applied, everything checked that
+    can be before the Runner starts (``--data-folder`` is split once the
+    work dir is the run's)."""
     if args.data_folder and args.data_root:
         raise UserInputError('give --data-folder (a class-per-folder tree) '
                              'or --data-root (annotation files), not both.')
@@ -240,10 +231,8 @@ def run(cfg):
 
 
 def save_config_data(runner):
-    """Beside mmengine's ``.py`` dumps, the resolved config as data:
-    ``<work_dir>/config.json`` and ``<log_dir>/vis_data/config.json``. The
-    tools that read a finished run read these, never execute its ``.py``
-    (a received run folder is not code to run)."""
+    """The resolved config as data, ``config.json`` in the work dir and
+    ``vis_data``: tools read these, never execute a run's ``.py``."""
     data = runner.cfg.to_dict()
     for path in (osp.join(runner.work_dir, 'config.json'),
                  osp.join(runner.log_dir, 'vis_data', 'config.json')):
@@ -255,8 +244,7 @@ def train(config, **flags):
 
     Args:
         config (str): The config file.
-        **flags: tools/train.py's flags by their ``dest`` names, e.g.
-            ``work_dir='w', from_scratch=True, cfg_options={...}``.
+        **flags: tools/train.py's flags by ``dest``, e.g. ``work_dir='w'``.
 
     Returns:
         mmengine.runner.Runner: the runner, after training.
@@ -281,9 +269,8 @@ def _early_stop_reason(hook):
 
 
 def train_summary(runner):
-    """The closing lines of a training run: its best (or last) checkpoint
-    and score, the epochs run and why it stopped early if it did, and where
-    its results and log are."""
+    """A run's closing lines: best (or last) checkpoint, epochs, why it
+    stopped early, where its results are."""
     hub = runner.message_hub
     saver = _find_hook(runner, CheckpointHook)
     keys = list(getattr(saver, 'key_indicators', None) or [])

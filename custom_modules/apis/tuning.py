@@ -13,23 +13,19 @@ parameter, each naming the config key it sets (a dotted path of dicts)::
                           choices=dict(fixed=_base_.train_pipeline,
                                        mix=_base_.mix_train_pipeline)))
 
-``float`` and ``int`` take ``low``, ``high`` and optionally ``log`` and
-``step``; ``categorical`` takes ``choices``, a list, or a dict whose keys
-Optuna samples and whose values go into the config (whole pipelines,
-losses...). Each trial is an ordinary training run of a config written in
-its own folder ``WORK_DIR/trial_<n>/`` that inherits the base config; the
-TPE sampler picks its values and a median pruner stops it early on its
-per-epoch validation accuracy (:class:`OptunaPruningHook`). The study lives
-in ``WORK_DIR/study.db`` (SQLite), so a search that was killed resumes
-where it stopped: finished trials count towards ``trials`` and are not run
-again.
+``float`` and ``int`` take ``low``, ``high``, ``log`` and ``step``;
+``categorical`` takes ``choices``: a list, or a dict whose keys Optuna
+samples and whose values go into the config. Each trial trains a config in
+``WORK_DIR/trial_<n>/`` that inherits the base one (TPE sampler; a median
+pruner on per-epoch val accuracy, :class:`OptunaPruningHook`). The study is
+``WORK_DIR/study.db``, so a killed search resumes where it stopped.
 """
 import os
 import os.path as osp
 import time
 import warnings
 
-from mmengine.config import ConfigDict
+from mmengine.config import Config, ConfigDict
 
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import atomic_write, save_figure
@@ -106,22 +102,11 @@ def suggest(trial, space):
     return chosen
 
 
-def nested(overrides):
-    """``{'a.b.c': v}`` as ``{'a': {'b': {'c': v}}}``."""
-    tree = {}
-    for key, value in overrides.items():
-        *parents, leaf = key.split('.')
-        node = tree
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return tree
-
-
 def write_config(path, base, chosen, comment, extra=None):
-    """A config inheriting ``base`` with the chosen values (and ``extra``
-    top-level keys), as Python source."""
-    tree = nested({key: value for key, value in chosen.values()})
+    """Write a config inheriting ``base`` with the chosen values."""
+    tree = Config()
+    tree.merge_from_dict(dict(chosen.values()))  # 'a.b': v -> {'a': {'b': v}}
+    tree = tree.to_dict()
     tree.update(extra or {})
     lines = [f'# {comment}',
              f'_base_ = [{osp.relpath(base, osp.dirname(path))!r}]', '']
@@ -131,8 +116,7 @@ def write_config(path, base, chosen, comment, extra=None):
 
 
 def objective(optuna, study, config, space, work_dir, pruner, flags):
-    """One trial: a normal training run; its value is the best validation
-    accuracy of the run."""
+    """One trial: a training run, valued by its best val accuracy."""
     storage = f'sqlite:///{osp.abspath(osp.join(work_dir, "study.db"))}'
 
     def run_trial(trial):
@@ -159,8 +143,7 @@ def objective(optuna, study, config, space, work_dir, pruner, flags):
 
 
 def fail_stale_trials(optuna, study):
-    """Trials left RUNNING by a killed search are marked FAIL, so they
-    neither block nor count; returns how many."""
+    """Mark FAIL the trials a killed search left RUNNING; returns how many."""
     stale = study.get_trials(deepcopy=False,
                              states=(optuna.trial.TrialState.RUNNING, ))
     for trial in stale:
@@ -189,8 +172,7 @@ def results_table(optuna, study):
 
 
 def plots(optuna, study, work_dir):
-    """Optuna's history and importance plots as PNGs; returns the paths
-    written (importance needs two finished trials)."""
+    """Optuna's history and importance plots as PNGs; returns the paths."""
     # lazy: optuna's plots need matplotlib, imported only here
     from optuna.visualization import matplotlib as vis
     written = []
@@ -216,21 +198,17 @@ def tune(config, trials=20, timeout=None, work_dir=None, seed=0,
 
     Args:
         config (str): The base config (with ``tune_space``).
-        trials (int): Finished trials wanted in all: those of an earlier,
-            interrupted search in ``work_dir`` count.
-        timeout (float, optional): Start no new trial after this many
-            seconds.
+        trials (int): Finished trials wanted in all (earlier ones count).
+        timeout (float, optional): Start no trial after this many seconds.
         work_dir (str, optional): Default ``work_dirs/tune_<config name>``.
         seed (int): The TPE sampler's seed.
-        pruner (dict, optional): ``type``, a class of ``optuna.pruners``,
-            and its arguments. Default: :data:`PRUNER`, a median pruner
-            (3 trials before it prunes, never after epoch 1).
-        **flags: tools/train.py's flags for every trial (``data_root``,
-            ``from_scratch``, ``cfg_options``...).
+        pruner (dict, optional): ``type`` (a class of ``optuna.pruners``)
+            and its arguments. Default: :data:`PRUNER`.
+        **flags: tools/train.py's flags for every trial.
 
     Returns:
-        dict: ``study`` (optuna.Study), ``ran`` (trials run now), ``best``
-        (the best config's path or None) and the other outputs' paths.
+        dict: ``study``, ``ran`` (trials run now), ``best`` (the best
+        config's path or None) and the other outputs' paths.
     """
     optuna = import_optuna()
     cfg = load_config(config)

@@ -1,5 +1,4 @@
-"""Datasets and transforms registered into mmpretrain's ``DATASETS`` and
-``TRANSFORMS``."""
+"""Datasets, samplers and transforms registered into mmpretrain."""
 from .annotated_image_folder import AnnotatedImageFolder
 from .class_balanced_sampler import ClassBalancedSampler
 from .transforms import SHIFTS, RandomDegrade

@@ -21,8 +21,7 @@ class BadImageError(UserInputError):
     """An image listed in an annotation file that cannot be loaded."""
 
     def __init__(self, message):
-        # A DataLoader worker's error comes back as BadImageError(<the
-        # worker's traceback>): keep only our message.
+        # from a DataLoader worker: keep our message, not its traceback
         marker = f'{type(self).__name__}: '
         if 'Original Traceback' in message and marker in message:
             message = message.rsplit(marker, 1)[1].strip()
@@ -30,15 +29,27 @@ class BadImageError(UserInputError):
 
 
 def escape_reason(path):
-    """Why an annotation line's ``path`` leaves the data root (absolute, or
-    climbing out with ``..``), or ``None``. The text is checked, not resolved
-    links, so a symlink the data root holds (``images -> /photos``) works."""
+    """Why an annotation line's ``path`` leaves the data root, or ``None``
+    (the text is checked, so a symlink in the data root still works)."""
     if osp.isabs(path) or path.startswith('~'):
         return 'is absolute'
     parts = osp.normpath(path).split(os.sep)
     if parts[0] == '..':
         return 'climbs out of the data root with ".."'
     return None
+
+
+def read_annotations(path, fix=REGENERATE):
+    """Yield ``(line number, path, label)`` of each ``path label`` line of
+    the annotation file ``path``; a malformed line is refused with ``fix``."""
+    for line_no, line in enumerate(list_from_file(path), 1):
+        if not line.strip():
+            continue
+        parts = line.strip().rsplit(' ', 1)
+        if len(parts) != 2 or not re.fullmatch(r'-?[0-9]+', parts[1]):
+            raise UserInputError(f'{path}:{line_no}: expected "relative/path.jpg '
+                                 f'label", got {line!r}. {fix}')
+        yield line_no, parts[0], int(parts[1])
 
 
 def loadable(path):
@@ -51,14 +62,10 @@ def loadable(path):
 
 @DATASETS.register_module()
 class AnnotatedImageFolder(CustomDataset):
-    """:class:`CustomDataset` with relative ``classes`` and three checks.
-
-    ``classes`` is joined with ``data_root`` like ``ann_file``, so one
-    ``data_root`` override moves every file. An annotation line whose path
-    leaves the data root is refused when the dataset is built, naming the
-    file and line. An image that cannot be loaded stops the run, naming the
-    file and the line, or, in training with ``on_bad_image='skip'``, is
-    logged and replaced by another sample (mmengine's refetch).
+    """:class:`CustomDataset` with ``classes`` relative to ``data_root``,
+    that refuses annotation paths leaving the data root and names the file
+    and line of an image that cannot be loaded (or, with
+    ``on_bad_image='skip'`` in training, logs it and takes another).
 
     Args:
         data_root (str): Root of ``ann_file``, ``classes`` and the images.
@@ -83,23 +90,15 @@ class AnnotatedImageFolder(CustomDataset):
         if not self.ann_file or not self.with_label:
             return super().load_data_list()
         data_list = []
-        for line_no, line in enumerate(list_from_file(self.ann_file), 1):
-            if not line.strip():
-                continue
-            parts = line.strip().rsplit(' ', 1)
-            if len(parts) != 2 or not re.fullmatch(r'-?[0-9]+', parts[1]):
-                raise UserInputError(
-                    f'{self.ann_file}:{line_no}: expected "relative/path.jpg '
-                    f'label", got {line!r}. {REGENERATE}')
-            reason = escape_reason(parts[0])
+        for line_no, path, label in read_annotations(self.ann_file):
+            reason = escape_reason(path)
             if reason:
                 raise UserInputError(
-                    f'{self.ann_file}:{line_no}: image path {parts[0]!r} '
+                    f'{self.ann_file}:{line_no}: image path {path!r} '
                     f'{reason}; every path must stay inside the data root '
                     f'{self.data_root!r}. {REGENERATE}')
-            data_list.append({
-                'img_path': osp.join(self.img_prefix, parts[0]),
-                'gt_label': int(parts[1]), 'ann_line': line_no})
+            data_list.append({'img_path': osp.join(self.img_prefix, path),
+                              'gt_label': label, 'ann_line': line_no})
         return data_list
 
     def prepare_data(self, idx):

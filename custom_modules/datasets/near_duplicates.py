@@ -1,19 +1,14 @@
-"""The dataset doctor's model-free parts (numpy/scipy/PIL): perceptual
-hashes, near-duplicate groups, the confident-learning ranking of doubtful
-labels, outlier scores and the imbalance ratio. The features and the
-cross-fitted model that feed them live in :mod:`custom_modules.apis.doctor`.
-"""
+"""The dataset doctor's model-free parts: perceptual hashes, near-duplicate
+groups, doubtful labels, outliers and imbalance
+(:mod:`custom_modules.apis.doctor` supplies features)."""
 import numpy as np
 import scipy.fft
 from PIL import Image
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-# When two photos are one picture, chosen by looking at pairs of the shared
-# flower photos (docs/doctor.md): a hash distance (of 64 bits) at most
-# HASH_ALONE; or at most HASH_WITH_FEATURES with a cosine similarity of pooled
-# ImageNet features of at least SIMILARITY_WITH_HASH; or a similarity of at
-# least SIMILARITY_ALONE (burst shots, crops).
+# Two photos are one picture at these hash distances (of 64 bits) and
+# feature similarities, chosen on the shared photos (docs/doctor.md).
 HASH_ALONE = 6
 HASH_WITH_FEATURES = 12
 SIMILARITY_WITH_HASH = 0.8
@@ -21,8 +16,7 @@ SIMILARITY_ALONE = 0.92
 
 
 def phash(path, size=32):
-    """64-bit DCT perceptual hash of the grayscale picture (so a black-and-
-    white and a colour copy match), as 64 booleans."""
+    """64-bit DCT perceptual hash of the grayscale picture, as booleans."""
     with Image.open(path) as img:
         img.draft('L', (2 * size, 2 * size))  # JPEG: decode at 1/2..1/8
         gray = np.asarray(img.convert('L').resize(
@@ -33,7 +27,7 @@ def phash(path, size=32):
 
 def close_pairs(x, score, threshold, chunk=2048):
     """Pairs ``(i, j, score)`` with ``i < j`` whose score clears the
-    threshold, computed in row chunks (memory ``chunk x n``).
+    threshold, in row chunks.
 
     Args:
         x (np.ndarray): ``(n, d)`` hash bits (bool) or unit features.
@@ -111,11 +105,9 @@ def near_duplicate_groups(paths, labels, hashes, features=None):
 def label_suspects(probs, labels):
     """Confident-learning ranking of the labels most likely wrong.
 
-    Each class's threshold is the mean out-of-fold probability of that class
-    over the photos labelled with it. A photo is a suspect when its given
-    label's probability is below that label's threshold while another class
-    is at or above its own threshold; suspects are ranked by the margin
-    between that class's probability and the given label's.
+    A photo is a suspect when its label's probability is below that class's
+    mean over its photos while another class is at or above its own; ranked
+    by the margin between the two.
 
     Args:
         probs (np.ndarray): ``(n, k)`` out-of-fold probabilities.
@@ -141,10 +133,8 @@ def label_suspects(probs, labels):
 
 
 def outlier_scores(features, labels):
-    """How unlike every class a photo is: the cosine distance of its features
-    to the nearest class centroid, each class's distances divided by their
-    median over its own photos (1 = typical). A mislabelled photo sits near
-    another class's centroid and scores low; a photo of no class scores high.
+    """How unlike every class a photo is: its cosine distance to the nearest
+    class centroid over that class's median distance (1 = typical).
 
     Args:
         features (np.ndarray): ``(n, d)`` unit-length features.

@@ -1,9 +1,5 @@
-"""Draw a synthetic 5-class flower photo set, one folder per class.
-
-Each image is drawn from its own seed (background, stem, petals, centre), so
-the set is identical for a given seed on any machine; the classes differ the
-way real ones do. Used by the offline demo, the grid's ``--demo`` and tests.
-"""
+"""Draw a synthetic 5-class flower photo set, one folder per class, each
+image from its own seed (the same set on any machine)."""
 import math
 import os
 import os.path as osp

@@ -1,8 +1,6 @@
-"""Hooks, schedulers, an optimizer wrapper and a runner registered into
-mmpretrain's registries. Importing it also makes every mmengine checkpoint
-load go through ``torch.load(weights_only=True)`` with the globals mmengine
-checkpoints need allow-listed (:mod:`.checkpoint_loading`,
-:mod:`.checkpoint_safety`)."""
+"""Hooks, schedulers, an optimizer wrapper and a runner for mmpretrain's
+registries; importing it routes every checkpoint load through
+``torch.load(weights_only=True)`` (:mod:`.checkpoint_loading`)."""
 from .checkpoint_loading import register_checkpoint_loaders
 from .checkpoint_safety import register_safe_globals
 from .hooks import (

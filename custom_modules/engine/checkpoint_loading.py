@@ -1,11 +1,7 @@
-"""The one way a checkpoint file is read: ``torch.load(weights_only=True)``.
-
-mmengine's ``CheckpointLoader`` picks a loader by the path's scheme, and its
-model-zoo and ``http(s)://`` loaders end in torch.hub's
-``weights_only=False``: a crafted file in the hub cache would run its code.
+"""mmengine's checkpoint schemes, read weights-only: its model-zoo and
+``http(s)://`` loaders end in ``weights_only=False``, so
 :func:`register_checkpoint_loaders` replaces every scheme's loader with one
-that resolves the path to a local file and reads it as weights only; schemes
-we cannot read that way (pavi, s3, petrel) are refused with a message.
+that fetches a local file and reads it with ``load_checkpoint_file``.
 """
 import difflib
 import os
@@ -133,8 +129,6 @@ def resolve_checkpoint(path, downloader=None):
 
 def load_with_weights_only(filename, map_location=None):
     """Read ``filename`` as weights only, or refuse its scheme."""
-    # mmengine logs the loader by its name minus 10 characters (its own are
-    # ``load_from_*``): "Loads checkpoint by weights_only backend".
     checkpoint = load_checkpoint_file(resolve_checkpoint(filename),
                                       map_location)
     if str(filename).startswith('mmcls://'):

@@ -53,8 +53,7 @@ def use_local_pretrained(cfg, path: str):
 
 
 def _local(checkpoint, what, downloader):
-    """``checkpoint`` as a local file. ``mmcls://`` names stay (their loader
-    keeps backbone keys only) but their file is fetched now."""
+    """``checkpoint`` fetched as a local file (``mmcls://`` names stay)."""
     try:
         local = resolve_checkpoint(checkpoint, downloader)
     except UserInputError as err:
@@ -65,10 +64,8 @@ def _local(checkpoint, what, downloader):
 
 
 def resolve_pretrained(cfg, downloader=None):
-    """Make every pretrained checkpoint and ``load_from`` a checked local file.
-
-    Runs before the Runner is built, so a missing file, a failed download or
-    an unsupported scheme stops the run before any long work starts.
+    """Make every pretrained checkpoint and ``load_from`` a checked local
+    file, before the Runner is built.
 
     Args:
         cfg (Config): The run's config, changed in place.

@@ -1,9 +1,5 @@
-"""Capture and restore every random-number stream a training step draws from.
-
-mmengine seeds again on resume, so a resumed run would draw other
-augmentations than the uninterrupted one. The state (tensors, ndarrays,
-plain data) loads under ``torch.load(weights_only=True)``.
-"""
+"""Capture and restore every random-number stream a training step draws
+from (mmengine seeds again on resume); loadable with weights_only=True."""
 import random
 
 import numpy as np

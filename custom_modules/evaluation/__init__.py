@@ -1,4 +1,2 @@
-"""Evaluation: calibration arithmetic, prediction files, significance tests,
-and (in :mod:`.metrics`) the metrics registered into mmpretrain's
-``METRICS``. Configs import ``custom_modules.evaluation.metrics``; this file
-imports nothing, so the torch-free ONNX path can read calibrations."""
+"""Calibration, prediction files, significance tests and (:mod:`.metrics`)
+registered metrics; imports nothing, for the torch-free ONNX path."""

@@ -2,8 +2,11 @@
 
 Scores are the softmax ``pred_score`` rows of mmpretrain's heads (anything
 ``np.asarray`` takes); ``log p`` stands in for the logits, since softmax
-ignores a per-row constant. ``tools/analysis/calibrate.py`` writes
-``<checkpoint>.calibration.json``; test, infer, serve and export read it.
+ignores a per-row constant. The reject option answers a photo when its
+reject score (:data:`REJECT_SCORES`, energy by default) is at least the
+threshold; energy needs the raw logits. ``tools/analysis/calibrate.py``
+writes ``<checkpoint>.calibration.json``; test, infer, serve and export
+read it.
 """
 import json
 import math
@@ -14,6 +17,11 @@ import numpy as np
 
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import file_sha256
+
+# What the reject option thresholds; the first is the default. A calibration
+# file without ``score`` (written before energy was carried) is max_softmax.
+REJECT_SCORES = ('energy', 'max_softmax')
+LEGACY_SCORE = 'max_softmax'
 
 
 def as_logits(probs):
@@ -112,6 +120,19 @@ def energy_score(logits, temperature=1.0):
     return temperature * (top + np.log(np.exp(logits - top[:, None]).sum(1)))
 
 
+def reject_score(logits, score, temperature=1.0):
+    """Per row, the reject option's ``score`` (:data:`REJECT_SCORES`) of
+    ``logits``: energy, or the top of ``softmax(logits / T)``. For
+    max_softmax, ``as_logits(probs)`` serves as well as the logits."""
+    if score == 'energy':
+        return energy_score(logits, temperature)
+    if score == 'max_softmax':
+        logits = np.asarray(logits, dtype=np.float64) / temperature
+        return 1 / np.exp(logits - logits.max(1, keepdims=True)).sum(1)
+    raise ValueError(f'reject score {score!r}: one of '
+                     f'{", ".join(REJECT_SCORES)}')
+
+
 def fit_mahalanobis(features, labels):
     """Class means and the pseudo-inverse of the shared (within-class)
     covariance of pooled features, for :func:`mahalanobis_score`."""
@@ -133,23 +154,28 @@ def mahalanobis_score(features, fit):
     return -((diff @ fit['precision']) * diff).sum(-1).min(1)
 
 
-def risk_coverage(probs, labels):
-    """Coverage and error rate answering only the k most confident images,
-    k = 1..N."""
+def risk_coverage(probs, labels, score=None):
+    """Coverage and error rate answering only the k images of highest
+    ``score`` (default: the top probability), k = 1..N."""
     conf, correct = _top1(probs, labels)
+    conf = conf if score is None else np.asarray(score)
     wrong = ~correct[np.argsort(-conf, kind='stable')]
     k = np.arange(1, len(wrong) + 1)
     return k / len(wrong), np.cumsum(wrong) / k
 
 
 def evaluate_calibration(probs, labels, temperature=1.0, threshold=None,
-                         num_bins=15):
+                         num_bins=15, score=None):
     """The figures the metric logs and ``calibration.json`` stores.
+
+    Args:
+        score (array, optional): Per image, the reject score ``threshold``
+            applies to (default: the top scaled probability).
 
     Returns:
         dict: ``images``, ``accuracy`` (%), ``before`` and ``after`` scaling
         ``{ece (%), nll, brier}``; with a threshold, ``coverage`` and
-        ``selective_acc`` (%, of the scaled scores).
+        ``selective_acc`` (%).
     """
     _, correct = _top1(probs, labels)
     result = dict(images=len(correct), accuracy=100 * float(correct.mean()))
@@ -160,31 +186,45 @@ def evaluate_calibration(probs, labels, temperature=1.0, threshold=None,
             nll=negative_log_likelihood(scores, labels),
             brier=brier_score(scores, labels))
     if threshold is not None:
-        answered, accuracy = selective_accuracy(scaled, labels, threshold)
+        answered, accuracy = selective_accuracy(scaled, labels, threshold,
+                                                score)
         result.update(coverage=100 * answered, selective_acc=100 * accuracy)
     return result
 
 
-def fit_calibration(probs, labels, coverage):
-    """``{temperature, threshold, val}`` fitted on val scores: the threshold
-    answers ``coverage`` of them; ``val`` is :func:`evaluate_calibration`."""
+def fit_calibration(probs, labels, coverage, logits=None,
+                    score=REJECT_SCORES[0]):
+    """``{score, temperature, threshold, val}`` fitted on val: the threshold
+    of the reject ``score`` (of ``logits``; max_softmax can do with
+    ``probs``) answers ``coverage`` of val; ``val`` is
+    :func:`evaluate_calibration`."""
+    if logits is None and score != 'max_softmax':
+        raise ValueError(f'the {score} reject score needs the logits')
     temperature = fit_temperature(probs, labels)
-    threshold = threshold_for_coverage(
-        apply_temperature(probs, temperature).max(axis=1), coverage)
-    return dict(temperature=temperature, threshold=threshold,
+    values = reject_score(as_logits(probs) if logits is None else logits,
+                          score, temperature)
+    threshold = threshold_for_coverage(values, coverage)
+    return dict(score=score, temperature=temperature, threshold=threshold,
                 val=evaluate_calibration(probs, labels, temperature,
-                                         threshold))
+                                         threshold, score=values))
 
 
-def check_calibration(temperature, threshold=None):
-    """``(temperature, threshold or None)`` as floats; a ValueError names
-    an unreadable or out-of-range value."""
+def check_calibration(temperature, threshold=None, score=LEGACY_SCORE):
+    """``(temperature, threshold or None, score)``, the numbers as floats; a
+    ValueError names an unreadable or out-of-range value (a max_softmax
+    threshold is a probability, an energy one any finite number)."""
     temperature = float(temperature)
     threshold = None if threshold in (None, '') else float(threshold)
-    if not temperature > 0 or not (threshold is None or 0 <= threshold <= 1):
+    if score not in REJECT_SCORES:
+        raise ValueError(f'score={score!r} (need one of '
+                         f'{", ".join(REJECT_SCORES)})')
+    low, high = (0, 1) if score == 'max_softmax' else (-math.inf, math.inf)
+    if not temperature > 0 or not (threshold is None
+                                   or low <= threshold <= high):
         raise ValueError(f'temperature={temperature}, threshold={threshold} '
-                         '(need temperature > 0, threshold in [0, 1])')
-    return temperature, threshold
+                         f'(need temperature > 0, a {score} threshold in '
+                         f'[{low:g}, {high:g}])')
+    return temperature, threshold, score
 
 
 def calibration_path(checkpoint):
@@ -207,16 +247,18 @@ def made_from(data, checkpoint, path):
 
 def read_calibration(checkpoint):
     """The checkpoint's calibration file with ``path`` added and checked
-    ``temperature`` and ``threshold`` (None: no reject option); None if it
-    has none, or if it was made from another checkpoint (said on stderr)."""
+    ``temperature``, ``threshold`` (None: no reject option) and ``score``
+    (max_softmax in a file written before it was stored); None if it has
+    none, or if it was made from another checkpoint (said on stderr)."""
     path = calibration_path(checkpoint)
     if not osp.isfile(path):
         return None
     try:
         with open(path, encoding='utf-8') as f:
             calibration = json.load(f)
-        temperature, threshold = check_calibration(
-            calibration['temperature'], calibration.get('threshold'))
+        temperature, threshold, score = check_calibration(
+            calibration['temperature'], calibration.get('threshold'),
+            calibration.get('score', LEGACY_SCORE))
     except (ValueError, KeyError, TypeError) as exc:
         raise UserInputError(
             f'{path}: not a valid calibration, {type(exc).__name__}: {exc}. '
@@ -225,7 +267,7 @@ def read_calibration(checkpoint):
     if not made_from(calibration, checkpoint, path):
         return None
     return dict(calibration, path=path, temperature=temperature,
-                threshold=threshold)
+                threshold=threshold, score=score)
 
 
 def apply_calibration(cfg, calibration, tag='test', out_dir=None):
@@ -240,7 +282,11 @@ def apply_calibration(cfg, calibration, tag='test', out_dir=None):
             metric.update(out_dir=out_dir)
         if calibration:
             metric.update(temperature=calibration['temperature'],
-                          threshold=calibration['threshold'])
+                          threshold=calibration['threshold'],
+                          score=calibration['score'])
+            if calibration['score'] != 'max_softmax':
+                cfg.custom_hooks = [*(cfg.get('custom_hooks') or []),
+                                    dict(type='KeepLogitsHook')]
 
 
 def add_calibration_args(parser):
@@ -250,13 +296,27 @@ def add_calibration_args(parser):
                         'calibration.json, or the one embedded in a .onnx): '
                         'raw scores, never "unknown"')
     parser.add_argument('--threshold', type=float,
-                        help='answer "unknown" below this top score '
-                        '(default: the calibration\'s)')
+                        help='answer "unknown" below this reject score: '
+                        'the calibration\'s score (energy, or the top '
+                        'probability in [0, 1] for max_softmax and without '
+                        'a calibration; default: the calibration\'s '
+                        'threshold)')
 
 
 def check_threshold(args):
-    """``args``, refusing a ``--threshold`` outside [0, 1]."""
-    if args.threshold is not None and not 0 <= args.threshold <= 1:
-        raise UserInputError(f'--threshold {args.threshold}: a score in '
-                             '[0, 1].')
+    """``args``, refusing a ``--threshold`` that is not a finite number
+    (its range depends on the score: :func:`threshold_override`)."""
+    if args.threshold is not None and not math.isfinite(args.threshold):
+        raise UserInputError(f'--threshold {args.threshold}: a finite '
+                             'number.')
     return args
+
+
+def threshold_override(threshold, score):
+    """``--threshold`` checked for the reject ``score`` it replaces the
+    threshold of (a max_softmax one is a probability)."""
+    try:
+        return check_calibration(1, threshold, score)[1]
+    except ValueError as exc:
+        raise UserInputError(f'--threshold {threshold}: a {score} '
+                             'threshold must be in [0, 1].') from exc

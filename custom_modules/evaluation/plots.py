@@ -16,9 +16,7 @@ from .calibration import (
 
 
 def reliability_figure(panels, num_bins=15):
-    """One reliability diagram per ``(title, probs, labels)`` panel: the
-    accuracy of each confidence bin and its gap to the bin's mean confidence
-    (a bar below the diagonal is over-confident)."""
+    """One reliability diagram per ``(title, probs, labels)`` panel."""
     fig = Figure(figsize=(4.2 * len(panels), 4.2))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     centres = (np.arange(num_bins) + 0.5) / num_bins
@@ -42,15 +40,17 @@ def reliability_figure(panels, num_bins=15):
     return fig
 
 
-def risk_coverage_figure(probs, labels, threshold=None, title=''):
-    """Error rate among the answered images against the share answered,
-    ``threshold`` marked."""
-    coverage, risk = risk_coverage(probs, labels)
+def risk_coverage_figure(probs, labels, threshold=None, title='',
+                         score=None):
+    """Error rate of the answered images against their share, ``threshold``
+    (of ``score``, default the top probability) marked."""
+    coverage, risk = risk_coverage(probs, labels, score)
     fig = Figure(figsize=(5, 4))
     ax = fig.subplots()
     ax.plot(100 * coverage, 100 * risk, color='tab:blue')
     if threshold is not None:
-        answered, accuracy = selective_accuracy(probs, labels, threshold)
+        answered, accuracy = selective_accuracy(probs, labels, threshold,
+                                                score)
         ax.plot([100 * answered], [100 * (1 - accuracy)], 'o',
                 color='tab:red', label=f'threshold {threshold:.3f}: '
                 f'{100 * answered:.1f} % answered, '
@@ -65,9 +65,10 @@ def risk_coverage_figure(probs, labels, threshold=None, title=''):
 
 
 def save_calibration_plots(out_dir, tag, probs, labels, temperature=1.0,
-                           threshold=None, num_bins=15):
+                           threshold=None, num_bins=15, score=None):
     """Write ``reliability_<tag>.png`` (before and, unless T = 1, after
-    scaling) and, with a threshold, ``risk_coverage_<tag>.png``.
+    scaling) and, with a threshold, ``risk_coverage_<tag>.png`` (ranked by
+    the reject ``score`` values, default the top scaled probability).
 
     Returns:
         dict: ``{'reliability': path, 'risk_coverage': path}`` as written.
@@ -83,6 +84,7 @@ def save_calibration_plots(out_dir, tag, probs, labels, temperature=1.0,
     if threshold is not None:
         written['risk_coverage'] = save_figure(
             risk_coverage_figure(scaled, labels, threshold,
-                                 f'Risk-coverage on {tag} (scaled scores)'),
+                                 f'Risk-coverage on {tag} (scaled scores)',
+                                 score),
             osp.join(out_dir, f'risk_coverage_{tag}.png'), force=True)
     return written

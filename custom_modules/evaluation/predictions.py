@@ -1,13 +1,6 @@
-"""Per-class metrics, a confusion matrix and misclassified examples.
-
-    python tools/test.py CONFIG CKPT --out preds.json
-    python tools/analysis/analyze_predictions.py preds.json \
-        --classes data/flower_dataset/classes.txt --out-dir analysis/
-
-writes ``per_class.csv`` and ``per_class.md`` (precision, recall, F1 and
-support per class), ``confusion_matrix.png`` (mmpretrain's ConfusionMatrix,
-class names on the axes) and ``misclassified.png`` (a grid of wrongly
-classified images with their true and predicted labels).
+"""Prediction files (``tools/test.py --out``) and what
+``tools/analysis/analyze_predictions.py`` writes from one: ``per_class.csv``
+and ``.md``, ``confusion_matrix.png`` and ``misclassified.png``.
 """
 import csv
 import json
@@ -32,11 +25,8 @@ from .calibration import made_from
 
 
 def load_predictions(path):
-    """Scores (N, C), true labels (N,) and image paths from ``--out``.
-
-    Only JSON is read: a pickle runs whatever code it names when loaded, so
-    a ``.pkl`` (the old format) is refused, never opened.
-    """
+    """Scores (N, C), true labels (N,) and image paths from ``--out``
+    (JSON only: a pickle could run code, so a ``.pkl`` is refused)."""
     write = f'write it with tools/test.py CONFIG CKPT --out {path}'
     if path.endswith(('.pkl', '.pickle')):
         raise UserInputError(
@@ -62,7 +52,7 @@ def load_predictions(path):
 
 def predictions_match(path, checkpoint):
     """Whether the predictions file was made from ``checkpoint`` (or does
-    not say what it was made from); a mismatch is said on stderr."""
+    not say); a mismatch is said on stderr."""
     try:
         with open(path, encoding='utf-8') as f:
             data = json.load(f)
@@ -108,12 +98,25 @@ def image_grid(count, empty_text):
     return fig, axes.flat
 
 
+def select_examples(scores, labels, worst=8, per_class=2):
+    """``(mistakes, correct)`` indices of (N, C) ``scores``: the ``worst``
+    surest mistakes, then the ``per_class`` surest right ones per class."""
+    predicted, top = scores.argmax(1), scores.max(1).values
+
+    def surest(indices, limit):
+        return sorted(indices, key=lambda i: -float(top[i]))[:limit]
+
+    wrong = surest([i for i in range(len(labels))
+                    if predicted[i] != labels[i]], worst)
+    right = [i for c in range(scores.shape[1]) for i in surest(
+        [i for i in range(len(labels))
+         if labels[i] == c and predicted[i] == c], per_class)]
+    return wrong, right
+
+
 def misclassified_figure(scores, labels, paths, classes, limit=24):
     predicted = scores.argmax(1)
-    wrong = [i for i in range(len(labels)) if predicted[i] != labels[i]]
-    # Most confident mistakes first: the ones worth a look.
-    wrong.sort(key=lambda i: -float(scores[i, predicted[i]]))
-    wrong = wrong[:limit]
+    wrong, _ = select_examples(scores, labels, limit, 0)
     fig, axes = image_grid(len(wrong), 'no misclassified images')
     for ax, i in zip(axes, wrong):
         if osp.isfile(paths[i]):

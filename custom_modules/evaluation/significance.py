@@ -1,6 +1,5 @@
-"""Are two configurations really different? McNemar's exact test on the
-per-image correctness of their best checkpoints, and a sign-flip test over
-seeds, from ``scipy.stats``; both as markdown matrices for the grid."""
+"""McNemar's exact test of two checkpoints' per-image correctness and a
+sign-flip test over seeds (``scipy.stats``), as markdown for the grid."""
 import numpy as np
 from scipy.stats import binomtest, permutation_test
 
@@ -9,16 +8,14 @@ from .predictions import load_predictions
 
 def mcnemar_exact(only_a, only_b):
     """Two-sided exact McNemar p-value from the images only A, and only B,
-    gets right: each is a fair coin flip under "no difference" (1 if none)."""
+    gets right (1 if none)."""
     if only_a + only_b == 0:
         return 1.0
     return float(binomtest(only_a, only_a + only_b, 0.5).pvalue)
 
 
 def sign_flip_p(differences):
-    """Exact two-sided paired permutation test of per-seed differences: the
-    share of the 2^k sign flips whose mean is at least as far from 0 (with
-    k seeds, never below 2 / 2^k)."""
+    """Exact two-sided sign-flip p-value of per-seed differences."""
     if len(differences) < 2:  # both signs of one seed are as extreme
         return 1.0
     return float(permutation_test(

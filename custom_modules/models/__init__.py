@@ -1,5 +1,4 @@
-"""Models registered into mmpretrain's ``MODELS`` and model wrappers into
-its ``MODEL_WRAPPERS``; configs load them with ``custom_imports``."""
+"""Models and model wrappers registered into mmpretrain."""
 from .backbones import EfficientNetLite
 from .wrappers import AnyDeviceDistributedDataParallel
 

@@ -1,9 +1,6 @@
-"""Read a checkpoint file the one safe way: ``torch.load(weights_only=True)``
-(with the allow-list :mod:`custom_modules.engine.checkpoint_safety`
-registers), turning every refusal into a message, never torch's advice to
-switch the protection off. Every checkpoint read of ours goes through
-:func:`load_checkpoint_file`; mmengine's loaders reach it through
-:mod:`custom_modules.engine.checkpoint_loading`."""
+"""Read a checkpoint file the one safe way, ``torch.load(weights_only=True)``,
+each refusal a message; every checkpoint read of ours (mmengine's through
+:mod:`custom_modules.engine.checkpoint_loading`) goes through here."""
 import os.path as osp
 import pickle
 
@@ -52,14 +49,10 @@ def load_checkpoint_file(path, map_location='cpu'):
             'truncated or not a PyTorch file. Use a complete copy.') from None
 
 
-
-
 def last_checkpoint(work_dir):
-    """The checkpoint ``work_dir/last_checkpoint`` names, inside ``work_dir``.
-
-    The marker may hold an absolute path from where the run was made (a
-    copied or moved run folder): it is looked up by its file name in
-    ``work_dir``, never outside it. None without a marker.
+    """The checkpoint ``work_dir/last_checkpoint`` names, looked up by its
+    file name inside ``work_dir`` (a run folder may be copied); None
+    without a marker.
 
     Raises:
         UserInputError: The named checkpoint is not in ``work_dir``.

@@ -1,4 +1,4 @@
-"""How every tool reports a user's mistake: one line, no traceback."""
+"""How every tool reports a user's mistake, and the flags many tools share."""
 import gc
 import os
 import sys
@@ -24,3 +24,22 @@ def run_cli(main, argv=None):
         print(f'error: {err}', file=sys.stderr)
         sys.exit(2)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def add_force(parser, what):
+    """``--force``: replace ``what``, e.g. ``'an existing PNG'``."""
+    parser.add_argument('--force', action='store_true', help=f'replace {what}')
+
+
+def add_data_root(parser):
+    """``--data-root``: the annotation folder instead of the config's."""
+    parser.add_argument('--data-root', help='folder with classes.txt and the '
+                        'annotation files (default: the config\'s)')
+
+
+def add_cfg_options(parser, example='train_cfg.max_epochs=5', help=None):
+    """``--cfg-options KEY=VALUE ...`` (mmengine's DictAction)."""
+    # lazy: tools/infer.py's .onnx path runs without mmengine
+    from mmengine.config import DictAction
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help=help or f'override config entries, e.g. {example}')

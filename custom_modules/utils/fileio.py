@@ -24,9 +24,8 @@ def check_new(path, force=False):
 
 
 def check_writable(path, what='output', folder=False):
-    """Refuse, before any long work, an output file ``path`` (or folder,
-    with ``folder``) that cannot be written: under a file, on a read-only
-    file system, or without permission. Returns ``path``."""
+    """Refuse, before any long work, an output file ``path`` (or folder)
+    that cannot be written; returns ``path``."""
     existing = osp.abspath(path if folder else osp.dirname(osp.abspath(path)))
     while not osp.exists(existing):
         existing = osp.dirname(existing)
@@ -56,9 +55,8 @@ def no_space_error(path, exc):
 
 
 def replace_durably(tmp, path):
-    """Rename the finished file ``tmp`` to ``path`` (same folder), flushing
-    both to disk first, so that after a crash or power loss ``path`` is
-    either the old file or the complete new one."""
+    """Rename ``tmp`` to ``path`` (same folder), fsynced: after a crash
+    ``path`` is the old file or the complete new one."""
     with open(tmp, 'rb') as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
@@ -70,11 +68,8 @@ def replace_durably(tmp, path):
 
 
 def atomic_write(path, write, force=False, binary=False):
-    """Call ``write(file)`` on a temp file beside ``path``, then rename it.
-
-    An interrupted write leaves the old file (or none), never half a file;
-    the temp file's name starts with ``.`` + the name of ``path``.
-    """
+    """Call ``write(file)`` on a temp file beside ``path``, then rename it:
+    never half a file. Refuses to replace ``path`` unless ``force``."""
     check_new(path, force)
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -106,8 +101,7 @@ def write_json(path, data, force=True):
 
 
 def file_sha256(path):
-    """The SHA-256 of a file's bytes, as hex: what binds a derived file
-    (calibration, predictions) to the checkpoint it was made from."""
+    """The SHA-256 of a file's bytes, as hex."""
     digest = hashlib.sha256()
     with open(path, 'rb') as f:
         for block in iter(lambda: f.read(1 << 20), b''):
@@ -119,9 +113,8 @@ _FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
 
 
 def csv_safe(value):
-    """A CSV cell a spreadsheet shows as text, never runs as a formula: a
-    string starting with ``= + - @``, tab or CR gets a leading ``'`` (as
-    OWASP advises). Numbers pass unchanged."""
+    """A CSV cell a spreadsheet never runs as a formula (OWASP's leading
+    ``'``); numbers pass unchanged."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value

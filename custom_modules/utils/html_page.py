@@ -1,18 +1,15 @@
-"""Self-contained HTML pages from the Jinja2 templates in ``templates/``: images are
-``data:`` URIs and the style sheet is inline, so a report opens anywhere, offline, on
-its own. Autoescape is on: text from files (configs, Markdown, names) is escaped."""
+"""Self-contained HTML pages from the Jinja2 templates in ``templates/``
+(``data:`` images, inline style, autoescape on)."""
 import base64
-import html
 import io
 import pathlib
 import re
 
 import jinja2
+from markdown_it import MarkdownIt
 from markupsafe import Markup
 from PIL import Image
 
-# A report's images wider than this are scaled down; a JPEG (quality 85)
-# replaces the PNG when under half its size (page_image_uri).
 MAX_IMAGE_WIDTH = 1400
 JPEG_QUALITY = 85
 
@@ -30,9 +27,8 @@ def png_data_uri(png):
 
 
 def page_image_uri(png):
-    """:func:`png_data_uri` kept small for a report page: scaled to
-    :data:`MAX_IMAGE_WIDTH` at most, and a JPEG when under half the PNG's
-    size (photos: CAMs, mistakes; plots stay PNG)."""
+    """:func:`png_data_uri` at most :data:`MAX_IMAGE_WIDTH` wide, as a JPEG
+    when under half the PNG's size (photos; plots stay PNG)."""
     uri = png_data_uri(png)
     data = base64.b64decode(uri.partition(',')[2])
     with Image.open(io.BytesIO(data)) as image:
@@ -52,49 +48,26 @@ def page_image_uri(png):
     return uri
 
 
-def inline(text):
-    """``text`` escaped, with Markdown's ``**bold**`` and ```code```."""
-    text = re.sub(r'\*\*(.+?)\*\*', r'<b>\1</b>', html.escape(text))
-    return Markup(re.sub(r'`(.+?)`', r'<code>\1</code>', text))
-
-
 ENV = jinja2.Environment(
     loader=jinja2.PackageLoader('custom_modules.utils'), autoescape=True,
     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     keep_trailing_newline=True)
-ENV.globals.update(png_data_uri=png_data_uri, page_image_uri=page_image_uri,
-                   inline=inline)
+ENV.globals.update(png_data_uri=png_data_uri, page_image_uri=page_image_uri)
 PARTS = ENV.get_template('parts.html.j2').module
+MARKDOWN = MarkdownIt('commonmark', {'html': False}).enable('table')
 
 
 def markdown_html(text):
-    """The Markdown this project writes (results.md, per_class.md) as HTML:
-    headings, pipe tables, ``-`` lists, paragraphs, ``**bold**``, code."""
-    blocks, previous = [], None  # [(tag, items)]
-    for line in text.splitlines():
-        heading = re.match(r'(#{1,4}) (.*)', line)
-        kind = ('h' if heading else 'table' if line.startswith('|') else
-                'ul' if line.startswith('- ') else 'p' if line.strip() else
-                None)
-        if previous == 'ul' and line.startswith('  ') and line.strip():
-            blocks[-1][1][-1] += ' ' + line.strip()  # a wrapped list item
-            continue
-        if heading:  # one level down: the page owns <h1>
-            blocks.append((f'h{min(len(heading[1]) + 1, 4)}', [heading[2]]))
-        elif kind and not re.fullmatch(r'\|[\s|:-]+\|', line):
-            if kind != previous:
-                blocks.append((kind, []))
-            blocks[-1][1].append(
-                [c.strip() for c in line.strip().strip('|').split('|')]
-                if kind == 'table' else line[2:] if kind == 'ul' else line)
-        previous = kind
-    return PARTS.markdown(blocks)
+    """Markdown (results.md, per_class.md) as HTML by markdown-it, raw HTML
+    and quotes escaped, headings one level down: the page owns ``<h1>``."""
+    html = MARKDOWN.render(text).replace("'", '&#x27;')
+    return Markup(re.sub(r'<(/?)h([1-3])>', lambda m: f'<{m[1]}h{int(m[2]) + 1}>',
+                         html))
 
 
 def render(template, absent=None, **context):
-    """The page ``template`` (a file in ``templates/``) filled in with
-    ``context``; each ``missing(what, command)`` note it shows is also
-    appended to the list ``absent``, when given."""
+    """The page ``template`` filled in with ``context``; each
+    ``missing(what, command)`` note it shows is appended to ``absent``."""
     def missing(what, command=None):
         if absent is not None:
             absent.append((what, command))

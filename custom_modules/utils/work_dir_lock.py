@@ -1,11 +1,7 @@
-"""One training process per work dir: ``<work dir>/train.lock``.
-
-Two processes training in one work dir would overwrite each other's
-checkpoints and mix their logs. The lock is an ``flock`` on a file holding
-the owner's pid: the kernel releases it when the owner dies, however it
-dies, so a lock left by a killed run is simply taken over, and a pid that
-was reused by an unrelated process can never hold it. The file itself stays
-(deleting it would let a waiting opener lock a file no one else sees).
+"""One training process per work dir: an ``flock`` on ``train.lock``
+(holding the owner's pid), which the kernel releases however the owner
+dies. The file stays: deleting it would let a waiting opener lock a file
+no one else sees.
 """
 import fcntl
 import os

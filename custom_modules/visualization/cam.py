@@ -1,16 +1,11 @@
-"""Grad-CAM maps with ``pytorch_grad_cam`` (as mmpretrain's ``vis_cam``),
-and the pictures ``tools/visualization/vis_cam.py`` draws from them.
-
-A map explains one class of one image as the model sees it: over the view
-that the config's test pipeline (resize, crop) makes. The model must carry
-its config, as ``mmpretrain.apis.get_model`` and the inferencers leave it.
-"""
+"""Grad-CAM maps with ``pytorch_grad_cam`` (as mmpretrain's ``vis_cam``)
+over the view the config's test pipeline makes, and the pictures
+``tools/visualization/vis_cam.py`` draws; the model carries its config."""
 import difflib
 import os
 import os.path as osp
 import threading
 
-import matplotlib.pyplot as plt
 import mmcv
 import numpy as np
 import torch
@@ -26,23 +21,19 @@ from custom_modules.evaluation.predictions import (
     image_grid,
     load_predictions,
     read_classes,
+    select_examples,
 )
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import save_figure
 
-#: Held while a map is computed: Grad-CAM hooks the shared model's layers, so
-#: any other forward pass on it (a server's classification too) must wait.
+#: Held while a map is computed: Grad-CAM hooks the shared model's layers.
 CAM_LOCK = threading.RLock()
 BATCH = 8  # images per Grad-CAM pass: bounded memory on large backbones
 
 
 def default_target_layer(model):
-    """Name of the layer whose feature map Grad-CAM weighs, per backbone.
-
-    mmpretrain's ``vis_cam`` takes the last norm layer; for these CNNs the
-    output of the last block (after its ReLU) is the feature map the
-    classifier pools, which is the classic Grad-CAM choice.
-    """
+    """Name of the layer Grad-CAM weighs: the last block the classifier
+    pools (the classic choice; mmpretrain's ``vis_cam`` takes a norm)."""
     backbone = getattr(model, 'backbone', None)
     # The last stage the neck reads.
     last = max(getattr(backbone, 'out_indices', None) or (-1, ))
@@ -89,8 +80,7 @@ def resolve_target_layers(model, names=None):
 
 
 def view_pipeline(model):
-    """The config's test pipeline without its file loading (images are
-    decoded here, so arrays work as well as paths)."""
+    """The config's test pipeline without its file loading."""
     cfg = getattr(model, '_config', None) or getattr(model, 'cfg', None)
     if cfg is None:
         raise UserInputError(
@@ -162,11 +152,9 @@ def compute_cams(model, images, targets=None, target_layers=None,
         image_weight: the photo's share of the overlay.
 
     Returns:
-        list: ``(overlay, heatmap, pred)`` per image: ``overlay`` uint8 RGB
-        at the model's input size (the photo after the test pipeline) with
-        the map blended in; ``heatmap`` float32 (H, W) in [0, 1]; ``pred``
-        the predicted ``label``, ``class`` and softmax ``score``, and the
-        ``target`` class the map explains.
+        list: ``(overlay, heatmap, pred)`` per image: the view with the map
+        blended in (uint8 RGB), the map (float32, [0, 1]) and the predicted
+        ``label``, ``class``, ``score`` and the ``target`` explained.
     """
     # lazy: grad-cam is an optional dependency, needed for maps only
     from pytorch_grad_cam import GradCAM
@@ -186,10 +174,8 @@ def compute_cams(model, images, targets=None, target_layers=None,
     cam_targets = [_predicted if t is None else ClassifierOutputTarget(t)
                    for t in labels]
     with CAM_LOCK, torch.enable_grad():
-        # A list, not a stack: the preprocessor pads views of unequal size.
         data = model.data_preprocessor(pseudo_collate(samples), False)
-        # Gradients reach the target layer even when every layer up to it
-        # is frozen.
+        # gradients reach the target layer even when all before it is frozen
         inputs = data['inputs'].detach().requires_grad_(True)
         cam = GradCAM(model=model, target_layers=[m for _, m in layers])
         try:
@@ -233,23 +219,6 @@ def cam_overlay(model, image_path_or_rgb, target=None, target_layers=None):
                         target_layers)[0]
 
 
-def select_examples(scores, labels, worst=8, per_class=2):
-    """``(mistakes, correct)`` indices of (N, C) ``scores``: the ``worst``
-    mistakes with the highest (wrong) top score, then per class in label
-    order the ``per_class`` surest right ones; ties keep the file's order."""
-    predicted, top = scores.argmax(1), scores.max(1).values
-
-    def surest(indices, limit):
-        return sorted(indices, key=lambda i: -float(top[i]))[:limit]
-
-    wrong = surest([i for i in range(len(labels))
-                    if predicted[i] != labels[i]], worst)
-    right = [i for c in range(scores.shape[1]) for i in surest(
-        [i for i in range(len(labels))
-         if labels[i] == c and predicted[i] == c], per_class)]
-    return wrong, right
-
-
 def num_classes(model):
     """Outputs of the classifier (VGG keeps its own in the backbone)."""
     for part in (getattr(model, 'head', None), model.backbone):
@@ -267,9 +236,7 @@ def _layer_names(model, target_layers):
 def draw_cams(model, preds, out, worst=8, per_class=2, target_layers=None,
               classes_file=None, force=False):
     """Write the grid of :func:`select_examples` of a ``tools/test.py
-    --out`` file to ``out``: mistakes (red titles), then correct ones
-    (green), each map of the predicted class. ``classes_file`` names the
-    classes when the model stores none.
+    --out`` file to ``out``, each map of the predicted class.
 
     Returns:
         tuple: ``(out, mistakes shown, correct shown, missing image paths)``.
@@ -308,16 +275,12 @@ def draw_cams(model, preds, out, worst=8, per_class=2, target_layers=None,
         f'then the most confident correct per class (green); '
         'title: true \u2192 predicted (score)', fontsize=9)
     fig.tight_layout()
-    try:
-        save_figure(fig, out, force)
-    finally:
-        plt.close(fig)  # image_grid's figure is pyplot's
+    save_figure(fig, out, force)
     return out, len(wrong), len(right), missing
 
 
 def image_figure(model, image, target=None, target_layers=None):
-    """``(Figure, pred)``: one photo as the model sees it with its map
-    overlaid, and the map alone; ``pred`` as :func:`compute_cams` gives."""
+    """``(Figure, pred)``: one photo's overlay and map beside each other."""
     layer = _layer_names(model, target_layers)
     overlay, heatmap, pred = cam_overlay(model, image, target, target_layers)
     classes = _class_names(model)

@@ -10,11 +10,8 @@ from mmpretrain.registry import VISBACKENDS
 @VISBACKENDS.register_module()
 class WorkDirMLflowVisBackend(MLflowVisBackend):
     """``MLflowVisBackend`` (same arguments) whose closing artefacts are the
-    work dir's logs, configs and JSON records plus the best checkpoint.
-
-    mmengine's walks the whole work dir, following links: into a store
-    kept there (each run would copy the previous runs' artefacts again) and
-    into the photos ``--data-folder`` links to.
+    work dir's logs, configs and JSON records plus the best checkpoint, not
+    (as mmengine's walk would) the store kept there or linked photos.
     """
 
     def close(self):

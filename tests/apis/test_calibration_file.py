@@ -18,6 +18,16 @@ def test_valid_file_is_read(tmp_path):
                                          threshold=0.7))
     assert calibration['temperature'] == 1.5
     assert calibration['threshold'] == 0.7
+    # Written before the reject score was stored: the top probability.
+    assert calibration['score'] == 'max_softmax'
+
+
+def test_energy_file_is_read_with_its_threshold_on_the_energy_scale(
+        tmp_path):
+    calibration = read_calibration(write(tmp_path, score='energy',
+                                         temperature=1.5, threshold=7.25))
+    assert (calibration['score'], calibration['threshold']) == ('energy',
+                                                                7.25)
 
 
 def test_no_file_means_no_calibration(tmp_path):
@@ -29,6 +39,9 @@ def test_no_file_means_no_calibration(tmp_path):
     (dict(temperature=1.0, threshold=1.5), 'threshold=1.5'),
     (dict(temperature=1.0, threshold=-0.1), 'threshold=-0.1'),
     (dict(threshold=0.5), 'temperature'),
+    (dict(temperature=1.0, threshold=0.5, score='entropy'), 'entropy'),
+    (dict(temperature=1.0, threshold=float('nan'), score='energy'),
+     'threshold=nan'),
 ])
 def test_bad_values_are_named(tmp_path, fields, named):
     with pytest.raises(UserInputError, match=named) as err:

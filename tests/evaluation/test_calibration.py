@@ -10,10 +10,12 @@ from custom_modules.evaluation.calibration import (
     brier_score,
     energy_score,
     expected_calibration_error,
+    fit_calibration,
     fit_mahalanobis,
     fit_temperature,
     mahalanobis_score,
     negative_log_likelihood,
+    reject_score,
     risk_coverage,
     selective_accuracy,
     threshold_for_coverage,
@@ -131,3 +133,45 @@ def test_mahalanobis_prefers_features_near_a_class_mean():
         np.array([[5.0, 5.0, 0.0], [0.0, 0.0, 1.0], [0.0, 3.0, 0.0]]), fit)
     assert near > far > far_along_thin_axis  # 1 along sd 0.1 is 10 sds
     assert near == pytest.approx(0, abs=0.1)
+
+
+def test_energy_calibration_fits_the_threshold_on_the_energy():
+    """The default reject score is energy: its threshold answers the
+    coverage of val by energy, not by the top probability; max_softmax,
+    still selectable, fits on the top scaled probability."""
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 3, (200, 5)) + rng.normal(0, 4, (200, 1))
+    labels = logits.argmax(1) * (rng.random(200) > 0.2)
+    probs = torch.softmax(torch.from_numpy(logits), 1).numpy()
+    fitted = fit_calibration(probs, labels, 0.8, logits)
+    assert fitted['score'] == 'energy'
+    energy = energy_score(logits, fitted['temperature'])
+    assert fitted['threshold'] == threshold_for_coverage(energy, 0.8)
+    assert fitted['val']['coverage'] == pytest.approx(80)
+    # The per-row offset that softmax ignores changes who is answered.
+    top = apply_temperature(probs, fitted['temperature']).max(1)
+    assert (top >= threshold_for_coverage(top, 0.8)).tolist() != (
+        energy >= fitted['threshold']).tolist()
+    plain = fit_calibration(probs, labels, 0.8, score='max_softmax')
+    assert plain['score'] == 'max_softmax'
+    assert plain['threshold'] == pytest.approx(threshold_for_coverage(top, 0.8))
+    assert np.allclose(reject_score(logits, 'max_softmax', 2.0),
+                       apply_temperature(probs, 2.0).max(1))
+    with pytest.raises(ValueError, match='needs the logits'):
+        fit_calibration(probs, labels, 0.8)
+
+
+def test_metric_applies_an_energy_threshold_to_the_logits(tmp_path):
+    logits = torch.tensor([[9.0, 0.0], [1.0, 0.0], [6.0, 5.0]])
+    samples = [dict(pred_score=row.softmax(0), logits=row,
+                    gt_label=torch.tensor([0])) for row in logits]
+    metric = CalibrationMetric(threshold=5.5, score='energy', plot=False)
+    metric.process(None, samples)
+    # energies 9.0001, 1.31, 6.31: two of three answered
+    assert metric.evaluate(3)['calibration/coverage'] == pytest.approx(
+        200 / 3)
+    metric = CalibrationMetric(threshold=5.5, score='energy', plot=False)
+    metric.process(None, [{k: v for k, v in s.items() if k != 'logits'}
+                          for s in samples])
+    with pytest.raises(ValueError, match='KeepLogitsHook'):
+        metric.evaluate(3)

@@ -22,7 +22,13 @@ from mmengine.config import Config
 from PIL import Image, ImageStat
 
 from custom_modules.apis.grid.api import make_grid
+from custom_modules.apis.grid.results import write_results
 from custom_modules.apis.precision import precision_label
+from custom_modules.apis.robustness import (
+    SHORT_SEVERITIES,
+    SHORT_SHIFTS,
+    robustness,
+)
 from custom_modules.apis.run_logs import best_checkpoint
 
 infer_main = load_tool('tools/infer.py').main
@@ -179,14 +185,115 @@ def test_failed_cams_are_noted_not_fatal(finished_grid, annotated_root,
     assert_png(analysis['outputs']['misclassified.png'])
 
 
+def test_shift_benchmark_is_kept_may_fail_and_can_be_off(
+        finished_grid, annotated_root, tmp_path, monkeypatch):
+    """A run's stored shift benchmark is reused while it is its best
+    checkpoint's (a grid run again fills it into a run finished without
+    one); a failing one is noted in its cell, not fatal; turned off
+    (--no-shift-benchmark), none is run and the column is absent."""
+    from custom_modules.apis.grid import runner
+    work_dir = str(tmp_path / 'grid')
+    run_dir = osp.join(work_dir, SUBSET[0])
+    shutil.copytree(osp.join(finished_grid[0], SUBSET[0]), run_dir)
+    config = osp.join(CONFIG_DIR, f'{SUBSET[0]}.py')
+    calls = []
+
+    def fail(*args, **kwargs):
+        calls.append(args)
+        raise RuntimeError('out of memory\nat layer4')
+
+    monkeypatch.setattr(runner, 'robustness', fail)
+    monkeypatch.setattr(runner, 'run_cams', lambda *args: 1 / 0)  # fast
+
+    def grid_with(*flags):
+        return make_grid(run_grid.parse_args(
+            ['--data-root', annotated_root, '--work-dir', work_dir, *flags]))
+
+    done_path = osp.join(run_dir, 'done.json')
+    with open(done_path) as f:
+        done = json.load(f)
+    stored = done.pop('mean_corrupted_acc')
+    with open(osp.join(run_dir, 'shift_benchmark.json')) as f:
+        summary = json.load(f)
+    assert summary['mean_corrupted_accuracy'] == stored
+    with open(done_path, 'w') as f:
+        json.dump(done, f)
+    record = grid_with().train_run(config, None, print)  # finished: skipped
+    assert record['mean_corrupted_acc'] == stored and calls == []
+    with open(done_path) as f:
+        assert json.load(f)['mean_corrupted_acc'] == stored
+    # Turned off: not run, no column.
+    off = grid_with('--no-shift-benchmark').analyze_run(config, run_dir, [])
+    assert calls == [] and not {'mean_corrupted_acc', 'shift_error'} & set(off)
+    paths, _ = write_results(work_dir, [dict(done, **off)])
+    assert 'Mean corrupted' not in open(paths['results.md']).read()
+    # Made from another checkpoint: run again, and here it fails.
+    with open(osp.join(run_dir, 'shift_benchmark.json'), 'w') as f:
+        json.dump(dict(summary, checkpoint_sha256='0' * 64), f)
+    failed = grid_with().shift_result(config, run_dir, [])
+    log = osp.join(run_dir, 'grid_shifts.log')
+    assert failed == {'shift_error': f'RuntimeError: out of memory; log: {log}'}
+    assert len(calls) == 1 and 'at layer4' in open(log).read()
+    other = dict(done, config='other.py', model='Other')
+    paths, _ = write_results(work_dir, [dict(done, **failed),
+                                        dict(other, **off)])
+    cells = table_cells(paths['results.md'])
+    assert cells['ResNet-18 f2 fixed']['Mean corrupted acc. (%)'] == \
+        f'failed: RuntimeError: out of memory; log: {log}'
+    assert cells['Other f2 fixed']['Mean corrupted acc. (%)'] == 'not run'
+
+
 def test_second_call_skips_finished_runs(finished_grid, annotated_root,
                                         capsys):
     work_dir, _ = finished_grid
     stamps = sorted(glob.glob(osp.join(work_dir, '*', '2*')))
+    shifts = {path: os.stat(path).st_mtime_ns for path in glob.glob(
+        osp.join(work_dir, '*', 'shift_benchmark.json'))}
     printed = grid_in_process(capsys, work_dir, annotated_root,
                               '--keep-checkpoints', 'all')
     assert printed.count('skip') == 2
     assert sorted(glob.glob(osp.join(work_dir, '*', '2*'))) == stamps
+    # nor is their shift benchmark run again
+    assert len(shifts) == 2 and shifts == {
+        path: os.stat(path).st_mtime_ns for path in shifts}
+
+
+def table_cells(path):
+    """results.md's table: {config's model and policy: {header: cell}}."""
+    with open(path) as f:  # the first table (McNemar's follows)
+        table = f.read().split('\n|', 1)[1].split('\n\n')[0]
+    header, _, *rows = [line.strip(' |').split(' | ')
+                        for line in ('|' + table).splitlines()]
+    return {f'{r[0]} f{r[1]} {r[2]}': dict(zip(header, r)) for r in rows}
+
+
+def test_mean_corrupted_accuracy_is_the_short_shift_benchmarks(
+        finished_grid, annotated_root, tmp_path):
+    """After its test, each run's best checkpoint gets the photos demo's
+    short shift benchmark: its mean corrupted accuracy is the table's
+    column (md, csv, the grid's page), its tables the run page's section."""
+    work_dir, proc = finished_grid
+    run_dir = osp.join(work_dir, SUBSET[0])
+    expected = robustness(
+        osp.join(CONFIG_DIR, f'{SUBSET[0]}.py'), best_checkpoint(run_dir),
+        shifts=SHORT_SHIFTS, severities=SHORT_SEVERITIES, fit_images=0,
+        data_root=annotated_root, out_dir=str(tmp_path))
+    with open(osp.join(work_dir, 'results.csv')) as f:
+        rows = {osp.basename(r['config'])[:-3]: r for r in csv.DictReader(f)}
+    assert all(0 <= float(r['mean_corrupted_acc']) <= 100
+               and r['shift_failed'] == '' for r in rows.values())
+    value = float(rows[SUBSET[0]]['mean_corrupted_acc'])
+    assert value == pytest.approx(expected['mean_corrupted_accuracy'])
+    header = 'Mean corrupted acc. (%)'
+    cells = table_cells(osp.join(work_dir, 'results.md'))
+    assert cells['ResNet-18 f2 fixed'][header] == f'{value:.2f}'
+    text = open(osp.join(work_dir, 'results.md')).read()
+    assert 'under low_res, squash, jpeg, gaussian_blur at severity 3' in text
+    assert header in proc.stdout and 'gaussian_blur at severity 3' in \
+        proc.stdout
+    assert header in open(osp.join(work_dir, 'report.html')).read()
+    page = open(osp.join(run_dir, 'report.html')).read()
+    assert f'mean corrupted accuracy: {value:.1f} %' in page
 
 
 def test_interrupted_run_resumes(finished_grid, annotated_root, capsys):
@@ -252,7 +359,7 @@ def test_inference_gives_class_names_and_topk(finished_grid, annotated_root,
     with open(csv_out) as f:
         rows = list(csv.reader(f))
     assert rows[0] == ['path', 'class_1', 'score_1', 'class_2', 'score_2',
-                       'unknown']
+                       'unknown', 'reject_score', 'reject_value']
     assert len(rows) == 2
     code, err = run_main(infer_main, [config, checkpoint,
                                       str(tmp_path / 'nothing*.jpg')], capsys)
@@ -297,7 +404,8 @@ def test_run_page_renders_in_a_browser(finished_grid, browser,
     sizes = browser.execute_script(
         'return Array.from(document.images, i => i.naturalWidth)')
     cams = osp.isfile(osp.join(run_dir, 'analysis', 'cams.png'))
-    assert len(sizes) == 6 + cams and min(sizes) > 100
+    # (and the shift benchmark's accuracy against severity)
+    assert len(sizes) == 7 + cams and min(sizes) > 100
     page_text = browser.find_element('tag name', 'body').text
     with open(osp.join(run_dir, 'done.json')) as f:
         assert f'{json.load(f)["val_acc"]:.2f} %' in page_text

@@ -57,6 +57,7 @@ def test_calibration_is_stored_and_applied_by_test_and_infer(
     with open(checkpoint + '.calibration.json') as f:
         stored = json.load(f)
     assert stored['temperature'] > 0
+    assert stored['score'] == 'energy'  # the default reject score
     assert stored['val']['coverage'] >= 95
     assert stored['val']['after']['nll'] <= stored['val']['before']['nll']
     assert stored['out_of_distribution']['photos'] >= 10
@@ -77,8 +78,12 @@ def test_calibration_is_stored_and_applied_by_test_and_infer(
                          'risk_coverage_test.png'))
 
     rose = osp.join(synthetic_root, 'rose')
+    results = INFER.main([TINY_CONFIG, checkpoint, rose])
+    assert {r['reject_score'] for r in results} == {'energy'}
+    assert [r['unknown'] for r in results] == [
+        r['reject_value'] < stored['threshold'] for r in results]
     results = INFER.main([TINY_CONFIG, checkpoint, rose,
-                              '--threshold', '1.0'])
+                          '--threshold', '1000'])  # energy: not [0, 1]
     assert results and all(r['unknown'] for r in results)
     results = INFER.main([TINY_CONFIG, checkpoint, rose,
                               '--no-calibration'])

@@ -95,7 +95,6 @@ def test_every_model_choice_of_a_shipped_search_space_builds_a_checked_model(
     from mmpretrain.registry import MODELS
 
     from custom_modules.apis.config import load_config
-    from custom_modules.apis.tuning import nested
     cfg = load_config(config)
     classes = cfg.model.head.num_classes
     for name, spec in cfg.tune_space.items():
@@ -104,7 +103,7 @@ def test_every_model_choice_of_a_shipped_search_space_builds_a_checked_model(
             continue
         for label, value in spec['choices'].items():
             trial = load_config(config)
-            trial.merge_from_dict(nested({spec['key']: value}))
+            trial.merge_from_dict({spec['key']: value})
             model = MODELS.build(trial.model)
             for module in model.modules():
                 if hasattr(module, 'num_classes'):

@@ -7,7 +7,7 @@
 import argparse
 
 from custom_modules.evaluation.predictions import analyze, rows_to_markdown
-from custom_modules.utils.cli import run_cli
+from custom_modules.utils.cli import add_force, run_cli
 
 
 def parse_args(argv=None):
@@ -15,8 +15,7 @@ def parse_args(argv=None):
     parser.add_argument('preds', help='.json written by tools/test.py --out')
     parser.add_argument('--classes', help='classes.txt for class names')
     parser.add_argument('--out-dir', default='.', help='output folder')
-    parser.add_argument('--force', action='store_true',
-                        help='replace existing outputs in --out-dir')
+    add_force(parser, 'existing outputs in --out-dir')
     return parser.parse_args(argv)
 
 

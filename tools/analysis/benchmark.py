@@ -3,9 +3,8 @@
 ``python tools/analysis/benchmark.py [CONFIG]``; ``--smoke``: a tiny model on tiny
 generated images, in seconds. Code: :mod:`custom_modules.apis.benchmark.torch_speed`.
 
-``--time-to-accuracy TARGET --recipes A.py B.py``: train each recipe and report the
-wall time to TARGET % val accuracy, the test accuracy there and a plot
-(:mod:`custom_modules.apis.benchmark.time_to_accuracy`).
+``--time-to-accuracy TARGET --recipes A.py B.py``: each recipe's wall time to
+TARGET % val accuracy (:mod:`custom_modules.apis.benchmark.time_to_accuracy`).
 """
 import argparse
 import os.path as osp
@@ -18,7 +17,7 @@ from custom_modules.apis.benchmark.time_to_accuracy import (
 from custom_modules.apis.benchmark.torch_speed import MODES, PARTS, Settings, benchmark
 from custom_modules.apis.config import load_config
 from custom_modules.datasets.annotations import make_annotations
-from custom_modules.utils.cli import run_cli
+from custom_modules.utils.cli import add_force, run_cli
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import atomic_write, check_new
 from custom_modules.utils.paths import ROOT, SHARED_PHOTOS
@@ -69,7 +68,7 @@ def parse_args(argv=None):
         'generated images if absent)')
     add('--data-root', help='existing annotation files to use instead of --photos')
     add('--out', help='also write the table to this .md')
-    add('--force', action='store_true', help='replace an existing --out file')
+    add_force(parser, 'an existing --out file')
     add('--smoke', action='store_true',
         help='tiny model, tiny generated images: seconds')
     tta = parser.add_argument_group('time to accuracy')

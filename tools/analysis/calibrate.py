@@ -1,6 +1,7 @@
 """Fit temperature scaling and a reject threshold on val, after training.
 
     python tools/analysis/calibrate.py CONFIG CHECKPOINT [--coverage 0.95]
+        [--reject-score energy|max_softmax]
 
 Writes ``<checkpoint>.calibration.json``, which test.py, infer.py, serve.py
 and deploy/export_onnx.py apply; see docs/evaluation.md.
@@ -10,6 +11,7 @@ import os.path as osp
 
 from custom_modules.apis.calibrate import calibrate
 from custom_modules.apis.config import add_runner_args, config_from_args
+from custom_modules.evaluation.calibration import REJECT_SCORES
 from custom_modules.utils.cli import run_cli
 from custom_modules.utils.errors import UserInputError
 
@@ -23,6 +25,12 @@ def parse_args(argv=None):
     parser.add_argument('--coverage', type=float, default=0.95,
                         help='share of val photos the reject option answers '
                         '(default: %(default)s)')
+    parser.add_argument('--reject-score', choices=REJECT_SCORES,
+                        default=REJECT_SCORES[0],
+                        help='what the reject threshold applies to: energy, '
+                        'T * logsumexp(logits / T), or the top scaled '
+                        'probability (default: %(default)s; see '
+                        'docs/robustness.md)')
     parser.add_argument('--work-dir', help='plots and val predictions '
                         '(default: <checkpoint folder>/calibration)')
     parser.add_argument('--no-ood', action='store_true',
@@ -42,7 +50,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     calibrate(config_from_args(args), args.checkpoint, args.coverage,
-              not args.no_ood, args.force, args.cfg_options)
+              not args.no_ood, args.force, args.cfg_options,
+              args.reject_score)
     return 0
 
 

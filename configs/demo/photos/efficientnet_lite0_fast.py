@@ -24,9 +24,4 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=5.0)}))
 
-custom_hooks = [
-    dict(type='ProgressBarHook'),
-    dict(type='TrainAccuracyHook', interval=0),
-    dict(type='ClassNumCheckHook'),
-    dict(type='ChannelsLastHook'),
-]
+custom_hooks = [*_base_.custom_hooks, dict(type='ChannelsLastHook')]

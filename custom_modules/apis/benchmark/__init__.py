@@ -1,3 +1,2 @@
-"""The project's benchmarks, timed the same way (:mod:`.timing`): training, test and
-inference speed (:mod:`.torch_speed`), ONNX Runtime against PyTorch (:mod:`.onnx`)
-and the annotation tool's files/s (:mod:`.annotations`)."""
+"""The benchmarks, sharing :mod:`.timing`: :mod:`.torch_speed`,
+:mod:`.onnx`, :mod:`.annotation_speed`, :mod:`.time_to_accuracy`."""

@@ -11,9 +11,8 @@ from .timing import environment
 
 
 def annotation_speed(files=20000, size=64, cores=None):
-    """Draw ``files`` synthetic JPEGs of ``size`` px (5 classes), then time the whole
-    of make_annotations (scan, decode, hash, split, write) with one worker and with
-    ``cores`` (default: every core), printing each rate and their ratio.
+    """Time make_annotations on ``files`` synthetic JPEGs of ``size`` px with
+    one worker and with ``cores`` (default: all), printing the rates.
 
     Returns:
         dict[int, float]: files/s per number of workers.

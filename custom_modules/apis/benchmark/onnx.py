@@ -1,12 +1,7 @@
-"""Images/s, latency and test accuracy of the inference backends on the CPU
-(``tools/deploy/benchmark_onnx.py``): PyTorch eager fp32 (and bf16 autocast
-where the CPU has native bf16), ONNX Runtime fp32 and int8 (static QDQ, as
-``export_onnx.py --int8`` writes it) and, where the ``openvino`` package is
-installed, OpenVINO on the same two files, on the same network (normalisation and
-softmax included), batches and number of threads. Without a checkpoint the
-weights are random (speed does not depend on them) and int8 is calibrated on
-random images; with one and a data root, int8 is calibrated on training images
-and each backend's accuracy is measured on the test split."""
+"""Images/s, latency and test accuracy of the CPU inference backends
+(``tools/deploy/benchmark_onnx.py``): PyTorch eager fp32 (and bf16), ONNX
+Runtime and, if installed, OpenVINO, fp32 and int8, on the same network,
+batches and threads. Without a checkpoint the weights are random."""
 import os.path as osp
 from importlib.metadata import version
 
@@ -34,9 +29,8 @@ ROUNDS = 3  # timed slices per cell, interleaved over the backends
 
 
 def _timings(engines, batches, size, seconds, rng):
-    """{(engine key, batch): seconds of each call}: about ``seconds`` per cell, in
-    ``ROUNDS`` slices taken in turn over every backend and batch (so that a change
-    of the machine's load hits them all), after two warm-up calls each."""
+    """{(engine key, batch): seconds of each call}: about ``seconds`` per
+    cell, in ``ROUNDS`` slices taken in turn (a change of load hits all)."""
     images = {b: rng.uniform(0, 255, (b, 3, size, size)).astype(np.float32)
               for b in batches}
     calls, times = {}, {}
@@ -61,7 +55,7 @@ def _backends(model, data, int8, threads):
         def run(x):
             with torch.no_grad(), torch.autocast('cpu', torch.bfloat16,
                                                  enabled=dtype is not None):
-                return eager(torch.from_numpy(x)).float().numpy()
+                return eager(torch.from_numpy(x))[0].float().numpy()
         return run
 
     engines = {(f'PyTorch {torch.__version__} eager', 'fp32'): torch_fn()}
@@ -79,13 +73,12 @@ def _backends(model, data, int8, threads):
 def benchmark_onnx(cfg, batch_sizes=(1, 32), seconds=3.0, threads=None,
                    checkpoint=None, data_root=None, calibration_count=300,
                    test_count=0):
-    """Time each backend on random batches; with ``checkpoint`` and ``data_root``,
-    also its top-1 accuracy on the test split.
+    """Time each backend; with ``checkpoint`` and ``data_root``, also its
+    test accuracy.
 
     Args:
         cfg (Config): the model's config.
-        seconds (float): timed seconds per cell (backend and batch), see
-            :func:`_timings`.
+        seconds (float): timed seconds per backend and batch.
         threads (int, optional): CPU threads for all; default: torch's.
         checkpoint (str, optional): trained weights (default: random ones).
         data_root (str, optional): the annotation folder (train.txt, test.txt).
@@ -94,8 +87,7 @@ def benchmark_onnx(cfg, batch_sizes=(1, 32), seconds=3.0, threads=None,
 
     Returns:
         tuple[list[dict], int]: per backend ``engine``, ``precision``, ``speed``
-        ({batch: images/s}), ``p50`` and ``p99`` (seconds per call at the smallest
-        batch) and ``accuracy`` (None without test data); and the thread count.
+        ({batch: images/s}), ``p50``, ``p99`` and ``accuracy``; the threads.
     """
     threads = threads or torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -141,8 +133,7 @@ def benchmark_onnx(cfg, batch_sizes=(1, 32), seconds=3.0, threads=None,
 
 
 def table(rows, threads, size, config, checkpoint=None):
-    """A title line and a markdown table, one row per backend; the ratio is the
-    speed over ONNX Runtime fp32's at the largest batch."""
+    """A title line and a markdown table, one row per backend."""
     batches = sorted(rows[0]['speed'])
     small, large = batches[0], batches[-1]
     weights = osp.basename(checkpoint) if checkpoint else 'random weights'

@@ -1,8 +1,6 @@
-"""Time to accuracy (``tools/analysis/benchmark.py --time-to-accuracy``): train
-each recipe config as ``tools/train.py`` does and report the wall time from the
-start of training to the first epoch whose val accuracy reaches a target, the
-test accuracy of that epoch's checkpoint, and a plot of val accuracy against
-wall time, one line per recipe."""
+"""Time to accuracy (``tools/analysis/benchmark.py --time-to-accuracy``):
+each recipe's wall time to a target val accuracy, the test accuracy there,
+and val accuracy against wall time."""
 import os.path as osp
 import time
 
@@ -16,8 +14,7 @@ from ..run_logs import read_log_entries
 
 
 def train_recipe(config, work_dir, data_root, seed=0, **flags):
-    """Train ``config`` (``tools/train.py``'s code) with a checkpoint kept for every
-    epoch and ``WallClockHook`` timing from just before the call.
+    """Train ``config`` keeping every epoch's checkpoint, timed from the call.
 
     Returns:
         list[tuple]: (epoch, wall seconds, val top-1 %) per validated epoch.
@@ -47,9 +44,8 @@ def time_to_accuracy(recipes, target, data_root, work_root, seed=0, **flags):
         **flags: more of ``tools/train.py``'s flags, for every recipe.
 
     Returns:
-        list[dict]: per recipe ``config``, ``curve`` (see :func:`train_recipe`),
-        ``epoch`` and ``seconds`` of the first epoch at ``target`` and ``test_acc``
-        of its checkpoint (all None when it never got there).
+        list[dict]: per recipe ``config``, ``curve`` and the first epoch at
+        ``target``'s ``epoch``, ``seconds`` and ``test_acc`` (or None).
     """
     results = []
     for config in recipes:

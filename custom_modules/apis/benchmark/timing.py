@@ -1,5 +1,5 @@
-"""What the benchmarks share: timed calls and their spread, peak memory, the
-environment lines and the table row of ``docs/benchmark_cpu.md``."""
+"""What the benchmarks share: timing, spread, peak memory, environment
+lines and the table row of ``docs/benchmark_cpu.md``."""
 import contextlib
 import os
 import platform
@@ -36,17 +36,8 @@ def time_calls(fn, iters, warmup=0, device='cpu'):
     return times[warmup:]
 
 
-def median_seconds(fn, seconds, threads):
-    """Median seconds of a call of ``fn`` on ``threads`` torch threads, timed for
-    about ``seconds`` after a warm-up by torch.utils.benchmark."""
-    from torch.utils.benchmark import Timer  # lazy: logs a CUDA_HOME warning on CPUs
-    timer = Timer('fn()', globals={'fn': fn}, num_threads=threads)
-    return timer.blocked_autorange(min_run_time=seconds).median
-
-
 def spread(times):
-    """The median of per-batch times (robust to the odd batch another process
-    slowed down) and a note with their 10th-90th percentile."""
+    """The median of per-batch times and a note with their p10-p90."""
     deciles = (statistics.quantiles(times, n=10, method='inclusive')
                if len(times) > 1 else times * 9)
     return statistics.median(times), (
@@ -56,8 +47,8 @@ def spread(times):
 
 @contextlib.contextmanager
 def peak_memory(device):
-    """Peak MB (``.mb``) inside the block: max allocated on a GPU, else this process'
-    resident high-water mark (reset on entry; Linux only; workers not included)."""
+    """Peak MB (``.mb``) inside the block: max allocated on a GPU, else this
+    process' resident high-water mark (Linux)."""
     peak = SimpleNamespace(mb=None)
     linux = device != 'cuda' and os.access('/proc/self/clear_refs', os.W_OK)
     if device == 'cuda':
@@ -90,8 +81,8 @@ def environment(device='cpu'):
 
 def row(what, mode, batch, step=None, data=None, ratio=None, memory=None, note='',
         per_image=False):
-    """A row under :data:`HEADER`: ``step`` in seconds per batch (per image with
-    ``per_image``), ``data`` its share waiting for data, ``memory`` in MB."""
+    """A row under :data:`HEADER`: ``step`` in s per batch (or image),
+    ``data`` its share waiting for data, ``memory`` in MB."""
     def cell(value, fmt, scale=1):
         return '-' if value is None else format(value * scale, fmt)
     speed = None if step is None else (1 if per_image else batch) / step

@@ -1,8 +1,6 @@
-"""Training, evaluation and inference speed, bare PyTorch against our tools, in one
-table (``tools/analysis/benchmark.py``). *Bare*: the same mmpretrain model stepped by
-hand on in-memory tensors (the config's optimizer and gradient accumulation,
-``torch.autocast``). *Ours*: what a user runs, tools/train.py's and tools/test.py's
-Runner on JPEG files through the config's pipeline, and the inference tool.
+"""Training, evaluation and inference speed, in one table
+(``tools/analysis/benchmark.py``): *bare*, the model stepped by hand on
+in-memory tensors; *ours*, the tools' Runners on JPEG files, and infer.py.
 """
 import collections
 import itertools
@@ -74,9 +72,8 @@ def build_model(cfg, device, frozen_stages=None):
 
 
 def bare_step(cfg, mode, batch, size, device, train=True, frozen_stages=None):
-    """A function running one training step of the model on a random batch (the
-    optimizer steps every ``accumulative_counts``), or with ``train=False`` one
-    forward pass in eval mode without gradients."""
+    """A function running one training step on a random batch, or with
+    ``train=False`` one forward pass in eval mode."""
     amp, channels_last = MODES[mode]
     layout = torch.channels_last if channels_last else torch.contiguous_format
     model = build_model(cfg, device, frozen_stages).train(train)
@@ -112,9 +109,8 @@ def bare_train(cfg, s, mode, device, batch=None, frozen_stages=None):
 
 
 def _run(runner_cfg, s, loader, images, phase):
-    """Run ``runner_cfg`` quietly over the first ``images`` of ``loader``'s dataset
-    at ``s``'s size, batch and workers; seconds of each iteration and of its wait
-    for data (mmengine's IterTimerHook)."""
+    """Run ``runner_cfg`` quietly over the first ``images`` of ``loader``;
+    seconds of each iteration and of its wait for data."""
     set_resolution(runner_cfg, s.size)
     loader = runner_cfg[loader]
     loader.update(batch_size=s.batch)
@@ -131,8 +127,7 @@ def _run(runner_cfg, s, loader, images, phase):
 
 
 def ours_train(s, mode, work_dir, images):
-    """One epoch of tools/train.py's Runner over the first ``images`` training
-    images: seconds of each step and of its wait for data."""
+    """One epoch of tools/train.py's Runner over the first ``images``."""
     amp, channels_last = MODES[mode]
     cfg = training.build_train_config(training.train_options(
         s.config, from_scratch=True, no_validate=True, data_root=s.data_root,
@@ -144,8 +139,7 @@ def ours_train(s, mode, work_dir, images):
 
 
 def ours_test(s, mode, checkpoint, work_dir, batches):
-    """Seconds of each of ``batches`` batches of tools/test.py's loop (data waiting
-    included), after ``s.warmup`` untimed ones."""
+    """Seconds of each of ``batches`` batches of tools/test.py's loop."""
     amp, channels_last = MODES[mode]
     cfg = testing.build_test_config(testing.options_for_test(
         s.config, checkpoint, data_root=s.data_root, work_dir=work_dir,
@@ -172,8 +166,8 @@ def ours_infer(s, mode, checkpoint, paths, device):
 
 
 def emit_eval(s, cfg, mode, device, checkpoint, paths, work_dir, emit):
-    """The eval rows of one mode: bare ``model(x)`` timed in two halves, before and
-    after test.py's loop, so a change in the machine's load reaches both sides."""
+    """The eval rows of one mode; bare ``model(x)`` is timed in two halves,
+    around test.py's loop, so a change of load reaches both."""
     half = max(1, s.eval_iters // 2)
     forward = bare_step(cfg, mode, s.batch, s.size, device, train=False)
     with peak_memory(device) as bare_mem:
@@ -194,9 +188,8 @@ def emit_eval(s, cfg, mode, device, checkpoint, paths, work_dir, emit):
 
 
 def epoch_sizes(total, fractions, cap, batch):
-    """Images in each timed epoch: ``fractions`` of the training split (of its first
-    ``cap`` images if given), in whole batches, so that no smaller last batch makes
-    oneDNN choose its kernels again."""
+    """Images in each timed epoch: ``fractions`` of the training split (of
+    its first ``cap``), in whole batches (no last batch to re-tune oneDNN)."""
     base = min(total, cap) if cap else total
     return [max(1, int(f * base) // batch) * batch for f in fractions]
 
@@ -214,8 +207,7 @@ def epoch_header(s, total):
 
 
 def emit_epochs(s, mode, work_root, emit, device):
-    """One epoch per fraction of the training split, largest first (the reference
-    of the ratio), after an untimed warm-up run."""
+    """One epoch per fraction, largest (the ratio's reference) first."""
     total = len(list_from_file(osp.join(s.data_root, 'train.txt')))
     sizes = epoch_sizes(total, s.epoch_fractions, s.epoch_max_images, s.batch)
     ours_train(s, mode, osp.join(work_root, 'epoch_warmup'), s.batch * max(1, s.warmup))
@@ -236,14 +228,14 @@ def emit_epochs(s, mode, work_root, emit, device):
 
 
 def _data_share(times, data, warmup):
-    """The share of the steps after the warm-up ones spent waiting for data."""
+    """The share of the post-warm-up steps spent waiting for data."""
     skip = min(warmup, len(times) - 1)
     return sum(data[skip:]) / sum(times[skip:])
 
 
 def prepare_data(s, work_root):
-    """Annotation files for ``s.photos`` (or generated images) in ``work_root``,
-    unless ``s.data_root`` names existing ones; returns them and the images."""
+    """``(annotation folder, images)``: ``s.data_root``, else annotations of
+    ``s.photos`` (or generated images) in ``work_root``."""
     if s.data_root:
         if not osp.isfile(osp.join(s.data_root, 'train.txt')):
             raise UserInputError(
@@ -310,8 +302,7 @@ def measure(s, device, work_root, emit):
 
 
 def benchmark(s):
-    """Measure on the GPU if there is one, else the CPU, printing each line as it
-    comes.
+    """Measure on the GPU if there is one, else the CPU, printing each line.
 
     Args:
         s (Settings): what to measure.

@@ -1,11 +1,13 @@
 """Export a trained checkpoint to ONNX and check it against PyTorch.
 
 The graph holds the model's own data preprocessor (channel order, mean/std) and a
-softmax; it and its metadata are described in :mod:`.onnx_classifier`. The temperature
-is applied when the model is read, not baked into the graph, so the export is checked
-against PyTorch as it is, and ``--no-calibration`` or another threshold need no second
-export. PyTorch's TorchScript-based exporter (``dynamo=False``) needs no package beyond
-``onnx`` and writes opset 17, which every ONNX Runtime since 1.11 runs.
+softmax, and outputs the probabilities and the logits before it (the energy reject
+score needs them); it and its metadata are described in :mod:`.onnx_classifier`. The
+temperature is applied when the model is read, not baked into the graph, so the export
+is checked against PyTorch as it is, and ``--no-calibration`` or another threshold
+need no second export. PyTorch's TorchScript-based exporter (``dynamo=False``) needs
+no package beyond ``onnx`` and writes opset 17, which every ONNX Runtime since 1.11
+runs.
 """
 import copy
 import glob
@@ -46,6 +48,7 @@ from .onnx_classifier import INPUT_LAYOUT, OnnxClassifier, load_rgb
 
 OPSET = 17
 TOLERANCE = 1e-4  # max abs difference of probabilities, fp32
+LOGIT_TOLERANCE = 1e-3  # max abs difference of logits, fp32
 # The test-pipeline steps the torch-free classifier reproduces.
 _SUPPORTED = {'LoadImageFromFile', 'ResizeEdge', 'CenterCrop', 'PackInputs'}
 
@@ -85,8 +88,8 @@ def preprocess_recipe(cfg):
 
 
 def deployable(model):
-    """``model`` as a module from RGB 0-255 NCHW to probabilities: its own data
-    preprocessor (which expects cv2's BGR) and a softmax folded in."""
+    """``model`` as a module from RGB 0-255 NCHW to (probabilities, logits): its
+    own data preprocessor (which expects cv2's BGR) and a softmax folded in."""
 
     class Deployable(torch.nn.Module):
         def __init__(self):
@@ -95,7 +98,8 @@ def deployable(model):
 
         def forward(self, images):
             data = self.model.data_preprocessor({'inputs': images.flip(1)})
-            return self.model(data['inputs'], mode='tensor').softmax(-1)
+            logits = self.model(data['inputs'], mode='tensor')
+            return logits.softmax(-1), logits
 
     return Deployable().eval()
 
@@ -163,17 +167,20 @@ def to_onnx(model, recipe, classes, source='', dynamo=False, calibration=None):
             deployable(fold_same_padding(model, size)),
             (torch.rand(2, 3, size, size) * 255, ), buffer,
             dynamo=dynamo, opset_version=OPSET, input_names=['images'],
-            output_names=['probs'],
-            dynamic_axes={'images': {0: 'batch'}, 'probs': {0: 'batch'}})
+            output_names=['probs', 'logits'],
+            dynamic_axes={'images': {0: 'batch'}, 'probs': {0: 'batch'},
+                          'logits': {0: 'batch'}})
     proto = onnx.load_from_string(buffer.getvalue())
     meta = {'classes': json.dumps(classes), 'preprocess': json.dumps(recipe),
             'input': f'images: {INPUT_LAYOUT}, any batch size',
-            'output': 'probs: softmax probabilities, one column per class',
+            'output': 'probs: softmax probabilities, one column per class; '
+                      'logits: the same before the softmax',
             'opset': str(OPSET), 'source_checkpoint': source}
     if calibration:
         meta['temperature'] = repr(calibration['temperature'])
         if calibration['threshold'] is not None:
             meta['threshold'] = repr(calibration['threshold'])
+            meta['score'] = calibration['score']
     onnx.helper.set_model_props(proto, meta)
     onnx.checker.check_model(proto)
     return proto.SerializeToString()
@@ -227,7 +234,8 @@ def compare_with_pytorch(onnx_model, model, photos, cfg, chunk=32):
         (``OnnxClassifier``'s default); ``max_abs_diff`` and ``top1_same`` on the
         same input (the torch-free resize and crop), which checks the export;
         ``pipeline_max_abs_diff`` and ``pipeline_top1_same`` against ``cfg``'s test
-        pipeline (cv2 decoding and resize), which checks the whole torch-free path.
+        pipeline (cv2 decoding and resize), which checks the whole torch-free path;
+        ``logits_max_abs_diff``, of the logits on the same input.
     """
     classifier = OnnxClassifier(onnx_model)
     torch_probs = deployable(model)
@@ -239,11 +247,13 @@ def compare_with_pytorch(onnx_model, model, photos, cfg, chunk=32):
         bgr = torch.stack([pipeline({'img_path': p})['inputs']
                            for p in photos[i:i + chunk]])
         with torch.no_grad():
-            parts.append((classifier.probabilities(batch),
-                          torch_probs(torch.from_numpy(batch)).numpy(),
-                          torch_probs(bgr.flip(1).float()).numpy()))
-    ours, same_input, pipelined = (np.concatenate(p) for p in zip(*parts))
-    report = {'images': len(photos), 'backend': classifier.backend}
+            same = torch_probs(torch.from_numpy(batch))
+            parts.append((*classifier.run(batch), *(t.numpy() for t in same),
+                          torch_probs(bgr.flip(1).float())[0].numpy()))
+    ours, our_logits, same_input, logits, pipelined = (np.concatenate(p)
+                                                       for p in zip(*parts))
+    report = {'images': len(photos), 'backend': classifier.backend,
+              'logits_max_abs_diff': float(np.abs(our_logits - logits).max())}
     for prefix, theirs in (('', same_input), ('pipeline_', pipelined)):
         report[f'{prefix}max_abs_diff'] = float(np.abs(ours - theirs).max())
         report[f'{prefix}top1_same'] = int((ours.argmax(1) == theirs.argmax(1)).sum())
@@ -324,8 +334,9 @@ def int8_coverage(data):
 
     Returns:
         dict: ``int8_convolutions`` (``QLinearConv`` nodes), ``convolutions``
-        (``Conv`` nodes of the file) and ``dequantize`` (``DequantizeLinear`` nodes
-        left: each a step back to float).
+        (``Conv`` nodes of the file) and ``dequantize`` (the int8 tensors that
+        ``DequantizeLinear`` nodes take back to float: the quantized logits, which
+        feed both the softmax and the ``logits`` output, count once).
     """
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
@@ -333,11 +344,11 @@ def int8_coverage(data):
         options.optimized_model_filepath = osp.join(tmp, 'optimized.onnx')
         ort.InferenceSession(data, options, providers=['CPUExecutionProvider'])
         ran = onnx.load(options.optimized_model_filepath).graph.node
-    ran = [n.op_type for n in ran]
     ops = [n.op_type for n in onnx.load_from_string(data).graph.node]
-    return {'int8_convolutions': ran.count('QLinearConv'),
+    return {'int8_convolutions': [n.op_type for n in ran].count('QLinearConv'),
             'convolutions': ops.count('Conv'),
-            'dequantize': ran.count('DequantizeLinear')}
+            'dequantize': len({n.input[0] for n in ran
+                               if n.op_type == 'DequantizeLinear'})}
 
 
 def compare_precisions(fp32, int8, paths, labels):
@@ -413,18 +424,20 @@ def export_checked(config, checkpoint, out=None, classes=None, photos=None,
     report = compare_with_pytorch(data, model, photos, cfg)
     count = report['images']
     print(f'{report["backend"]} vs PyTorch on {count} photos, same input: '
-          f'max |p_onnx - p_torch| = {report["max_abs_diff"]:.2e}, top-1 identical '
+          f'max |p_onnx - p_torch| = {report["max_abs_diff"]:.2e} (logits '
+          f'{report["logits_max_abs_diff"]:.2e}), top-1 identical '
           f'{report["top1_same"]}/{count}')
     print(f'torch-free resize/crop vs the config\'s test pipeline: max difference '
           f'{report["pipeline_max_abs_diff"]:.2e}, top-1 identical '
           f'{report["pipeline_top1_same"]}/{count}')
-    if report['max_abs_diff'] >= TOLERANCE or report['top1_same'] != count:
+    if (report['max_abs_diff'] >= TOLERANCE or report['top1_same'] != count
+            or report['logits_max_abs_diff'] >= LOGIT_TOLERANCE):
         raise UserInputError('the exported model disagrees with PyTorch (above); '
                              f'{out} was not written.')
     atomic_write(out, lambda f: f.write(data), force, binary=True)
     size = recipe['crop_size']
     print(f'wrote {out}: opset {OPSET}; input "images" {INPUT_LAYOUT}, N x 3 x {size} '
-          f'x {size}; output "probs"; classes {", ".join(classes)}')
+          f'x {size}; outputs "probs" and "logits"; classes {", ".join(classes)}')
     print(describe_calibration(calibration))
     if int8:
         report['int8'] = export_int8(cfg, data, int8_out, calibration_count,
@@ -441,4 +454,5 @@ def describe_calibration(calibration):
     return (f'calibration embedded from {calibration["path"]}: temperature '
             f'{calibration["temperature"]:.4f}, ' + (
                 'no threshold' if threshold is None
-                else f'"unknown" below a top score of {threshold:.4f}'))
+                else f'"unknown" where the {calibration["score"]} reject score is '
+                f'below {threshold:.4f}'))

@@ -8,10 +8,13 @@ network runs in OpenVINO instead (faster on the CPUs measured in docs/deploy.md)
 ONNX Runtime still reads and checks the file. The model's metadata_props say
 what the config would: ``classes`` (JSON list, index = output column),
 ``preprocess`` (JSON, the test pipeline's ResizeEdge then CenterCrop), when
-calibrated ``temperature`` and ``threshold``, and for a quantized model
-``precision`` (``int8``; absent means fp32) and ``quantization``. Its input
-``images`` is float32 RGB NCHW 0-255 (normalisation is inside the graph), its output
-``probs`` the softmax probabilities.
+calibrated ``temperature``, ``threshold`` and ``score`` (the reject score the
+threshold applies to, ``energy`` or ``max_softmax``; absent, as in files exported
+before it was stored, means max_softmax), and for a quantized model ``precision``
+(``int8``; absent means fp32) and ``quantization``. Its input ``images`` is float32
+RGB NCHW 0-255 (normalisation is inside the graph), its outputs ``probs``, the softmax
+probabilities, and ``logits``, the head's output before the softmax (which the energy
+score needs; files exported before it have ``probs`` only).
 """
 import importlib.util
 import json
@@ -23,7 +26,15 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image, ImageOps
 
-from custom_modules.evaluation.calibration import apply_temperature, check_calibration
+from custom_modules.evaluation.calibration import (
+    LEGACY_SCORE,
+    REJECT_SCORES,
+    apply_temperature,
+    as_logits,
+    check_calibration,
+    reject_score,
+    threshold_override,
+)
 
 INPUT_LAYOUT = 'float32 RGB NCHW 0-255'
 MAX_PIXELS = 40_000_000
@@ -72,7 +83,7 @@ def resolve_backend(backend='auto'):
 
 
 def openvino_runner(model, threads=None):
-    """``run(batch) -> probabilities`` for ``model`` (a ``.onnx`` path or its bytes)
+    """``run(batch) -> [outputs]`` for ``model`` (a ``.onnx`` path or its bytes)
     compiled by OpenVINO for the CPU, in fp32 arithmetic where the graph is float
     (OpenVINO would pick bf16 on a CPU that has it; a QDQ int8 graph still runs
     int8). Each thread gets its own infer request, so ``run`` is thread-safe."""
@@ -87,7 +98,8 @@ def openvino_runner(model, threads=None):
     def run(batch):
         if not hasattr(local, 'request'):
             local.request = compiled.create_infer_request()
-        return local.request.infer([batch])[0]
+        result = local.request.infer([batch])
+        return [result[i] for i in range(len(compiled.outputs))]
 
     return run
 
@@ -139,12 +151,13 @@ def load_rgb(source, max_pixels=MAX_PIXELS, name=None, min_side=None):
 
 
 def _calibration(meta, name):
-    """(temperature, threshold or None) from the metadata; None when the
-    model carries none."""
+    """(temperature, threshold or None, score) from the metadata; None when
+    the model carries none."""
     if 'temperature' not in meta:
         return None
     try:
-        return check_calibration(meta['temperature'], meta.get('threshold'))
+        return check_calibration(meta['temperature'], meta.get('threshold'),
+                                 meta.get('score', LEGACY_SCORE))
     except ValueError as err:
         raise ModelFileError(f'{name}: calibration metadata {err}; export it '
                              'again.') from err
@@ -227,8 +240,13 @@ def validate_metadata(meta, num_outputs, input_size=None, name='the model'):
                    f'{", ".join(PRECISIONS)}')
     if 'temperature' in meta:
         _number(meta, 'temperature', name, 1e-3, 1e3)
+    score = meta.get('score', LEGACY_SCORE)
+    if score not in REJECT_SCORES:
+        raise _bad(name, 'score', f'is {score!r}, not one of '
+                   f'{", ".join(REJECT_SCORES)}')
     if meta.get('threshold') not in (None, ''):
-        _number(meta, 'threshold', name, 0, 1)
+        _number(meta, 'threshold', name, *((0, 1) if score == 'max_softmax'
+                                           else (-1e6, 1e6)))
     return classes, preprocess
 
 
@@ -251,10 +269,11 @@ class OnnxClassifier:
     Args:
         model (str | bytes): the ``.onnx`` path, or its bytes.
         threads (int, optional): ONNX Runtime's intra-op threads.
-        calibration (bool): use the embedded temperature and threshold; without them
-            (False, or none embedded) the temperature is 1 and the threshold None.
+        calibration (bool): use the embedded temperature, threshold and reject score;
+            without them (False, or none embedded) the temperature is 1, the
+            threshold None and the score max_softmax.
         threshold (float, optional): replaces the threshold either way, as
-            ``tools/infer.py --threshold`` does.
+            ``tools/infer.py --threshold`` does (in the units of ``score``).
         backend (str): ``'onnxruntime'``, ``'openvino'`` or ``'auto'`` (see
             :func:`resolve_backend`); ``backend`` then names it and the precision.
 
@@ -291,9 +310,17 @@ class OnnxClassifier:
         self.backend = f'{engine} {self.precision}'
         embedded = _calibration(meta, name) if calibration else None
         self.calibrated = embedded is not None
-        self.temperature, self.threshold = embedded or (1.0, None)
+        self.temperature, self.threshold, self.score = embedded or (
+            1.0, None, LEGACY_SCORE)
         if threshold is not None:
-            self.threshold = float(threshold)
+            self.threshold = threshold_override(threshold, self.score)
+        self.has_logits = [o.name for o in self.session.get_outputs()[1:2]] == [
+            'logits']
+        if self.score != 'max_softmax' and not self.has_logits:
+            raise ModelFileError(
+                f'{name}: its calibration\'s {self.score} reject score needs the '
+                '"logits" output, which this file (exported before it was added) '
+                'lacks; export it again with tools/deploy/export_onnx.py.')
         self.input_name = self.session.get_inputs()[0].name
         self._run = None
         if engine == 'openvino':
@@ -335,16 +362,34 @@ class OnnxClassifier:
         out *= (y_in[:, None] & x_in[None, :])[..., None]
         return np.clip(np.rint(out.transpose(2, 0, 1)), 0, 255)
 
-    def probabilities(self, batch):
-        """The graph's probabilities (not temperature-scaled), N x classes, for an
+    def run(self, batch):
+        """The graph's outputs (``probs``, then ``logits`` if it has them) for an
         N x 3 x S x S float32 batch of :meth:`prepare` outputs."""
         if self._run:
             return self._run(batch)
-        return self.session.run(None, {self.input_name: batch})[0]
+        return self.session.run(None, {self.input_name: batch})
 
-    def scores(self, batch):
-        """:meth:`probabilities`, temperature-scaled (float64)."""
-        return apply_temperature(self.probabilities(batch), self.temperature)
+    def probabilities(self, batch):
+        """The graph's probabilities (not temperature-scaled), N x classes."""
+        return self.run(batch)[0]
+
+    def logits(self, batch):
+        """The graph's logits, N x classes (files exported before they were
+        carried have none: ModelFileError)."""
+        if not self.has_logits:
+            raise ModelFileError('the model has no "logits" output; export it again '
+                                 'with tools/deploy/export_onnx.py.')
+        return self.run(batch)[1]
+
+    def answers(self, batch, topk=5):
+        """:meth:`answer` for each image of ``batch``: temperature-scaled
+        probabilities, and the reject score of the logits (of ``log p`` in a file
+        without them, which only max_softmax needs)."""
+        outputs = self.run(batch)
+        scores = apply_temperature(outputs[0], self.temperature)
+        values = reject_score(outputs[1] if self.has_logits else as_logits(
+            outputs[0]), self.score, self.temperature)
+        return [self.answer(row, topk, value) for row, value in zip(scores, values)]
 
     def load(self, source, max_pixels=MAX_PIXELS, name=None):
         """:func:`load_rgb`, a huge image shrunk to twice what this model's resize
@@ -371,22 +416,29 @@ class OnnxClassifier:
                     inputs.append(self.prepare(self.load(source, max_pixels)))
                 except ImageFileError as err:
                     errors[j] = str(err).removeprefix(f'{source}: ')
-            rows = iter(self.scores(np.stack(inputs)) if inputs else ())
+            rows = iter(self.answers(np.stack(inputs), topk) if inputs else ())
             seconds = (time.perf_counter() - start) / len(chunk)
             results += [{'error': errors[j]} if j in errors else
-                        dict(self.answer(next(rows), topk), seconds=seconds)
+                        dict(next(rows), seconds=seconds)
                         for j in range(len(chunk))]
         return results
 
-    def answer(self, scores, topk=5):
-        """The top ``topk`` of one row of :meth:`scores`.
+    def answer(self, scores, topk=5, value=None):
+        """The top ``topk`` of one row of temperature-scaled probabilities.
+
+        Args:
+            value (float, optional): the image's reject score (default: the top
+                probability, the max_softmax score).
 
         Returns:
-            dict: ``predictions`` (``[{'class', 'label', 'score'}]``, best first) and
-            ``unknown`` (whether the top score is below the threshold).
+            dict: ``predictions`` (``[{'class', 'label', 'score'}]``, best first),
+            ``reject_score`` (the score's name), ``reject_value`` and ``unknown``
+            (whether that value is below the threshold).
         """
         order = np.argsort(-scores, kind='stable')[:topk]
         predictions = [{'class': self.classes[i], 'label': int(i),
                         'score': float(scores[i])} for i in order]
-        return {'predictions': predictions, 'unknown': bool(
-            self.threshold is not None and predictions[0]['score'] < self.threshold)}
+        value = float(scores.max() if value is None else value)
+        return {'predictions': predictions, 'reject_score': self.score,
+                'reject_value': value,
+                'unknown': bool(self.threshold is not None and value < self.threshold)}

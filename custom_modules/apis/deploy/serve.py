@@ -87,8 +87,9 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
             the app runs offline and ``/docs`` loads scripts from a CDN).
 
     Returns:
-        FastAPI: its answers are :meth:`OnnxClassifier.answer`'s dict plus
-        ``filename``, ``calibrated``, ``temperature``, ``threshold`` and ``seconds``.
+        FastAPI: its answers are :meth:`OnnxClassifier.answer`'s dict (with the
+        reject score's name and value) plus ``filename``, ``calibrated``,
+        ``temperature``, ``threshold`` and ``seconds``.
     """
     docs = {} if api_docs else dict(docs_url=None, redoc_url=None, openapi_url=None)
     app = FastAPI(title='Flower classifier', **docs)
@@ -97,7 +98,8 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
                        detail=f'the request is over the {limit}.')
     calibration = {'calibrated': classifier.calibrated,
                    'temperature': classifier.temperature,
-                   'threshold': classifier.threshold}
+                   'threshold': classifier.threshold,
+                   'reject_score': classifier.score}
 
     @app.get('/', response_class=HTMLResponse)
     def page():
@@ -124,9 +126,8 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
             rgb = classifier.load(io.BytesIO(data), max_pixels, file.filename)
         except ImageFileError as err:
             raise HTTPException(400, str(err)) from err
-        scores = classifier.scores(classifier.prepare(rgb)[None])[0]
-        answer = {'filename': file.filename,
-                  **classifier.answer(scores, topk), **calibration}
+        answer = {'filename': file.filename, **calibration,
+                  **classifier.answers(classifier.prepare(rgb)[None], topk)[0]}
         if cam is not None:
             answer['cam'] = png_data_uri(
                 cam(rgb, answer['predictions'][0]['label']))

@@ -13,7 +13,7 @@ from .runner import Grid, prepare_demo, select_configs
 GRID_DEFAULTS = dict(
     configs=['*'], config_dir=osp.join(ROOT, 'configs'),
     work_dir='work_dirs/grid', seeds=[None], gpus=1, pretrained_dir=None,
-    from_scratch=False, data_root=None, no_analysis=False,
+    from_scratch=False, data_root=None, no_analysis=False, shift_benchmark=True,
     keep_checkpoints='best', cfg_options=[], vis_backend=None,
     early_stop=None, amp=False, amp_dtype=None, channels_last=False,
     demo=False, demo_epochs=2, demo_per_class=20)
@@ -38,7 +38,7 @@ def make_grid(args):
         cfg_options=[*(demo_options if args.demo else []), *args.cfg_options],
         speed_flags=speed_flags(args), small=args.demo,
         vis_backends=tuple(args.vis_backend or ()),
-        early_stop=args.early_stop)
+        early_stop=args.early_stop, shift_benchmark=args.shift_benchmark)
 
 
 def run_grid(**flags):

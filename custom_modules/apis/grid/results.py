@@ -13,12 +13,15 @@ from custom_modules.evaluation.significance import (
 )
 from custom_modules.utils.fileio import atomic_write, csv_safe_row, save_figure
 
+from ..robustness import SHORT_SEVERITIES, SHORT_SHIFTS
 from .grid_report import write_grid_report
 from .runner import MODEL_NAMES
 
+CORRUPTED = 'Mean corrupted acc. (%)'
+
 METRICS = ['train_acc', 'val_acc', 'best_epoch', 'macro_f1', 'wall_time_s',
-           'img_per_s', 'test_acc', 'val_ece', 'val_ece_scaled', 'test_ece',
-           'test_ece_scaled']
+           'img_per_s', 'test_acc', 'mean_corrupted_acc', 'val_ece',
+           'val_ece_scaled', 'test_ece', 'test_ece_scaled']
 COLUMNS = ['model', 'frozen_stages', 'augmentation', 'precision',
            'train_images', *METRICS, 'stopped']
 # No autoescape: these templates write Markdown (results.md), not HTML;
@@ -35,6 +38,12 @@ def mean_std(values):
         return None, None
     return (statistics.fmean(values),
             statistics.stdev(values) if len(values) > 1 else None)
+
+
+def per_seed(runs, key):
+    """The runs' ``key`` texts, each after its seed when it has one."""
+    return '; '.join(('' if r['seed'] is None else f'seed {r["seed"]}: ') +
+                     r[key] for r in runs if r.get(key))
 
 
 def aggregate(records):
@@ -54,9 +63,8 @@ def aggregate(records):
             row[key], row[f'{key}_std'] = mean_std([r.get(key) for r in done])
         row['stopped'] = '; '.join(
             r['stopped'] for r in done if r.get('stopped')) or None
-        row['failed'] = '; '.join(
-            ('' if r['seed'] is None else f'seed {r["seed"]}: ') +
-            r['failed'] for r in runs if r.get('failed'))
+        row['failed'] = per_seed(runs, 'failed')
+        row['shift_failed'] = per_seed(done, 'shift_error')
         rows.append(row)
     return rows
 
@@ -84,6 +92,14 @@ def table_columns(rows):
     def number(key, digits=2):
         return lambda r: fmt(r.get(key), r.get(f'{key}_std'), digits)
 
+    def corrupted(r):  # a failed benchmark says why; the run still counts
+        parts = []
+        if r['mean_corrupted_acc'] is not None:
+            parts.append(number('mean_corrupted_acc')(r))
+        if r['shift_failed']:
+            parts.append(f'failed: {r["shift_failed"]}')
+        return '; '.join(parts) or ('-' if r['val_acc'] is None else 'not run')
+
     columns = [
         ('Model', '---', lambda r: r['model']),
         ('Frozen stages', '---:', lambda r: r['frozen_stages']),
@@ -94,6 +110,7 @@ def table_columns(rows):
         ('Train acc (%)', '---:', number('train_acc')),
         ('Val acc (%)', '---:', number('val_acc')),
         ('Test acc (%)', '---:', number('test_acc')),
+        (CORRUPTED, '---:', corrupted),
         ('Best epoch', '---:', number('best_epoch', 0 if seeds == 1 else 1)),
         ('Macro F1 (%)', '---:', number('macro_f1')),
         (ece_header, '---:',
@@ -104,10 +121,17 @@ def table_columns(rows):
         ('Failed runs (log)', '---', lambda r: r['failed'] or '-')]
     shown = {'Precision': len(precisions(rows)) > 1,
              'Test acc (%)': ece == 'test_ece',
+             CORRUPTED: shift_benchmarked(rows),
              ece_header: any(r.get(ece) is not None for r in rows),
              'Stopped at epoch': any(r['stopped'] for r in rows),
              'Failed runs (log)': any(r['failed'] for r in rows)}
     return [c for c in columns if shown.get(c[0], True)]
+
+
+def shift_benchmarked(rows):
+    """Whether any run has a shift benchmark figure or failure."""
+    return any(r['mean_corrupted_acc'] is not None or r['shift_failed']
+               for r in rows)
 
 
 def results_markdown(rows, significance=''):
@@ -120,13 +144,16 @@ def results_markdown(rows, significance=''):
         table=[[c[0] for c in columns],
                *([c[2](r) for c in columns] for r in rows)],
         best=max(done, key=lambda r: r['val_acc'], default=None),
-        significance=significance, fmt=fmt)
+        significance=significance, fmt=fmt, shifts=shift_benchmarked(rows)
+        and dict(names=', '.join(SHORT_SHIFTS),
+                 severity=', '.join(map(str, SHORT_SEVERITIES))))
 
 
 def write_csv(rows, f):
     """``results.csv``: every column, with its std over seeds."""
     fields = ['config', 'seeds'] + [c for key in COLUMNS for c in (
-        [key, f'{key}_std'] if key in METRICS else [key])] + ['failed']
+        [key, f'{key}_std'] if key in METRICS else [key])] + [
+            'failed', 'shift_failed']
     writer = csv.DictWriter(f, fieldnames=fields, extrasaction='ignore')
     writer.writeheader()
     writer.writerows(map(csv_safe_row, rows))
@@ -137,7 +164,8 @@ def label(r):
 
 
 def results_chart(rows):
-    """Val and train accuracy of each configuration, as bars."""
+    """Val and train accuracy of each configuration, and its mean corrupted
+    accuracy when the runs have one, as bars."""
     rows = [r for r in rows if r['val_acc'] is not None]  # failed: no bar
     ys = range(len(rows))
 
@@ -145,16 +173,23 @@ def results_chart(rows):
         stds = [r[f'{key}_std'] for r in rows]
         return [s or 0 for s in stds] if any(stds) else None
 
-    fig = Figure(figsize=(8, 0.45 * len(rows) + 1.5))
+    # (key, label, colour, alpha, value printed), bottom bar first
+    bars = [('val_acc', 'val', 'tab:blue', 1, True),
+            ('train_acc', 'train (test pipeline)', 'tab:orange', 0.6, False)]
+    if shift_benchmarked(rows):
+        bars.insert(0, ('mean_corrupted_acc', f'mean under {len(SHORT_SHIFTS)}'
+                        ' shifts (see results.md)', 'tab:red', 0.6, True))
+    height = 0.8 / len(bars)
+    fig = Figure(figsize=(8, 0.225 * len(bars) * len(rows) + 1.5))
     ax = fig.subplots()
-    ax.barh([y + 0.2 for y in ys], [r['val_acc'] for r in rows], height=0.4,
-            xerr=errors('val_acc'), capsize=3, label='val', color='tab:blue')
-    ax.barh([y - 0.2 for y in ys], [r['train_acc'] or 0 for r in rows],
-            height=0.4, xerr=errors('train_acc'), capsize=3,
-            label='train (test pipeline)', color='tab:orange', alpha=0.6)
-    for y, r in zip(ys, rows):
-        ax.text(r['val_acc'] + 0.5, y + 0.2, f'{r["val_acc"]:.1f}',
-                va='center', fontsize=8)
+    for i, (key, name, color, alpha, printed) in enumerate(bars):
+        at = [y + ((len(bars) - 1) / 2 - i) * height for y in ys]
+        values = [r[key] or 0 for r in rows]
+        ax.barh(at, values, height=height, xerr=errors(key), capsize=3,
+                label=name, color=color, alpha=alpha)
+        for y, value, r in zip(at, values, rows):
+            if printed and r[key] is not None:
+                ax.text(value + 0.5, y, f'{value:.1f}', va='center', fontsize=8)
     ax.set_yticks(list(ys), [label(r) for r in rows])
     ax.invert_yaxis()
     ax.set(xlabel='top-1 accuracy (%)', xlim=(0, 105),

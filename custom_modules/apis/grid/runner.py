@@ -9,6 +9,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
+import traceback
 from dataclasses import dataclass
 
 from mmengine.config import Config
@@ -20,6 +21,7 @@ from custom_modules.engine.pretrained import pretrained_init_cfgs
 from custom_modules.evaluation.calibration import (
     apply_temperature,
     expected_calibration_error,
+    made_from,
     read_calibration,
 )
 from custom_modules.evaluation.predictions import (
@@ -28,11 +30,13 @@ from custom_modules.evaluation.predictions import (
     predictions_match,
 )
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.fileio import atomic_write
+from custom_modules.utils.fileio import atomic_write, file_sha256
 from custom_modules.utils.paths import ROOT
 
 from ..cams import run_cams
+from ..config import options_dict
 from ..curves import plot_curves
+from ..robustness import SHORT_SEVERITIES, SHORT_SHIFTS, robustness
 from ..run_logs import best_checkpoint, run_config, summarize_run
 from ..run_report import write_run_report
 from .child import run_child
@@ -104,6 +108,8 @@ class Grid:
         vis_backends (list[str]): ``--vis-backend`` of every train.py.
         early_stop (int, optional): ``--early-stop`` of every train.py; the
             records then say where and why each run stopped.
+        shift_benchmark (bool): With ``analysis``, also run the short shift
+            benchmark on each best checkpoint (:meth:`shift_result`).
     """
 
     work_dir: str
@@ -118,6 +124,7 @@ class Grid:
     small: bool = False
     vis_backends: tuple = ()
     early_stop: int | None = None
+    shift_benchmark: bool = True
 
     def run(self, configs, seeds=(None, )):
         """Train every config with every seed, one after another; return
@@ -206,7 +213,17 @@ class Grid:
         if osp.isfile(done_path):
             log(f'skip   {run_dir} (finished)')
             with open(done_path) as f:
-                return json.load(f)
+                record = json.load(f)
+            # finished before the shift benchmark ran (or when it failed)
+            if (self.analysis and self.shift_benchmark and 'analysis' in record
+                    and 'mean_corrupted_acc' not in record):
+                record.pop('shift_error', None)
+                record.update(self.shift_result(config, run_dir,
+                                                self.options(seed)))
+                atomic_write(done_path, lambda f: json.dump(record, f, indent=2),
+                             force=True)
+                write_run_report(run_dir, force=True)
+            return record
         resume = osp.isfile(osp.join(run_dir, 'last_checkpoint'))
         train_log = osp.join(run_dir, 'grid_train.log')
         log(f'{"resume" if resume else "train "} {run_dir} (progress: '
@@ -277,6 +294,8 @@ class Grid:
                       **calibration_figures(best, split == 'test' and preds))
         if split == 'test':
             result['test_acc'] = accuracy
+        if self.shift_benchmark:
+            result.update(self.shift_result(config, run_dir, options))
         try:  # an explanation is optional: a failure never fails the run
             # mmengine's "Loads checkpoint" would break the one line per run.
             with contextlib.redirect_stdout(io.StringIO()):
@@ -288,6 +307,44 @@ class Grid:
                 os.remove(osp.join(out_dir, 'cams.png'))
             result['cams_error'] = f'{type(exc).__name__}: {exc}'.splitlines()[0]
         return result
+
+
+    def shift_result(self, config, run_dir, options):
+        """The short shift benchmark (:data:`SHORT_SHIFTS` at
+        :data:`SHORT_SEVERITIES`, as the photos demo runs it) of the run's best
+        checkpoint, kept in ``shift_benchmark.json`` and reused while it
+        matches the checkpoint; its tables go to ``robustness/``. Returns
+        ``{'mean_corrupted_acc': %}``, or ``{'shift_error': why}``: a failure
+        never fails the run."""
+        best = best_checkpoint(run_dir)
+        stored = osp.join(run_dir, 'shift_benchmark.json')
+        setting = dict(shifts=list(SHORT_SHIFTS),
+                       severities=list(SHORT_SEVERITIES))
+        if osp.isfile(stored):
+            with open(stored) as f:
+                summary = json.load(f)
+            if made_from(summary, best, stored) and all(
+                    summary.get(k) == v for k, v in setting.items()):
+                return dict(mean_corrupted_acc=summary['mean_corrupted_accuracy'])
+        # Its output to grid_shifts.log; through a buffer, which mmengine's
+        # logger, if made here, may keep writing to (as for the CAMs).
+        log, out = osp.join(run_dir, 'grid_shifts.log'), io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                result = robustness(
+                    config, best, **setting, fit_images=0, force=True,
+                    data_root=self.data_root, cfg_options=options_dict(options))
+        except Exception as exc:
+            out.write(traceback.format_exc())
+            return dict(shift_error=f'{type(exc).__name__}: {exc}'
+                        .splitlines()[0] + f'; log: {log}')
+        finally:
+            atomic_write(log, lambda f: f.write(out.getvalue()), force=True)
+        summary = dict(checkpoint_sha256=file_sha256(best), **setting, **{
+            k: result[k] for k in ('clean_accuracy', 'mean_corrupted_accuracy')})
+        atomic_write(stored, lambda f: json.dump(summary, f, indent=2),
+                     force=True)
+        return dict(mean_corrupted_acc=result['mean_corrupted_accuracy'])
 
 
 def stopped_at(run_dir, epochs):

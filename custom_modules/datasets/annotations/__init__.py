@@ -1,8 +1,5 @@
-"""Check a class-per-folder image tree and write ImageNet-style annotations.
-
-One module per step: :mod:`.scan` (find, decode and hash every file),
-:mod:`.split` (stratified, seeded splits), :mod:`.write` (place images,
-write files atomically) and :mod:`.report` (the table and report.json).
+"""Check a class-per-folder image tree and write ImageNet-style annotations:
+:mod:`.scan`, :mod:`.decisions`, :mod:`.split`, :mod:`.write`, :mod:`.summary`.
 """
 import os
 import sys

@@ -1,13 +1,11 @@
-"""The decisions file the dataset doctor writes and the user edits: what
-``make_annotations --decisions FILE`` changes in the annotation files (the
-photo folder itself is never touched). One decision a line::
+"""The decisions file the dataset doctor writes and the user edits for
+``make_annotations --decisions FILE``. One decision a line::
 
     exclude daisy/1.jpg              # leave the photo out
     relabel daisy/2.jpg tulip        # file it under another class
     group daisy/3.jpg daisy/4.jpg    # near-duplicates: keep in one split
 
-Paths are relative to the source folder and, in ``group`` lines, separated
-by whitespace; ``#`` starts a comment.
+Paths are relative to the source folder; ``#`` starts a comment.
 """
 from dataclasses import dataclass, field
 
@@ -77,9 +75,8 @@ def apply_decisions(classes, files, decisions):
 
 
 def join_groups(report, groups, together):
-    """Merge each class's split groups (lists of paths) that ``together``
-    links, so a near-duplicate group shares a split; a group spanning classes
-    becomes a ``label_conflict`` problem and leaves the split."""
+    """Merge each class's split groups that ``together`` links; a group
+    spanning classes becomes a ``label_conflict`` problem instead."""
     class_of = {p: c for c, gs in groups.items() for g in gs for p in g}
     for members in together:
         members = [p for p in members if p in class_of]

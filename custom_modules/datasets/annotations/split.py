@@ -8,11 +8,8 @@ SPLIT_NAMES = ('train', 'val', 'test')
 
 
 def parse_split(text):
-    """``'8:2'`` -> ``(0.8, 0.2)``; ``'8:1:1'`` -> three ratios.
-
-    Training needs train and val above 0; a single non-zero ratio
-    (``0:0:1``) puts every photo in one file, to evaluate a model on them.
-    """
+    """``'8:2'`` -> ``(0.8, 0.2)``; ``'8:1:1'`` -> three ratios; a single
+    non-zero ratio (``0:0:1``) puts every photo in one file."""
     try:
         parts = [float(p) for p in text.split(':')]
     except ValueError:
@@ -45,12 +42,8 @@ def split_counts(n, ratios):
 
 
 def split_class(groups, ratios, seed, class_name):
-    """Assign duplicate groups of one class to splits.
-
-    ``groups`` is a list of path lists (byte-identical files together), so
-    copies always share a split. The class's own seed keeps its split stable
-    when other classes change.
-    """
+    """Assign one class's groups (path lists: copies share a split) to
+    splits, seeded by the class so other classes do not move it."""
     groups = sorted(groups)
     rng = random.Random(f'{seed}:{class_name}')
     rng.shuffle(groups)

@@ -29,8 +29,7 @@ FIXES = {
 
 
 def control_characters(name):
-    """The control and line-break characters in ``name`` (U+ codes): each
-    annotation line holds one path, so a newline in a name would make two."""
+    """The control and line-break characters in ``name`` (U+ codes)."""
     return [f'U+{ord(ch):04X}' for ch in name
             if unicodedata.category(ch) in ('Cc', 'Zl', 'Zp')]
 
@@ -55,8 +54,7 @@ class Report:
 
 
 def format_report(report, policy, limit=20, list_outputs=True):
-    """The report as text; ``list_outputs=False`` leaves out the file list
-    (the demo names the folder instead)."""
+    """The report as text (``list_outputs``: with the files written)."""
     splits = [s for s in SPLIT_NAMES if any(
         s in report.counts.get(c, {}) for c in report.classes)]
     names = list(report.found) or report.classes

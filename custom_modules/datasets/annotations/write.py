@@ -7,7 +7,7 @@ import shutil
 import tempfile
 
 from custom_modules.utils.errors import DatasetError
-from custom_modules.utils.fileio import atomic_write, no_space_error
+from custom_modules.utils.fileio import atomic_write, check_writable, no_space_error
 
 from .split import SPLIT_NAMES
 
@@ -21,23 +21,6 @@ def write_text(path, text):
     atomic_write(path, lambda f: f.write(text), force=True)
 
 
-def check_writable(out_dir):
-    """Refuse an --out-dir that cannot be created or written, before the
-    images are checked (a probe file in its nearest existing folder)."""
-    folder = osp.abspath(out_dir)
-    while not osp.exists(folder):
-        folder = osp.dirname(folder)
-    if not osp.isdir(folder):
-        raise DatasetError(f'--out-dir {out_dir}: {folder} is a file, not a '
-                           'folder; choose another --out-dir.')
-    try:
-        tempfile.TemporaryFile(dir=folder).close()
-    except OSError as exc:
-        raise DatasetError(
-            f'--out-dir {out_dir}: cannot write in {folder} ({exc.strerror}); '
-            'choose a folder you can write to.') from None
-
-
 def check_outputs(src, out_dir, force):
     """Refuse outputs that would touch the source or overwrite silently."""
     real_src, real_out = osp.realpath(src), osp.realpath(out_dir)
@@ -45,7 +28,7 @@ def check_outputs(src, out_dir, force):
         raise DatasetError(
             f'--out-dir {out_dir} is inside the source folder {src}; writing '
             'there would modify your data. Choose a folder outside it.')
-    check_writable(out_dir)
+    check_writable(out_dir, '--out-dir', folder=True)
     existing = [f for f in ANNOTATION_FILES if osp.exists(osp.join(out_dir, f))]
     if existing and not force:
         raise DatasetError(
@@ -113,10 +96,9 @@ def output_paths(out_dir, split_files):
 
 def write_outputs(src, out_dir, layout, classes, split_files, seed,
                   report_text, relabel=None):
-    """Build the whole set (images, annotation files, report.json) in a
-    staging folder inside ``out_dir``, then move it in with renames: a
-    failure before that leaves the old set as it was. A path in ``relabel``
-    gets that class's label instead of its folder's."""
+    """Build the whole set in a staging folder inside ``out_dir``, then move
+    it in with renames (a failure leaves the old set). A path in
+    ``relabel`` gets that class's label instead of its folder's."""
     os.makedirs(out_dir, exist_ok=True)
     stage = tempfile.mkdtemp(prefix='.annotations-', dir=out_dir)
     try:

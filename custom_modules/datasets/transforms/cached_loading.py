@@ -1,13 +1,6 @@
-"""Decode each image once per process: ``LoadImageFromFile`` with an
-in-memory LRU cache of the decoded (optionally shrunk) images.
-
-Each dataloader worker is its own process with its own cache (a worker
-sees only its share of the images, so together they hold each image once).
-With ``persistent_workers=True`` the workers, and so their caches, live
-across epochs; without it they are started again each epoch and their
-caches are lost. With ``num_workers=0`` the cache lives in the main process
-for the whole run.
-"""
+"""Decode each image once per process: ``LoadImageFromFile`` with an LRU
+cache. Each dataloader worker keeps its own; caches outlive an epoch only
+with ``persistent_workers=True`` (or ``num_workers=0``)."""
 from collections import OrderedDict
 
 import cv2
@@ -17,19 +10,14 @@ from mmpretrain.registry import TRANSFORMS
 
 @TRANSFORMS.register_module()
 class CachedLoadImageFromFile(LoadImageFromFile):
-    """``LoadImageFromFile`` that keeps the decoded images in an LRU cache.
-
-    Epochs after the first take the images from memory instead of reading
-    and decoding the files again. The least recently used images are
-    dropped when the cache would exceed ``cache_mb``.
+    """``LoadImageFromFile`` that keeps the decoded images in an LRU cache
+    of at most ``cache_mb``.
 
     Args:
         cache_mb (float): The cache's budget in MiB, per process. 0 turns
             the cache off.
-        max_short_side (int, optional): Shrink an image whose short side is
-            longer than this to that short side (area interpolation) before
-            caching it, so the cache holds more images and the pipeline's
-            own resize has less to do. ``None`` keeps the decoded size.
+        max_short_side (int, optional): Shrink larger images to this short
+            side (area interpolation) before caching them.
         **kwargs: ``LoadImageFromFile``'s arguments.
     """
 

@@ -7,10 +7,9 @@ from mmpretrain.registry import TRANSFORMS
 
 @TRANSFORMS.register_module()
 class LowResPolicy(BaseTransform):
-    """``ResizeEdge(scale)`` of the short side then ``CenterCrop(crop_size)``
-    as the test pipelines do, except that an image whose short side is
-    below ``threshold`` is resized whole to ``crop_size`` x ``crop_size``:
-    a thumbnail keeps all of its few pixels instead of losing its border.
+    """``ResizeEdge(scale)`` then ``CenterCrop(crop_size)``, except that an
+    image whose short side is below ``threshold`` is resized whole to the
+    crop size: a thumbnail keeps its border.
 
     Args:
         scale (int): The short side before the crop (``ResizeEdge``).
@@ -40,10 +39,8 @@ class LowResPolicy(BaseTransform):
 
 
 def with_low_res_policy(pipeline, threshold=None):
-    """``pipeline`` (transform configs) with its ``ResizeEdge`` (short
-    side) and the ``CenterCrop`` after it replaced by one
-    :class:`LowResPolicy` of the same sizes; a ValueError if it has no
-    such pair."""
+    """``pipeline`` with its short-side ``ResizeEdge`` + ``CenterCrop``
+    replaced by one :class:`LowResPolicy` of the same sizes."""
     types = [t['type'] for t in pipeline]
     for i in range(len(types) - 1):
         edge, crop = pipeline[i], pipeline[i + 1]

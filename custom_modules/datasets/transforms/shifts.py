@@ -1,12 +1,9 @@
-"""Photos from elsewhere, simulated: the shifts of the robustness benchmark
-(``tools/analysis/robustness.py``) and a training-time degradation.
+"""Photos from elsewhere, simulated: the shifts of
+``tools/analysis/robustness.py`` and a training-time degradation.
 
-Each shift is a registered transform with a ``severity`` from 1 (mild) to 5
-and works on ``results['img']`` (BGR uint8, HWC) straight after
-``LoadImageFromFile``, before the pipeline's resize and crop. The random
-parts of a shift (a motion's angle, noise, a cast's colour, a position) are
-drawn from a generator seeded by the image's file name and ``seed``, so the
-same photo is shifted the same way on every run and machine.
+Each shift is a transform with a ``severity`` 1 (mild) to 5, applied to
+``results['img']`` (BGR uint8) after ``LoadImageFromFile``; its random draws
+are seeded by the file name and ``seed``: the same on every run and machine.
 """
 import os.path as osp
 import zlib
@@ -19,10 +16,8 @@ from mmpretrain.registry import TRANSFORMS
 
 
 class ImageShift(BaseTransform):
-    """A deterministic shift of the image at one of five severities.
-
-    Subclasses set ``LEVELS`` (one parameter per severity) and implement
-    ``shift(img, level, rng)``.
+    """A deterministic shift; subclasses set ``LEVELS`` (one parameter per
+    severity) and implement ``shift(img, level, rng)``.
 
     Args:
         severity (int): 1 (mild) to 5 (strong).
@@ -40,8 +35,7 @@ class ImageShift(BaseTransform):
         self.seed = seed
 
     def rng(self, results):
-        """The generator for this image: its file name (stable across
-        machines and data roots), else its index, and ``seed``."""
+        """The generator of this image's file name (else index) and seed."""
         path = results.get('img_path')
         key = osp.basename(path) if path else str(results.get('sample_idx'))
         return np.random.default_rng(
@@ -69,8 +63,7 @@ def resize(img, width, height, interpolation='bilinear'):
 
 @TRANSFORMS.register_module()
 class LowResShift(ImageShift):
-    """Down to a short side of 96/64/48/32/24 px (area averaging), and back
-    up to the input size: a thumbnail blown up."""
+    """A thumbnail (short side 96 ... 24 px) blown up to the input size."""
 
     LEVELS = (96, 64, 48, 32, 24)
 
@@ -83,8 +76,8 @@ class LowResShift(ImageShift):
 
 @TRANSFORMS.register_module()
 class SquashShift(ImageShift):
-    """Resized to a square without cropping (severity 1), then the long
-    axis squashed further, to 1/1.25 ... 1/2 of the short one."""
+    """Squashed to a square (severity 1), then the long axis to 1/1.25 ...
+    1/2 of the short one."""
 
     LEVELS = (1.0, 1.25, 1.5, 1.75, 2.0)
 
@@ -108,8 +101,8 @@ class GaussianBlurShift(ImageShift):
 
 @TRANSFORMS.register_module()
 class MotionBlurShift(ImageShift):
-    """A straight camera shake: a line kernel as long as 2 ... 10 % of the
-    short side, at a random angle per image."""
+    """Camera shake: a line kernel 2 ... 10 % of the short side long, at a
+    random angle."""
 
     LEVELS = (0.02, 0.04, 0.06, 0.08, 0.1)
 
@@ -136,8 +129,7 @@ class JpegShift(ImageShift):
 
 @TRANSFORMS.register_module()
 class NoiseShift(ImageShift):
-    """Gaussian pixel noise, its standard deviation 4 ... 16 % of the
-    range."""
+    """Gaussian pixel noise, sigma 4 ... 16 % of the range."""
 
     LEVELS = (0.04, 0.06, 0.08, 0.12, 0.16)
 
@@ -148,8 +140,7 @@ class NoiseShift(ImageShift):
 
 @TRANSFORMS.register_module()
 class BrightnessShift(ImageShift):
-    """Over-exposed: every pixel times 1.25 ... 2.5 (mmcv's
-    ``adjust_brightness``), clipped at white."""
+    """Over-exposed: every pixel times 1.25 ... 2.5, clipped at white."""
 
     LEVELS = (1.25, 1.5, 1.75, 2.0, 2.5)
 
@@ -159,8 +150,7 @@ class BrightnessShift(ImageShift):
 
 @TRANSFORMS.register_module()
 class ContrastShift(ImageShift):
-    """Flat: blended towards the mean grey, keeping 70 ... 15 % of the
-    contrast (mmcv's ``adjust_contrast``)."""
+    """Flat: 70 ... 15 % of the contrast kept."""
 
     LEVELS = (0.7, 0.5, 0.35, 0.25, 0.15)
 
@@ -170,8 +160,7 @@ class ContrastShift(ImageShift):
 
 @TRANSFORMS.register_module()
 class SaturationShift(ImageShift):
-    """Faded colours: blended towards grey, keeping 70 ... 0 % of the
-    saturation (mmcv's ``adjust_color``)."""
+    """Faded colours: 70 ... 0 % of the saturation kept."""
 
     LEVELS = (0.7, 0.5, 0.3, 0.15, 0.0)
 
@@ -181,8 +170,7 @@ class SaturationShift(ImageShift):
 
 @TRANSFORMS.register_module()
 class ColourCastShift(ImageShift):
-    """A white balance gone wrong: each channel's gain moved by up to
-    10 ... 50 %, in a random direction per image."""
+    """A wrong white balance: channel gains moved by up to 10 ... 50 %."""
 
     LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5)
 
@@ -194,13 +182,11 @@ class ColourCastShift(ImageShift):
 
 @TRANSFORMS.register_module()
 class ZoomOutShift(ImageShift):
-    """The flower small in a larger frame: the image shrunk to 1/1.25 ...
-    1/3 of its size at a random place in a frame of the input size, the
-    rest filled by ``padding_mode`` (mmcv's ``impad``: reflect, constant,
-    edge or symmetric).
+    """The image shrunk to 1/1.25 ... 1/3 at a random place in a frame of
+    the input size.
 
     Args:
-        padding_mode (str): How the frame is filled.
+        padding_mode (str): How the frame is filled (mmcv's ``impad``).
     """
 
     LEVELS = (1.25, 1.5, 2.0, 2.5, 3.0)
@@ -221,8 +207,7 @@ class ZoomOutShift(ImageShift):
 
 @TRANSFORMS.register_module()
 class OffCentreShift(ImageShift):
-    """A crop of 90 ... 50 % of each side, pushed into a random corner: the
-    flower off-centre or partly cut off."""
+    """A crop of 90 ... 50 % of each side, in a random corner."""
 
     LEVELS = (0.9, 0.8, 0.7, 0.6, 0.5)
 
@@ -257,10 +242,9 @@ def shift_transform(name, severity, seed=0):
 
 @TRANSFORMS.register_module()
 class RandomDegrade(BaseTransform):
-    """Training-time degradation: with probability ``prob``, ``num_ops`` of
-    the benchmark's shifts, each at a random severity up to
-    ``max_severity``. Random per call (numpy's global generator, which
-    mmengine seeds per worker), unlike the shifts themselves.
+    """With probability ``prob``, ``num_ops`` of the shifts, each at a
+    random severity up to ``max_severity``; random per call (numpy's global
+    generator, which mmengine seeds per worker).
 
     Args:
         prob (float): Chance an image is degraded at all.

@@ -21,13 +21,10 @@ _TMP_SUFFIX = '.tmp'
 class AtomicCheckpointHook(CheckpointHook):
     """mmengine's CheckpointHook, made crash-safe and exact.
 
-    Each epoch is committed once, after its validation, at the next epoch's
-    start (or the end of training): a new best and ``epoch_N.pth`` are
-    written to temporary files, fsynced and renamed, then ``last_checkpoint``
-    (the commit); only then are outdated files deleted. A resume deletes
-    what an unfinished commit left and restores the random-number state of
-    ``meta['rng_state']``, so it draws what the uninterrupted run drew.
-    Details: docs/reliability.md.
+    Each epoch is committed after its validation, at the next epoch's
+    start: checkpoints written atomically, then ``last_checkpoint``, then
+    outdated files deleted. A resume cleans up an unfinished commit and
+    restores the random-number state (docs/reliability.md).
 
     Args:
         *args, **kwargs: As :class:`mmengine.hooks.CheckpointHook`; saving
@@ -103,8 +100,7 @@ class AtomicCheckpointHook(CheckpointHook):
             self._due = True
 
     def before_train_epoch(self, runner):
-        # Lowest priority: the other hooks have prepared the epoch; nothing
-        # has drawn a random number for it yet.
+        # lowest priority: the epoch is prepared, nothing random drawn yet
         if self._due:
             self._commit(runner)
         if self._resumed_rng is not None:

@@ -16,8 +16,7 @@ def _inputs_channels_last(module, args, output):
 
 def to_channels_last(model):
     """Store ``model``'s 4-D weights and its data preprocessor's batches in
-    channels-last order, in which oneDNN (CPU) and cuDNN tensor cores run
-    convolutions fastest, with no layout conversion around each one.
+    channels-last order, which oneDNN and cuDNN convolve fastest.
 
     Args:
         model (nn.Module): A model, or a model wrapper around it.
@@ -38,9 +37,7 @@ def to_channels_last(model):
 
 @HOOKS.register_module()
 class ChannelsLastHook(Hook):
-    """Convert the model and its inputs to channels-last (see
-    :func:`to_channels_last`) before the run, after any checkpoint loaded;
-    ``tools/train.py --channels-last`` adds it."""
+    """:func:`to_channels_last` before the run (``--channels-last``)."""
 
     priority = 'VERY_HIGH'
 

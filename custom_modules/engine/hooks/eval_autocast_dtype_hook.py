@@ -6,11 +6,8 @@ from mmpretrain.registry import HOOKS
 
 @HOOKS.register_module()
 class EvalAutocastDtypeHook(Hook):
-    """Make CUDA autocast default to ``dtype`` for the run.
-
-    mmengine's ValLoop and TestLoop (and TrainAccuracyHook) enter autocast
-    without a dtype, float16 on CUDA: a run trained with ``--amp --amp-dtype
-    bfloat16`` (which adds this hook) would validate in float16.
+    """Make CUDA autocast default to ``dtype`` for the run: mmengine's loops
+    enter autocast without one (float16), whatever ``--amp-dtype`` trained.
 
     Args:
         dtype (str): Name of a torch dtype, e.g. ``'bfloat16'``.

@@ -5,23 +5,17 @@ from mmpretrain.registry import HOOKS
 
 @HOOKS.register_module()
 class OptunaPruningHook(Hook):
-    """Report a validation metric to an Optuna trial after every validation
-    and stop the run, by raising ``optuna.TrialPruned``, when the study's
-    pruner says so.
-
-    The trial is found again from the study's storage, so the hook is plain
-    config (the run it watches is an ordinary ``train``).
+    """Report a validation metric to an Optuna trial (found again from the
+    study's storage) and raise ``optuna.TrialPruned`` when its pruner says so.
 
     Args:
         storage (str): The study's storage URL, e.g.
             ``sqlite:///work_dirs/tune/study.db``.
         study_name (str): The study's name in that storage.
         trial_id (int): The trial's id in the storage (``trial._trial_id``).
-        pruner (dict): The study's pruner, ``type`` a class of
-            ``optuna.pruners`` and the rest its arguments. Default:
-            ``dict(type='MedianPruner')``.
-        metric (str): The validation metric reported. Default:
-            ``'accuracy/top1'``.
+        pruner (dict): ``type`` (a class of ``optuna.pruners``) and its
+            arguments. Default: ``dict(type='MedianPruner')``.
+        metric (str): The validation metric reported.
     """
 
     priority = 'LOW'  # after the checkpoint hook has saved this epoch

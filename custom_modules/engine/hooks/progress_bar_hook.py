@@ -33,13 +33,9 @@ def _metrics_text(metrics):
 
 @HOOKS.register_module()
 class ProgressBarHook(Hook):
-    """A progress bar per training epoch (iterations, ETA, loss, lr,
-    images/s), a line of validation metrics, the test metrics, and where the
+    """A progress bar per training epoch (rich on a terminal, else a line
+    every ``line_interval`` s), validation and test metrics, and where the
     full log is; silent when the console shows mmengine's INFO lines.
-
-    On a terminal the bar is drawn in place with rich; when stdout is a file
-    or a pipe a plain line is printed at the end of each epoch and every
-    ``line_interval`` seconds while more than that remains.
 
     Args:
         val_keys (Sequence[str]): Validation metrics for the epoch line, in
@@ -140,8 +136,7 @@ class ProgressBarHook(Hook):
 
     def after_test_epoch(self, runner, metrics=None):
         if self._active(runner):
-            # Named after the annotation file evaluated: calibration runs
-            # the test loop over val.txt, and must not print "test".
+            # named after the file evaluated: calibration tests val.txt
             ann = getattr(runner.test_dataloader.dataset, 'ann_file', '')
             split = osp.splitext(osp.basename(ann or ''))[0] or 'test'
             print(f'{split}  {_metrics_text(metrics or {})}', flush=True)

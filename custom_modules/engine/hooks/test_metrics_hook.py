@@ -8,8 +8,7 @@ from mmpretrain.registry import HOOKS
 @HOOKS.register_module()
 class TestMetricsToVisBackendsHook(Hook):
     """Send a test's scalar metrics to every visualizer backend as
-    ``test/<metric>``: mmengine's LoggerHook only writes them to a JSON
-    file, so a test would be missing from TensorBoard and MLflow."""
+    ``test/<metric>`` (mmengine's LoggerHook writes them to JSON only)."""
 
     def after_test_epoch(self, runner, metrics=None):
         scalars = {f'test/{key}': float(value)

@@ -11,12 +11,8 @@ from mmpretrain.registry import DATASETS, HOOKS
 
 
 def stratified_subset(labels, size, seed):
-    """Sorted indices of ``size`` items, each class's number in proportion
-    to its share of ``labels`` (largest remainders get the leftovers).
-
-    Which items a class gives depends only on ``seed`` and that class's own
-    indices, so the same seed always gives the same subset.
-    """
+    """Sorted indices of ``size`` items, each class in proportion to its
+    share (largest remainders), drawn per class from ``seed``."""
     labels = np.asarray(labels)
     if size >= len(labels):
         return list(range(len(labels)))
@@ -35,22 +31,16 @@ def stratified_subset(labels, size, seed):
 
 @HOOKS.register_module()
 class TrainAccuracyHook(Hook):
-    """Log accuracy on the training split, measured like validation.
-
-    After each validation, training images are evaluated with the test
-    pipeline, the val metrics and the val loop's precision, and logged with
-    a ``train_`` prefix (``train_accuracy/top1``): the gap to the val numbers
-    is then overfitting, not augmentation. By default a fixed stratified
-    subset as large as the val split is evaluated (as precise, at a fraction
-    of the cost); its size is logged as ``train_images``.
+    """After each validation, evaluate training images as validation does
+    (test pipeline, val metrics) and log them as ``train_*``: the gap to
+    val is then overfitting, not augmentation.
 
     Args:
         ann_file (str, optional): Training annotation file, relative to the
             train dataset's ``data_root``. Defaults to the train loader's.
         interval (int): Evaluate every ``interval`` validations; 0 disables.
-        subset (str | int | float): ``'val'`` (as many images as the val
-            split), an int (that many images), a float in (0, 1] (that
-            fraction of the training split) or ``'all'``.
+        subset (str | int | float): ``'val'`` (a stratified subset as
+            large as the val split), ``'all'``, a count or a fraction.
         seed (int, optional): Seed of the subset. Defaults to the run's.
     """
 

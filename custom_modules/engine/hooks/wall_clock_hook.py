@@ -11,14 +11,12 @@ class WallClockHook(Hook):
     metrics, in ``scalars.json``: the x axis of a time-to-accuracy curve.
 
     Args:
-        start (float, optional): A ``time.time()`` value, e.g. taken before
-            ``tools/train.py`` builds anything; default: when the run starts
-            (``before_run``, after the datasets and model are built).
+        start (float, optional): A ``time.time()`` value; default: the
+            run's ``before_run``.
     """
 
     priority = 'NORMAL'  # before LoggerHook writes the val entry
-    # Not "..._time...": mmengine's LogProcessor logs the mean of every value
-    # so far for keys matching its mean_pattern (loss|time|...).
+    # not "..._time": LogProcessor would log a running mean of such keys
 
     def __init__(self, start=None):
         self.start = start

@@ -11,10 +11,9 @@ from mmpretrain.registry import OPTIM_WRAPPERS
 class CpuAmpOptimWrapper(OptimWrapper):
     """An :class:`OptimWrapper` whose forward pass runs under CPU autocast.
 
-    mmengine's ``AmpOptimWrapper`` asserts a GPU. CPU autocast computes in
-    bfloat16, which keeps float32's exponent range: no loss scaling is
-    needed, so backward and the step stay the plain wrapper's, on float32
-    master weights. ``--amp`` picks this or ``AmpOptimWrapper``.
+    mmengine's ``AmpOptimWrapper`` asserts a GPU. bfloat16 keeps float32's
+    exponent range, so no loss scaling: backward and step are the plain
+    wrapper's, on float32 master weights.
 
     Args:
         dtype (str): Autocast dtype; only ``'bfloat16'`` exists on the CPU.

@@ -1,16 +1,11 @@
-"""A Runner whose terminal shows only what a person needs.
-
-mmengine gives the console and the log file the same ``log_level``, so
-hundreds of lines reach the terminal before training starts (see
-docs/cli_output.md).
-"""
+"""A Runner whose terminal shows only what a person needs (mmengine gives
+console and log file one ``log_level``; docs/cli_output.md)."""
 import logging
 
 from mmengine.runner import Runner
 from mmpretrain.registry import RUNNERS
 
-# mmengine's notices about its own internals (CheckpointHook still builds a
-# deprecated FileClient): nothing a user can act on, so file-only.
+# mmengine's notices about its own internals: file-only.
 _INTERNAL_NOTICES = ('"FileClient" will be deprecated',
                      '"HardDiskBackend" is the alias of "LocalBackend"')
 

@@ -12,11 +12,8 @@ from mmpretrain.registry import PARAM_SCHEDULERS
 
 @PARAM_SCHEDULERS.register_module()
 class WarmupStepCosineParamScheduler(StepParamScheduler):
-    """Step decay with a linear warm-up before it and cosine annealing after.
-
-    Phase boundaries are absolute epochs (iterations once converted) and may
-    coincide to drop a phase. The cosine phase starts from the step phase's
-    last value.
+    """Linear warm-up, step decay, then cosine annealing from the step
+    phase's last value; phase boundaries are absolute epochs (may coincide).
 
     Args:
         optimizer (OptimWrapper or Optimizer): Wrapped optimizer.
@@ -28,8 +25,7 @@ class WarmupStepCosineParamScheduler(StepParamScheduler):
         start_factor (float): Fraction of the base value warm-up starts at.
         eta_min (float): Value the cosine phase anneals to at ``end``.
         begin, end, last_step, by_epoch, verbose: As in mmengine's
-            schedulers. ``end`` must be finite; the Runner sets it to
-            ``max_epochs`` when the config leaves it out.
+            schedulers; ``end`` must be finite (the Runner's default).
     """
 
     def __init__(self,
@@ -71,7 +67,6 @@ class WarmupStepCosineParamScheduler(StepParamScheduler):
         self.decay_end = decay_end
         self.start_factor = start_factor
         self.eta_min = eta_min
-        # Decays the step phase applies before cosine takes over.
         span = decay_end - warmup_end
         self.num_decays = max(math.ceil(span / step_size) - 1, 0)
         super().__init__(optimizer, param_name, step_size, gamma, begin, end,
@@ -115,8 +110,8 @@ class WarmupStepCosineParamScheduler(StepParamScheduler):
         return [self.value_at(base, t) for base in self.base_values]
 
     def load_state_dict(self, state_dict: dict):
-        """Restore the state and re-apply the value its step implies, so the
-        optimizer's value is right whatever order the states load in."""
+        """Restore the state and re-apply its step's value (whatever order
+        the states load in)."""
         super().load_state_dict(state_dict)
         if self.begin <= self._global_step < self.end:
             self._last_value = self._get_value()

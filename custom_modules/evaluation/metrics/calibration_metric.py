@@ -8,13 +8,12 @@ from mmengine.visualization import LocalVisBackend, Visualizer
 from mmpretrain.registry import METRICS
 from PIL import Image
 
-from ..calibration import evaluate_calibration
+from ..calibration import LEGACY_SCORE, evaluate_calibration, reject_score
 from ..plots import save_calibration_plots
 
 
 def _vis_dir():
-    """The run's ``vis_data`` folder (mmengine's LocalVisBackend), or None
-    outside a Runner."""
+    """The run's ``vis_data`` folder, or None outside a Runner."""
     try:
         backends = Visualizer.get_current_instance()._vis_backends.values()
     except (RuntimeError, AttributeError):
@@ -24,10 +23,7 @@ def _vis_dir():
 
 
 def _to_trackers(path, step):
-    """Send the drawn PNG ``path`` to the run's tracking backends
-    (``--vis-backend``: TensorBoard, MLflow) under its file name; the
-    LocalVisBackend's folder already holds the file."""
-
+    """Send the PNG ``path`` to the run's ``--vis-backend`` trackers."""
     try:
         visualizer = Visualizer.get_current_instance()
     except RuntimeError:
@@ -52,6 +48,9 @@ class CalibrationMetric(BaseMetric):
         threshold: reject threshold: adds ``coverage`` (share answered, %),
             ``selective_acc`` (accuracy on those, %) and a risk-coverage
             curve.
+        score: the reject score ``threshold`` applies to (see
+            ``evaluation.calibration.REJECT_SCORES``); ``energy`` needs the
+            samples' ``logits`` (``KeepLogitsHook``).
         out_dir: for the reliability diagram (default: the run's
             ``vis_data``).
         plot: draw the plots.
@@ -60,8 +59,8 @@ class CalibrationMetric(BaseMetric):
     default_prefix = 'calibration'
 
     def __init__(self, num_bins=15, temperature=1.0, threshold=None,
-                 out_dir=None, plot=True, tag=None, collect_device='cpu',
-                 prefix=None):
+                 out_dir=None, plot=True, tag=None, score=LEGACY_SCORE,
+                 collect_device='cpu', prefix=None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.num_bins = num_bins
         self.temperature = float(temperature)
@@ -69,17 +68,22 @@ class CalibrationMetric(BaseMetric):
         self.out_dir = out_dir
         self.plot = plot
         self.tag = tag
+        self.score = score
 
     def process(self, data_batch, data_samples):
         for sample in data_samples:
+            logits = sample.get('logits')
             self.results.append((sample['pred_score'].cpu().float().numpy(),
-                                 int(sample['gt_label'].view(-1)[0])))
+                                 int(sample['gt_label'].view(-1)[0]),
+                                 None if logits is None
+                                 else logits.cpu().numpy()))
 
     def compute_metrics(self, results):
         probs = np.stack([r[0] for r in results]).astype(np.float64)
         labels = np.array([r[1] for r in results])
+        values = self._reject_values(probs, results)
         found = evaluate_calibration(probs, labels, self.temperature,
-                                     self.threshold, self.num_bins)
+                                     self.threshold, self.num_bins, values)
         metrics = dict(found['before'])
         if self.temperature != 1:
             metrics.update({f'{k}_scaled': v
@@ -94,9 +98,19 @@ class CalibrationMetric(BaseMetric):
             epoch = MessageHub.get_current_instance().get_info('epoch', 0)
             written = save_calibration_plots(
                 out_dir, self.tag or f'epoch_{epoch + 1}', probs, labels,
-                self.temperature, self.threshold, self.num_bins)
+                self.temperature, self.threshold, self.num_bins, values)
             for path in written.values():
                 _to_trackers(path, epoch + 1)
             print_log(f'calibration plots: {", ".join(written.values())}',
                       logger='current')
         return metrics
+
+    def _reject_values(self, probs, results):
+        if self.threshold is None or self.score == 'max_softmax':
+            return None
+        if any(r[2] is None for r in results):
+            raise ValueError(f'CalibrationMetric: the {self.score} reject '
+                             'score needs the logits; add '
+                             "dict(type='KeepLogitsHook') to custom_hooks")
+        return reject_score(np.stack([r[2] for r in results]), self.score,
+                            self.temperature)

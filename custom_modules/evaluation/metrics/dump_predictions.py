@@ -1,10 +1,5 @@
-"""Save test predictions as JSON, a format that cannot run code when read.
-
-mmengine's ``DumpResults`` pickles them, and reading a pickle runs whatever
-it asks for: a planted ``preds.pkl`` would run code in the analysis tool or
-the grid. ``DumpPredictions`` keeps what the analysis needs (scores, true
-label, image path) as plain numbers and strings.
-"""
+"""Save test predictions as JSON, which cannot run code when read
+(mmengine's ``DumpResults`` pickles them)."""
 import json
 import sys
 
@@ -17,13 +12,13 @@ FORMAT = 'flower-predictions/1'
 @METRICS.register_module()
 class DumpPredictions(BaseMetric):
     """Write ``{'format', 'samples': [{img_path, gt_label, pred_score}]}``
-    to ``out_file_path`` (``.json``), atomically.
+    to ``out_file_path`` (``.json``), atomically; samples that carry
+    ``logits`` (``KeepLogitsHook``) keep them too.
 
     Args:
         out_file_path (str): The ``.json`` file.
         checkpoint_sha256 (str, optional): The SHA-256 of the checkpoint
-            that made the predictions, stored so that a report never shows
-            them for another checkpoint of the same name.
+            that made them, so a report never shows them for another.
         collect_device (str): As BaseMetric's.
         collect_dir (str, optional): As BaseMetric's.
     """
@@ -48,6 +43,9 @@ class DumpPredictions(BaseMetric):
                 'pred_score': [float(s) for s in
                                sample['pred_score'].float().cpu()],
             })
+            if sample.get('logits') is not None:
+                self.results[-1]['logits'] = [
+                    float(s) for s in sample['logits'].float().cpu()]
 
     def compute_metrics(self, results):
         from custom_modules.utils.errors import UserInputError

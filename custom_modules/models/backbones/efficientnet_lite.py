@@ -1,9 +1,5 @@
-"""EfficientNet-Lite0: mmpretrain's EfficientNet with a Lite arch.
-
-Lite is EfficientNet-B0's block layout without squeeze-excitation and with
-ReLU6 instead of Swish. Extending mmpretrain's backbone keeps its blocks,
-``out_indices``, ``norm_eval`` and ``with_cp``.
-"""
+"""EfficientNet-Lite0: mmpretrain's EfficientNet (B0's blocks) without
+squeeze-excitation and with ReLU6 instead of Swish."""
 from mmpretrain.models.backbones import EfficientNet
 from mmpretrain.registry import MODELS
 
@@ -19,18 +15,14 @@ def _without_se(layer_setting):
 class EfficientNetLite(EfficientNet):
     """EfficientNet-Lite backbone (``arch='lite0'``).
 
-    The ImageNet weights were trained in TF with Lite's layers (the ``None``
-    defaults below) on inputs normalised with mean 127 and std 128.
-    ``layers`` is the stem, five block stages and the 1x1 head conv; the
-    default ``out_indices=(6, )`` gives the 1280-channel features.
+    The ImageNet weights (TF) expect Lite's layers and inputs normalised
+    with mean 127, std 128. ``out_indices=(6, )``: the 1280-channel head.
 
     Args:
         arch (str): Only ``'lite0'``.
         frozen_stages (int): Freeze the stem and the first ``frozen_stages``
-            stages (0 to 6; 6 is the head conv), counted as mmpretrain's
-            ResNet counts (its EfficientNet counts the stem as a stage), so
-            ``freeze2`` means the same for every backbone of the study.
-            Frozen layers stay in eval mode in ``train()``.
+            stages (0 to 6), counted as ResNet's, so ``freeze2`` means the
+            same for every backbone. Frozen layers stay in eval mode.
         conv_cfg, norm_cfg, act_cfg (dict, optional): ``None`` means Lite's:
             ``Conv2dAdaptivePadding`` (TF 'same' padding: symmetric padding
             shifts the logits at even sizes), BN with eps 1e-3 and momentum
@@ -38,10 +30,9 @@ class EfficientNetLite(EfficientNet):
         **kwargs: As :class:`mmpretrain.models.backbones.EfficientNet`.
     """
 
-    # The parent looks the layout up by the arch's first letter.
+    # looked up by the arch's first letter
     layer_settings = {'l': _without_se(EfficientNet.layer_settings['b'])}
-    # Width factor, depth factor, resolution. Lite1-4 would also need the
-    # stem and head left unscaled, which the parent's scaling does not do.
+    # width, depth, resolution (Lite1-4 need an unscaled stem and head)
     arch_settings = {'lite0': (1.0, 1.0, 224)}
     num_stages = len(layer_settings['l']) - 1
 
@@ -60,9 +51,7 @@ class EfficientNetLite(EfficientNet):
             conv_cfg=conv_cfg or dict(type='Conv2dAdaptivePadding'),
             norm_cfg=norm_cfg or dict(type='BN', eps=1e-3, momentum=0.01),
             act_cfg=act_cfg or dict(type='ReLU6'), **kwargs)
-        # The parent freezes only in train(); freeze before an optimizer
-        # is built too, as ResNet does.
-        self._freeze_stages()
+        self._freeze_stages()  # before an optimizer is built, as ResNet
 
     def _freeze_stages(self):
         if not self.frozen_stages:

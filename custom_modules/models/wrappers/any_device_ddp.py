@@ -7,11 +7,8 @@ from mmpretrain.registry import MODEL_WRAPPERS
 class AnyDeviceDistributedDataParallel(MMDistributedDataParallel):
     """:class:`MMDistributedDataParallel` that also wraps CPU modules.
 
-    mmengine's Runner gives every DDP wrapper ``device_ids=[LOCAL_RANK]``,
-    which torch refuses for a CPU module; for one this drops ``device_ids``
-    and ``output_device``. Configs name it
-    ``'mmpretrain.AnyDeviceDistributedDataParallel'`` (mmengine's registry
-    reaches ours through the scope).
+    The Runner passes ``device_ids=[LOCAL_RANK]``, which torch refuses for
+    a CPU module; for one it is dropped, with ``output_device``.
 
     Args:
         module (nn.Module): The model to wrap.

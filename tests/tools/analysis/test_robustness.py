@@ -117,6 +117,11 @@ def test_metrics_with_and_without_calibration():
         energy=[3, 2, 1, 0]), thresholds=dict(energy=1.5))
     assert energy['coverage_energy'] == 50
     assert energy['answered_energy'] == 50
+    # an energy calibration keeps its stored threshold for energy
+    kept = shift_metrics(scores, labels, dict(
+        temperature=1.0, threshold=1.5, score='energy'), reject=dict(
+        energy=[3, 2, 1, 0]), thresholds=dict(energy=0.5))
+    assert kept['coverage_energy'] == 50
 
 
 @pytest.mark.parametrize('backend', ['pytorch', 'onnxruntime'])

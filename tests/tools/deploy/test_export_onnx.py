@@ -3,20 +3,32 @@ the tiny ResNet-18 config, whose checkpoint carries a calibration
 (temperature 2, threshold 0.5) that the export embeds."""
 import json
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
+import torch
 from conftest import REAL_DATA, ROOT, TINY_CONFIG, load_tool, run_main
 from deploy_fixtures import (
     CLASSES,
+    TINY_META,
     exact_size_pngs,
     tiny_checkpoint,
+    tiny_onnx,
 )
 
-from custom_modules.apis.deploy.export import sample_photos
+from custom_modules.apis.deploy.export import deployable, sample_photos
+from custom_modules.apis.deploy.onnx_classifier import (
+    ModelFileError,
+    OnnxClassifier,
+    load_rgb,
+)
+from custom_modules.apis.model import load_model
+from custom_modules.evaluation.calibration import energy_score
 
 export_main = load_tool('tools/deploy/export_onnx.py').main
 infer_main = load_tool('tools/infer.py').main
@@ -134,7 +146,9 @@ def test_onnx_applies_the_embedded_calibration_as_pytorch_does(
     assert_same(onnx, torch)
     printed = capsys.readouterr().out
     assert f'calibration: temperature 2.0000 from {out} (embedded)' in printed
-    assert 'answering "unknown" below a top score of 0.5000' in printed
+    # A calibration file without ``score`` (written before) is max_softmax.
+    assert ('answering "unknown" where the max_softmax reject score is below '
+            '0.5000') in printed
     assert onnx[1] == [s[c] < THRESHOLD for s, c in zip(onnx[2], onnx[0])]
     raw_onnx, raw_torch = both('--no-calibration')
     assert_same(raw_onnx, raw_torch)
@@ -153,9 +167,79 @@ def test_onnx_applies_the_embedded_calibration_as_pytorch_does(
     assert sum(onnx[1]) == gap + 1
 
 
+def test_onnx_logits_match_pytorch_and_energy_is_applied_alike(
+        exported, checkpoint, synthetic_root, tmp_path, capsys):
+    """The export's ``logits`` output equals PyTorch's head output; with an
+    energy calibration (the default score) the .onnx and CONFIG CHECKPOINT
+    give every image the same energy and the same "unknown", and say so."""
+    out, report = exported
+    assert report['logits_max_abs_diff'] < 1e-3
+    images = exact_size_pngs(sample_photos(synthetic_root, 8), tmp_path, 73)
+    classifier = OnnxClassifier(out)
+    assert classifier.has_logits
+    batch = np.stack([classifier.prepare(load_rgb(p)) for p in images])
+    with torch.no_grad():
+        expected = deployable(load_model(TINY_CONFIG, checkpoint, 'cpu'))(
+            torch.from_numpy(batch))[1].numpy()
+    assert np.abs(classifier.logits(batch) - expected).max() < 1e-4
+    assert np.ptp(energy_score(expected)) > 1e-2  # the images differ
+
+    energy_ckpt = str(tmp_path / 'energy.pth')
+    shutil.copy(checkpoint, energy_ckpt)
+
+    def calibrate(threshold):
+        with open(energy_ckpt + '.calibration.json', 'w') as f:
+            json.dump({'score': 'energy', 'temperature': TEMPERATURE,
+                       'threshold': threshold}, f)
+
+    calibrate(-1e3)
+    first = infer_main([TINY_CONFIG, energy_ckpt, *images, '--device', 'cpu'])
+    values = sorted(r['reject_value'] for r in first)
+    gap = max(range(len(values) - 1), key=lambda i: values[i + 1] - values[i])
+    calibrate((values[gap] + values[gap + 1]) / 2)
+    export_main([TINY_CONFIG, energy_ckpt, '--photos', synthetic_root,
+                 '--check-count', '2'])
+    assert 'where the energy reject score is below' in capsys.readouterr().out
+    onnx = infer_main([energy_ckpt[:-4] + '.onnx', *images])
+    torch_results = infer_main([TINY_CONFIG, energy_ckpt, *images,
+                                '--device', 'cpu'])
+    assert 'where the energy reject score is below' in capsys.readouterr().out
+    for results in (onnx, torch_results):
+        assert {r['reject_score'] for r in results} == {'energy'}
+        assert sum(r['unknown'] for r in results) == gap + 1
+    assert [r['unknown'] for r in onnx] == [r['unknown'] for r in torch_results]
+    assert max(abs(a['reject_value'] - b['reject_value'])
+               for a, b in zip(onnx, torch_results)) < 1e-4
+    assert [r['reject_value'] for r in first] == pytest.approx(
+        [r['reject_value'] for r in torch_results])
+
+
+def test_a_file_exported_before_logits_still_answers_with_max_softmax(
+        tmp_path):
+    """A .onnx with ``probs`` only and no ``score`` (exported before energy
+    was carried) answers as before; one whose calibration asks for energy
+    is refused, naming the file and the fix."""
+    old = tmp_path / 'old.onnx'
+    old.write_bytes(tiny_onnx())
+    classifier = OnnxClassifier(str(old))
+    assert not classifier.has_logits and classifier.score == 'max_softmax'
+    batch = np.random.default_rng(0).uniform(0, 255, (3, 3, 32, 32)).astype(
+        np.float32)
+    for answer in classifier.answers(batch):
+        assert answer['reject_score'] == 'max_softmax'
+        assert answer['reject_value'] == answer['predictions'][0]['score']
+        assert answer['unknown'] == (answer['reject_value'] < 0.3)
+    claims = tmp_path / 'claims_energy.onnx'
+    proto = onnx.load_from_string(tiny_onnx(dict(TINY_META, score='energy',
+                                                  threshold='5.0')))
+    onnx.save(proto, str(claims))
+    with pytest.raises(ModelFileError, match='export it again') as err:
+        OnnxClassifier(str(claims))
+    assert str(claims) in str(err.value) and 'logits' in str(err.value)
+
+
 def test_export_without_calibration_and_bad_calibration_metadata(
         exported, checkpoint, photos, tmp_path, capsys):
-    import onnx
     plain = str(tmp_path / 'plain.onnx')
     export_main([TINY_CONFIG, checkpoint, '--photos', photos, '--out', plain,
                  '--check-count', '1', '--no-calibration'])

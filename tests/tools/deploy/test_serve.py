@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import os.path as osp
+import shutil
 import urllib.error
 import urllib.request
 import uuid
@@ -25,6 +26,7 @@ from custom_modules.apis.deploy.serve import (
     create_app,
     load_classifier,
 )
+from custom_modules.evaluation.calibration import energy_score
 
 main = load_tool('tools/serve.py').main
 
@@ -104,6 +106,9 @@ def test_api_classifies_and_refuses_what_it_should(server, photos,
         classifier.prepare(load_rgb(photos[0]))[None])[0].astype(float)
     expected = np.exp(np.log(raw) / TEMPERATURE)
     expected /= expected.sum()
+    # A calibration file without ``score`` (written before): max_softmax.
+    assert answer['reject_score'] == 'max_softmax'
+    assert answer['reject_value'] == pytest.approx(expected.max(), abs=1e-6)
     assert np.allclose([p['score'] for p in answer['predictions']],
                        expected[[p['label'] for p in answer['predictions']]],
                        atol=1e-6)
@@ -160,13 +165,15 @@ def test_page_shows_calibrated_scores_and_unknown(browser, server, photos):
     first_row = shown.text.splitlines()[0]
     assert first_row == f'{top["class"]} {100 * top["score"]:.1f} %'
     flag = browser.find_element(By.CSS_SELECTOR, '.result .unknown')
-    assert flag.text == (f'unknown: the top score {100 * top["score"]:.1f} % '
-                         'is below the threshold 99.9 %')
+    assert flag.text == (f'unknown: the max_softmax score '
+                         f'{100 * top["score"]:.1f} % is below the threshold '
+                         '99.9 %')
     status = browser.find_element(By.CSS_SELECTOR, '.result .muted').text
     assert status.endswith('ms. Calibrated probabilities (temperature 2.00);'
-                           ' "unknown" below 99.9 %.')
-    assert browser.find_element(By.ID, 'calibration').text == \
-        'Calibrated probabilities (temperature 2.00); "unknown" below 99.9 %.'
+                           ' "unknown" below a max_softmax score of 99.9 %.')
+    assert browser.find_element(By.ID, 'calibration').text == (
+        'Calibrated probabilities (temperature 2.00); "unknown" below a '
+        'max_softmax score of 99.9 %.')
 
 
 def test_cam_answer_is_the_top_class_grad_cam(raw_server, cam_model,
@@ -219,8 +226,32 @@ def test_page_without_calibration_and_with_a_cam(browser, raw_server,
 
 def test_bad_threshold_is_refused_before_loading(capsys):
     code, err = run_main(main, [TINY_CONFIG, 'missing.pth', '--threshold',
+                                'nan'], capsys)
+    assert code == 2 and '--threshold nan: a finite number' in err
+
+
+def test_energy_calibration_is_served_naming_the_score(checkpoint, photos,
+                                                      tmp_path, capsys):
+    """With an energy calibration the answer names the score and gives the
+    energy of the logits; "unknown" is that value below the threshold;
+    a max_softmax threshold outside [0, 1] is refused."""
+    energy_ckpt = str(tmp_path / 'energy.pth')
+    shutil.copy(checkpoint, energy_ckpt)
+    with open(energy_ckpt + '.calibration.json', 'w') as f:
+        json.dump({'score': 'energy', 'temperature': TEMPERATURE,
+                   'threshold': 1e3}, f)  # every photo unknown
+    classifier = load_classifier(TINY_CONFIG, energy_ckpt)[0]
+    assert classifier.score == 'energy'
+    with serving(create_app(classifier)) as url:
+        status, answer = post_file(url, 'a.jpg', read(photos[0]))
+    assert status == 200 and answer['reject_score'] == 'energy'
+    batch = classifier.prepare(load_rgb(photos[0]))[None]
+    assert answer['reject_value'] == pytest.approx(
+        energy_score(classifier.logits(batch), TEMPERATURE)[0], abs=1e-6)
+    assert answer['unknown'] and answer['threshold'] == 1e3
+    code, err = run_main(main, [TINY_CONFIG, checkpoint, '--threshold',
                                 '1.5'], capsys)
-    assert code == 2 and '--threshold 1.5: a score in [0, 1]' in err
+    assert code == 2 and 'a max_softmax threshold must be in [0, 1]' in err
 
 
 def test_page_explains_a_file_that_is_not_an_image(browser, server,

@@ -158,7 +158,8 @@ def test_each_image_costs_bounded_memory_and_time(model_file, tmp_path,
                          capture_output=True, text=True, env=env, cwd=ROOT,
                          timeout=120, check=True).stdout.split(maxsplit=2)
     seconds, megabytes = float(out[0]), int(out[1])
-    assert out[2].strip() == "[['predictions', 'seconds', 'unknown']]"
+    assert out[2].strip() == ("[['predictions', 'reject_score', "
+                              "'reject_value', 'seconds', 'unknown']]")
     assert megabytes < 350, f'{megabytes} MB for {size} {fmt}'
     assert seconds < 10, f'{seconds:.1f} s for {size} {fmt}'
 
