@@ -7,21 +7,16 @@ from importlib.metadata import version
 
 import numpy as np
 import torch
-from mmpretrain.apis import get_model
-
-from custom_modules.engine.pretrained import train_from_scratch
 
 from ..config import set_data_root
 from ..deploy.export import (
     deployable,
     export_onnx,
     input_batches,
-    preprocess_recipe,
     quantize_int8,
     split_images,
-    to_onnx,
 )
-from ..deploy.onnx_classifier import OnnxClassifier, load_rgb, openvino_installed
+from ..deploy.onnx_classifier import OnnxClassifier, openvino_installed
 from ..precision import cpu_supports_bf16
 from .timing import time_calls
 
@@ -86,31 +81,24 @@ def benchmark_onnx(cfg, batch_sizes=(1, 32), seconds=3.0, threads=None,
             test images (0: all).
 
     Returns:
-        tuple[list[dict], int]: per backend ``engine``, ``precision``, ``speed``
-        ({batch: images/s}), ``p50``, ``p99`` and ``accuracy``; the threads.
+        tuple[list[dict], int, int]: per backend ``engine``, ``precision``,
+        ``speed`` ({batch: images/s}), ``p50``, ``p99`` and ``accuracy``; the
+        threads; the input size.
     """
     threads = threads or torch.get_num_threads()
     torch.set_num_threads(threads)
     if data_root:
         set_data_root(cfg, data_root)
-    recipe = preprocess_recipe(cfg)
+    data, recipe, _, model, _ = export_onnx(cfg, checkpoint, calibration=False)
     size = recipe['crop_size']
     rng = np.random.default_rng(0)
-    if checkpoint:
-        data, _, _, model, _ = export_onnx(cfg, checkpoint, calibration=False)
-    else:
-        train_from_scratch(cfg)
-        model = get_model(cfg, device='cpu').eval()
-        classes = [str(i) for i in range(cfg.model.head.num_classes)]
-        data = to_onnx(model, recipe, classes)
     test = None
     if checkpoint and data_root:
         classifier = OnnxClassifier(data)
         train, _ = split_images(cfg, 'train', calibration_count)
         int8 = quantize_int8(data, input_batches(classifier, train))
         paths, labels = split_images(cfg, 'test', test_count)
-        test = (np.stack([classifier.prepare(load_rgb(p)) for p in paths]),
-                np.asarray(labels))
+        test = list(input_batches(classifier, paths)), np.asarray(labels)
     else:
         int8 = quantize_int8(data, (rng.uniform(0, 255, (8, 3, size, size)).astype(
             np.float32) for _ in range(4)))
@@ -125,11 +113,10 @@ def benchmark_onnx(cfg, batch_sizes=(1, 32), seconds=3.0, threads=None,
         r['p50'], r['p99'] = np.percentile(times[(engine, precision), batches[0]],
                                            [50, 99])
         if test is not None:
-            top1 = np.concatenate([fn(test[0][i:i + 32]).argmax(1)
-                                   for i in range(0, len(test[0]), 32)])
+            top1 = np.concatenate([fn(batch).argmax(1) for batch in test[0]])
             r['accuracy'] = float((top1 == test[1]).mean())
         rows.append(r)
-    return rows, threads
+    return rows, threads, size
 
 
 def table(rows, threads, size, config, checkpoint=None):

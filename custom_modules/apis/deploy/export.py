@@ -1,13 +1,11 @@
 """Export a trained checkpoint to ONNX and check it against PyTorch.
 
-The graph holds the model's own data preprocessor (channel order, mean/std) and a
-softmax, and outputs the probabilities and the logits before it (the energy reject
-score needs them); it and its metadata are described in :mod:`.onnx_classifier`. The
-temperature is applied when the model is read, not baked into the graph, so the export
-is checked against PyTorch as it is, and ``--no-calibration`` or another threshold
-need no second export. PyTorch's TorchScript-based exporter (``dynamo=False``) needs
-no package beyond ``onnx`` and writes opset 17, which every ONNX Runtime since 1.11
-runs.
+The graph holds the model's own data preprocessor and a softmax, and outputs the
+probabilities and the logits (for the energy reject score); see
+:mod:`.onnx_classifier` for it and its metadata. The temperature is applied when the
+model is read, not baked in, so ``--no-calibration`` or another threshold need no
+second export. The TorchScript-based exporter (``dynamo=False``) needs only ``onnx``;
+opset 17 runs on every ONNX Runtime since 1.11.
 """
 import copy
 import glob
@@ -113,12 +111,10 @@ def _same_padding(size, kernel, stride, dilation):
 
 def fold_same_padding(model, size):
     """A copy of ``model`` whose ``Conv2dAdaptivePadding`` layers (TF "same" padding,
-    worked out from the input's shape at every call) pad by the constant amounts of a
-    ``size`` x ``size`` input: a plain ``nn.Conv2d`` where the padding is symmetric,
-    else ``nn.ZeroPad2d`` then one. The export then has no shape arithmetic and no
-    ``Pad`` between quantized convolutions; ONNX Runtime folds the constant pads into
-    the convolutions' own.
-    """
+    worked out at every call) pad by the constant amounts of a ``size`` x ``size``
+    input: a plain ``nn.Conv2d``, after an ``nn.ZeroPad2d`` where the padding is not
+    symmetric. The export then has no shape arithmetic and no ``Pad`` between
+    quantized convolutions."""
     model = copy.deepcopy(model)
     sizes = {}
 
@@ -190,6 +186,7 @@ def export_onnx(cfg, checkpoint, classes=None, calibration=True):
     """The checkpoint as ONNX bytes, not yet written.
 
     Args:
+        checkpoint (str | None): None: random weights, classes named by number.
         classes (list[str], optional): if the checkpoint stores none.
         calibration (bool): embed ``<checkpoint>.calibration.json``, if there is one.
 
@@ -197,17 +194,17 @@ def export_onnx(cfg, checkpoint, classes=None, calibration=True):
         tuple: (bytes, recipe, classes, the PyTorch model, the calibration or None).
     """
     recipe = preprocess_recipe(cfg)
-    calibration = read_calibration(checkpoint) if calibration else None
-    if not osp.isfile(checkpoint):
+    calibration = read_calibration(checkpoint) if checkpoint and calibration else None
+    if checkpoint and not osp.isfile(checkpoint):
         raise UserInputError(f'checkpoint {checkpoint} does not exist.')
     train_from_scratch(cfg)  # every weight comes from the checkpoint
     model = get_model(cfg, pretrained=checkpoint, device='cpu').eval()
-    classes = classes or getattr(model, '_dataset_meta', {}).get('classes')
+    classes = list(classes or getattr(model, '_dataset_meta', {}).get('classes') or (
+        [] if checkpoint else map(str, range(cfg.model.head.num_classes))))
     if not classes:
         raise UserInputError(f'{checkpoint} stores no class names; pass --classes '
                              'classes.txt (one name per line).')
-    classes = list(classes)
-    data = to_onnx(model, recipe, classes, osp.basename(checkpoint),
+    data = to_onnx(model, recipe, classes, osp.basename(checkpoint or ''),
                    calibration=calibration)
     return data, recipe, classes, model, calibration
 
@@ -242,8 +239,8 @@ def compare_with_pytorch(onnx_model, model, photos, cfg, chunk=32):
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     pipeline = Compose(_test_pipeline(cfg))
     parts = []
-    for i in range(0, len(photos), chunk):
-        batch = np.stack([classifier.prepare(load_rgb(p)) for p in photos[i:i + chunk]])
+    for i, batch in zip(range(0, len(photos), chunk),
+                        input_batches(classifier, photos, chunk)):
         bgr = torch.stack([pipeline({'img_path': p})['inputs']
                            for p in photos[i:i + chunk]])
         with torch.no_grad():
@@ -351,37 +348,29 @@ def int8_coverage(data):
                                if n.op_type == 'DequantizeLinear'})}
 
 
-def compare_precisions(fp32, int8, paths, labels):
-    """The int8 model against the fp32 one on ``paths`` (same input).
-
-    Returns:
-        dict: ``images``, ``backend`` (the int8 model's), ``top1_agreement``
-        (fraction), ``max_abs_diff``, and ``fp32_accuracy`` / ``int8_accuracy``
-        (fractions) against ``labels``.
-    """
-    ours, theirs = OnnxClassifier(fp32), OnnxClassifier(int8)
-    parts = [(ours.probabilities(b), theirs.probabilities(b))
-             for b in input_batches(ours, paths)]
-    p32, p8 = (np.concatenate(p) for p in zip(*parts))
-    labels = np.asarray(labels)
-    return {'images': len(paths), 'backend': theirs.backend,
-            'top1_agreement': float((p32.argmax(1) == p8.argmax(1)).mean()),
-            'max_abs_diff': float(np.abs(p32 - p8).max()),
-            'fp32_accuracy': float((p32.argmax(1) == labels).mean()),
-            'int8_accuracy': float((p8.argmax(1) == labels).mean())}
-
-
 def export_int8(cfg, data, out, calibration_count=300, test_count=0, force=False):
     """Quantize the fp32 export ``data`` on ``calibration_count`` training images,
-    compare it with fp32 on the test split, and write it as ``out``.
+    compare it with fp32 on the test split (same input), and write it as ``out``.
 
     Returns:
-        dict: :func:`compare_precisions`'s report and :func:`int8_coverage`'s.
+        dict: ``images``, ``backend`` (the int8 model's), ``top1_agreement``,
+        ``max_abs_diff``, ``fp32_accuracy`` and ``int8_accuracy`` (fractions), and
+        :func:`int8_coverage`'s report.
     """
     check_new(out, force)
+    ours = OnnxClassifier(data)
     train, _ = split_images(cfg, 'train', calibration_count)
-    int8 = quantize_int8(data, input_batches(OnnxClassifier(data), train))
-    report = compare_precisions(data, int8, *split_images(cfg, 'test', test_count))
+    int8 = quantize_int8(data, input_batches(ours, train))
+    theirs = OnnxClassifier(int8)
+    paths, labels = split_images(cfg, 'test', test_count)
+    p32, p8 = (np.concatenate(p) for p in zip(*[
+        (ours.probabilities(b), theirs.probabilities(b))
+        for b in input_batches(ours, paths)]))
+    report = {'images': len(paths), 'backend': theirs.backend,
+              'top1_agreement': float((p32.argmax(1) == p8.argmax(1)).mean()),
+              'max_abs_diff': float(np.abs(p32 - p8).max()),
+              'fp32_accuracy': float((p32.argmax(1) == labels).mean()),
+              'int8_accuracy': float((p8.argmax(1) == labels).mean())}
     print(f'int8 vs fp32 ONNX ({report["backend"].split()[0]}) on '
           f'{report["images"]} test images: top-1 agreement '
           f'{100 * report["top1_agreement"]:.2f} %, accuracy fp32 '

@@ -1,20 +1,15 @@
 """Classify photos with an exported ONNX model, without PyTorch.
 
-Imports only onnxruntime, numpy, Pillow and the numpy-only
-``evaluation.calibration`` (an import-linter contract keeps torch and mmengine
-out): with a ``.onnx`` from ``tools/deploy/export_onnx.py``, that is all a
-consumer needs. Where the optional ``openvino`` package is installed, the
-network runs in OpenVINO instead (faster on the CPUs measured in docs/deploy.md);
-ONNX Runtime still reads and checks the file. The model's metadata_props say
-what the config would: ``classes`` (JSON list, index = output column),
-``preprocess`` (JSON, the test pipeline's ResizeEdge then CenterCrop), when
-calibrated ``temperature``, ``threshold`` and ``score`` (the reject score the
-threshold applies to, ``energy`` or ``max_softmax``; absent, as in files exported
-before it was stored, means max_softmax), and for a quantized model ``precision``
-(``int8``; absent means fp32) and ``quantization``. Its input ``images`` is float32
-RGB NCHW 0-255 (normalisation is inside the graph), its outputs ``probs``, the softmax
-probabilities, and ``logits``, the head's output before the softmax (which the energy
-score needs; files exported before it have ``probs`` only).
+Imports only onnxruntime, numpy, Pillow and the numpy-only ``evaluation.calibration``
+(an import-linter contract keeps torch and mmengine out). With the optional
+``openvino`` package the network runs in OpenVINO (faster on the CPUs measured in
+docs/deploy.md); ONNX Runtime still reads and checks the file. The metadata_props:
+``classes`` (JSON list, index = output column), ``preprocess`` (JSON, the test
+pipeline's ResizeEdge then CenterCrop), when calibrated ``temperature``,
+``threshold`` and ``score`` (``energy`` or ``max_softmax``, the default), and when
+quantized ``precision`` (``int8``; default fp32) and ``quantization``. The input
+``images`` is float32 RGB NCHW 0-255 (normalisation is in the graph); the outputs
+``probs`` and ``logits`` (older files have ``probs`` only).
 """
 import importlib.util
 import json
@@ -150,19 +145,6 @@ def load_rgb(source, max_pixels=MAX_PIXELS, name=None, min_side=None):
             f'{type(err).__name__}.') from err
 
 
-def _calibration(meta, name):
-    """(temperature, threshold or None, score) from the metadata; None when
-    the model carries none."""
-    if 'temperature' not in meta:
-        return None
-    try:
-        return check_calibration(meta['temperature'], meta.get('threshold'),
-                                 meta.get('score', LEGACY_SCORE))
-    except ValueError as err:
-        raise ModelFileError(f'{name}: calibration metadata {err}; export it '
-                             'again.') from err
-
-
 def _bad(name, field, problem):
     return ModelFileError(f'{name}: metadata {field} {problem}; export the model again '
                           'with tools/deploy/export_onnx.py.')
@@ -296,11 +278,6 @@ class OnnxClassifier:
             raise ModelFileError(
                 f'{name}: ONNX Runtime cannot load it ({err}).') from err
         meta = self.session.get_modelmeta().custom_metadata_map
-        missing = {'classes', 'preprocess'} - set(meta)
-        if missing:
-            raise ModelFileError(
-                f'{name} has no {", ".join(sorted(missing))} metadata; export it with '
-                'tools/deploy/export_onnx.py.')
         side = self.session.get_inputs()[0].shape[-1]
         count = self.session.get_outputs()[0].shape[-1]
         self.classes, self.preprocess = validate_metadata(
@@ -308,10 +285,10 @@ class OnnxClassifier:
             side if isinstance(side, int) else None, name)
         self.precision = meta.get('precision', 'fp32')
         self.backend = f'{engine} {self.precision}'
-        embedded = _calibration(meta, name) if calibration else None
-        self.calibrated = embedded is not None
-        self.temperature, self.threshold, self.score = embedded or (
-            1.0, None, LEGACY_SCORE)
+        self.calibrated = calibration and 'temperature' in meta
+        self.temperature, self.threshold, self.score = check_calibration(
+            meta['temperature'], meta.get('threshold'), meta.get('score', LEGACY_SCORE)
+        ) if self.calibrated else (1.0, None, LEGACY_SCORE)  # validated above
         if threshold is not None:
             self.threshold = threshold_override(threshold, self.score)
         self.has_logits = [o.name for o in self.session.get_outputs()[1:2]] == [

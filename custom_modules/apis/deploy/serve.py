@@ -1,10 +1,7 @@
-"""A local web page to try a model on photos (``tools/serve.py``).
+"""A local web page and JSON API to try a model on photos (``tools/serve.py``).
 
-FastAPI with one static page rather than Gradio: the page needs a file picker, a drop
-zone and a results list, a few dozen lines of HTML, where Gradio adds a large dependency
-tree and its own front-end build; the endpoint is a plain JSON API that scripts can call
-too. One ONNX Runtime session serves every request: sessions are thread-safe, FastAPI
-runs each request in a worker thread, and nothing per-request is shared. Scores are
+FastAPI with one static page (a few dozen lines of HTML, where Gradio would add a large
+dependency tree). One thread-safe ONNX Runtime session serves every request; scores are
 calibrated as ``tools/infer.py`` does it. Serving a ``.onnx`` needs no torch.
 """
 import glob
@@ -32,8 +29,7 @@ from .onnx_classifier import (
 )
 
 MAX_UPLOAD_MB = 10
-# Room for the multipart headers around the file within a request's body.
-MULTIPART_SLACK = 64 << 10
+MULTIPART_SLACK = 64 << 10  # the multipart headers around the file
 
 
 class BodyLimit:
