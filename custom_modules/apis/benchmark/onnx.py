@@ -2,6 +2,7 @@
 (``tools/deploy/benchmark_onnx.py``): PyTorch eager fp32 (and bf16), ONNX
 Runtime and, if installed, OpenVINO, fp32 and int8, on the same network,
 batches and threads. Without a checkpoint the weights are random."""
+import functools
 import os.path as osp
 from importlib.metadata import version
 
@@ -28,17 +29,14 @@ def _timings(engines, batches, size, seconds, rng):
     cell, in ``ROUNDS`` slices taken in turn (a change of load hits all)."""
     images = {b: rng.uniform(0, 255, (b, 3, size, size)).astype(np.float32)
               for b in batches}
-    calls, times = {}, {}
-    for key, fn in engines.items():
-        for b in batches:
-            first = min(time_calls(lambda f=fn, x=images[b]: f(x), 2))
-            calls[key, b] = max(2, int(seconds / ROUNDS / max(first, 1e-5)))
-            times[key, b] = []
+    cells = {(key, b): functools.partial(fn, images[b])
+             for key, fn in engines.items() for b in batches}
+    calls = {c: max(2, int(seconds / ROUNDS / max(min(time_calls(f, 2)), 1e-5)))
+             for c, f in cells.items()}
+    times = {c: [] for c in cells}
     for _ in range(ROUNDS):
-        for key, fn in engines.items():
-            for b in batches:
-                times[key, b] += time_calls(lambda f=fn, x=images[b]: f(x),
-                                            calls[key, b])
+        for c, f in cells.items():
+            times[c] += time_calls(f, calls[c])
     return times
 
 
@@ -46,17 +44,14 @@ def _backends(model, data, int8, threads):
     """{(engine, precision): fn(batch array) -> probabilities array}."""
     eager = deployable(model)
 
-    def torch_fn(dtype=None):
-        def run(x):
-            with torch.no_grad(), torch.autocast('cpu', torch.bfloat16,
-                                                 enabled=dtype is not None):
-                return eager(torch.from_numpy(x))[0].float().numpy()
-        return run
+    def run_torch(x, bf16=False):
+        with torch.no_grad(), torch.autocast('cpu', torch.bfloat16, enabled=bf16):
+            return eager(torch.from_numpy(x))[0].float().numpy()
 
-    engines = {(f'PyTorch {torch.__version__} eager', 'fp32'): torch_fn()}
+    name = f'PyTorch {torch.__version__} eager'
+    engines = {(name, 'fp32'): run_torch}
     if cpu_supports_bf16():
-        engines[(f'PyTorch {torch.__version__} eager', 'bf16 autocast')] = \
-            torch_fn(torch.bfloat16)
+        engines[name, 'bf16 autocast'] = functools.partial(run_torch, bf16=True)
     names = {'onnxruntime': 'ONNX Runtime', 'openvino': 'OpenVINO'}
     for backend in names if openvino_installed() else ['onnxruntime']:
         for precision, onnx_bytes in (('fp32', data), ('int8', int8)):

@@ -75,11 +75,9 @@ def bare_step(cfg, mode, batch, size, device, train=True, frozen_stages=None):
     """A function running one training step on a random batch, or with
     ``train=False`` one forward pass in eval mode."""
     amp, channels_last = MODES[mode]
-    layout = torch.channels_last if channels_last else torch.contiguous_format
-    model = build_model(cfg, device, frozen_stages).train(train)
-    model.to(memory_format=layout)
-    x = torch.randn(batch, 3, size, size, device=device)
-    x = x.contiguous(memory_format=layout)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = build_model(cfg, device, frozen_stages).train(train).to(memory_format=fmt)
+    x = torch.randn(batch, 3, size, size, device=device).contiguous(memory_format=fmt)
     y = torch.randint(0, cfg.model.head.num_classes, (batch, ), device=device)
     opt_cfg = dict(cfg.optim_wrapper.optimizer)
     optimizer = getattr(torch.optim, opt_cfg.pop('type'))(

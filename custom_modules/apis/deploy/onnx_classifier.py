@@ -279,7 +279,8 @@ class OnnxClassifier:
                 f'{name}: ONNX Runtime cannot load it ({err}).') from err
         meta = self.session.get_modelmeta().custom_metadata_map
         side = self.session.get_inputs()[0].shape[-1]
-        count = self.session.get_outputs()[0].shape[-1]
+        outputs = self.session.get_outputs()
+        count = outputs[0].shape[-1]
         self.classes, self.preprocess = validate_metadata(
             meta, count if isinstance(count, int) else None,
             side if isinstance(side, int) else None, name)
@@ -291,8 +292,7 @@ class OnnxClassifier:
         ) if self.calibrated else (1.0, None, LEGACY_SCORE)  # validated above
         if threshold is not None:
             self.threshold = threshold_override(threshold, self.score)
-        self.has_logits = [o.name for o in self.session.get_outputs()[1:2]] == [
-            'logits']
+        self.has_logits = [o.name for o in outputs[1:2]] == ['logits']
         if self.score != 'max_softmax' and not self.has_logits:
             raise ModelFileError(
                 f'{name}: its calibration\'s {self.score} reject score needs the '
@@ -359,14 +359,25 @@ class OnnxClassifier:
         return self.run(batch)[1]
 
     def answers(self, batch, topk=5):
-        """:meth:`answer` for each image of ``batch``: temperature-scaled
-        probabilities, and the reject score of the logits (of ``log p`` in a file
-        without them, which only max_softmax needs)."""
+        """The top ``topk`` classes of each image of ``batch`` by temperature-scaled
+        probability, and the reject score of its logits (of ``log p`` in a file
+        without them, which only max_softmax needs).
+
+        Returns:
+            list[dict]: per image ``predictions`` (``[{'class', 'label', 'score'}]``,
+            best first), ``reject_score`` (the score's name), ``reject_value`` and
+            ``unknown`` (whether that value is below the threshold).
+        """
         outputs = self.run(batch)
         scores = apply_temperature(outputs[0], self.temperature)
         values = reject_score(outputs[1] if self.has_logits else as_logits(
             outputs[0]), self.score, self.temperature)
-        return [self.answer(row, topk, value) for row, value in zip(scores, values)]
+        return [{'predictions': [{'class': self.classes[i], 'label': int(i),
+                                  'score': float(row[i])}
+                                 for i in np.argsort(-row, kind='stable')[:topk]],
+                 'reject_score': self.score, 'reject_value': float(value),
+                 'unknown': bool(self.threshold is not None and value < self.threshold)}
+                for row, value in zip(scores, values)]
 
     def load(self, source, max_pixels=MAX_PIXELS, name=None):
         """:func:`load_rgb`, a huge image shrunk to twice what this model's resize
@@ -379,7 +390,7 @@ class OnnxClassifier:
         """Classify image paths or binary file objects, ``batch_size`` at a time.
 
         Returns:
-            list[dict]: per image, in order, :meth:`answer`'s dict plus ``seconds``
+            list[dict]: per image, in order, :meth:`answers`' dict plus ``seconds``
             (its share of the batch's time), or ``{'error': why}`` for an image
             :meth:`load` refuses.
         """
@@ -399,23 +410,3 @@ class OnnxClassifier:
                         dict(next(rows), seconds=seconds)
                         for j in range(len(chunk))]
         return results
-
-    def answer(self, scores, topk=5, value=None):
-        """The top ``topk`` of one row of temperature-scaled probabilities.
-
-        Args:
-            value (float, optional): the image's reject score (default: the top
-                probability, the max_softmax score).
-
-        Returns:
-            dict: ``predictions`` (``[{'class', 'label', 'score'}]``, best first),
-            ``reject_score`` (the score's name), ``reject_value`` and ``unknown``
-            (whether that value is below the threshold).
-        """
-        order = np.argsort(-scores, kind='stable')[:topk]
-        predictions = [{'class': self.classes[i], 'label': int(i),
-                        'score': float(scores[i])} for i in order]
-        value = float(scores.max() if value is None else value)
-        return {'predictions': predictions, 'reject_score': self.score,
-                'reject_value': value,
-                'unknown': bool(self.threshold is not None and value < self.threshold)}

@@ -83,7 +83,7 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
             the app runs offline and ``/docs`` loads scripts from a CDN).
 
     Returns:
-        FastAPI: its answers are :meth:`OnnxClassifier.answer`'s dict (with the
+        FastAPI: its answers are :meth:`OnnxClassifier.answers`' dict (with the
         reject score's name and value) plus ``filename``, ``calibrated``,
         ``temperature``, ``threshold`` and ``seconds``.
     """
