@@ -44,12 +44,14 @@ def fractions(text):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     add = parser.add_argument
-    add('config', nargs='?', default='configs/resnet101_freeze2_fixed.py')
-    add('--batch', type=int, default=8)
+    add('config', nargs='?', default='configs/resnet101_freeze2_fixed.py',
+        help='the model to time (default: %(default)s)')
+    add('--batch', type=int, default=8, help='batch size (default: %(default)s)')
     add('--size', type=int, default=224, help='image size (crop) in pixels')
     add('--iters', type=int, default=5, help='timed iterations per measurement')
     add('--warmup', type=int, default=2, help='untimed iterations before them')
-    add('--batch-sizes', type=int, nargs='+', default=[4, 8, 16])
+    add('--batch-sizes', type=int, nargs='+', default=[4, 8, 16],
+        help='batch sizes of the batch-size rows (default: 4 8 16)')
     add('--frozen', type=int, nargs='+', default=[-1, 2, 3],
         help='frozen_stages values to compare')
     add('--modes', nargs='+', choices=list(MODES), default=list(MODES),

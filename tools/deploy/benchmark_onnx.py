@@ -28,7 +28,8 @@ def parse_args(argv=None):
     add('--data-root', help='annotation folder (train.txt, test.txt): with '
         '--checkpoint, int8 is calibrated on training images and every backend\'s '
         'test accuracy is measured')
-    add('--calibration-images', type=int, default=300)
+    add('--calibration-images', type=int, default=300,
+        help='training images int8 calibrates on (default: %(default)s)')
     add('--test-images', type=int, default=0, help='0: the whole test split')
     args = parser.parse_args(argv)
     if min(args.batch_sizes) < 1 or args.seconds <= 0:
