@@ -92,10 +92,9 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
     limit = f'{max_bytes / 2**20:g} MB upload limit'
     app.add_middleware(BodyLimit, max_bytes=max_bytes + MULTIPART_SLACK,
                        detail=f'the request is over the {limit}.')
-    calibration = {'calibrated': classifier.calibrated,
-                   'temperature': classifier.temperature,
-                   'threshold': classifier.threshold,
-                   'reject_score': classifier.score}
+    calibration = dict(calibrated=classifier.calibrated, reject_score=classifier.score,
+                       temperature=classifier.temperature,
+                       threshold=classifier.threshold)
 
     @app.get('/', response_class=HTMLResponse)
     def page():
@@ -105,8 +104,7 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
     def info():
         return {'classes': classifier.classes, 'topk': topk,
                 'max_upload_mb': max_bytes / 2**20, 'max_pixels': max_pixels,
-                'backend': classifier.backend,
-                **calibration, 'cam': cam is not None}
+                'backend': classifier.backend, **calibration, 'cam': cam is not None}
 
     @app.post('/api/classify')
     def classify(file: list[UploadFile] = File(...)):  # noqa: B008 (FastAPI idiom)
@@ -125,8 +123,7 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
         answer = {'filename': file.filename, **calibration,
                   **classifier.answers(classifier.prepare(rgb)[None], topk)[0]}
         if cam is not None:
-            answer['cam'] = png_data_uri(
-                cam(rgb, answer['predictions'][0]['label']))
+            answer['cam'] = png_data_uri(cam(rgb, answer['predictions'][0]['label']))
         answer['seconds'] = time.perf_counter() - start
         return answer
 
