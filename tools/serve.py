@@ -4,9 +4,7 @@
     python tools/serve.py model.onnx            # from tools/deploy/export_onnx.py
     python tools/serve.py --demo                # the newest `make demo` model
 
-Listens on 127.0.0.1:8000 by default (--host, --port). Calibrated scores and "unknown"
-answers when the model has a calibration (--no-calibration, --threshold); see
-docs/deploy.md.
+Listens on 127.0.0.1:8000 by default (--host, --port); see docs/deploy.md.
 """
 import argparse
 

@@ -1,12 +1,7 @@
 """Export a checkpoint to ONNX, checked against PyTorch on 16 photos.
 
-    python tools/deploy/export_onnx.py CONFIG CHECKPOINT [--out model.onnx]
-        [--int8 [--data-root DIR]]
-
-The model takes float32 RGB NCHW images with values 0-255 (normalisation is inside) and
-returns probabilities; class names, the resize/crop recipe and the calibration are in
-its metadata. --int8 also writes model.int8.onnx, statically quantized on training
-images and compared with fp32 on the test split. See docs/deploy.md.
+``python tools/deploy/export_onnx.py CONFIG CHECKPOINT [--out model.onnx] [--int8
+[--data-root DIR]]``; see docs/deploy.md. Code: :mod:`custom_modules.apis.deploy`.
 """
 import argparse
 

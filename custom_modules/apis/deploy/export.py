@@ -291,15 +291,12 @@ class _Calibration(CalibrationDataReader):
 
 
 def quantize_int8(data, batches):
-    """``data`` (an fp32 export) as a statically quantized int8 model: QDQ format,
-    per-channel int8 weights, uint8 activations calibrated (min/max) on ``batches``
-    (the model's input arrays); the softmax stays float. The graph is first
-    optimised by ONNX Runtime's ``quant_pre_process``. The metadata is kept, plus
-    ``precision`` and ``quantization``.
-
-    uint8 activations with int8 weights (U8S8) are what the x86 int8 kernels
-    take: ONNX Runtime then runs every convolution as ``QLinearConv``, while with
-    its default int8 activations (S8S8) a third stayed float here.
+    """``data`` (an fp32 export) as a statically quantized int8 model, after ONNX
+    Runtime's ``quant_pre_process``: QDQ format, per-channel int8 weights, uint8
+    activations calibrated (min/max) on ``batches`` (the model's input arrays), the
+    softmax left float; the metadata kept, plus ``precision`` and ``quantization``.
+    With uint8 activations (U8S8) the x86 kernels run every convolution as
+    ``QLinearConv``; with the default int8 ones a third stayed float.
 
     Returns:
         bytes: the int8 model.

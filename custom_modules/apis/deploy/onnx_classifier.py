@@ -73,8 +73,7 @@ def resolve_backend(backend='auto'):
     if backend == 'openvino' and not installed:
         raise BackendError('the openvino backend needs the openvino package: pip '
                            'install openvino (requirements/optional.txt).')
-    return backend if backend != 'auto' else (
-        'openvino' if installed else 'onnxruntime')
+    return backend if backend != 'auto' else 'openvino' if installed else 'onnxruntime'
 
 
 def openvino_runner(model, threads=None):
@@ -180,8 +179,7 @@ def _number(meta, field, name, low, high):
 def validate_metadata(meta, num_outputs, input_size=None, name='the model'):
     """Check every field of the metadata that :class:`OnnxClassifier` reads.
 
-    A tampered or damaged block is refused here, naming the field, instead of
-    giving tracebacks, 500s or "unknown" for every photo later.
+    A tampered or damaged block is refused here, naming the field, not later.
 
     Args:
         meta (dict[str, str]): the model's metadata_props.
@@ -269,8 +267,7 @@ class OnnxClassifier:
         name = model if isinstance(model, str) else 'the model'
         engine = resolve_backend(backend)
         options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
+        options.intra_op_num_threads = threads or 0  # 0: ONNX Runtime's default
         try:
             self.session = ort.InferenceSession(
                 model, options, providers=['CPUExecutionProvider'])
@@ -314,11 +311,9 @@ class OnnxClassifier:
     def prepare(self, rgb):
         """The model's 3xSxS float32 input for an HxWx3 uint8 RGB image.
 
-        mmpretrain's ResizeEdge then CenterCrop, as one affine map that samples as
-        mmcv's ``cv2.resize(INTER_LINEAR)`` does (half-pixel centres, no
-        antialiasing) and as Pillow's float ``transform(AFFINE, BILINEAR)`` did:
-        only the SxS output's neighbours are read, so memory does not grow with the
-        image.
+        mmpretrain's ResizeEdge then CenterCrop, as one affine map sampled as mmcv's
+        ``cv2.resize(INTER_LINEAR)`` samples (half-pixel centres, no antialiasing),
+        reading only the SxS output's neighbours: memory does not grow with the image.
         """
         h, w = rgb.shape[:2]
         resize = self.preprocess['resize_edge']
