@@ -408,15 +408,12 @@ def export_checked(config, checkpoint, out=None, classes=None, photos=None,
     data, recipe, classes, model, calibration = export_onnx(
         cfg, checkpoint, classes, calibration)
     report = compare_with_pytorch(data, model, photos, cfg)
-    count = report['images']
-    print(f'{report["backend"]} vs PyTorch on {count} photos, same input: '
-          f'max |p_onnx - p_torch| = {report["max_abs_diff"]:.2e} (logits '
-          f'{report["logits_max_abs_diff"]:.2e}), top-1 identical '
-          f'{report["top1_same"]}/{count}')
-    print(f'torch-free resize/crop vs the config\'s test pipeline: max difference '
-          f'{report["pipeline_max_abs_diff"]:.2e}, top-1 identical '
-          f'{report["pipeline_top1_same"]}/{count}')
-    if (report['max_abs_diff'] >= TOLERANCE or report['top1_same'] != count
+    print('{backend} vs PyTorch on {images} photos, same input: max |p_onnx - p_torch| '
+          '= {max_abs_diff:.2e} (logits {logits_max_abs_diff:.2e}), top-1 identical '
+          '{top1_same}/{images}\ntorch-free resize/crop vs the config\'s test '
+          'pipeline: max difference {pipeline_max_abs_diff:.2e}, top-1 identical '
+          '{pipeline_top1_same}/{images}'.format_map(report))
+    if (report['max_abs_diff'] >= TOLERANCE or report['top1_same'] != report['images']
             or report['logits_max_abs_diff'] >= LOGIT_TOLERANCE):
         raise UserInputError('the exported model disagrees with PyTorch (above); '
                              f'{out} was not written.')

@@ -30,6 +30,7 @@ from custom_modules.evaluation.calibration import (
     reject_score,
     threshold_override,
 )
+from custom_modules.utils.errors import UserInputError
 
 INPUT_LAYOUT = 'float32 RGB NCHW 0-255'
 MAX_PIXELS = 40_000_000
@@ -43,15 +44,15 @@ PRECISIONS = ('fp32', 'int8')
 BACKENDS = ('auto', 'onnxruntime', 'openvino')
 
 
-class ModelFileError(ValueError):
+class ModelFileError(UserInputError, ValueError):
     """The file is not a classifier written by export_onnx.py."""
 
 
-class ImageFileError(ValueError):
+class ImageFileError(UserInputError, ValueError):
     """A file that Pillow cannot read as an image."""
 
 
-class BackendError(ValueError):
+class BackendError(UserInputError, ValueError):
     """A backend that is not installed or not known."""
 
 
@@ -144,8 +145,8 @@ def load_rgb(source, max_pixels=MAX_PIXELS, name=None, min_side=None):
             f'{type(err).__name__}.') from err
 
 
-def _bad(name, field, problem):
-    return ModelFileError(f'{name}: metadata {field} {problem}; export the model again '
+def _bad(name, field, problem, what='metadata'):
+    return ModelFileError(f'{name}: {what} {field} {problem}; export the model again '
                           'with tools/deploy/export_onnx.py.')
 
 
@@ -171,9 +172,8 @@ def _number(meta, field, name, low, high):
     except (TypeError, ValueError):
         value = meta[field]
     if not (isinstance(value, float) and low <= value <= high):  # refuses nan too
-        raise ModelFileError(
-            f'{name}: calibration metadata {field}={value} (need {low:g} <= {field} '
-            f'<= {high:g}); export the model again with tools/deploy/export_onnx.py.')
+        raise _bad(name, f'{field}={value}', f'(need {low:g} <= {field} <= {high:g})',
+                   'calibration metadata')
 
 
 def validate_metadata(meta, num_outputs, input_size=None, name='the model'):

@@ -20,13 +20,7 @@ from custom_modules.visualization.cam import cam_overlay, resolve_target_layers
 
 from ..config import load_config
 from ..run_logs import best_checkpoint
-from .onnx_classifier import (
-    MAX_PIXELS,
-    BackendError,
-    ImageFileError,
-    ModelFileError,
-    OnnxClassifier,
-)
+from .onnx_classifier import MAX_PIXELS, ImageFileError, OnnxClassifier
 
 MAX_UPLOAD_MB = 10
 MULTIPART_SLACK = 64 << 10  # the multipart headers around the file
@@ -164,12 +158,8 @@ def load_classifier(model, checkpoint=None, cfg_options=None, calibration=True,
         from .export import export_onnx  # lazy: torch; a .onnx is served without it
         model, _, _, torch_model, _ = export_onnx(
             load_config(model, cfg_options), checkpoint, calibration=calibration)
-    try:
-        classifier = OnnxClassifier(model, calibration=calibration, threshold=threshold,
-                                    backend=backend)
-    except (ModelFileError, BackendError) as err:
-        raise UserInputError(str(err)) from err
-    return classifier, torch_model
+    return OnnxClassifier(model, calibration=calibration, threshold=threshold,
+                          backend=backend), torch_model
 
 
 def cam_renderer(model, target_layers=None):
