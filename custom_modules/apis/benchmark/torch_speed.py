@@ -124,12 +124,13 @@ def _run(runner_cfg, s, loader, images, phase):
             for key in ('time', 'data_time')]
 
 
-def ours_train(s, mode, work_dir, images):
-    """One epoch of tools/train.py's Runner over the first ``images``."""
+def ours_train(s, mode, work_root, name, images):
+    """One epoch of tools/train.py's Runner over the first ``images``, in
+    ``work_root/name``."""
     amp, channels_last = MODES[mode]
     cfg = training.build_train_config(training.train_options(
         s.config, from_scratch=True, no_validate=True, data_root=s.data_root,
-        work_dir=work_dir, amp=amp, channels_last=channels_last))
+        work_dir=osp.join(work_root, name), amp=amp, channels_last=channels_last))
     cfg.train_cfg.max_epochs = 1
     cfg.param_scheduler = None  # constant lr: a one-epoch schedule is moot
     cfg.default_hooks.checkpoint = None
@@ -208,12 +209,11 @@ def emit_epochs(s, mode, work_root, emit, device):
     """One epoch per fraction, largest (the ratio's reference) first."""
     total = len(list_from_file(osp.join(s.data_root, 'train.txt')))
     sizes = epoch_sizes(total, s.epoch_fractions, s.epoch_max_images, s.batch)
-    ours_train(s, mode, osp.join(work_root, 'epoch_warmup'), s.batch * max(1, s.warmup))
+    ours_train(s, mode, work_root, 'epoch_warmup', s.batch * max(1, s.warmup))
     reference = None
     for images, share in sorted(zip(sizes, s.epoch_fractions), reverse=True):
         with peak_memory(device) as mem:
-            times, data = ours_train(s, mode, osp.join(work_root, f'epoch_{share}'),
-                                     images)
+            times, data = ours_train(s, mode, work_root, f'epoch_{share}', images)
         seconds = sum(times) - data[0]  # from the first batch on
         reference = reference or images / seconds
         estimate = (f'; all {total}: ~{total * seconds / images:.0f} s at this speed'
@@ -269,8 +269,7 @@ def measure(s, device, work_root, emit):
                  note='ratio: speed-up over bare fp32'))
     for mode in modes if 'train' in s.parts else ():
         with peak_memory(device) as mem:
-            times, data = ours_train(s, mode, osp.join(work_root, f'train_{mode}'),
-                                     steps)
+            times, data = ours_train(s, mode, work_root, f'train_{mode}', steps)
         step = statistics.fmean(times[min(s.warmup, len(times) - 1):])
         emit(row('ours: train.py Runner, JPEGs', mode, s.batch, step,
                  _data_share(times, data, s.warmup), bare[mode] / step, mem.mb,

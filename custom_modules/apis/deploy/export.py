@@ -127,9 +127,7 @@ def fold_same_padding(model, size):
         deployable(model)(torch.zeros(1, 3, size, size))
     for hook in hooks:
         hook.remove()
-    for name, old in list(model.named_modules()):
-        if old not in sizes:
-            continue
+    for name, old in [(n, m) for n, m in model.named_modules() if m in sizes]:
         (top, bottom), (left, right) = map(
             _same_padding, sizes[old], old.kernel_size, old.stride, old.dilation)
         symmetric = (top, left) == (bottom, right)
@@ -164,8 +162,7 @@ def to_onnx(model, recipe, classes, source='', dynamo=False, calibration=None):
             (torch.rand(2, 3, size, size) * 255, ), buffer,
             dynamo=dynamo, opset_version=OPSET, input_names=['images'],
             output_names=['probs', 'logits'],
-            dynamic_axes={'images': {0: 'batch'}, 'probs': {0: 'batch'},
-                          'logits': {0: 'batch'}})
+            dynamic_axes=dict.fromkeys(('images', 'probs', 'logits'), {0: 'batch'}))
     proto = onnx.load_from_string(buffer.getvalue())
     meta = {'classes': json.dumps(classes), 'preprocess': json.dumps(recipe),
             'input': f'images: {INPUT_LAYOUT}, any batch size',
