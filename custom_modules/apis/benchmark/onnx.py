@@ -25,11 +25,11 @@ ROUNDS = 3  # timed slices per cell, interleaved over the backends
 
 
 def _timings(engines, batches, size, seconds, rng):
-    """{(engine key, batch): seconds of each call}: about ``seconds`` per
+    """{(engine, precision, batch): seconds of each call}: about ``seconds`` per
     cell, in ``ROUNDS`` slices taken in turn (a change of load hits all)."""
     images = {b: rng.uniform(0, 255, (b, 3, size, size)).astype(np.float32)
               for b in batches}
-    cells = {(key, b): functools.partial(fn, images[b])
+    cells = {(*key, b): functools.partial(fn, images[b])
              for key, fn in engines.items() for b in batches}
     calls = {c: max(2, int(seconds / ROUNDS / max(min(time_calls(f, 2)), 1e-5)))
              for c, f in cells.items()}
@@ -103,9 +103,8 @@ def benchmark_onnx(cfg, batch_sizes=(1, 32), seconds=3.0, threads=None,
     rows = []
     for (engine, precision), fn in engines.items():
         r = {'engine': engine, 'precision': precision, 'accuracy': None,
-             'speed': {b: b / np.median(times[(engine, precision), b])
-                       for b in batches}}
-        r['p50'], r['p99'] = np.percentile(times[(engine, precision), batches[0]],
+             'speed': {b: b / np.median(times[engine, precision, b]) for b in batches}}
+        r['p50'], r['p99'] = np.percentile(times[engine, precision, batches[0]],
                                            [50, 99])
         if test is not None:
             top1 = np.concatenate([fn(batch).argmax(1) for batch in test[0]])

@@ -244,8 +244,7 @@ def compare_with_pytorch(onnx_model, model, photos, cfg, chunk=32):
             same = torch_probs(torch.from_numpy(batch))
             parts.append((*classifier.run(batch), *(t.numpy() for t in same),
                           torch_probs(bgr.flip(1).float())[0].numpy()))
-    ours, our_logits, same_input, logits, pipelined = (np.concatenate(p)
-                                                       for p in zip(*parts))
+    ours, our_logits, same_input, logits, pipelined = map(np.concatenate, zip(*parts))
     report = {'images': len(photos), 'backend': classifier.backend,
               'logits_max_abs_diff': float(np.abs(our_logits - logits).max())}
     for prefix, theirs in (('', same_input), ('pipeline_', pipelined)):
@@ -418,21 +417,17 @@ def export_checked(config, checkpoint, out=None, classes=None, photos=None,
     size = recipe['crop_size']
     print(f'wrote {out}: opset {OPSET}; input "images" {INPUT_LAYOUT}, N x 3 x {size} '
           f'x {size}; outputs "probs" and "logits"; classes {", ".join(classes)}')
-    print(describe_calibration(calibration))
+    if not calibration:
+        print('calibration: none embedded (raw probabilities, never "unknown"; '
+              'tools/analysis/calibrate.py fits one)')
+    else:
+        threshold = calibration['threshold']
+        print(f'calibration embedded from {calibration["path"]}: temperature '
+              f'{calibration["temperature"]:.4f}, ' + (
+                  'no threshold' if threshold is None else f'"unknown" where the '
+                  f'{calibration["score"]} reject score is below {threshold:.4f}'))
     if int8:
         report['int8'] = export_int8(cfg, data, int8_out, calibration_count,
                                      test_count, force)
     return report
 
-
-def describe_calibration(calibration):
-    """One line: the calibration the exported model carries."""
-    if not calibration:
-        return ('calibration: none embedded (raw probabilities, never "unknown"; '
-                'tools/analysis/calibrate.py fits one)')
-    threshold = calibration['threshold']
-    return (f'calibration embedded from {calibration["path"]}: temperature '
-            f'{calibration["temperature"]:.4f}, ' + (
-                'no threshold' if threshold is None
-                else f'"unknown" where the {calibration["score"]} reject score is '
-                f'below {threshold:.4f}'))
