@@ -93,8 +93,7 @@ def openvino_runner(model, threads=None):
     def run(batch):
         if not hasattr(local, 'request'):
             local.request = compiled.create_infer_request()
-        result = local.request.infer([batch])
-        return [result[i] for i in range(len(compiled.outputs))]
+        return list(local.request.infer([batch]).to_tuple())  # in output order
 
     return run
 
@@ -275,7 +274,8 @@ class OnnxClassifier:
             raise ModelFileError(
                 f'{name}: ONNX Runtime cannot load it ({err}).') from err
         meta = self.session.get_modelmeta().custom_metadata_map
-        side = self.session.get_inputs()[0].shape[-1]
+        images = self.session.get_inputs()[0]
+        side = images.shape[-1]
         outputs = self.session.get_outputs()
         count = outputs[0].shape[-1]
         self.classes, self.preprocess = validate_metadata(
@@ -295,8 +295,7 @@ class OnnxClassifier:
                 f'{name}: its calibration\'s {self.score} reject score needs the '
                 '"logits" output, which this file (exported before it was added) '
                 'lacks; export it again with tools/deploy/export_onnx.py.')
-        self.input_name = self.session.get_inputs()[0].name
-        self._run = None
+        self._run = lambda batch: self.session.run(None, {images.name: batch})
         if engine == 'openvino':
             try:
                 self._run = openvino_runner(model, threads)
@@ -337,9 +336,7 @@ class OnnxClassifier:
     def run(self, batch):
         """The graph's outputs (``probs``, then ``logits`` if it has them) for an
         N x 3 x S x S float32 batch of :meth:`prepare` outputs."""
-        if self._run:
-            return self._run(batch)
-        return self.session.run(None, {self.input_name: batch})
+        return self._run(batch)
 
     def probabilities(self, batch):
         """The graph's probabilities (not temperature-scaled), N x classes."""
