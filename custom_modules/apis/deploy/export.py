@@ -15,6 +15,7 @@ import math
 import os.path as osp
 import tempfile
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import onnx
@@ -25,12 +26,7 @@ from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 from mmpretrain.apis import get_model
 from mmpretrain.registry import DATASETS
-from onnxruntime.quantization import (
-    CalibrationDataReader,
-    QuantFormat,
-    QuantType,
-    quantize_static,
-)
+from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from custom_modules.datasets.synthetic_flowers import make_dataset
@@ -276,16 +272,6 @@ def input_batches(classifier, paths, chunk=32):
         yield np.stack([classifier.prepare(load_rgb(p)) for p in paths[i:i + chunk]])
 
 
-class _Calibration(CalibrationDataReader):
-    def __init__(self, batches):
-        self.batches, self.images = iter(batches), 0
-
-    def get_next(self):
-        batch = next(self.batches, None)
-        self.images += 0 if batch is None else len(batch)
-        return None if batch is None else {'images': batch}
-
-
 def quantize_int8(data, batches):
     """``data`` (an fp32 export) as a statically quantized int8 model, after ONNX
     Runtime's ``quant_pre_process``: QDQ format, per-channel int8 weights, uint8
@@ -300,7 +286,9 @@ def quantize_int8(data, batches):
     proto = onnx.load_from_string(data)
     softmax = [n.name for n in proto.graph.node if n.op_type == 'Softmax']
     meta = {p.key: p.value for p in proto.metadata_props}
-    reader = _Calibration(batches)
+    batches = list(batches)  # small beside the activations the calibrator keeps
+    feeds = ({'images': b} for b in batches)
+    reader = SimpleNamespace(get_next=lambda: next(feeds, None))  # a data reader
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = osp.join(tmp, 'fp32.onnx'), osp.join(tmp, 'int8.onnx')
         with open(src, 'wb') as f:
@@ -312,7 +300,8 @@ def quantize_int8(data, batches):
         proto = onnx.load(dst)
     meta.update(precision='int8', quantization=json.dumps({
         'method': 'onnxruntime quantize_static, QDQ, per-channel int8 weights, '
-                  'uint8 activations (min/max)', 'calibration_images': reader.images}))
+                  'uint8 activations (min/max)',
+        'calibration_images': sum(map(len, batches))}))
     del proto.metadata_props[:]
     onnx.helper.set_model_props(proto, meta)
     return proto.SerializeToString()
