@@ -52,6 +52,31 @@ def model_num_classes(model_cfg):
     return head.get('num_classes')
 
 
+def num_classes_keys(cfg):
+    """Dotted keys of every ``num_classes`` the model config sets (head,
+    loss, data preprocessor, VGG's backbone): all must match classes.txt."""
+    keys = []
+
+    def walk(node, prefix):
+        items = node.items() if isinstance(node, dict) else enumerate(
+            node if isinstance(node, (list, tuple)) else ())
+        for name, value in items:
+            key = f'{prefix}.{name}'
+            if name == 'num_classes' and (value is None or isinstance(
+                    value, int) and value > 0):
+                keys.append(key)
+            else:
+                walk(value, key)
+
+    model = cfg.get('model') or {}
+    walk(model, 'model')
+    # the top-level preprocessor counts only where the model has none
+    if 'data_preprocessor' not in model and 'num_classes' in (
+            cfg.get('data_preprocessor') or {}):
+        keys.append('data_preprocessor.num_classes')
+    return keys
+
+
 def under_root(root, path):
     """``path`` joined to ``root`` unless absolute (as mmpretrain does)."""
     return path if osp.isabs(path) else osp.join(root, path)
@@ -94,8 +119,9 @@ def _report_bad_images(split, bad, policy, fix, shown=10):
         f'files (every image checked) with\n  {fix}')
 
 
-def check_dataset(split, dataset_cfg, num_classes):
-    """Check one dataloader's dataset: folders, files, classes and labels."""
+def check_dataset(split, dataset_cfg, num_classes, keys=('model.head.num_classes', )):
+    """Check one dataloader's dataset: folders, files, classes and labels;
+    ``keys`` are the config keys to name when the class count differs."""
     root = dataset_cfg.get('data_root', '') or ''
     fix = fix_command(root)
     if root and not osp.isdir(root):
@@ -121,11 +147,9 @@ def check_dataset(split, dataset_cfg, num_classes):
         if num_classes is not None and len(classes) != num_classes:
             raise UserInputError(
                 f'{classes_path} lists {len(classes)} classes but the model '
-                f'predicts num_classes={num_classes}. Set the model\'s '
-                'num_classes (model.head.num_classes, or '
-                'model.backbone.num_classes for VGG, and '
-                'data_preprocessor.num_classes) to match, e.g. --cfg-options '
-                f'model.head.num_classes={len(classes)}.')
+                f'predicts num_classes={num_classes}. Set each num_classes '
+                'of the config to match: --cfg-options '
+                + ' '.join(f'{key}={len(classes)}' for key in keys))
     limit = num_classes if num_classes is not None else (
         len(classes) if classes else None)
     image_root = under_root(root, _img_prefix(dataset_cfg))
@@ -195,10 +219,11 @@ def check_schedule(cfg):
 def check_data(cfg, splits=('train', 'val')):
     """Run :func:`check_dataset` on each ``{split}_dataloader`` in ``cfg``."""
     num_classes = model_num_classes(cfg.model)
+    keys = num_classes_keys(cfg)
     for split in splits:
         loader = cfg.get(f'{split}_dataloader')
         if loader:
-            check_dataset(split, loader['dataset'], num_classes)
+            check_dataset(split, loader['dataset'], num_classes, keys)
 
 
 def _positive(value, integer):

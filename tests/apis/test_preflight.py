@@ -67,3 +67,23 @@ def test_missing_config_suggests_the_closest(tmp_path):
         load_config(osp.join(ROOT, 'configs', 'resnet101_freeze2_mixx.py'))
     assert 'resnet101_freeze2_mixx.py does not exist' in str(err.value)
     assert 'resnet101_freeze2_mix.py' in str(err.value)
+
+
+def test_class_count_error_names_every_num_classes_key(data_copy):
+    """The fast recipe's label-smoothing loss has its own num_classes: the
+    error lists it beside the head's and the preprocessor's, and setting
+    exactly those keys makes the data check pass."""
+    lines = (data_copy / 'classes.txt').read_text().splitlines()
+    (data_copy / 'classes.txt').write_text('\n'.join(lines + ['orchid']) + '\n')
+    config = osp.join(ROOT, 'configs/demo/photos/efficientnet_lite0_fast.py')
+    cfg = load_config(config)
+    set_data_root(cfg, str(data_copy))
+    with pytest.raises(UserInputError) as err:
+        check_data(cfg)
+    options = str(err.value).split('--cfg-options ')[1].split()
+    assert sorted(options) == [
+        'model.data_preprocessor.num_classes=6',
+        'model.head.loss.num_classes=6', 'model.head.num_classes=6']
+    fixed = load_config(config, {o.split('=')[0]: 6 for o in options})
+    set_data_root(fixed, str(data_copy))
+    check_data(fixed)

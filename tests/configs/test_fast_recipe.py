@@ -20,6 +20,9 @@ def test_fast_recipe_levers_and_exportable_test_pipeline():
     assert preprocess_recipe(fast) == preprocess_recipe(demo) == {
         'resize_edge': {'scale': 256, 'edge': 'short'}, 'crop_size': 224}
     assert fast.model.backbone.frozen_stages == 3
+    loss = fast.model.head.loss  # label smoothing, its own class count
+    assert (loss.type, loss.label_smooth_val) == ('LabelSmoothLoss', 0.1)
+    assert loss.num_classes == fast.model.head.num_classes
     assert fast.train_dataloader.batch_size == demo.train_dataloader.batch_size
     assert fast.train_cfg.max_epochs == demo.train_cfg.max_epochs == 2
     hooks = [h['type'] for h in fast.custom_hooks]

