@@ -78,8 +78,8 @@ def parse_args(argv=None):
         '--recipes and time it to TARGET %% val top-1 (then CONFIG and the speed '
         'options are not used)')
     add('--recipes', nargs='+', help='the configs to train')
-    add('--seed', type=int, default=0,
-        help='seed of each recipe\'s training run (default: 0)')
+    add('--seed', '--seeds', type=int, nargs='+', default=[0],
+        help='seeds: each recipe trains once per seed (default: 0)')
     add('--work-dir', default='work_dirs/time_to_accuracy',
         help='runs, time_to_accuracy.md and .png (default: %(default)s)')
     add('--from-scratch', action='store_true',

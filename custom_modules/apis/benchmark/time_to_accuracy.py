@@ -1,6 +1,7 @@
 """Time to accuracy (``tools/analysis/benchmark.py --time-to-accuracy``):
 each recipe's wall time to a target val accuracy, the test accuracy there,
 and val accuracy against wall time."""
+import itertools
 import os.path as osp
 import time
 
@@ -32,29 +33,33 @@ def train_recipe(config, work_dir, data_root, seed=0, **flags):
             for epoch, e in val.items()]
 
 
-def time_to_accuracy(recipes, target, data_root, work_root, seed=0, **flags):
-    """Train every recipe and find when it first reaches ``target``.
+def time_to_accuracy(recipes, target, data_root, work_root, seeds=(0, ), **flags):
+    """Train every recipe with every seed and find when it first reaches
+    ``target`` (a short recipe's seeds can differ by points).
 
     Args:
         recipes (list[str]): config files.
         target (float): val top-1 accuracy in %.
         data_root (str): annotation folder (train.txt, val.txt, test.txt).
         work_root (str): a folder for the runs (one sub-folder per recipe).
-        seed (int): the runs' seed.
+        seeds (list[int]): each recipe's runs' seeds.
         **flags: more of ``tools/train.py``'s flags, for every recipe.
 
     Returns:
-        list[dict]: per recipe ``config``, ``curve`` and the first epoch at
-        ``target``'s ``epoch``, ``seconds`` and ``test_acc`` (or None).
+        list[dict]: per recipe and seed ``config``, ``seed``, ``curve`` and
+        the first epoch at ``target``'s ``epoch``, ``seconds`` and
+        ``test_acc`` (or None).
     """
     results = []
-    for config in recipes:
+    for config, seed in itertools.product(recipes, seeds):
         name = osp.splitext(osp.basename(config))[0]
+        if len(seeds) > 1:
+            name = f'{name}_seed{seed}'
         work_dir = osp.join(work_root, name)
         curve = train_recipe(config, work_dir, data_root, seed, **flags)
         hit = next((c for c in curve if c[2] >= target), None)
-        result = {'config': config, 'curve': curve, 'epoch': None, 'seconds': None,
-                  'test_acc': None}
+        result = {'config': config, 'seed': seed, 'curve': curve, 'epoch': None,
+                  'seconds': None, 'test_acc': None}
         if hit:
             metrics = testing.test(
                 config, osp.join(work_dir, f'epoch_{hit[0]}.pth'),
@@ -67,13 +72,15 @@ def time_to_accuracy(recipes, target, data_root, work_root, seed=0, **flags):
 
 
 def summary_table(results, target):
-    """Markdown: one row per recipe."""
-    lines = [f'| Recipe | Seconds to {target:g} % val | Epoch | Test accuracy (%) '
-             '| Best val (%) | Total seconds |', '|---|---:|---:|---:|---:|---:|']
+    """Markdown: one row per recipe and seed."""
+    lines = [f'| Recipe | Seed | Seconds to {target:g} % val | Epoch '
+             '| Test accuracy (%) | Best val (%) | Total seconds |',
+             '|---|---:|---:|---:|---:|---:|---:|']
     for r in results:
         cells = ('-', '-', '-') if r['epoch'] is None else (
             f'{r["seconds"]:.0f}', r['epoch'], f'{r["test_acc"]:.2f}')
-        lines.append(f'| {osp.basename(r["config"])} | ' + ' | '.join(map(str, cells))
+        lines.append(f'| {osp.basename(r["config"])} | {r.get("seed", "-")} | '
+                     + ' | '.join(map(str, cells))
                      + f' | {max(c[2] for c in r["curve"]):.2f} | '
                      f'{r["curve"][-1][1]:.0f} |')
     return lines
@@ -81,7 +88,8 @@ def summary_table(results, target):
 
 def write_results(results, target, out_dir, force=False):
     """``time_to_accuracy.md`` (:func:`summary_table`) and ``.png`` (val accuracy
-    against wall time, one line per recipe, the target dashed) in ``out_dir``.
+    against wall time, one line per recipe and seed, the target dashed) in
+    ``out_dir``.
 
     Returns:
         tuple[str, str]: their paths.
@@ -92,8 +100,9 @@ def write_results(results, target, out_dir, force=False):
     fig = Figure(figsize=(6.4, 4.2))
     ax = fig.add_subplot()
     for r in results:
+        name = osp.splitext(osp.basename(r['config']))[0]
         ax.plot([c[1] for c in r['curve']], [c[2] for c in r['curve']], marker='o',
-                label=osp.splitext(osp.basename(r['config']))[0])
+                label=f'{name}, seed {r.get("seed")}')
     ax.axhline(target, color='grey', linestyle='--', linewidth=1,
                label=f'target {target:g} %')
     ax.set(xlabel='wall time from the start of training (s)',

@@ -38,7 +38,7 @@ def test_time_to_a_low_target_and_plot(tmp_path, annotated_root, capsys):
     assert osp.isfile(osp.join(work_dir, f'epoch_{r["epoch"]}.pth'))
     assert 0 <= r['test_acc'] <= 100
     printed = capsys.readouterr().out
-    assert (f'| resnet18_freeze2_fixed.py | {r["seconds"]:.0f} | {r["epoch"]} | '
+    assert (f'| resnet18_freeze2_fixed.py | 0 | {r["seconds"]:.0f} | {r["epoch"]} | '
             f'{r["test_acc"]:.2f} |') in printed
     with Image.open(osp.join(out, 'time_to_accuracy.png')) as png:
         assert png.format == 'PNG' and png.width > 300
@@ -48,4 +48,15 @@ def test_time_to_a_low_target_and_plot(tmp_path, annotated_root, capsys):
         [missed] = tta.time_to_accuracy([TINY_CONFIG], 101, annotated_root, out)
     assert missed['epoch'] is missed['test_acc'] is None and not test.called
     assert tta.summary_table([missed], 101)[2].startswith(
-        '| resnet18_freeze2_fixed.py | - | - | - |')
+        '| resnet18_freeze2_fixed.py | 0 | - | - | - |')
+    # several seeds: one run each, in its own folder, one row and line each
+    tested = {'accuracy/top1': 50.0}
+    with mock.patch.object(tta, 'train_recipe', return_value=r['curve']) as train, \
+            mock.patch.object(tta.testing, 'test', return_value=tested):
+        runs = tta.time_to_accuracy([TINY_CONFIG], 1, annotated_root, out,
+                                    seeds=[3, 7])
+    assert [c.args[1:4] for c in train.call_args_list] == [
+        (osp.join(out, f'resnet18_freeze2_fixed_seed{s}'), annotated_root, s)
+        for s in (3, 7)]
+    assert [(x['seed'], x['test_acc']) for x in runs] == [(3, 50.0), (7, 50.0)]
+    assert [row.split(' | ')[1] for row in tta.summary_table(runs, 1)[2:]] == ['3', '7']
