@@ -104,9 +104,23 @@ def one_sentence(cfg, summary, tested, split, calibration):
     return text + '.'
 
 
+def prediction_figures(predictions, temperature=None):
+    """A predictions file's ``images`` and its ``accuracy``, ``ece`` and
+    ``ece_scaled`` (%; None without a ``temperature``)."""
+    scores, labels, _ = load_predictions(predictions)
+    probs, labels = scores.float().numpy(), labels.numpy()
+    return {
+        'images': len(labels),
+        'accuracy': 100 * float((probs.argmax(1) == labels).mean()),
+        'ece': 100 * expected_calibration_error(probs, labels),
+        'ece_scaled': None if temperature is None else 100 *
+        expected_calibration_error(apply_temperature(probs, temperature),
+                                   labels)}
+
+
 def summarize(run_dir, done, predictions, split, temperature=None):
     """The key numbers (``done.json``'s, else the logs') and the test
-    predictions' ``images``, ``accuracy``, ``ece``, ``ece_scaled`` (%)."""
+    predictions' :func:`prediction_figures` (None for val's)."""
     summary = {**summarize_run(run_dir), **done}
     wall = first_file(osp.join(run_dir, 'wall_time.json'))
     if wall:
@@ -114,15 +128,7 @@ def summarize(run_dir, done, predictions, split, temperature=None):
                                   or summary.get('wall_time_s'))
     if not predictions or split == 'val':  # val's accuracy is in summary
         return summary, None
-    scores, labels, _ = load_predictions(predictions)
-    accuracy = 100 * float((scores.argmax(1) == labels).float().mean())
-    probs, labels = scores.float().numpy(), labels.numpy()
-    return summary, {
-        'images': len(labels), 'accuracy': accuracy,
-        'ece': 100 * expected_calibration_error(probs, labels),
-        'ece_scaled': None if temperature is None else 100 *
-        expected_calibration_error(apply_temperature(probs, temperature),
-                                   labels)}
+    return summary, prediction_figures(predictions, temperature)
 
 
 def data_counts(root):
