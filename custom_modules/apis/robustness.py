@@ -1,25 +1,14 @@
-"""The shift benchmark behind ``tools/analysis/robustness.py``: how a
-checkpoint holds up on photos unlike its test split.
-
-The model is built once and each photo decoded once (an in-memory
-``CachedLoadImageFromFile`` shared by every pass); the test split (or a
-``--data-folder``) is then predicted clean and under each shift x severity
-of :mod:`custom_modules.datasets.transforms.shifts`, inserted straight
-after loading in the config's test pipeline. The shifts are seeded per
-image, so the same checkpoint always gives the same table.
-
-Three reject scores are compared (:data:`REJECT_SCORES`): the top
-temperature-scaled probability, the energy of the logits and the
-Mahalanobis distance of the pooled features to the nearest class mean
-(fitted on training photos). Each answers the photos scoring at least its
-threshold: the calibration's for its own score (``calibration.json``'s
-``score``), otherwise the one that answers the calibration's coverage
-(95 %) of val.
+"""The shift benchmark behind ``tools/analysis/robustness.py``: a
+checkpoint's test split (or ``--data-folder``) predicted clean and under
+each shift x severity of :mod:`custom_modules.datasets.transforms.shifts`,
+each photo decoded once for all passes; accuracy, ECE and three reject
+scores (:data:`REJECT_SCORES`) per pass (docs/robustness.md).
 """
 import csv
 import io
 import math
 import os.path as osp
+import statistics
 import time
 from types import SimpleNamespace
 
@@ -207,20 +196,6 @@ def shift_metrics(scores, labels, calibration=None, reject=None,
     return row
 
 
-def point_at_test_data(cfg, checkpoint, data_folder=None, on_problem='stop'):
-    """Point ``cfg``'s test dataloader at ``data_folder`` (annotated under
-    ``cfg.work_dir``) or its test split; returns the annotation file."""
-    if data_folder:
-        args = SimpleNamespace(checkpoint=checkpoint, data_folder=data_folder,
-                               on_problem=on_problem, out=None)
-        use_data_folder(cfg, args)
-        tested = args.tested
-    else:
-        tested = resolve_test_split(cfg)
-    check_data(cfg, ('test', ))
-    return tested
-
-
 def fmt(value):
     return '-' if value is None or (isinstance(value, float) and
                                     math.isnan(value)) else f'{value:.1f}'
@@ -241,8 +216,7 @@ def table(rows):
 def summarize(rows):
     """Clean accuracy, mean corrupted accuracy and the drop, in points."""
     clean = rows[0]['accuracy']
-    shifted = [r['accuracy'] for r in rows[1:]]
-    mean = sum(shifted) / len(shifted) if shifted else math.nan
+    mean = statistics.fmean(r['accuracy'] for r in rows[1:])
     return dict(clean_accuracy=clean, mean_corrupted_accuracy=mean,
                 drop=clean - mean)
 
@@ -267,11 +241,9 @@ def accuracy_figure(rows, severities):
 def report(rows, summary, config, checkpoint, tested, calibration,
            thresholds, non_flower=None):
     """results.md: what was tested, the table and the summary."""
-    if calibration:
-        scores = (f'temperature {calibration["temperature"]:.4f}; accuracy '
-                  'and ECE of the scaled scores')
-    else:
-        scores = 'none (raw scores, temperature 1)'
+    scores = (f'temperature {calibration["temperature"]:.4f}; accuracy and '
+              'ECE of the scaled scores' if calibration
+              else 'none (raw scores, temperature 1)')
     inside = osp.abspath(config).startswith(ROOT + osp.sep)
     lines = [
         f'# Robustness of {osp.basename(checkpoint)}', '',
@@ -395,7 +367,14 @@ def robustness(config, checkpoint, shifts=tuple(SHIFTS), severities=(1, 3, 5),
     if data_root:
         set_data_root(cfg, data_root)
     cfg.work_dir = out_dir
-    tested = point_at_test_data(cfg, checkpoint, data_folder)
+    if data_folder:  # annotated under out_dir
+        args = SimpleNamespace(checkpoint=checkpoint, data_folder=data_folder,
+                               on_problem='stop', out=None)
+        use_data_folder(cfg, args)
+        tested = args.tested
+    else:
+        tested = resolve_test_split(cfg)
+    check_data(cfg, ('test', ))
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     backend = backend or ('onnxruntime' if device == 'cpu' else 'pytorch')
     model = Forward(load_model(cfg, checkpoint, device=device), backend)

@@ -114,9 +114,8 @@ def prepare_work_dir(work_dir, resume=False, force=False):
     """Refuse to overwrite a previous run; with ``force``, remove its files
     so they cannot mix into the new run's."""
     marker = osp.join(work_dir, 'last_checkpoint')
-    if not is_main_process():
-        return []  # several processes: rank 0 checks and cleans for all
-    if resume or not osp.exists(marker):
+    # several processes: rank 0 checks and cleans for all
+    if not is_main_process() or resume or not osp.exists(marker):
         return []
     if not force:
         raise UserInputError(
@@ -164,11 +163,8 @@ def add_early_stopping(cfg, patience=None):
         raise UserInputError('--early-stop watches the validation metric; '
                              'it cannot be used with --no-validate.')
     checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint') or {}
-    monitor, rule = checkpoint.get('save_best'), checkpoint.get('rule')
-    if isinstance(monitor, (list, tuple)):
-        monitor = monitor[0] if monitor else None
-    if isinstance(rule, (list, tuple)):
-        rule = rule[0] if rule else None
+    monitor, rule = ((v or [None])[0] if isinstance(v, (list, tuple)) else v
+                     for v in (checkpoint.get('save_best'), checkpoint.get('rule')))
     if monitor == 'auto':
         monitor = _first_metric(cfg.get('val_evaluator'))
     if not monitor:

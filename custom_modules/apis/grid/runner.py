@@ -160,8 +160,8 @@ class Grid:
 
     def options(self, seed):
         """The ``--cfg-options`` of one run."""
-        seeded = [] if seed is None else [f'randomness.seed={seed}']
-        return [*self.cfg_options, *seeded]
+        return [*self.cfg_options,
+                *([] if seed is None else [f'randomness.seed={seed}'])]
 
     def child_args(self, options):
         """What every tool a run starts gets: data, precision, options."""
