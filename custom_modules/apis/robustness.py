@@ -275,20 +275,6 @@ def write_csv(f, rows):
                          else f'{row[k]:.4f}' for k in COLUMNS})
 
 
-class Photos:
-    """Unlabelled image files, a dataset for :func:`predict`."""
-
-    def __init__(self, paths):
-        self.paths, self.pipeline = paths, None
-
-    def __len__(self):
-        return len(self.paths)
-
-    def __getitem__(self, index):
-        return self.pipeline(dict(img_path=self.paths[index],
-                                  sample_idx=index))
-
-
 def fit_thresholds(model, cfg, passes, batch_size, calibration, fit_images):
     """The Mahalanobis fit on up to ``fit_images`` training photos (evenly
     spaced) and each reject score's threshold for the calibration's
@@ -421,9 +407,11 @@ def robustness(config, checkpoint, shifts=tuple(SHIFTS), severities=(1, 3, 5),
             + f'  ({time.perf_counter() - start:.0f} s)', flush=True)
     summary = summarize(rows)
     paths = ood_photos(osp.join(out_dir, 'ood_photos'))
+    photos = paths and DATASETS.build(dict(  # unlabelled
+        type='CustomDataset', data_root=osp.dirname(paths[0]), with_label=False))
     non_flower = paths and {  # no labels: only the coverages mean much
         k: v if k.startswith(('shift', 'sev', 'cov')) else math.nan
-        for k, v in measure('non_flower', None, Photos(paths)).items()}
+        for k, v in measure('non_flower', None, photos).items()}
     if non_flower:
         non_flower['photos'] = len(paths)
     text = report(rows, summary, config, checkpoint,
