@@ -31,12 +31,13 @@ from .config import (
 from .data_folder import split_data_folder
 from .preflight import check_data, check_schedule, check_values
 
-# What a run and the tools derived from it leave in its work dir: --force
-# removes them all, so none outlives its checkpoint.
-_LOG_FOLDER = re.compile(r'^\d{8}_\d{6}$')
+# What a run (its log folders: YYYYMMDD_HHMMSS) and the tools derived from
+# it leave in its work dir: --force removes them all, so none outlives its
+# checkpoint.
 _RUN_FILES = ('*.pth', 'last_checkpoint', 'done.json', 'wall_time.json',
               'config.json', '*.calibration.json', '*_predictions.json',
-              'report.html', 'grid_*.log', 'analysis', 'calibration', 'test')
+              'report.html', 'grid_*.log', 'analysis', 'calibration', 'test',
+              '[0-9]' * 8 + '_' + '[0-9]' * 6)
 
 
 # tools/train.py's flags and their defaults (tests check they match).
@@ -98,18 +99,6 @@ def merge_train_args(cfg, args):
     return cfg
 
 
-def previous_run_files(work_dir):
-    """Checkpoints, markers and log folders an earlier run left here."""
-    if not osp.isdir(work_dir):
-        return []
-    found = [p for pattern in _RUN_FILES
-             for p in glob.glob(osp.join(work_dir, pattern))]
-    found += [osp.join(work_dir, name) for name in os.listdir(work_dir)
-              if _LOG_FOLDER.match(name)
-              and osp.isdir(osp.join(work_dir, name))]
-    return sorted(found)
-
-
 def prepare_work_dir(work_dir, resume=False, force=False):
     """Refuse to overwrite a previous run; with ``force``, remove its files
     so they cannot mix into the new run's."""
@@ -122,7 +111,8 @@ def prepare_work_dir(work_dir, resume=False, force=False):
             f'{work_dir} already holds a run (see {marker}). Continue it '
             'with --resume, start a new one with --work-dir DIR, or '
             'replace it with --force.')
-    removed = previous_run_files(work_dir)
+    removed = sorted(p for pattern in _RUN_FILES
+                     for p in glob.glob(osp.join(work_dir, pattern)))
     for path in removed:
         if osp.isdir(path) and not osp.islink(path):
             shutil.rmtree(path)
