@@ -409,20 +409,18 @@ def robustness(config, checkpoint, shifts=tuple(SHIFTS), severities=(1, 3, 5),
     paths = ood_photos(osp.join(out_dir, 'ood_photos'))
     photos = paths and DATASETS.build(dict(  # unlabelled
         type='CustomDataset', data_root=osp.dirname(paths[0]), with_label=False))
-    non_flower = paths and {  # no labels: only the coverages mean much
+    non_flower = paths and dict({  # no labels: only the coverages mean much
         k: v if k.startswith(('shift', 'sev', 'cov')) else math.nan
-        for k, v in measure('non_flower', None, photos).items()}
-    if non_flower:
-        non_flower['photos'] = len(paths)
+        for k, v in measure('non_flower', None, photos).items()},
+        photos=len(paths))
     text = report(rows, summary, config, checkpoint,
                   f'{tested} ({len(dataset)} images), shift seed {seed}'
                   + (', low-resolution policy' if low_res_policy else ''),
                   stored, thresholds, non_flower)
     print(text)
-    rows_out = rows + ([non_flower] if non_flower else [])
     atomic_write(outputs['table'], lambda f: f.write(text), force=force)
-    atomic_write(outputs['csv'], lambda f: write_csv(f, rows_out),
-                 force=force)
+    atomic_write(outputs['csv'], lambda f: write_csv(
+        f, rows + ([non_flower] if non_flower else [])), force=force)
     save_figure(accuracy_figure(rows, severities), outputs['plot'],
                 force=force)
     print('wrote ' + ', '.join(outputs.values()))

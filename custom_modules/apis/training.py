@@ -4,6 +4,7 @@ import os
 import os.path as osp
 import re
 import shutil
+from pathlib import Path
 
 from mmengine.dist import barrier, is_main_process
 from mmengine.hooks import CheckpointHook, EarlyStoppingHook
@@ -269,11 +270,9 @@ def train_summary(runner):
         lines = [f'best checkpoint: {best} ({name} '
                  f'{hub.get_info(f"best_score{suffix}"):.2f}{at})']
     else:
-        marker = osp.join(runner.work_dir, 'last_checkpoint')
-        last = None
-        if osp.isfile(marker):
-            with open(marker, encoding='utf-8') as f:
-                last = f.read().strip()
+        marker = Path(runner.work_dir, 'last_checkpoint')
+        last = marker.read_text(encoding='utf-8').strip() \
+            if marker.is_file() else None
         lines = [f'last checkpoint: {last or "none saved"} (no best '
                  'checkpoint kept)']
     epochs = f'epochs run: {runner.epoch} of {runner.max_epochs}'

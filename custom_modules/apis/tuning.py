@@ -64,18 +64,14 @@ def suggest(trial, space):
     """Sample every parameter: ``{name: (config key, value)}``."""
     chosen = {}
     for name, spec in space.items():
-        if spec['type'] == 'float':
-            value = trial.suggest_float(name, spec['low'], spec['high'],
-                                        log=spec.get('log', False),
-                                        step=spec.get('step'))
-        elif spec['type'] == 'int':
-            value = trial.suggest_int(name, spec['low'], spec['high'],
-                                      log=spec.get('log', False),
-                                      step=spec.get('step', 1))
-        else:
+        if spec['type'] == 'categorical':
             choices = spec['choices']
             label = trial.suggest_categorical(name, list(choices))
             value = choices[label] if isinstance(choices, dict) else label
+        else:  # suggest_float or suggest_int
+            value = getattr(trial, f'suggest_{spec["type"]}')(
+                name, spec['low'], spec['high'],
+                **{k: spec[k] for k in ('log', 'step') if k in spec})
         chosen[name] = (spec['key'], value)
     return chosen
 
@@ -133,15 +129,14 @@ def results_table(study):
             + ' | '.join(names) + ' |',
             '|' + '---|' * (5 + len(names))]
     for t in study.trials:
-        seconds = ((t.datetime_complete - t.datetime_start).total_seconds()
-                   if t.datetime_complete and t.datetime_start else None)
         params = [f'{t.params[n]:.3g}' if isinstance(t.params.get(n), float)
                   else str(t.params.get(n, '')) for n in names]
         rows.append(' | '.join([
             f'| {t.number}', t.state.name.lower(),
             '' if t.value is None else f'{t.value:.2f}',
             str(len(t.intermediate_values)),
-            '' if seconds is None else f'{seconds:.0f}', *params]) + ' |')
+            '' if t.duration is None else f'{t.duration.total_seconds():.0f}',
+            *params]) + ' |')
     return '\n'.join(rows) + '\n'
 
 
@@ -159,10 +154,9 @@ def plots(optuna, study, work_dir):
             # "experimental" names the plots' API, not a doubt about them
             warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
             axes = make(study)
-        path = osp.join(work_dir, OUTPUTS[name])
-        save_figure(axes.figure, path, force=True)
+        written.append(save_figure(axes.figure, osp.join(
+            work_dir, OUTPUTS[name]), force=True))
         axes.figure.clear()
-        written.append(path)
     return written
 
 

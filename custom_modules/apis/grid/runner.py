@@ -141,9 +141,8 @@ class Grid:
                 break
             except UserInputError as error:
                 say(f'FAILED {error}')
-                records.append(dict(
-                    self.record(config, seed),
-                    failed=str(error).splitlines()[0],
+                records.append(self.record(
+                    config, seed, failed=str(error).splitlines()[0],
                     log=getattr(error, 'log', None),
                     exit_code=getattr(error, 'exit_code', None)))
         return records
