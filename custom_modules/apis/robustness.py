@@ -213,14 +213,6 @@ def table(rows):
     return '\n'.join(lines)
 
 
-def summarize(rows):
-    """Clean accuracy, mean corrupted accuracy and the drop, in points."""
-    clean = rows[0]['accuracy']
-    mean = statistics.fmean(r['accuracy'] for r in rows[1:])
-    return dict(clean_accuracy=clean, mean_corrupted_accuracy=mean,
-                drop=clean - mean)
-
-
 def accuracy_figure(rows, severities):
     """Accuracy against severity, one line per shift, clean dashed."""
     fig = Figure(figsize=(8, 5))
@@ -332,7 +324,8 @@ def robustness(config, checkpoint, shifts=tuple(SHIFTS), severities=(1, 3, 5),
             ``'onnxruntime'`` on the CPU, else ``'pytorch'``).
 
     Returns:
-        dict: ``rows`` (clean first), the :func:`summarize` figures,
+        dict: ``rows`` (clean first), ``clean_accuracy``,
+        ``mean_corrupted_accuracy``, ``drop`` (in points),
         ``thresholds``, ``non_flower`` (None without scikit-image) and
         ``outputs`` (the files written).
     """
@@ -405,7 +398,10 @@ def robustness(config, checkpoint, shifts=tuple(SHIFTS), severities=(1, 3, 5),
             f'{r["severity"] or "-"}: {r["accuracy"]:5.1f} %' for r in rows
             if r['shift'] == name)
             + f'  ({time.perf_counter() - start:.0f} s)', flush=True)
-    summary = summarize(rows)
+    clean = rows[0]['accuracy']  # the drop from it, in points
+    mean = statistics.fmean(r['accuracy'] for r in rows[1:])
+    summary = dict(clean_accuracy=clean, mean_corrupted_accuracy=mean,
+                   drop=clean - mean)
     paths = ood_photos(osp.join(out_dir, 'ood_photos'))
     photos = paths and DATASETS.build(dict(  # unlabelled
         type='CustomDataset', data_root=osp.dirname(paths[0]), with_label=False))

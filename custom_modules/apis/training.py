@@ -205,25 +205,20 @@ def build_train_config(args):
 
 
 def run(cfg):
-    """Build ``cfg``'s Runner (``runner_type``, e.g. QuietRunner) and train.
+    """Build ``cfg``'s Runner (``runner_type``, e.g. QuietRunner) and train;
+    the resolved config is saved as data (``config.json`` in the work dir
+    and ``vis_data``): tools read these, never execute a run's ``.py``.
 
     Returns:
         mmengine.runner.Runner: the runner, after training.
     """
     runner = RUNNERS.build(cfg)
     if is_main_process():
-        save_config_data(runner)
+        for path in (osp.join(runner.work_dir, 'config.json'),
+                     osp.join(runner.log_dir, 'vis_data', 'config.json')):
+            write_json(path, runner.cfg.to_dict())
     runner.train()
     return runner
-
-
-def save_config_data(runner):
-    """The resolved config as data, ``config.json`` in the work dir and
-    ``vis_data``: tools read these, never execute a run's ``.py``."""
-    data = runner.cfg.to_dict()
-    for path in (osp.join(runner.work_dir, 'config.json'),
-                 osp.join(runner.log_dir, 'vis_data', 'config.json')):
-        write_json(path, data)
 
 
 def train(config, **flags):

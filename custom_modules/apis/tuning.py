@@ -27,17 +27,6 @@ OUTPUTS = dict(table='tune_results.md', best='best_config.py',
                history='tune_history.png', importance='tune_importance.png')
 
 
-def import_optuna():
-    """optuna, or a clear error naming how to install it."""
-    try:
-        # lazy: optuna is an optional dependency (requirements/optional.txt)
-        import optuna
-    except ImportError as err:
-        raise UserInputError('tools/tune.py needs optuna: pip install -r '
-                             'requirements/optional.txt') from err
-    return optuna
-
-
 def check_space(space, path):
     """The config's ``tune_space``, checked; returns it as plain dicts."""
     if not space:
@@ -178,7 +167,12 @@ def tune(config, trials=20, timeout=None, work_dir=None, seed=0,
         dict: ``study``, ``ran`` (trials run now), ``best`` (the best
         config's path or None) and the other outputs' paths.
     """
-    optuna = import_optuna()
+    try:
+        # lazy: optuna is an optional dependency (requirements/optional.txt)
+        import optuna
+    except ImportError as err:
+        raise UserInputError('tools/tune.py needs optuna: pip install -r '
+                             'requirements/optional.txt') from err
     space = check_space(load_config(config).get('tune_space'), config)
     work_dir = work_dir or osp.join(
         'work_dirs', 'tune_' + osp.splitext(osp.basename(config))[0])

@@ -232,7 +232,10 @@ class Grid:
         record = self.record(config, seed, wall_time_s=spent,
                              **summarize_run(run_dir))
         if self.early_stop:
-            record['stopped'] = stopped_at(run_dir, record['epochs'])
+            # where and why it stopped, e.g. ``2 of 4 (early stop)``
+            max_epochs = run_config(run_dir).train_cfg.max_epochs
+            why = 'early stop' if record['epochs'] < max_epochs else 'max epochs'
+            record['stopped'] = f'{record["epochs"]} of {max_epochs} ({why})'
         if self.analysis:
             analysis = self.analyze_run(config, run_dir, options)
             record['analysis'] = analysis.pop('outputs')
@@ -257,10 +260,9 @@ class Grid:
         # Made again when absent or made from another checkpoint (a resumed
         # run's best may have been rewritten under the same name).
         if read_calibration(best) is None:
-            run_tool([sys.executable, osp.join(TOOLS, 'analysis',
-                                               'calibrate.py'), config, best,
-                      '--work-dir', osp.join(run_dir, 'calibration'),
-                      '--force', *common],
+            run_tool([sys.executable, osp.join(TOOLS, 'analysis/calibrate.py'),
+                      config, best, '--work-dir',
+                      osp.join(run_dir, 'calibration'), '--force', *common],
                      osp.join(run_dir, 'grid_calibrate.log'),
                      f'calibrating {run_dir}')
         preds = osp.join(run_dir, f'{split}_predictions.json')
@@ -273,10 +275,15 @@ class Grid:
         outputs, _, accuracy = analyze(preds, classes, out_dir, force=True)
         outputs['training_curves.png'] = plot_curves(
             run_dir, osp.join(out_dir, 'training_curves.png'), force=True)
+        calibration = read_calibration(best)  # ECE (%) before/after scaling
         result = dict(outputs=outputs, split=split, predictions=preds,
-                      **calibration_figures(best, split == 'test' and preds))
+                      temperature=calibration['temperature'],
+                      val_ece=calibration['val']['before']['ece'],
+                      val_ece_scaled=calibration['val']['after']['ece'])
         if split == 'test':
-            result['test_acc'] = accuracy
+            tested = prediction_figures(preds, calibration['temperature'])
+            result.update(test_acc=accuracy, test_ece=tested['ece'],
+                          test_ece_scaled=tested['ece_scaled'])
         if self.shift_benchmark:
             result.update(self.shift_result(config, run_dir, options))
         try:  # an explanation is optional: a failure never fails the run
@@ -327,13 +334,6 @@ class Grid:
         return dict(mean_corrupted_acc=result['mean_corrupted_accuracy'])
 
 
-def stopped_at(run_dir, epochs):
-    """Where and why a run stopped, e.g. ``2 of 4 (early stop)``."""
-    max_epochs = run_config(run_dir).train_cfg.max_epochs
-    why = 'early stop' if epochs < max_epochs else 'max epochs'
-    return f'{epochs} of {max_epochs} ({why})'
-
-
 def run_tool(command, log_path, what, mode='w', env=None):
     """Run ``command`` as a child of the grid (:func:`.child.run_child`),
     its output to ``log_path``; raise :class:`RunFailed` if it fails."""
@@ -354,16 +354,3 @@ def prune_checkpoints(run_dir):
             os.remove(path)
     atomic_write(osp.join(run_dir, 'last_checkpoint'),
                  lambda f: f.write(best), force=True)
-
-
-def calibration_figures(checkpoint, test_preds=None):
-    """ECE (%) on val, and on test if given, before and after scaling."""
-    calibration = read_calibration(checkpoint)
-    figures = dict(temperature=calibration['temperature'],
-                   val_ece=calibration['val']['before']['ece'],
-                   val_ece_scaled=calibration['val']['after']['ece'])
-    if test_preds:
-        tested = prediction_figures(test_preds, calibration['temperature'])
-        figures.update(test_ece=tested['ece'],
-                       test_ece_scaled=tested['ece_scaled'])
-    return figures
