@@ -142,8 +142,7 @@ def add_early_stopping(cfg, patience=None):
     Returns:
         dict | None: The hook's config, added to ``cfg.custom_hooks``.
     """
-    if patience is None:
-        patience = cfg.get('early_stop_patience')
+    patience = cfg.get('early_stop_patience') if patience is None else patience
     if not patience:
         return None
     if isinstance(patience, bool) or not isinstance(patience, int) \
@@ -275,7 +274,6 @@ def train_summary(runner):
     if stopper is not None and runner.train_loop.stop_training:
         epochs += (f'; stopped early after epoch {runner.epoch}: '
                    f'{_early_stop_reason(stopper)}')
-    lines.append(epochs)
     log = osp.join(runner.log_dir, f'{runner.timestamp}.log')
-    lines.append(f'results saved to {runner.work_dir} (log: {log})')
-    return '\n'.join(lines)
+    return '\n'.join([*lines, epochs,
+                      f'results saved to {runner.work_dir} (log: {log})'])
