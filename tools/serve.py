@@ -4,9 +4,7 @@
     python tools/serve.py model.onnx            # from tools/deploy/export_onnx.py
     python tools/serve.py --demo                # the newest `make demo` model
 
-Listens on 127.0.0.1:8000 by default (--host, --port). Calibrated scores and "unknown"
-answers when the model has a calibration (--no-calibration, --threshold); see
-docs/deploy.md.
+Listens on 127.0.0.1:8000 by default (--host, --port); see docs/deploy.md.
 """
 import argparse
 
@@ -30,38 +28,29 @@ from custom_modules.utils.cli import run_cli
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Serve a page that classifies uploaded photos.')
-    parser.add_argument('model', nargs='?',
-                        help='CONFIG (then CHECKPOINT) or MODEL.onnx')
-    parser.add_argument('checkpoint', nargs='?',
-                        help='the trained checkpoint (with a CONFIG)')
-    parser.add_argument('--demo', action='store_true',
-                        help='serve the newest `make demo` checkpoint')
-    parser.add_argument('--host', default='127.0.0.1',
-                        help='default: 127.0.0.1 (this machine only); 0.0.0.0 shows '
-                        'the page to your network')
-    parser.add_argument('--port', type=int, default=8000,
-                        help='TCP port (default: %(default)s)')
-    parser.add_argument('--max-upload-mb', type=float, default=MAX_UPLOAD_MB,
-                        help='largest upload accepted (default: %(default)s)')
-    parser.add_argument('--max-pixels', type=int, default=MAX_PIXELS,
-                        help='largest image accepted, in pixels '
-                        '(default: %(default)s)')
-    parser.add_argument('--topk', type=int, default=5,
-                        help='classes shown per image (default: %(default)s)')
-    parser.add_argument('--api-docs', action='store_true',
-                        help='serve /docs, /redoc and /openapi.json (off by '
-                        'default: /docs loads scripts from a CDN)')
-    parser.add_argument('--cam', action='store_true',
-                        help='show the class activation map (Grad-CAM) of the top '
-                        'class beside each photo (CONFIG CHECKPOINT only; adds a '
-                        'backward pass per photo)')
-    parser.add_argument('--target-layers', nargs='+',
-                        help='the layer(s) --cam explains (default: chosen per '
-                        'backbone, see docs/cams.md)')
-    parser.add_argument('--backend', choices=BACKENDS, default='auto',
-                        help='the engine that runs the network: openvino where the '
-                        'openvino package is installed (faster on the CPUs measured in '
-                        'docs/deploy.md), else onnxruntime (default: auto)')
+    add = parser.add_argument
+    add('model', nargs='?', help='CONFIG (then CHECKPOINT) or MODEL.onnx')
+    add('checkpoint', nargs='?', help='the trained checkpoint (with a CONFIG)')
+    add('--demo', action='store_true', help='serve the newest `make demo` checkpoint')
+    add('--host', default='127.0.0.1', help='default: 127.0.0.1 (this machine '
+        'only); 0.0.0.0 shows the page to your network')
+    add('--port', type=int, default=8000, help='TCP port (default: %(default)s)')
+    add('--max-upload-mb', type=float, default=MAX_UPLOAD_MB,
+        help='largest upload accepted (default: %(default)s)')
+    add('--max-pixels', type=int, default=MAX_PIXELS,
+        help='largest image accepted, in pixels (default: %(default)s)')
+    add('--topk', type=int, default=5,
+        help='classes shown per image (default: %(default)s)')
+    add('--api-docs', action='store_true', help='serve /docs, /redoc and '
+        '/openapi.json (off by default: /docs loads scripts from a CDN)')
+    add('--cam', action='store_true', help='show the class activation map '
+        '(Grad-CAM) of the top class beside each photo (CONFIG CHECKPOINT only; '
+        'adds a backward pass per photo)')
+    add('--target-layers', nargs='+', help='the layer(s) --cam explains (default: '
+        'chosen per backbone, see docs/cams.md)')
+    add('--backend', choices=BACKENDS, default='auto', help='the engine that runs '
+        'the network: openvino where the openvino package is installed (faster on '
+        'the CPUs measured in docs/deploy.md), else onnxruntime (default: auto)')
     add_calibration_args(parser)
     args = parser.parse_args(argv)
     if args.demo == bool(args.model):
@@ -90,10 +79,9 @@ def main(argv=None):
     args = parse_args(argv)
     model, checkpoint = (demo_checkpoint() if args.demo
                          else (args.model, args.checkpoint))
-    classifier, torch_model = load_classifier(model, checkpoint,
-                                              calibration=not args.no_calibration,
-                                              threshold=args.threshold,
-                                              backend=args.backend)
+    classifier, torch_model = load_classifier(
+        model, checkpoint, calibration=not args.no_calibration,
+        threshold=args.threshold, backend=args.backend)
     cam = cam_renderer(torch_model, args.target_layers) if args.cam else None
     app = create_app(classifier, int(args.max_upload_mb * 2**20), args.max_pixels,
                      args.topk, cam=cam, api_docs=args.api_docs)

@@ -16,9 +16,14 @@ def options_without_help():
                        + glob.glob(osp.join(ROOT, 'custom_modules', '**',
                                             '*.py'), recursive=True)):
         tree = ast.parse(open(path, encoding='utf-8').read())
+        # ``add = parser.add_argument`` (or a group's): ``add(...)`` counts too
+        aliases = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                   and getattr(node.value, 'attr', '') == 'add_argument'
+                   for t in node.targets if isinstance(t, ast.Name)}
         for node in ast.walk(tree):
             if (isinstance(node, ast.Call)
-                    and getattr(node.func, 'attr', '') == 'add_argument'
+                    and (getattr(node.func, 'attr', '') == 'add_argument'
+                         or getattr(node.func, 'id', '') in aliases)
                     and not any(k.arg in ('help', None)
                                 for k in node.keywords)):
                 missing.add((osp.relpath(path, ROOT),

@@ -44,12 +44,14 @@ def fractions(text):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     add = parser.add_argument
-    add('config', nargs='?', default='configs/resnet101_freeze2_fixed.py')
-    add('--batch', type=int, default=8)
+    add('config', nargs='?', default='configs/resnet101_freeze2_fixed.py',
+        help='the model to time (default: %(default)s)')
+    add('--batch', type=int, default=8, help='batch size (default: %(default)s)')
     add('--size', type=int, default=224, help='image size (crop) in pixels')
     add('--iters', type=int, default=5, help='timed iterations per measurement')
     add('--warmup', type=int, default=2, help='untimed iterations before them')
-    add('--batch-sizes', type=int, nargs='+', default=[4, 8, 16])
+    add('--batch-sizes', type=int, nargs='+', default=[4, 8, 16],
+        help='batch sizes of the batch-size rows (default: 4 8 16)')
     add('--frozen', type=int, nargs='+', default=[-1, 2, 3],
         help='frozen_stages values to compare')
     add('--modes', nargs='+', choices=list(MODES), default=list(MODES),
@@ -71,17 +73,17 @@ def parse_args(argv=None):
     add_force(parser, 'an existing --out file')
     add('--smoke', action='store_true',
         help='tiny model, tiny generated images: seconds')
-    tta = parser.add_argument_group('time to accuracy')
-    tta.add_argument('--time-to-accuracy', type=float, metavar='TARGET',
-                     help='train each of --recipes and time it to TARGET %% val '
-                     'top-1 (then CONFIG and the speed options are not used)')
-    tta.add_argument('--recipes', nargs='+', help='the configs to train')
-    tta.add_argument('--seed', type=int, default=0,
-                     help='seed of each recipe\'s training run (default: 0)')
-    tta.add_argument('--work-dir', default='work_dirs/time_to_accuracy',
-                     help='runs, time_to_accuracy.md and .png (default: %(default)s)')
-    tta.add_argument('--from-scratch', action='store_true',
-                     help='train without the pretrained weights')
+    add = parser.add_argument_group('time to accuracy').add_argument
+    add('--time-to-accuracy', type=float, metavar='TARGET', help='train each of '
+        '--recipes and time it to TARGET %% val top-1 (then CONFIG and the speed '
+        'options are not used)')
+    add('--recipes', nargs='+', help='the configs to train')
+    add('--seed', type=int, default=0,
+        help='seed of each recipe\'s training run (default: 0)')
+    add('--work-dir', default='work_dirs/time_to_accuracy',
+        help='runs, time_to_accuracy.md and .png (default: %(default)s)')
+    add('--from-scratch', action='store_true',
+        help='train without the pretrained weights')
     args = parser.parse_args(argv)
     if args.time_to_accuracy is not None and not args.recipes:
         raise UserInputError('--time-to-accuracy needs --recipes CONFIG [CONFIG ...]')

@@ -8,7 +8,6 @@ import os.path as osp
 
 from custom_modules.apis.benchmark.onnx import benchmark_onnx, table
 from custom_modules.apis.config import load_config
-from custom_modules.apis.deploy.export import preprocess_recipe
 from custom_modules.utils.cli import run_cli
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.paths import ROOT
@@ -29,7 +28,8 @@ def parse_args(argv=None):
     add('--data-root', help='annotation folder (train.txt, test.txt): with '
         '--checkpoint, int8 is calibrated on training images and every backend\'s '
         'test accuracy is measured')
-    add('--calibration-images', type=int, default=300)
+    add('--calibration-images', type=int, default=300,
+        help='training images int8 calibrates on (default: %(default)s)')
     add('--test-images', type=int, default=0, help='0: the whole test split')
     args = parser.parse_args(argv)
     if min(args.batch_sizes) < 1 or args.seconds <= 0:
@@ -40,10 +40,9 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config)
-    rows, threads = benchmark_onnx(
+    rows, threads, size = benchmark_onnx(
         cfg, args.batch_sizes, args.seconds, args.threads, args.checkpoint,
         args.data_root, args.calibration_images, args.test_images)
-    size = preprocess_recipe(cfg)['crop_size']
     print('\n'.join(table(rows, threads, size, args.config, args.checkpoint)))
     return rows
 

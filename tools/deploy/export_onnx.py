@@ -1,65 +1,48 @@
 """Export a checkpoint to ONNX, checked against PyTorch on 16 photos.
 
-    python tools/deploy/export_onnx.py CONFIG CHECKPOINT [--out model.onnx]
-        [--int8 [--data-root DIR]]
-
-The model takes float32 RGB NCHW images with values 0-255 (normalisation is inside) and
-returns probabilities; class names, the resize/crop recipe and the calibration are in
-its metadata. --int8 also writes model.int8.onnx, statically quantized on training
-images and compared with fp32 on the test split. See docs/deploy.md.
+``python tools/deploy/export_onnx.py CONFIG CHECKPOINT [--out model.onnx] [--int8
+[--data-root DIR]]``; see docs/deploy.md. Code: :mod:`custom_modules.apis.deploy`.
 """
 import argparse
 
-from mmengine import list_from_file
-from mmengine.config import DictAction
-
 from custom_modules.apis.deploy.export import export_checked
-from custom_modules.utils.cli import run_cli
+from custom_modules.utils.cli import add_cfg_options, add_force, run_cli
+from custom_modules.utils.fileio import read_classes
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Export a checkpoint to ONNX and check it against PyTorch.')
-    parser.add_argument('config', help='config file, e.g. '
-                        'configs/resnet101_freeze2_mix.py')
-    parser.add_argument('checkpoint', help='the trained checkpoint (.pth)')
-    parser.add_argument('--out', help='the .onnx file (default: the checkpoint\'s path '
-                        'with .onnx)')
-    parser.add_argument('--classes',
-                        help='classes.txt, if the checkpoint has no class names')
-    parser.add_argument('--photos', help='folder of images for the check (default: '
-                        '../shared/datasets/flower_dataset, else generated images)')
-    parser.add_argument('--check-count', type=int, default=16,
-                        help='photos in the check, spread over the folder (default: '
-                        '%(default)s; 0: every photo)')
-    parser.add_argument('--force', action='store_true',
-                        help='replace an existing --out file')
-    parser.add_argument('--no-calibration', action='store_true',
-                        help='leave out <checkpoint>.calibration.json (its temperature '
-                        'and threshold are embedded otherwise)')
-    parser.add_argument('--int8', action='store_true',
-                        help='also write <out>.int8.onnx: static int8 quantization '
-                        'calibrated on training images, then top-1 agreement and '
-                        'accuracy against fp32 on the test split')
-    parser.add_argument('--data-root',
-                        help='the annotation folder (train.txt, test.txt) for --int8 '
-                        '(default: the config\'s)')
-    parser.add_argument('--calibration-images', type=int, default=300,
-                        help='training images --int8 calibrates on (default: '
-                        '%(default)s)')
-    parser.add_argument('--test-images', type=int, default=0,
-                        help='test images --int8 is checked on (default: 0, all)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='the overrides the checkpoint was trained with')
+    add = parser.add_argument
+    add('config', help='config file, e.g. configs/resnet101_freeze2_mix.py')
+    add('checkpoint', help='the trained checkpoint (.pth)')
+    add('--out', help='the .onnx file (default: the checkpoint\'s path with .onnx)')
+    add('--classes', help='classes.txt, if the checkpoint has no class names')
+    add('--photos', help='folder of images for the check (default: '
+        '../shared/datasets/flower_dataset, else generated images)')
+    add('--check-count', type=int, default=16, help='photos in the check, spread '
+        'over the folder (default: %(default)s; 0: every photo)')
+    add_force(parser, 'an existing --out file')
+    add('--no-calibration', action='store_true', help='leave out <checkpoint>.'
+        'calibration.json (its temperature and threshold are embedded otherwise)')
+    add('--int8', action='store_true', help='also write <out>.int8.onnx: static '
+        'int8 quantization calibrated on training images, then top-1 agreement and '
+        'accuracy against fp32 on the test split')
+    add('--data-root', help='the annotation folder (train.txt, test.txt) for --int8 '
+        '(default: the config\'s)')
+    add('--calibration-images', type=int, default=300,
+        help='training images --int8 calibrates on (default: %(default)s)')
+    add('--test-images', type=int, default=0,
+        help='test images --int8 is checked on (default: 0, all)')
+    add_cfg_options(parser, help='the overrides the checkpoint was trained with')
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    classes = args.classes and [
-        name.strip() for name in list_from_file(args.classes) if name.strip()]
     return export_checked(
-        args.config, args.checkpoint, args.out, classes, args.photos, args.check_count,
+        args.config, args.checkpoint, args.out,
+        args.classes and read_classes(args.classes), args.photos, args.check_count,
         not args.no_calibration, args.force, args.cfg_options, args.int8,
         args.data_root, args.calibration_images, args.test_images)
 

@@ -2,26 +2,22 @@
 (``tools/deploy/benchmark_onnx.py``): PyTorch eager fp32 (and bf16), ONNX
 Runtime and, if installed, OpenVINO, fp32 and int8, on the same network,
 batches and threads. Without a checkpoint the weights are random."""
+import functools
 import os.path as osp
 from importlib.metadata import version
 
 import numpy as np
 import torch
-from mmpretrain.apis import get_model
-
-from custom_modules.engine.pretrained import train_from_scratch
 
 from ..config import set_data_root
 from ..deploy.export import (
     deployable,
     export_onnx,
     input_batches,
-    preprocess_recipe,
     quantize_int8,
     split_images,
-    to_onnx,
 )
-from ..deploy.onnx_classifier import OnnxClassifier, load_rgb, openvino_installed
+from ..deploy.onnx_classifier import OnnxClassifier, openvino_installed
 from ..precision import cpu_supports_bf16
 from .timing import time_calls
 
@@ -29,21 +25,18 @@ ROUNDS = 3  # timed slices per cell, interleaved over the backends
 
 
 def _timings(engines, batches, size, seconds, rng):
-    """{(engine key, batch): seconds of each call}: about ``seconds`` per
+    """{(engine, precision, batch): seconds of each call}: about ``seconds`` per
     cell, in ``ROUNDS`` slices taken in turn (a change of load hits all)."""
     images = {b: rng.uniform(0, 255, (b, 3, size, size)).astype(np.float32)
               for b in batches}
-    calls, times = {}, {}
-    for key, fn in engines.items():
-        for b in batches:
-            first = min(time_calls(lambda f=fn, x=images[b]: f(x), 2))
-            calls[key, b] = max(2, int(seconds / ROUNDS / max(first, 1e-5)))
-            times[key, b] = []
+    cells = {(*key, b): functools.partial(fn, images[b])
+             for key, fn in engines.items() for b in batches}
+    calls = {c: max(2, int(seconds / ROUNDS / max(min(time_calls(f, 2)), 1e-5)))
+             for c, f in cells.items()}
+    times = {c: [] for c in cells}
     for _ in range(ROUNDS):
-        for key, fn in engines.items():
-            for b in batches:
-                times[key, b] += time_calls(lambda f=fn, x=images[b]: f(x),
-                                            calls[key, b])
+        for c, f in cells.items():
+            times[c] += time_calls(f, calls[c])
     return times
 
 
@@ -51,17 +44,14 @@ def _backends(model, data, int8, threads):
     """{(engine, precision): fn(batch array) -> probabilities array}."""
     eager = deployable(model)
 
-    def torch_fn(dtype=None):
-        def run(x):
-            with torch.no_grad(), torch.autocast('cpu', torch.bfloat16,
-                                                 enabled=dtype is not None):
-                return eager(torch.from_numpy(x))[0].float().numpy()
-        return run
+    def run_torch(x, bf16=False):
+        with torch.no_grad(), torch.autocast('cpu', torch.bfloat16, enabled=bf16):
+            return eager(torch.from_numpy(x))[0].float().numpy()
 
-    engines = {(f'PyTorch {torch.__version__} eager', 'fp32'): torch_fn()}
+    name = f'PyTorch {torch.__version__} eager'
+    engines = {(name, 'fp32'): run_torch}
     if cpu_supports_bf16():
-        engines[(f'PyTorch {torch.__version__} eager', 'bf16 autocast')] = \
-            torch_fn(torch.bfloat16)
+        engines[name, 'bf16 autocast'] = functools.partial(run_torch, bf16=True)
     names = {'onnxruntime': 'ONNX Runtime', 'openvino': 'OpenVINO'}
     for backend in names if openvino_installed() else ['onnxruntime']:
         for precision, onnx_bytes in (('fp32', data), ('int8', int8)):
@@ -86,31 +76,24 @@ def benchmark_onnx(cfg, batch_sizes=(1, 32), seconds=3.0, threads=None,
             test images (0: all).
 
     Returns:
-        tuple[list[dict], int]: per backend ``engine``, ``precision``, ``speed``
-        ({batch: images/s}), ``p50``, ``p99`` and ``accuracy``; the threads.
+        tuple[list[dict], int, int]: per backend ``engine``, ``precision``,
+        ``speed`` ({batch: images/s}), ``p50``, ``p99`` and ``accuracy``; the
+        threads; the input size.
     """
     threads = threads or torch.get_num_threads()
     torch.set_num_threads(threads)
     if data_root:
         set_data_root(cfg, data_root)
-    recipe = preprocess_recipe(cfg)
+    data, recipe, _, model, _ = export_onnx(cfg, checkpoint, calibration=False)
     size = recipe['crop_size']
     rng = np.random.default_rng(0)
-    if checkpoint:
-        data, _, _, model, _ = export_onnx(cfg, checkpoint, calibration=False)
-    else:
-        train_from_scratch(cfg)
-        model = get_model(cfg, device='cpu').eval()
-        classes = [str(i) for i in range(cfg.model.head.num_classes)]
-        data = to_onnx(model, recipe, classes)
     test = None
     if checkpoint and data_root:
         classifier = OnnxClassifier(data)
         train, _ = split_images(cfg, 'train', calibration_count)
         int8 = quantize_int8(data, input_batches(classifier, train))
         paths, labels = split_images(cfg, 'test', test_count)
-        test = (np.stack([classifier.prepare(load_rgb(p)) for p in paths]),
-                np.asarray(labels))
+        test = list(input_batches(classifier, paths)), np.asarray(labels)
     else:
         int8 = quantize_int8(data, (rng.uniform(0, 255, (8, 3, size, size)).astype(
             np.float32) for _ in range(4)))
@@ -120,16 +103,14 @@ def benchmark_onnx(cfg, batch_sizes=(1, 32), seconds=3.0, threads=None,
     rows = []
     for (engine, precision), fn in engines.items():
         r = {'engine': engine, 'precision': precision, 'accuracy': None,
-             'speed': {b: b / np.median(times[(engine, precision), b])
-                       for b in batches}}
-        r['p50'], r['p99'] = np.percentile(times[(engine, precision), batches[0]],
+             'speed': {b: b / np.median(times[engine, precision, b]) for b in batches}}
+        r['p50'], r['p99'] = np.percentile(times[engine, precision, batches[0]],
                                            [50, 99])
         if test is not None:
-            top1 = np.concatenate([fn(test[0][i:i + 32]).argmax(1)
-                                   for i in range(0, len(test[0]), 32)])
+            top1 = np.concatenate([fn(batch).argmax(1) for batch in test[0]])
             r['accuracy'] = float((top1 == test[1]).mean())
         rows.append(r)
-    return rows, threads
+    return rows, threads, size
 
 
 def table(rows, threads, size, config, checkpoint=None):

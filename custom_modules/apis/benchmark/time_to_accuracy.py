@@ -79,8 +79,16 @@ def summary_table(results, target):
     return lines
 
 
-def plot_time_to_accuracy(results, target, path, force=False):
-    """Val accuracy against wall time, one line per recipe, the target dashed."""
+def write_results(results, target, out_dir, force=False):
+    """``time_to_accuracy.md`` (:func:`summary_table`) and ``.png`` (val accuracy
+    against wall time, one line per recipe, the target dashed) in ``out_dir``.
+
+    Returns:
+        tuple[str, str]: their paths.
+    """
+    table, path = (osp.join(out_dir, f'time_to_accuracy.{e}') for e in ('md', 'png'))
+    atomic_write(table, lambda f: f.write('\n'.join(summary_table(results, target))
+                                          + '\n'), force)
     fig = Figure(figsize=(6.4, 4.2))
     ax = fig.add_subplot()
     for r in results:
@@ -89,18 +97,8 @@ def plot_time_to_accuracy(results, target, path, force=False):
     ax.axhline(target, color='grey', linestyle='--', linewidth=1,
                label=f'target {target:g} %')
     ax.set(xlabel='wall time from the start of training (s)',
-           ylabel='val accuracy (top-1, %)', title='Time to accuracy')
-    ax.set_xlim(left=0)
+           ylabel='val accuracy (top-1, %)', title='Time to accuracy', xlim=(0, None))
     ax.grid(alpha=0.3)
     ax.legend(fontsize='small')
     save_figure(fig, path, force)
-    return path
-
-
-def write_results(results, target, out_dir, force=False):
-    """``time_to_accuracy.md`` and ``.png`` in ``out_dir``; returns their paths."""
-    table = osp.join(out_dir, 'time_to_accuracy.md')
-    atomic_write(table, lambda f: f.write('\n'.join(summary_table(results, target))
-                                          + '\n'), force)
-    return table, plot_time_to_accuracy(
-        results, target, osp.join(out_dir, 'time_to_accuracy.png'), force)
+    return table, path

@@ -3,8 +3,10 @@ lines and the table row of ``docs/benchmark_cpu.md``."""
 import contextlib
 import os
 import platform
+import re
 import statistics
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import mmengine
@@ -54,15 +56,13 @@ def peak_memory(device):
     if device == 'cuda':
         torch.cuda.reset_peak_memory_stats()
     elif linux:
-        with open('/proc/self/clear_refs', 'w') as f:
-            f.write('5')  # resets VmHWM
+        Path('/proc/self/clear_refs').write_text('5')  # resets VmHWM
     yield peak
     if device == 'cuda':
         peak.mb = torch.cuda.max_memory_allocated() / 2**20
     elif linux:
-        with open('/proc/self/status') as f:
-            kb = next(line.split()[1] for line in f if line.startswith('VmHWM'))
-        peak.mb = int(kb) / 1024
+        status = Path('/proc/self/status').read_text()
+        peak.mb = int(re.search(r'VmHWM:\s*(\d+)', status)[1]) / 1024
 
 
 def environment(device='cpu'):

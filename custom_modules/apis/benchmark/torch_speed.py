@@ -27,8 +27,11 @@ from ..model import build_inferencer, predict
 from ..precision import amp_dtype
 from .timing import HEADER, RULE, environment, peak_memory, row, spread, time_calls
 
-MODES = {'fp32': (False, False), 'channels_last': (False, True),  # amp, layout
-         'amp': (True, False), 'amp+channels_last': (True, True)}
+# The tools' flags of each mode.
+MODES = {'fp32': dict(amp=False, channels_last=False),
+         'channels_last': dict(amp=False, channels_last=True),
+         'amp': dict(amp=True, channels_last=False),
+         'amp+channels_last': dict(amp=True, channels_last=True)}
 PARTS = ('train', 'eval', 'frozen', 'batch', 'epoch')
 # What to measure: the options of tools/analysis/benchmark.py, by name.
 Settings = collections.namedtuple('Settings', [
@@ -74,12 +77,10 @@ def build_model(cfg, device, frozen_stages=None):
 def bare_step(cfg, mode, batch, size, device, train=True, frozen_stages=None):
     """A function running one training step on a random batch, or with
     ``train=False`` one forward pass in eval mode."""
-    amp, channels_last = MODES[mode]
-    layout = torch.channels_last if channels_last else torch.contiguous_format
-    model = build_model(cfg, device, frozen_stages).train(train)
-    model.to(memory_format=layout)
-    x = torch.randn(batch, 3, size, size, device=device)
-    x = x.contiguous(memory_format=layout)
+    amp, channels_last = MODES[mode]['amp'], MODES[mode]['channels_last']
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = build_model(cfg, device, frozen_stages).train(train).to(memory_format=fmt)
+    x = torch.randn(batch, 3, size, size, device=device).contiguous(memory_format=fmt)
     y = torch.randint(0, cfg.model.head.num_classes, (batch, ), device=device)
     opt_cfg = dict(cfg.optim_wrapper.optimizer)
     optimizer = getattr(torch.optim, opt_cfg.pop('type'))(
@@ -126,12 +127,12 @@ def _run(runner_cfg, s, loader, images, phase):
             for key in ('time', 'data_time')]
 
 
-def ours_train(s, mode, work_dir, images):
-    """One epoch of tools/train.py's Runner over the first ``images``."""
-    amp, channels_last = MODES[mode]
+def ours_train(s, mode, work_root, name, images):
+    """One epoch of tools/train.py's Runner over the first ``images``, in
+    ``work_root/name``."""
     cfg = training.build_train_config(training.train_options(
         s.config, from_scratch=True, no_validate=True, data_root=s.data_root,
-        work_dir=work_dir, amp=amp, channels_last=channels_last))
+        work_dir=osp.join(work_root, name), **MODES[mode]))
     cfg.train_cfg.max_epochs = 1
     cfg.param_scheduler = None  # constant lr: a one-epoch schedule is moot
     cfg.default_hooks.checkpoint = None
@@ -140,23 +141,19 @@ def ours_train(s, mode, work_dir, images):
 
 def ours_test(s, mode, checkpoint, work_dir, batches):
     """Seconds of each of ``batches`` batches of tools/test.py's loop."""
-    amp, channels_last = MODES[mode]
     cfg = testing.build_test_config(testing.options_for_test(
-        s.config, checkpoint, data_root=s.data_root, work_dir=work_dir,
-        amp=amp, channels_last=channels_last))
+        s.config, checkpoint, data_root=s.data_root, work_dir=work_dir, **MODES[mode]))
     images = s.batch * (s.warmup + batches)
     return _run(cfg, s, 'test_dataloader', images, 'test')[0][s.warmup:]
 
 
 def ours_infer(s, mode, checkpoint, paths, device):
     """Seconds per image of the inference tool (decoding included)."""
-    amp, channels_last = MODES[mode]
     cfg = load_config(s.config)
     set_resolution(cfg, s.size)
     inferencer = build_inferencer(
-        s.config, checkpoint, device, amp=amp, channels_last=channels_last,
-        cfg_options={'test_dataloader.dataset.pipeline':
-                     cfg.test_dataloader.dataset.pipeline})
+        s.config, checkpoint, device, **MODES[mode], cfg_options={
+            'test_dataloader.dataset.pipeline': cfg.test_dataloader.dataset.pipeline})
     warm, timed = paths[:s.batch * s.warmup], paths[s.batch * s.warmup:]
     predict(inferencer, warm, batch_size=s.batch)
     [seconds] = time_calls(lambda: predict(inferencer, timed, batch_size=s.batch),
@@ -210,12 +207,11 @@ def emit_epochs(s, mode, work_root, emit, device):
     """One epoch per fraction, largest (the ratio's reference) first."""
     total = len(list_from_file(osp.join(s.data_root, 'train.txt')))
     sizes = epoch_sizes(total, s.epoch_fractions, s.epoch_max_images, s.batch)
-    ours_train(s, mode, osp.join(work_root, 'epoch_warmup'), s.batch * max(1, s.warmup))
+    ours_train(s, mode, work_root, 'epoch_warmup', s.batch * max(1, s.warmup))
     reference = None
     for images, share in sorted(zip(sizes, s.epoch_fractions), reverse=True):
         with peak_memory(device) as mem:
-            times, data = ours_train(s, mode, osp.join(work_root, f'epoch_{share}'),
-                                     images)
+            times, data = ours_train(s, mode, work_root, f'epoch_{share}', images)
         seconds = sum(times) - data[0]  # from the first batch on
         reference = reference or images / seconds
         estimate = (f'; all {total}: ~{total * seconds / images:.0f} s at this speed'
@@ -256,7 +252,7 @@ def measure(s, device, work_root, emit):
     """Every row of the table, handed to ``emit`` as it is measured."""
     cfg = load_config(s.config)
     refusal = amp_refusal(device)
-    modes = [m for m in s.modes if not (MODES[m][0] and refusal)]
+    modes = [m for m in s.modes if not (MODES[m]['amp'] and refusal)]
     modes = list(dict.fromkeys(['fp32', *modes]))  # fp32: every ratio's reference
     for name in s.modes:
         if name not in modes:
@@ -271,8 +267,7 @@ def measure(s, device, work_root, emit):
                  note='ratio: speed-up over bare fp32'))
     for mode in modes if 'train' in s.parts else ():
         with peak_memory(device) as mem:
-            times, data = ours_train(s, mode, osp.join(work_root, f'train_{mode}'),
-                                     steps)
+            times, data = ours_train(s, mode, work_root, f'train_{mode}', steps)
         step = statistics.fmean(times[min(s.warmup, len(times) - 1):])
         emit(row('ours: train.py Runner, JPEGs', mode, s.batch, step,
                  _data_share(times, data, s.warmup), bare[mode] / step, mem.mb,

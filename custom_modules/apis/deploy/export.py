@@ -1,13 +1,11 @@
 """Export a trained checkpoint to ONNX and check it against PyTorch.
 
-The graph holds the model's own data preprocessor (channel order, mean/std) and a
-softmax, and outputs the probabilities and the logits before it (the energy reject
-score needs them); it and its metadata are described in :mod:`.onnx_classifier`. The
-temperature is applied when the model is read, not baked into the graph, so the export
-is checked against PyTorch as it is, and ``--no-calibration`` or another threshold
-need no second export. PyTorch's TorchScript-based exporter (``dynamo=False``) needs
-no package beyond ``onnx`` and writes opset 17, which every ONNX Runtime since 1.11
-runs.
+The graph holds the model's own data preprocessor and a softmax, and outputs the
+probabilities and the logits (for the energy reject score); see
+:mod:`.onnx_classifier` for it and its metadata. The temperature is applied when the
+model is read, not baked in, so ``--no-calibration`` or another threshold need no
+second export. The TorchScript-based exporter (``dynamo=False``) needs only ``onnx``;
+opset 17 runs on every ONNX Runtime since 1.11.
 """
 import copy
 import glob
@@ -17,6 +15,7 @@ import math
 import os.path as osp
 import tempfile
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import onnx
@@ -27,12 +26,7 @@ from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 from mmpretrain.apis import get_model
 from mmpretrain.registry import DATASETS
-from onnxruntime.quantization import (
-    CalibrationDataReader,
-    QuantFormat,
-    QuantType,
-    quantize_static,
-)
+from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from custom_modules.datasets.synthetic_flowers import make_dataset
@@ -113,12 +107,10 @@ def _same_padding(size, kernel, stride, dilation):
 
 def fold_same_padding(model, size):
     """A copy of ``model`` whose ``Conv2dAdaptivePadding`` layers (TF "same" padding,
-    worked out from the input's shape at every call) pad by the constant amounts of a
-    ``size`` x ``size`` input: a plain ``nn.Conv2d`` where the padding is symmetric,
-    else ``nn.ZeroPad2d`` then one. The export then has no shape arithmetic and no
-    ``Pad`` between quantized convolutions; ONNX Runtime folds the constant pads into
-    the convolutions' own.
-    """
+    worked out at every call) pad by the constant amounts of a ``size`` x ``size``
+    input: a plain ``nn.Conv2d``, after an ``nn.ZeroPad2d`` where the padding is not
+    symmetric. The export then has no shape arithmetic and no ``Pad`` between
+    quantized convolutions."""
     model = copy.deepcopy(model)
     sizes = {}
 
@@ -131,9 +123,7 @@ def fold_same_padding(model, size):
         deployable(model)(torch.zeros(1, 3, size, size))
     for hook in hooks:
         hook.remove()
-    for name, old in list(model.named_modules()):
-        if old not in sizes:
-            continue
+    for name, old in [(n, m) for n, m in model.named_modules() if m in sizes]:
         (top, bottom), (left, right) = map(
             _same_padding, sizes[old], old.kernel_size, old.stride, old.dilation)
         symmetric = (top, left) == (bottom, right)
@@ -168,8 +158,7 @@ def to_onnx(model, recipe, classes, source='', dynamo=False, calibration=None):
             (torch.rand(2, 3, size, size) * 255, ), buffer,
             dynamo=dynamo, opset_version=OPSET, input_names=['images'],
             output_names=['probs', 'logits'],
-            dynamic_axes={'images': {0: 'batch'}, 'probs': {0: 'batch'},
-                          'logits': {0: 'batch'}})
+            dynamic_axes=dict.fromkeys(('images', 'probs', 'logits'), {0: 'batch'}))
     proto = onnx.load_from_string(buffer.getvalue())
     meta = {'classes': json.dumps(classes), 'preprocess': json.dumps(recipe),
             'input': f'images: {INPUT_LAYOUT}, any batch size',
@@ -190,6 +179,7 @@ def export_onnx(cfg, checkpoint, classes=None, calibration=True):
     """The checkpoint as ONNX bytes, not yet written.
 
     Args:
+        checkpoint (str | None): None: random weights, classes named by number.
         classes (list[str], optional): if the checkpoint stores none.
         calibration (bool): embed ``<checkpoint>.calibration.json``, if there is one.
 
@@ -197,17 +187,17 @@ def export_onnx(cfg, checkpoint, classes=None, calibration=True):
         tuple: (bytes, recipe, classes, the PyTorch model, the calibration or None).
     """
     recipe = preprocess_recipe(cfg)
-    calibration = read_calibration(checkpoint) if calibration else None
-    if not osp.isfile(checkpoint):
+    calibration = read_calibration(checkpoint) if checkpoint and calibration else None
+    if checkpoint and not osp.isfile(checkpoint):
         raise UserInputError(f'checkpoint {checkpoint} does not exist.')
     train_from_scratch(cfg)  # every weight comes from the checkpoint
     model = get_model(cfg, pretrained=checkpoint, device='cpu').eval()
-    classes = classes or getattr(model, '_dataset_meta', {}).get('classes')
+    classes = list(classes or getattr(model, '_dataset_meta', {}).get('classes') or (
+        [] if checkpoint else map(str, range(cfg.model.head.num_classes))))
     if not classes:
         raise UserInputError(f'{checkpoint} stores no class names; pass --classes '
                              'classes.txt (one name per line).')
-    classes = list(classes)
-    data = to_onnx(model, recipe, classes, osp.basename(checkpoint),
+    data = to_onnx(model, recipe, classes, osp.basename(checkpoint or ''),
                    calibration=calibration)
     return data, recipe, classes, model, calibration
 
@@ -242,16 +232,15 @@ def compare_with_pytorch(onnx_model, model, photos, cfg, chunk=32):
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     pipeline = Compose(_test_pipeline(cfg))
     parts = []
-    for i in range(0, len(photos), chunk):
-        batch = np.stack([classifier.prepare(load_rgb(p)) for p in photos[i:i + chunk]])
+    for i, batch in zip(range(0, len(photos), chunk),
+                        input_batches(classifier, photos, chunk)):
         bgr = torch.stack([pipeline({'img_path': p})['inputs']
                            for p in photos[i:i + chunk]])
         with torch.no_grad():
             same = torch_probs(torch.from_numpy(batch))
             parts.append((*classifier.run(batch), *(t.numpy() for t in same),
                           torch_probs(bgr.flip(1).float())[0].numpy()))
-    ours, our_logits, same_input, logits, pipelined = (np.concatenate(p)
-                                                       for p in zip(*parts))
+    ours, our_logits, same_input, logits, pipelined = map(np.concatenate, zip(*parts))
     report = {'images': len(photos), 'backend': classifier.backend,
               'logits_max_abs_diff': float(np.abs(our_logits - logits).max())}
     for prefix, theirs in (('', same_input), ('pipeline_', pipelined)):
@@ -283,26 +272,13 @@ def input_batches(classifier, paths, chunk=32):
         yield np.stack([classifier.prepare(load_rgb(p)) for p in paths[i:i + chunk]])
 
 
-class _Calibration(CalibrationDataReader):
-    def __init__(self, batches):
-        self.batches, self.images = iter(batches), 0
-
-    def get_next(self):
-        batch = next(self.batches, None)
-        self.images += 0 if batch is None else len(batch)
-        return None if batch is None else {'images': batch}
-
-
 def quantize_int8(data, batches):
-    """``data`` (an fp32 export) as a statically quantized int8 model: QDQ format,
-    per-channel int8 weights, uint8 activations calibrated (min/max) on ``batches``
-    (the model's input arrays); the softmax stays float. The graph is first
-    optimised by ONNX Runtime's ``quant_pre_process``. The metadata is kept, plus
-    ``precision`` and ``quantization``.
-
-    uint8 activations with int8 weights (U8S8) are what the x86 int8 kernels
-    take: ONNX Runtime then runs every convolution as ``QLinearConv``, while with
-    its default int8 activations (S8S8) a third stayed float here.
+    """``data`` (an fp32 export) as a statically quantized int8 model, after ONNX
+    Runtime's ``quant_pre_process``: QDQ format, per-channel int8 weights, uint8
+    activations calibrated (min/max) on ``batches`` (the model's input arrays), the
+    softmax left float; the metadata kept, plus ``precision`` and ``quantization``.
+    With uint8 activations (U8S8) the x86 kernels run every convolution as
+    ``QLinearConv``; with the default int8 ones a third stayed float.
 
     Returns:
         bytes: the int8 model.
@@ -310,7 +286,9 @@ def quantize_int8(data, batches):
     proto = onnx.load_from_string(data)
     softmax = [n.name for n in proto.graph.node if n.op_type == 'Softmax']
     meta = {p.key: p.value for p in proto.metadata_props}
-    reader = _Calibration(batches)
+    batches = list(batches)  # small beside the activations the calibrator keeps
+    feeds = ({'images': b} for b in batches)
+    reader = SimpleNamespace(get_next=lambda: next(feeds, None))  # a data reader
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = osp.join(tmp, 'fp32.onnx'), osp.join(tmp, 'int8.onnx')
         with open(src, 'wb') as f:
@@ -322,7 +300,8 @@ def quantize_int8(data, batches):
         proto = onnx.load(dst)
     meta.update(precision='int8', quantization=json.dumps({
         'method': 'onnxruntime quantize_static, QDQ, per-channel int8 weights, '
-                  'uint8 activations (min/max)', 'calibration_images': reader.images}))
+                  'uint8 activations (min/max)',
+        'calibration_images': sum(map(len, batches))}))
     del proto.metadata_props[:]
     onnx.helper.set_model_props(proto, meta)
     return proto.SerializeToString()
@@ -351,37 +330,29 @@ def int8_coverage(data):
                                if n.op_type == 'DequantizeLinear'})}
 
 
-def compare_precisions(fp32, int8, paths, labels):
-    """The int8 model against the fp32 one on ``paths`` (same input).
-
-    Returns:
-        dict: ``images``, ``backend`` (the int8 model's), ``top1_agreement``
-        (fraction), ``max_abs_diff``, and ``fp32_accuracy`` / ``int8_accuracy``
-        (fractions) against ``labels``.
-    """
-    ours, theirs = OnnxClassifier(fp32), OnnxClassifier(int8)
-    parts = [(ours.probabilities(b), theirs.probabilities(b))
-             for b in input_batches(ours, paths)]
-    p32, p8 = (np.concatenate(p) for p in zip(*parts))
-    labels = np.asarray(labels)
-    return {'images': len(paths), 'backend': theirs.backend,
-            'top1_agreement': float((p32.argmax(1) == p8.argmax(1)).mean()),
-            'max_abs_diff': float(np.abs(p32 - p8).max()),
-            'fp32_accuracy': float((p32.argmax(1) == labels).mean()),
-            'int8_accuracy': float((p8.argmax(1) == labels).mean())}
-
-
 def export_int8(cfg, data, out, calibration_count=300, test_count=0, force=False):
     """Quantize the fp32 export ``data`` on ``calibration_count`` training images,
-    compare it with fp32 on the test split, and write it as ``out``.
+    compare it with fp32 on the test split (same input), and write it as ``out``.
 
     Returns:
-        dict: :func:`compare_precisions`'s report and :func:`int8_coverage`'s.
+        dict: ``images``, ``backend`` (the int8 model's), ``top1_agreement``,
+        ``max_abs_diff``, ``fp32_accuracy`` and ``int8_accuracy`` (fractions), and
+        :func:`int8_coverage`'s report.
     """
     check_new(out, force)
+    ours = OnnxClassifier(data)
     train, _ = split_images(cfg, 'train', calibration_count)
-    int8 = quantize_int8(data, input_batches(OnnxClassifier(data), train))
-    report = compare_precisions(data, int8, *split_images(cfg, 'test', test_count))
+    int8 = quantize_int8(data, input_batches(ours, train))
+    theirs = OnnxClassifier(int8)
+    paths, labels = split_images(cfg, 'test', test_count)
+    p32, p8 = (np.concatenate(p) for p in zip(*[
+        (ours.probabilities(b), theirs.probabilities(b))
+        for b in input_batches(ours, paths)]))
+    report = {'images': len(paths), 'backend': theirs.backend,
+              'top1_agreement': float((p32.argmax(1) == p8.argmax(1)).mean()),
+              'max_abs_diff': float(np.abs(p32 - p8).max()),
+              'fp32_accuracy': float((p32.argmax(1) == labels).mean()),
+              'int8_accuracy': float((p8.argmax(1) == labels).mean())}
     print(f'int8 vs fp32 ONNX ({report["backend"].split()[0]}) on '
           f'{report["images"]} test images: top-1 agreement '
           f'{100 * report["top1_agreement"]:.2f} %, accuracy fp32 '
@@ -422,15 +393,12 @@ def export_checked(config, checkpoint, out=None, classes=None, photos=None,
     data, recipe, classes, model, calibration = export_onnx(
         cfg, checkpoint, classes, calibration)
     report = compare_with_pytorch(data, model, photos, cfg)
-    count = report['images']
-    print(f'{report["backend"]} vs PyTorch on {count} photos, same input: '
-          f'max |p_onnx - p_torch| = {report["max_abs_diff"]:.2e} (logits '
-          f'{report["logits_max_abs_diff"]:.2e}), top-1 identical '
-          f'{report["top1_same"]}/{count}')
-    print(f'torch-free resize/crop vs the config\'s test pipeline: max difference '
-          f'{report["pipeline_max_abs_diff"]:.2e}, top-1 identical '
-          f'{report["pipeline_top1_same"]}/{count}')
-    if (report['max_abs_diff'] >= TOLERANCE or report['top1_same'] != count
+    print('{backend} vs PyTorch on {images} photos, same input: max |p_onnx - p_torch| '
+          '= {max_abs_diff:.2e} (logits {logits_max_abs_diff:.2e}), top-1 identical '
+          '{top1_same}/{images}\ntorch-free resize/crop vs the config\'s test '
+          'pipeline: max difference {pipeline_max_abs_diff:.2e}, top-1 identical '
+          '{pipeline_top1_same}/{images}'.format_map(report))
+    if (report['max_abs_diff'] >= TOLERANCE or report['top1_same'] != report['images']
             or report['logits_max_abs_diff'] >= LOGIT_TOLERANCE):
         raise UserInputError('the exported model disagrees with PyTorch (above); '
                              f'{out} was not written.')
@@ -438,21 +406,17 @@ def export_checked(config, checkpoint, out=None, classes=None, photos=None,
     size = recipe['crop_size']
     print(f'wrote {out}: opset {OPSET}; input "images" {INPUT_LAYOUT}, N x 3 x {size} '
           f'x {size}; outputs "probs" and "logits"; classes {", ".join(classes)}')
-    print(describe_calibration(calibration))
+    if not calibration:
+        print('calibration: none embedded (raw probabilities, never "unknown"; '
+              'tools/analysis/calibrate.py fits one)')
+    else:
+        threshold = calibration['threshold']
+        print(f'calibration embedded from {calibration["path"]}: temperature '
+              f'{calibration["temperature"]:.4f}, ' + (
+                  'no threshold' if threshold is None else f'"unknown" where the '
+                  f'{calibration["score"]} reject score is below {threshold:.4f}'))
     if int8:
         report['int8'] = export_int8(cfg, data, int8_out, calibration_count,
                                      test_count, force)
     return report
 
-
-def describe_calibration(calibration):
-    """One line: the calibration the exported model carries."""
-    if not calibration:
-        return ('calibration: none embedded (raw probabilities, never "unknown"; '
-                'tools/analysis/calibrate.py fits one)')
-    threshold = calibration['threshold']
-    return (f'calibration embedded from {calibration["path"]}: temperature '
-            f'{calibration["temperature"]:.4f}, ' + (
-                'no threshold' if threshold is None
-                else f'"unknown" where the {calibration["score"]} reject score is '
-                f'below {threshold:.4f}'))

@@ -1,20 +1,15 @@
 """Classify photos with an exported ONNX model, without PyTorch.
 
-Imports only onnxruntime, numpy, Pillow and the numpy-only
-``evaluation.calibration`` (an import-linter contract keeps torch and mmengine
-out): with a ``.onnx`` from ``tools/deploy/export_onnx.py``, that is all a
-consumer needs. Where the optional ``openvino`` package is installed, the
-network runs in OpenVINO instead (faster on the CPUs measured in docs/deploy.md);
-ONNX Runtime still reads and checks the file. The model's metadata_props say
-what the config would: ``classes`` (JSON list, index = output column),
-``preprocess`` (JSON, the test pipeline's ResizeEdge then CenterCrop), when
-calibrated ``temperature``, ``threshold`` and ``score`` (the reject score the
-threshold applies to, ``energy`` or ``max_softmax``; absent, as in files exported
-before it was stored, means max_softmax), and for a quantized model ``precision``
-(``int8``; absent means fp32) and ``quantization``. Its input ``images`` is float32
-RGB NCHW 0-255 (normalisation is inside the graph), its outputs ``probs``, the softmax
-probabilities, and ``logits``, the head's output before the softmax (which the energy
-score needs; files exported before it have ``probs`` only).
+Imports only onnxruntime, numpy, Pillow and the numpy-only ``evaluation.calibration``
+(an import-linter contract keeps torch and mmengine out). With the optional
+``openvino`` package the network runs in OpenVINO (faster on the CPUs measured in
+docs/deploy.md); ONNX Runtime still reads and checks the file. The metadata_props:
+``classes`` (JSON list, index = output column), ``preprocess`` (JSON, the test
+pipeline's ResizeEdge then CenterCrop), when calibrated ``temperature``,
+``threshold`` and ``score`` (``energy`` or ``max_softmax``, the default), and when
+quantized ``precision`` (``int8``; default fp32) and ``quantization``. The input
+``images`` is float32 RGB NCHW 0-255 (normalisation is in the graph); the outputs
+``probs`` and ``logits`` (older files have ``probs`` only).
 """
 import importlib.util
 import json
@@ -35,6 +30,7 @@ from custom_modules.evaluation.calibration import (
     reject_score,
     threshold_override,
 )
+from custom_modules.utils.errors import UserInputError
 
 INPUT_LAYOUT = 'float32 RGB NCHW 0-255'
 MAX_PIXELS = 40_000_000
@@ -48,15 +44,15 @@ PRECISIONS = ('fp32', 'int8')
 BACKENDS = ('auto', 'onnxruntime', 'openvino')
 
 
-class ModelFileError(ValueError):
+class ModelFileError(UserInputError, ValueError):
     """The file is not a classifier written by export_onnx.py."""
 
 
-class ImageFileError(ValueError):
+class ImageFileError(UserInputError, ValueError):
     """A file that Pillow cannot read as an image."""
 
 
-class BackendError(ValueError):
+class BackendError(UserInputError, ValueError):
     """A backend that is not installed or not known."""
 
 
@@ -78,8 +74,7 @@ def resolve_backend(backend='auto'):
     if backend == 'openvino' and not installed:
         raise BackendError('the openvino backend needs the openvino package: pip '
                            'install openvino (requirements/optional.txt).')
-    return backend if backend != 'auto' else (
-        'openvino' if installed else 'onnxruntime')
+    return backend if backend != 'auto' else 'openvino' if installed else 'onnxruntime'
 
 
 def openvino_runner(model, threads=None):
@@ -98,8 +93,7 @@ def openvino_runner(model, threads=None):
     def run(batch):
         if not hasattr(local, 'request'):
             local.request = compiled.create_infer_request()
-        result = local.request.infer([batch])
-        return [result[i] for i in range(len(compiled.outputs))]
+        return list(local.request.infer([batch]).to_tuple())  # in output order
 
     return run
 
@@ -150,21 +144,8 @@ def load_rgb(source, max_pixels=MAX_PIXELS, name=None, min_side=None):
             f'{type(err).__name__}.') from err
 
 
-def _calibration(meta, name):
-    """(temperature, threshold or None, score) from the metadata; None when
-    the model carries none."""
-    if 'temperature' not in meta:
-        return None
-    try:
-        return check_calibration(meta['temperature'], meta.get('threshold'),
-                                 meta.get('score', LEGACY_SCORE))
-    except ValueError as err:
-        raise ModelFileError(f'{name}: calibration metadata {err}; export it '
-                             'again.') from err
-
-
-def _bad(name, field, problem):
-    return ModelFileError(f'{name}: metadata {field} {problem}; export the model again '
+def _bad(name, field, problem, what='metadata'):
+    return ModelFileError(f'{name}: {what} {field} {problem}; export the model again '
                           'with tools/deploy/export_onnx.py.')
 
 
@@ -190,16 +171,14 @@ def _number(meta, field, name, low, high):
     except (TypeError, ValueError):
         value = meta[field]
     if not (isinstance(value, float) and low <= value <= high):  # refuses nan too
-        raise ModelFileError(
-            f'{name}: calibration metadata {field}={value} (need {low:g} <= {field} '
-            f'<= {high:g}); export the model again with tools/deploy/export_onnx.py.')
+        raise _bad(name, f'{field}={value}', f'(need {low:g} <= {field} <= {high:g})',
+                   'calibration metadata')
 
 
 def validate_metadata(meta, num_outputs, input_size=None, name='the model'):
     """Check every field of the metadata that :class:`OnnxClassifier` reads.
 
-    A tampered or damaged block is refused here, naming the field, instead of
-    giving tracebacks, 500s or "unknown" for every photo later.
+    A tampered or damaged block is refused here, naming the field, not later.
 
     Args:
         meta (dict[str, str]): the model's metadata_props.
@@ -287,8 +266,7 @@ class OnnxClassifier:
         name = model if isinstance(model, str) else 'the model'
         engine = resolve_backend(backend)
         options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
+        options.intra_op_num_threads = threads or 0  # 0: ONNX Runtime's default
         try:
             self.session = ort.InferenceSession(
                 model, options, providers=['CPUExecutionProvider'])
@@ -296,33 +274,28 @@ class OnnxClassifier:
             raise ModelFileError(
                 f'{name}: ONNX Runtime cannot load it ({err}).') from err
         meta = self.session.get_modelmeta().custom_metadata_map
-        missing = {'classes', 'preprocess'} - set(meta)
-        if missing:
-            raise ModelFileError(
-                f'{name} has no {", ".join(sorted(missing))} metadata; export it with '
-                'tools/deploy/export_onnx.py.')
-        side = self.session.get_inputs()[0].shape[-1]
-        count = self.session.get_outputs()[0].shape[-1]
+        images = self.session.get_inputs()[0]
+        side = images.shape[-1]
+        outputs = self.session.get_outputs()
+        count = outputs[0].shape[-1]
         self.classes, self.preprocess = validate_metadata(
             meta, count if isinstance(count, int) else None,
             side if isinstance(side, int) else None, name)
         self.precision = meta.get('precision', 'fp32')
         self.backend = f'{engine} {self.precision}'
-        embedded = _calibration(meta, name) if calibration else None
-        self.calibrated = embedded is not None
-        self.temperature, self.threshold, self.score = embedded or (
-            1.0, None, LEGACY_SCORE)
+        self.calibrated = calibration and 'temperature' in meta
+        self.temperature, self.threshold, self.score = check_calibration(
+            meta['temperature'], meta.get('threshold'), meta.get('score', LEGACY_SCORE)
+        ) if self.calibrated else (1.0, None, LEGACY_SCORE)  # validated above
         if threshold is not None:
             self.threshold = threshold_override(threshold, self.score)
-        self.has_logits = [o.name for o in self.session.get_outputs()[1:2]] == [
-            'logits']
+        self.has_logits = [o.name for o in outputs[1:2]] == ['logits']
         if self.score != 'max_softmax' and not self.has_logits:
             raise ModelFileError(
                 f'{name}: its calibration\'s {self.score} reject score needs the '
                 '"logits" output, which this file (exported before it was added) '
                 'lacks; export it again with tools/deploy/export_onnx.py.')
-        self.input_name = self.session.get_inputs()[0].name
-        self._run = None
+        self._run = lambda batch: self.session.run(None, {images.name: batch})
         if engine == 'openvino':
             try:
                 self._run = openvino_runner(model, threads)
@@ -337,11 +310,9 @@ class OnnxClassifier:
     def prepare(self, rgb):
         """The model's 3xSxS float32 input for an HxWx3 uint8 RGB image.
 
-        mmpretrain's ResizeEdge then CenterCrop, as one affine map that samples as
-        mmcv's ``cv2.resize(INTER_LINEAR)`` does (half-pixel centres, no
-        antialiasing) and as Pillow's float ``transform(AFFINE, BILINEAR)`` did:
-        only the SxS output's neighbours are read, so memory does not grow with the
-        image.
+        mmpretrain's ResizeEdge then CenterCrop, as one affine map sampled as mmcv's
+        ``cv2.resize(INTER_LINEAR)`` samples (half-pixel centres, no antialiasing),
+        reading only the SxS output's neighbours: memory does not grow with the image.
         """
         h, w = rgb.shape[:2]
         resize = self.preprocess['resize_edge']
@@ -365,9 +336,7 @@ class OnnxClassifier:
     def run(self, batch):
         """The graph's outputs (``probs``, then ``logits`` if it has them) for an
         N x 3 x S x S float32 batch of :meth:`prepare` outputs."""
-        if self._run:
-            return self._run(batch)
-        return self.session.run(None, {self.input_name: batch})
+        return self._run(batch)
 
     def probabilities(self, batch):
         """The graph's probabilities (not temperature-scaled), N x classes."""
@@ -382,14 +351,25 @@ class OnnxClassifier:
         return self.run(batch)[1]
 
     def answers(self, batch, topk=5):
-        """:meth:`answer` for each image of ``batch``: temperature-scaled
-        probabilities, and the reject score of the logits (of ``log p`` in a file
-        without them, which only max_softmax needs)."""
+        """The top ``topk`` classes of each image of ``batch`` by temperature-scaled
+        probability, and the reject score of its logits (of ``log p`` in a file
+        without them, which only max_softmax needs).
+
+        Returns:
+            list[dict]: per image ``predictions`` (``[{'class', 'label', 'score'}]``,
+            best first), ``reject_score`` (the score's name), ``reject_value`` and
+            ``unknown`` (whether that value is below the threshold).
+        """
         outputs = self.run(batch)
         scores = apply_temperature(outputs[0], self.temperature)
         values = reject_score(outputs[1] if self.has_logits else as_logits(
             outputs[0]), self.score, self.temperature)
-        return [self.answer(row, topk, value) for row, value in zip(scores, values)]
+        return [{'predictions': [{'class': self.classes[i], 'label': int(i),
+                                  'score': float(row[i])}
+                                 for i in np.argsort(-row, kind='stable')[:topk]],
+                 'reject_score': self.score, 'reject_value': float(value),
+                 'unknown': bool(self.threshold is not None and value < self.threshold)}
+                for row, value in zip(scores, values)]
 
     def load(self, source, max_pixels=MAX_PIXELS, name=None):
         """:func:`load_rgb`, a huge image shrunk to twice what this model's resize
@@ -402,7 +382,7 @@ class OnnxClassifier:
         """Classify image paths or binary file objects, ``batch_size`` at a time.
 
         Returns:
-            list[dict]: per image, in order, :meth:`answer`'s dict plus ``seconds``
+            list[dict]: per image, in order, :meth:`answers`' dict plus ``seconds``
             (its share of the batch's time), or ``{'error': why}`` for an image
             :meth:`load` refuses.
         """
@@ -422,23 +402,3 @@ class OnnxClassifier:
                         dict(next(rows), seconds=seconds)
                         for j in range(len(chunk))]
         return results
-
-    def answer(self, scores, topk=5, value=None):
-        """The top ``topk`` of one row of temperature-scaled probabilities.
-
-        Args:
-            value (float, optional): the image's reject score (default: the top
-                probability, the max_softmax score).
-
-        Returns:
-            dict: ``predictions`` (``[{'class', 'label', 'score'}]``, best first),
-            ``reject_score`` (the score's name), ``reject_value`` and ``unknown``
-            (whether that value is below the threshold).
-        """
-        order = np.argsort(-scores, kind='stable')[:topk]
-        predictions = [{'class': self.classes[i], 'label': int(i),
-                        'score': float(scores[i])} for i in order]
-        value = float(scores.max() if value is None else value)
-        return {'predictions': predictions, 'reject_score': self.score,
-                'reject_value': value,
-                'unknown': bool(self.threshold is not None and value < self.threshold)}

@@ -1,10 +1,7 @@
-"""A local web page to try a model on photos (``tools/serve.py``).
+"""A local web page and JSON API to try a model on photos (``tools/serve.py``).
 
-FastAPI with one static page rather than Gradio: the page needs a file picker, a drop
-zone and a results list, a few dozen lines of HTML, where Gradio adds a large dependency
-tree and its own front-end build; the endpoint is a plain JSON API that scripts can call
-too. One ONNX Runtime session serves every request: sessions are thread-safe, FastAPI
-runs each request in a worker thread, and nothing per-request is shared. Scores are
+FastAPI with one static page (a few dozen lines of HTML, where Gradio would add a large
+dependency tree). One thread-safe ONNX Runtime session serves every request; scores are
 calibrated as ``tools/infer.py`` does it. Serving a ``.onnx`` needs no torch.
 """
 import glob
@@ -23,17 +20,10 @@ from custom_modules.visualization.cam import cam_overlay, resolve_target_layers
 
 from ..config import load_config
 from ..run_logs import best_checkpoint
-from .onnx_classifier import (
-    MAX_PIXELS,
-    BackendError,
-    ImageFileError,
-    ModelFileError,
-    OnnxClassifier,
-)
+from .onnx_classifier import MAX_PIXELS, ImageFileError, OnnxClassifier
 
 MAX_UPLOAD_MB = 10
-# Room for the multipart headers around the file within a request's body.
-MULTIPART_SLACK = 64 << 10
+MULTIPART_SLACK = 64 << 10  # the multipart headers around the file
 
 
 class BodyLimit:
@@ -87,7 +77,7 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
             the app runs offline and ``/docs`` loads scripts from a CDN).
 
     Returns:
-        FastAPI: its answers are :meth:`OnnxClassifier.answer`'s dict (with the
+        FastAPI: its answers are :meth:`OnnxClassifier.answers`' dict (with the
         reject score's name and value) plus ``filename``, ``calibrated``,
         ``temperature``, ``threshold`` and ``seconds``.
     """
@@ -96,10 +86,9 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
     limit = f'{max_bytes / 2**20:g} MB upload limit'
     app.add_middleware(BodyLimit, max_bytes=max_bytes + MULTIPART_SLACK,
                        detail=f'the request is over the {limit}.')
-    calibration = {'calibrated': classifier.calibrated,
-                   'temperature': classifier.temperature,
-                   'threshold': classifier.threshold,
-                   'reject_score': classifier.score}
+    calibration = dict(calibrated=classifier.calibrated, reject_score=classifier.score,
+                       temperature=classifier.temperature,
+                       threshold=classifier.threshold)
 
     @app.get('/', response_class=HTMLResponse)
     def page():
@@ -109,8 +98,7 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
     def info():
         return {'classes': classifier.classes, 'topk': topk,
                 'max_upload_mb': max_bytes / 2**20, 'max_pixels': max_pixels,
-                'backend': classifier.backend,
-                **calibration, 'cam': cam is not None}
+                'backend': classifier.backend, **calibration, 'cam': cam is not None}
 
     @app.post('/api/classify')
     def classify(file: list[UploadFile] = File(...)):  # noqa: B008 (FastAPI idiom)
@@ -129,8 +117,7 @@ def create_app(classifier, max_bytes=MAX_UPLOAD_MB << 20,
         answer = {'filename': file.filename, **calibration,
                   **classifier.answers(classifier.prepare(rgb)[None], topk)[0]}
         if cam is not None:
-            answer['cam'] = png_data_uri(
-                cam(rgb, answer['predictions'][0]['label']))
+            answer['cam'] = png_data_uri(cam(rgb, answer['predictions'][0]['label']))
         answer['seconds'] = time.perf_counter() - start
         return answer
 
@@ -171,12 +158,8 @@ def load_classifier(model, checkpoint=None, cfg_options=None, calibration=True,
         from .export import export_onnx  # lazy: torch; a .onnx is served without it
         model, _, _, torch_model, _ = export_onnx(
             load_config(model, cfg_options), checkpoint, calibration=calibration)
-    try:
-        classifier = OnnxClassifier(model, calibration=calibration, threshold=threshold,
-                                    backend=backend)
-    except (ModelFileError, BackendError) as err:
-        raise UserInputError(str(err)) from err
-    return classifier, torch_model
+    return OnnxClassifier(model, calibration=calibration, threshold=threshold,
+                          backend=backend), torch_model
 
 
 def cam_renderer(model, target_layers=None):
