@@ -262,9 +262,8 @@ def report(rows, summary, config, checkpoint, tested, calibration,
 def write_csv(f, rows):
     writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator='\n')
     writer.writeheader()
-    for row in rows:
-        writer.writerow({k: row[k] if k in ('shift', 'severity')
-                         else f'{row[k]:.4f}' for k in COLUMNS})
+    writer.writerows({k: row[k] if k in ('shift', 'severity')
+                      else f'{row[k]:.4f}' for k in COLUMNS} for row in rows)
 
 
 def fit_thresholds(model, cfg, passes, batch_size, calibration, fit_images):
