@@ -11,10 +11,8 @@ benchmarked under 4 shifts and plotted, and ``results.md``/``.csv``/``.png``
 are written in ``--work-dir``.
 """
 import argparse
-import os.path as osp
 
-from custom_modules.apis.config import ROOT
-from custom_modules.apis.grid.api import run_grid
+from custom_modules.apis.grid.api import GRID_DEFAULTS, run_grid
 from custom_modules.apis.precision import add_speed_args
 from custom_modules.apis.tracking import VIS_BACKENDS
 from custom_modules.utils.cli import run_cli
@@ -22,17 +20,16 @@ from custom_modules.utils.cli import run_cli
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--configs', nargs='+', default=['*'],
+    parser.add_argument('--configs', nargs='+',
                         help='config name patterns (default: all), e.g. '
                         "'resnet101_*' '*_mix'")
-    parser.add_argument('--config-dir', default=osp.join(ROOT, 'configs'),
+    parser.add_argument('--config-dir',
                         help='folder of the configs to run (default: configs/)')
-    parser.add_argument('--work-dir', default='work_dirs/grid',
-                        help='one folder per run, the table and plots '
-                        '(default: %(default)s)')
-    parser.add_argument('--seeds', nargs='+', type=int, default=[None],
+    parser.add_argument('--work-dir', help='one folder per run, the table '
+                        'and plots (default: %(default)s)')
+    parser.add_argument('--seeds', nargs='+', type=int,
                         help='repeat each run with these seeds')
-    parser.add_argument('--gpus', type=int, default=1,
+    parser.add_argument('--gpus', type=int,
                         help='processes per run: one per GPU, or CPU '
                         'processes (gloo) where there is none; >1 trains '
                         'through tools/dist_train.sh')
@@ -45,17 +42,16 @@ def parse_args(argv=None):
     parser.add_argument('--data-root', help='annotation folder for every run')
     parser.add_argument('--no-analysis', action='store_true',
                         help='skip testing the best checkpoints and plots')
-    parser.add_argument('--shift-benchmark', default=True,
+    parser.add_argument('--shift-benchmark',
                         action=argparse.BooleanOptionalAction,
                         help='after each test, the short shift benchmark '
                         '(low_res, squash, jpeg, gaussian_blur at severity 3) '
                         'of the best checkpoint: the table\'s Mean corrupted '
                         'acc. column; seconds per run, on by default')
     parser.add_argument('--keep-checkpoints', choices=['best', 'all'],
-                        default='best',
                         help='what a finished run keeps (default: %(default)s'
                         '; interrupted runs always keep all)')
-    parser.add_argument('--cfg-options', nargs='+', default=[],
+    parser.add_argument('--cfg-options', nargs='+',
                         help='passed to every run, e.g. '
                         'train_cfg.max_epochs=10')
     parser.add_argument('--vis-backend', action='append',
@@ -70,11 +66,12 @@ def parse_args(argv=None):
     parser.add_argument('--demo', action='store_true',
                         help='offline smoke run on synthetic images, from '
                         'scratch, tiny settings')
-    parser.add_argument('--demo-epochs', type=int, default=2,
+    parser.add_argument('--demo-epochs', type=int,
                         help='with --demo: epochs per run (default: %(default)s)')
-    parser.add_argument('--demo-per-class', type=int, default=20,
+    parser.add_argument('--demo-per-class', type=int,
                         help='with --demo: synthetic images per class '
                         '(default: %(default)s)')
+    parser.set_defaults(**GRID_DEFAULTS)  # one home: grid_options' too
     return parser.parse_args(argv)
 
 

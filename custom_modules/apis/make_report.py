@@ -3,7 +3,7 @@ import os.path as osp
 
 from custom_modules.utils.errors import UserInputError
 
-from .grid.grid_report import finished_runs, write_grid_report
+from .grid.results import finished_runs, write_grid_report
 from .run_report import write_run_report
 
 

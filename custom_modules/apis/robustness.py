@@ -1,25 +1,14 @@
-"""The shift benchmark behind ``tools/analysis/robustness.py``: how a
-checkpoint holds up on photos unlike its test split.
-
-The model is built once and each photo decoded once (an in-memory
-``CachedLoadImageFromFile`` shared by every pass); the test split (or a
-``--data-folder``) is then predicted clean and under each shift x severity
-of :mod:`custom_modules.datasets.transforms.shifts`, inserted straight
-after loading in the config's test pipeline. The shifts are seeded per
-image, so the same checkpoint always gives the same table.
-
-Three reject scores are compared (:data:`REJECT_SCORES`): the top
-temperature-scaled probability, the energy of the logits and the
-Mahalanobis distance of the pooled features to the nearest class mean
-(fitted on training photos). Each answers the photos scoring at least its
-threshold: the calibration's for its own score (``calibration.json``'s
-``score``), otherwise the one that answers the calibration's coverage
-(95 %) of val.
+"""The shift benchmark behind ``tools/analysis/robustness.py``: a
+checkpoint's test split (or ``--data-folder``) predicted clean and under
+each shift x severity of :mod:`custom_modules.datasets.transforms.shifts`,
+each photo decoded once for all passes; accuracy, ECE and three reject
+scores (:data:`REJECT_SCORES`) per pass (docs/robustness.md).
 """
 import csv
 import io
 import math
 import os.path as osp
+import statistics
 import time
 from types import SimpleNamespace
 
@@ -207,20 +196,6 @@ def shift_metrics(scores, labels, calibration=None, reject=None,
     return row
 
 
-def point_at_test_data(cfg, checkpoint, data_folder=None, on_problem='stop'):
-    """Point ``cfg``'s test dataloader at ``data_folder`` (annotated under
-    ``cfg.work_dir``) or its test split; returns the annotation file."""
-    if data_folder:
-        args = SimpleNamespace(checkpoint=checkpoint, data_folder=data_folder,
-                               on_problem=on_problem, out=None)
-        use_data_folder(cfg, args)
-        tested = args.tested
-    else:
-        tested = resolve_test_split(cfg)
-    check_data(cfg, ('test', ))
-    return tested
-
-
 def fmt(value):
     return '-' if value is None or (isinstance(value, float) and
                                     math.isnan(value)) else f'{value:.1f}'
@@ -236,15 +211,6 @@ def table(rows):
         lines.append(f'| {row["shift"]} | {row["severity"] or "-"} | ' + ' | '
                      .join(fmt(row[k]) for k in COLUMNS[2:]) + ' |')
     return '\n'.join(lines)
-
-
-def summarize(rows):
-    """Clean accuracy, mean corrupted accuracy and the drop, in points."""
-    clean = rows[0]['accuracy']
-    shifted = [r['accuracy'] for r in rows[1:]]
-    mean = sum(shifted) / len(shifted) if shifted else math.nan
-    return dict(clean_accuracy=clean, mean_corrupted_accuracy=mean,
-                drop=clean - mean)
 
 
 def accuracy_figure(rows, severities):
@@ -267,11 +233,9 @@ def accuracy_figure(rows, severities):
 def report(rows, summary, config, checkpoint, tested, calibration,
            thresholds, non_flower=None):
     """results.md: what was tested, the table and the summary."""
-    if calibration:
-        scores = (f'temperature {calibration["temperature"]:.4f}; accuracy '
-                  'and ECE of the scaled scores')
-    else:
-        scores = 'none (raw scores, temperature 1)'
+    scores = (f'temperature {calibration["temperature"]:.4f}; accuracy and '
+              'ECE of the scaled scores' if calibration
+              else 'none (raw scores, temperature 1)')
     inside = osp.abspath(config).startswith(ROOT + osp.sep)
     lines = [
         f'# Robustness of {osp.basename(checkpoint)}', '',
@@ -298,23 +262,8 @@ def report(rows, summary, config, checkpoint, tested, calibration,
 def write_csv(f, rows):
     writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator='\n')
     writer.writeheader()
-    for row in rows:
-        writer.writerow({k: row[k] if k in ('shift', 'severity')
-                         else f'{row[k]:.4f}' for k in COLUMNS})
-
-
-class Photos:
-    """Unlabelled image files, a dataset for :func:`predict`."""
-
-    def __init__(self, paths):
-        self.paths, self.pipeline = paths, None
-
-    def __len__(self):
-        return len(self.paths)
-
-    def __getitem__(self, index):
-        return self.pipeline(dict(img_path=self.paths[index],
-                                  sample_idx=index))
+    writer.writerows({k: row[k] if k in ('shift', 'severity')
+                      else f'{row[k]:.4f}' for k in COLUMNS} for row in rows)
 
 
 def fit_thresholds(model, cfg, passes, batch_size, calibration, fit_images):
@@ -374,7 +323,8 @@ def robustness(config, checkpoint, shifts=tuple(SHIFTS), severities=(1, 3, 5),
             ``'onnxruntime'`` on the CPU, else ``'pytorch'``).
 
     Returns:
-        dict: ``rows`` (clean first), the :func:`summarize` figures,
+        dict: ``rows`` (clean first), ``clean_accuracy``,
+        ``mean_corrupted_accuracy``, ``drop`` (in points),
         ``thresholds``, ``non_flower`` (None without scikit-image) and
         ``outputs`` (the files written).
     """
@@ -395,7 +345,14 @@ def robustness(config, checkpoint, shifts=tuple(SHIFTS), severities=(1, 3, 5),
     if data_root:
         set_data_root(cfg, data_root)
     cfg.work_dir = out_dir
-    tested = point_at_test_data(cfg, checkpoint, data_folder)
+    if data_folder:  # annotated under out_dir
+        args = SimpleNamespace(checkpoint=checkpoint, data_folder=data_folder,
+                               on_problem='stop', out=None)
+        use_data_folder(cfg, args)
+        tested = args.tested
+    else:
+        tested = resolve_test_split(cfg)
+    check_data(cfg, ('test', ))
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     backend = backend or ('onnxruntime' if device == 'cpu' else 'pytorch')
     model = Forward(load_model(cfg, checkpoint, device=device), backend)
@@ -440,22 +397,25 @@ def robustness(config, checkpoint, shifts=tuple(SHIFTS), severities=(1, 3, 5),
             f'{r["severity"] or "-"}: {r["accuracy"]:5.1f} %' for r in rows
             if r['shift'] == name)
             + f'  ({time.perf_counter() - start:.0f} s)', flush=True)
-    summary = summarize(rows)
+    clean = rows[0]['accuracy']  # the drop from it, in points
+    mean = statistics.fmean(r['accuracy'] for r in rows[1:])
+    summary = dict(clean_accuracy=clean, mean_corrupted_accuracy=mean,
+                   drop=clean - mean)
     paths = ood_photos(osp.join(out_dir, 'ood_photos'))
-    non_flower = paths and {  # no labels: only the coverages mean much
+    photos = paths and DATASETS.build(dict(  # unlabelled
+        type='CustomDataset', data_root=osp.dirname(paths[0]), with_label=False))
+    non_flower = paths and dict({  # no labels: only the coverages mean much
         k: v if k.startswith(('shift', 'sev', 'cov')) else math.nan
-        for k, v in measure('non_flower', None, Photos(paths)).items()}
-    if non_flower:
-        non_flower['photos'] = len(paths)
+        for k, v in measure('non_flower', None, photos).items()},
+        photos=len(paths))
     text = report(rows, summary, config, checkpoint,
                   f'{tested} ({len(dataset)} images), shift seed {seed}'
                   + (', low-resolution policy' if low_res_policy else ''),
                   stored, thresholds, non_flower)
     print(text)
-    rows_out = rows + ([non_flower] if non_flower else [])
     atomic_write(outputs['table'], lambda f: f.write(text), force=force)
-    atomic_write(outputs['csv'], lambda f: write_csv(f, rows_out),
-                 force=force)
+    atomic_write(outputs['csv'], lambda f: write_csv(
+        f, rows + ([non_flower] if non_flower else [])), force=force)
     save_figure(accuracy_figure(rows, severities), outputs['plot'],
                 force=force)
     print('wrote ' + ', '.join(outputs.values()))

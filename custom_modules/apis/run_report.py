@@ -21,7 +21,7 @@ from custom_modules.evaluation.predictions import (
     predictions_match,
 )
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.fileio import atomic_write
+from custom_modules.utils.fileio import atomic_write, read_classes
 from custom_modules.utils.html_page import markdown_html, render
 
 from . import curves, lr_curve
@@ -87,13 +87,10 @@ def one_sentence(cfg, summary, tested, split, calibration):
             f'({summary.get("best_epoch", "?")}) reached '
             f'{summary.get("val_acc", float("nan")):.2f} % on val')
     if tested:
-        text += (f' and {tested["accuracy"]:.2f} % on the '
-                 f'{tested["images"]} {split} images')
-        if tested.get('ece') is not None:
-            text += f' (ECE {tested["ece"]:.2f} %'
-            text += (f', {tested["ece_scaled"]:.2f} % after temperature '
-                     'scaling)' if tested.get('ece_scaled') is not None
-                     else ')')
+        text += (f' and {tested["accuracy"]:.2f} % on the {tested["images"]} '
+                 f'{split} images (ECE {tested["ece"]:.2f} %')
+        text += (f', {tested["ece_scaled"]:.2f} % after temperature scaling)'
+                 if tested['ece_scaled'] is not None else ')')
     if calibration and calibration.get('threshold') is not None:
         coverage = (calibration.get('val') or {}).get('coverage')
         text += ('; it answers "unknown" where the '
@@ -104,21 +101,14 @@ def one_sentence(cfg, summary, tested, split, calibration):
     return text + '.'
 
 
-def summarize(run_dir, done, predictions, split, temperature=None):
-    """The key numbers (``done.json``'s, else the logs') and the test
-    predictions' ``images``, ``accuracy``, ``ece``, ``ece_scaled`` (%)."""
-    summary = {**summarize_run(run_dir), **done}
-    wall = first_file(osp.join(run_dir, 'wall_time.json'))
-    if wall:
-        summary['wall_time_s'] = (mmengine.load(wall).get('seconds')
-                                  or summary.get('wall_time_s'))
-    if not predictions or split == 'val':  # val's accuracy is in summary
-        return summary, None
+def prediction_figures(predictions, temperature=None):
+    """A predictions file's ``images`` and its ``accuracy``, ``ece`` and
+    ``ece_scaled`` (%; None without a ``temperature``)."""
     scores, labels, _ = load_predictions(predictions)
-    accuracy = 100 * float((scores.argmax(1) == labels).float().mean())
     probs, labels = scores.float().numpy(), labels.numpy()
-    return summary, {
-        'images': len(labels), 'accuracy': accuracy,
+    return {
+        'images': len(labels),
+        'accuracy': 100 * float((probs.argmax(1) == labels).mean()),
         'ece': 100 * expected_calibration_error(probs, labels),
         'ece_scaled': None if temperature is None else 100 *
         expected_calibration_error(apply_temperature(probs, temperature),
@@ -136,10 +126,8 @@ def data_counts(root):
         return None
     classes = under_root(root, 'classes.txt')
     if osp.isfile(classes):
-        names = [n.strip() for n in mmengine.list_from_file(classes) if n.strip()]
-    else:
-        names = [str(i) for i in range(1 + max(max(c) for c in counts.values()))]
-    return names, counts
+        return read_classes(classes), counts
+    return [str(i) for i in range(1 + max(max(c) for c in counts.values()))], counts
 
 
 def lr_figure(run_dir, cfg):
@@ -214,8 +202,15 @@ def write_run_report(run_dir, out=None, predictions=None, force=False,
     shifts = first_file(osp.join(run_dir, 'robustness', 'results.md'))
     plots['accuracy_vs_severity.png'] = first_file(
         osp.join(run_dir, 'robustness', 'accuracy_vs_severity.png'))
-    summary, tested = summarize(run_dir, done, predictions, split,
-                                (calibration or {}).get('temperature'))
+    summary = {**summarize_run(run_dir), **done}  # done.json's, else the logs'
+    wall = first_file(osp.join(run_dir, 'wall_time.json'))
+    if wall:
+        summary['wall_time_s'] = (mmengine.load(wall).get('seconds')
+                                  or summary.get('wall_time_s'))
+    tested = None  # val's accuracy is in summary
+    if predictions and split != 'val':
+        tested = prediction_figures(predictions,
+                                    (calibration or {}).get('temperature'))
     root = cfg.train_dataloader.dataset.get('data_root', '') if cfg else ''
     name = osp.basename(osp.normpath(run_dir))
     title = name if done.get('seed') is None else \

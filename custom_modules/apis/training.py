@@ -4,6 +4,7 @@ import os
 import os.path as osp
 import re
 import shutil
+from pathlib import Path
 
 from mmengine.dist import barrier, is_main_process
 from mmengine.hooks import CheckpointHook, EarlyStoppingHook
@@ -31,12 +32,13 @@ from .config import (
 from .data_folder import split_data_folder
 from .preflight import check_data, check_schedule, check_values
 
-# What a run and the tools derived from it leave in its work dir: --force
-# removes them all, so none outlives its checkpoint.
-_LOG_FOLDER = re.compile(r'^\d{8}_\d{6}$')
+# What a run (its log folders: YYYYMMDD_HHMMSS) and the tools derived from
+# it leave in its work dir: --force removes them all, so none outlives its
+# checkpoint.
 _RUN_FILES = ('*.pth', 'last_checkpoint', 'done.json', 'wall_time.json',
               'config.json', '*.calibration.json', '*_predictions.json',
-              'report.html', 'grid_*.log', 'analysis', 'calibration', 'test')
+              'report.html', 'grid_*.log', 'analysis', 'calibration', 'test',
+              '[0-9]' * 8 + '_' + '[0-9]' * 6)
 
 
 # tools/train.py's flags and their defaults (tests check they match).
@@ -98,32 +100,20 @@ def merge_train_args(cfg, args):
     return cfg
 
 
-def previous_run_files(work_dir):
-    """Checkpoints, markers and log folders an earlier run left here."""
-    if not osp.isdir(work_dir):
-        return []
-    found = [p for pattern in _RUN_FILES
-             for p in glob.glob(osp.join(work_dir, pattern))]
-    found += [osp.join(work_dir, name) for name in os.listdir(work_dir)
-              if _LOG_FOLDER.match(name)
-              and osp.isdir(osp.join(work_dir, name))]
-    return sorted(found)
-
-
 def prepare_work_dir(work_dir, resume=False, force=False):
     """Refuse to overwrite a previous run; with ``force``, remove its files
     so they cannot mix into the new run's."""
     marker = osp.join(work_dir, 'last_checkpoint')
-    if not is_main_process():
-        return []  # several processes: rank 0 checks and cleans for all
-    if resume or not osp.exists(marker):
+    # several processes: rank 0 checks and cleans for all
+    if not is_main_process() or resume or not osp.exists(marker):
         return []
     if not force:
         raise UserInputError(
             f'{work_dir} already holds a run (see {marker}). Continue it '
             'with --resume, start a new one with --work-dir DIR, or '
             'replace it with --force.')
-    removed = previous_run_files(work_dir)
+    removed = sorted(p for pattern in _RUN_FILES
+                     for p in glob.glob(osp.join(work_dir, pattern)))
     for path in removed:
         if osp.isdir(path) and not osp.islink(path):
             shutil.rmtree(path)
@@ -152,8 +142,7 @@ def add_early_stopping(cfg, patience=None):
     Returns:
         dict | None: The hook's config, added to ``cfg.custom_hooks``.
     """
-    if patience is None:
-        patience = cfg.get('early_stop_patience')
+    patience = cfg.get('early_stop_patience') if patience is None else patience
     if not patience:
         return None
     if isinstance(patience, bool) or not isinstance(patience, int) \
@@ -164,11 +153,8 @@ def add_early_stopping(cfg, patience=None):
         raise UserInputError('--early-stop watches the validation metric; '
                              'it cannot be used with --no-validate.')
     checkpoint = (cfg.get('default_hooks') or {}).get('checkpoint') or {}
-    monitor, rule = checkpoint.get('save_best'), checkpoint.get('rule')
-    if isinstance(monitor, (list, tuple)):
-        monitor = monitor[0] if monitor else None
-    if isinstance(rule, (list, tuple)):
-        rule = rule[0] if rule else None
+    monitor, rule = ((v or [None])[0] if isinstance(v, (list, tuple)) else v
+                     for v in (checkpoint.get('save_best'), checkpoint.get('rule')))
     if monitor == 'auto':
         monitor = _first_metric(cfg.get('val_evaluator'))
     if not monitor:
@@ -218,25 +204,20 @@ def build_train_config(args):
 
 
 def run(cfg):
-    """Build ``cfg``'s Runner (``runner_type``, e.g. QuietRunner) and train.
+    """Build ``cfg``'s Runner (``runner_type``, e.g. QuietRunner) and train;
+    the resolved config is saved as data (``config.json`` in the work dir
+    and ``vis_data``): tools read these, never execute a run's ``.py``.
 
     Returns:
         mmengine.runner.Runner: the runner, after training.
     """
     runner = RUNNERS.build(cfg)
     if is_main_process():
-        save_config_data(runner)
+        for path in (osp.join(runner.work_dir, 'config.json'),
+                     osp.join(runner.log_dir, 'vis_data', 'config.json')):
+            write_json(path, runner.cfg.to_dict())
     runner.train()
     return runner
-
-
-def save_config_data(runner):
-    """The resolved config as data, ``config.json`` in the work dir and
-    ``vis_data``: tools read these, never execute a run's ``.py``."""
-    data = runner.cfg.to_dict()
-    for path in (osp.join(runner.work_dir, 'config.json'),
-                 osp.join(runner.log_dir, 'vis_data', 'config.json')):
-        write_json(path, data)
 
 
 def train(config, **flags):
@@ -283,11 +264,9 @@ def train_summary(runner):
         lines = [f'best checkpoint: {best} ({name} '
                  f'{hub.get_info(f"best_score{suffix}"):.2f}{at})']
     else:
-        marker = osp.join(runner.work_dir, 'last_checkpoint')
-        last = None
-        if osp.isfile(marker):
-            with open(marker, encoding='utf-8') as f:
-                last = f.read().strip()
+        marker = Path(runner.work_dir, 'last_checkpoint')
+        last = marker.read_text(encoding='utf-8').strip() \
+            if marker.is_file() else None
         lines = [f'last checkpoint: {last or "none saved"} (no best '
                  'checkpoint kept)']
     epochs = f'epochs run: {runner.epoch} of {runner.max_epochs}'
@@ -295,7 +274,6 @@ def train_summary(runner):
     if stopper is not None and runner.train_loop.stop_training:
         epochs += (f'; stopped early after epoch {runner.epoch}: '
                    f'{_early_stop_reason(stopper)}')
-    lines.append(epochs)
     log = osp.join(runner.log_dir, f'{runner.timestamp}.log')
-    lines.append(f'results saved to {runner.work_dir} (log: {log})')
-    return '\n'.join(lines)
+    return '\n'.join([*lines, epochs,
+                      f'results saved to {runner.work_dir} (log: {log})'])

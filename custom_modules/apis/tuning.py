@@ -1,31 +1,18 @@
 """A hyper-parameter search with Optuna (``tools/tune.py``).
 
-The config declares what to search in ``tune_space``, one entry per
-parameter, each naming the config key it sets (a dotted path of dicts)::
-
-    tune_space = dict(
-        lr=dict(type='float', low=1e-4, high=3e-3, log=True,
-                key='optim_wrapper.optimizer.lr'),
-        frozen_stages=dict(type='int', low=1, high=3,
-                           key='model.backbone.frozen_stages'),
-        augmentation=dict(type='categorical',
-                          key='train_dataloader.dataset.pipeline',
-                          choices=dict(fixed=_base_.train_pipeline,
-                                       mix=_base_.mix_train_pipeline)))
-
-``float`` and ``int`` take ``low``, ``high``, ``log`` and ``step``;
-``categorical`` takes ``choices``: a list, or a dict whose keys Optuna
-samples and whose values go into the config. Each trial trains a config in
-``WORK_DIR/trial_<n>/`` that inherits the base one (TPE sampler; a median
-pruner on per-epoch val accuracy, :class:`OptunaPruningHook`). The study is
-``WORK_DIR/study.db``, so a killed search resumes where it stopped.
+The config's ``tune_space`` names each parameter's type (``float``, ``int``
+or ``categorical``), range or choices and the config key it sets
+(docs/training.md). Each trial trains a config in ``WORK_DIR/trial_<n>/``
+that inherits the base one (TPE sampler; a median pruner on per-epoch val
+accuracy, :class:`OptunaPruningHook`). The study is ``WORK_DIR/study.db``,
+so a killed search resumes where it stopped.
 """
 import os
 import os.path as osp
 import time
 import warnings
 
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import atomic_write, save_figure
@@ -40,26 +27,6 @@ OUTPUTS = dict(table='tune_results.md', best='best_config.py',
                history='tune_history.png', importance='tune_importance.png')
 
 
-def import_optuna():
-    """optuna, or a clear error naming how to install it."""
-    try:
-        # lazy: optuna is an optional dependency (requirements/optional.txt)
-        import optuna
-    except ImportError as err:
-        raise UserInputError('tools/tune.py needs optuna: pip install -r '
-                             'requirements/optional.txt') from err
-    return optuna
-
-
-def plain(value):
-    """A config value as plain Python (dicts, lists), to write as source."""
-    if isinstance(value, (dict, ConfigDict)):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(plain(v) for v in value)
-    return value
-
-
 def check_space(space, path):
     """The config's ``tune_space``, checked; returns it as plain dicts."""
     if not space:
@@ -67,7 +34,7 @@ def check_space(space, path):
             f'{path} has no tune_space: declare what to search, e.g. '
             "tune_space = dict(lr=dict(type='float', low=1e-4, high=3e-3, "
             "log=True, key='optim_wrapper.optimizer.lr'))")
-    space = plain(space)
+    space = space.to_dict()
     for name, spec in space.items():
         kind = spec.get('type')
         needs = dict(float=('low', 'high', 'key'), int=('low', 'high', 'key'),
@@ -86,44 +53,36 @@ def suggest(trial, space):
     """Sample every parameter: ``{name: (config key, value)}``."""
     chosen = {}
     for name, spec in space.items():
-        if spec['type'] == 'float':
-            value = trial.suggest_float(name, spec['low'], spec['high'],
-                                        log=spec.get('log', False),
-                                        step=spec.get('step'))
-        elif spec['type'] == 'int':
-            value = trial.suggest_int(name, spec['low'], spec['high'],
-                                      log=spec.get('log', False),
-                                      step=spec.get('step', 1))
-        else:
+        if spec['type'] == 'categorical':
             choices = spec['choices']
             label = trial.suggest_categorical(name, list(choices))
             value = choices[label] if isinstance(choices, dict) else label
+        else:  # suggest_float or suggest_int
+            value = getattr(trial, f'suggest_{spec["type"]}')(
+                name, spec['low'], spec['high'],
+                **{k: spec[k] for k in ('log', 'step') if k in spec})
         chosen[name] = (spec['key'], value)
     return chosen
 
 
 def write_config(path, base, chosen, comment, extra=None):
     """Write a config inheriting ``base`` with the chosen values."""
-    tree = Config()
-    tree.merge_from_dict(dict(chosen.values()))  # 'a.b': v -> {'a': {'b': v}}
-    tree = tree.to_dict()
-    tree.update(extra or {})
+    tree = Config()  # 'a.b': v -> {'a': {'b': v}}; plain dicts and lists
+    tree.merge_from_dict({**dict(chosen.values()), **(extra or {})})
     lines = [f'# {comment}',
              f'_base_ = [{osp.relpath(base, osp.dirname(path))!r}]', '']
-    lines += [f'{key} = {plain(value)!r}' for key, value in tree.items()]
+    lines += [f'{key} = {value!r}' for key, value in tree.to_dict().items()]
     atomic_write(path, lambda f: f.write('\n'.join(lines) + '\n'), force=True)
     return path
 
 
-def objective(optuna, study, config, space, work_dir, pruner, flags):
+def objective(study, storage, config, space, work_dir, pruner, flags):
     """One trial: a training run, valued by its best val accuracy."""
-    storage = f'sqlite:///{osp.abspath(osp.join(work_dir, "study.db"))}'
-
     def run_trial(trial):
         folder = osp.join(work_dir, f'trial_{trial.number}')
         os.makedirs(folder, exist_ok=True)
         chosen = suggest(trial, space)
-        base_hooks = plain(load_config(config).get('custom_hooks') or [])
+        base_hooks = load_config(config).get('custom_hooks') or []
         hook = dict(type='OptunaPruningHook', storage=storage,
                     study_name=study.study_name, trial_id=trial._trial_id,
                     pruner=pruner, metric=METRIC)
@@ -152,22 +111,21 @@ def fail_stale_trials(optuna, study):
     return len(stale)
 
 
-def results_table(optuna, study):
+def results_table(study):
     """Markdown: one row per trial, its state, value, epochs and values."""
     names = sorted({k for t in study.trials for k in t.params})
     rows = ['| trial | state | best val top-1 (%) | epochs | seconds | '
             + ' | '.join(names) + ' |',
             '|' + '---|' * (5 + len(names))]
     for t in study.trials:
-        seconds = ((t.datetime_complete - t.datetime_start).total_seconds()
-                   if t.datetime_complete and t.datetime_start else None)
         params = [f'{t.params[n]:.3g}' if isinstance(t.params.get(n), float)
                   else str(t.params.get(n, '')) for n in names]
         rows.append(' | '.join([
             f'| {t.number}', t.state.name.lower(),
             '' if t.value is None else f'{t.value:.2f}',
             str(len(t.intermediate_values)),
-            '' if seconds is None else f'{seconds:.0f}', *params]) + ' |')
+            '' if t.duration is None else f'{t.duration.total_seconds():.0f}',
+            *params]) + ' |')
     return '\n'.join(rows) + '\n'
 
 
@@ -185,10 +143,9 @@ def plots(optuna, study, work_dir):
             # "experimental" names the plots' API, not a doubt about them
             warnings.simplefilter('ignore', optuna.exceptions.ExperimentalWarning)
             axes = make(study)
-        path = osp.join(work_dir, OUTPUTS[name])
-        save_figure(axes.figure, path, force=True)
+        written.append(save_figure(axes.figure, osp.join(
+            work_dir, OUTPUTS[name]), force=True))
         axes.figure.clear()
-        written.append(path)
     return written
 
 
@@ -210,16 +167,20 @@ def tune(config, trials=20, timeout=None, work_dir=None, seed=0,
         dict: ``study``, ``ran`` (trials run now), ``best`` (the best
         config's path or None) and the other outputs' paths.
     """
-    optuna = import_optuna()
-    cfg = load_config(config)
-    space = check_space(cfg.get('tune_space'), config)
+    try:
+        # lazy: optuna is an optional dependency (requirements/optional.txt)
+        import optuna
+    except ImportError as err:
+        raise UserInputError('tools/tune.py needs optuna: pip install -r '
+                             'requirements/optional.txt') from err
+    space = check_space(load_config(config).get('tune_space'), config)
     work_dir = work_dir or osp.join(
         'work_dirs', 'tune_' + osp.splitext(osp.basename(config))[0])
     os.makedirs(work_dir, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        study_name=STUDY_NAME, direction='maximize', load_if_exists=True,
-        storage=f'sqlite:///{osp.abspath(osp.join(work_dir, "study.db"))}')
+    storage = f'sqlite:///{osp.abspath(osp.join(work_dir, "study.db"))}'
+    study = optuna.create_study(study_name=STUDY_NAME, direction='maximize',
+                                load_if_exists=True, storage=storage)
     fail_stale_trials(optuna, study)
     # a resumed search must not draw the first run's samples again
     study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
@@ -228,18 +189,17 @@ def tune(config, trials=20, timeout=None, work_dir=None, seed=0,
     remaining = max(0, trials - before)
     start = time.monotonic()
     if remaining:
-        run_trial = objective(optuna, study, config, space, work_dir,
+        run_trial = objective(study, storage, config, space, work_dir,
                               pruner or PRUNER, flags)
         study.optimize(run_trial, n_trials=remaining, timeout=timeout)
     out = dict(study=study, ran=len(study.get_trials(states=finished)) - before,
                elapsed=time.monotonic() - start)
     out['table'] = osp.join(work_dir, OUTPUTS['table'])
-    atomic_write(out['table'], lambda f: f.write(results_table(optuna, study)),
+    atomic_write(out['table'], lambda f: f.write(results_table(study)),
                  force=True)
     out['plots'] = plots(optuna, study, work_dir) if study.trials else []
-    complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE, ))
     out['best'] = None
-    if complete:
+    if study.get_trials(states=(optuna.trial.TrialState.COMPLETE, )):
         best = study.best_trial
         out['best'] = write_config(
             osp.join(work_dir, OUTPUTS['best']), config,

@@ -1,12 +1,9 @@
 """How a checkpoint holds up on photos unlike its test split:
 ``python tools/analysis/robustness.py CONFIG CHECKPOINT``.
 
-Tests clean and under each shift (low resolution, squash, blur, JPEG,
-noise, colour, zoom-out, off-centre crops) at each severity; prints and
-writes a table (accuracy, ECE, and per reject score, max-softmax, energy
-and Mahalanobis, the coverage and accuracy of the answered photos), the
-mean corrupted accuracy, the share of skimage's non-flower photos rejected
-and one plot (:mod:`custom_modules.apis.robustness`).
+Prints and writes a table (accuracy, ECE and three reject scores, clean
+and per shift x severity) and a plot (:mod:`custom_modules.apis.robustness`,
+docs/robustness.md).
 """
 import argparse
 

@@ -1,8 +1,11 @@
-"""Results of the grid's runs: a Markdown table, a CSV and a chart."""
+"""Results of the grid's runs: a Markdown table, a CSV, a chart and the
+one-page ``report.html`` (``grid_report.html.j2``) linking the runs' pages."""
 import csv
+import glob
 import os.path as osp
 import statistics
 
+import mmengine
 from jinja2 import Environment, FileSystemLoader
 from matplotlib.figure import Figure
 
@@ -11,10 +14,11 @@ from custom_modules.evaluation.significance import (
     seeds_markdown,
     significance_markdown,
 )
+from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import atomic_write, csv_safe_row, save_figure
+from custom_modules.utils.html_page import markdown_html, render
 
 from ..robustness import SHORT_SEVERITIES, SHORT_SHIFTS
-from .grid_report import write_grid_report
 from .runner import MODEL_NAMES
 
 CORRUPTED = 'Mean corrupted acc. (%)'
@@ -202,11 +206,9 @@ def results_chart(rows):
 def significance_section(records, rows):
     """McNemar's test between every two configurations (their first seed's
     best checkpoint), when the runs were analysed."""
-    first = {}
-    for r in records:
-        if r.get('predictions') and (r['config'] not in first or (
-                r.get('seed') or 0) < (first[r['config']].get('seed') or 0)):
-            first[r['config']] = r
+    first = {r['config']: r for r in sorted(  # the lowest seed comes last
+        records, key=lambda r: r.get('seed') or 0, reverse=True)
+        if r.get('predictions')}
     ordered = [first[row['config']] for row in rows
                if row['config'] in first]
     if len(ordered) < 2:
@@ -224,6 +226,43 @@ def significance_section(records, rows):
                        is not None} for o in ordered]
         text += seeds_markdown(labels, accuracies, key.replace('_', ' '))
     return text
+
+
+def finished_runs(work_dir):
+    """``[(run dir, done.json record)]`` of the grid's finished runs
+    (``<config>/`` or ``<config>/seed<k>/``)."""
+    return [(osp.dirname(path), mmengine.load(path))
+            for pattern in ('*/done.json', '*/seed*/done.json')
+            for path in sorted(glob.glob(osp.join(work_dir, pattern)))]
+
+
+def write_grid_report(work_dir, out=None, force=False):
+    """Write ``<work_dir>/report.html`` (or ``out``) atomically.
+
+    Returns:
+        tuple: its path and ``[(missing part, command that makes it)]``.
+    """
+    results = osp.join(work_dir, 'results.md')
+    if not osp.isfile(results):
+        raise UserInputError(
+            f'{work_dir} has no results.md: it is not a work dir of tools/run_grid.py, '
+            'or the grid has not finished a pass (run python tools/run_grid.py '
+            f'--work-dir {work_dir} again: finished runs are skipped).')
+    runs = [{'record': record, 'name': osp.relpath(run_dir, work_dir),
+             'has_page': osp.isfile(osp.join(run_dir, 'report.html')),
+             'command': f'python tools/analysis/make_report.py {run_dir}'}
+            for run_dir, record in finished_runs(work_dir)]
+    chart = osp.join(work_dir, 'results.png')
+    absent = []
+    text = render('grid_report.html.j2', absent, title='Grid report',
+                  work_dir=osp.abspath(work_dir), runs=runs,
+                  results=markdown_html(mmengine.get_text(results)),
+                  chart=osp.isfile(chart) and chart)
+    absent += [(f'{run["name"]}/report.html', run['command'])
+               for run in runs if not run['has_page']]
+    out = out or osp.join(work_dir, 'report.html')
+    atomic_write(out, lambda f: f.write(text), force=force)
+    return out, absent
 
 
 def write_results(work_dir, records):
@@ -249,5 +288,3 @@ def write_results(work_dir, records):
     save_figure(results_chart(rows), paths['results.png'], force=True)
     paths['report.html'], _ = write_grid_report(work_dir, force=True)
     return paths, rows
-
-

@@ -3,7 +3,6 @@ import contextlib
 import fnmatch
 import glob
 import io
-import json
 import os
 import os.path as osp
 import subprocess
@@ -12,25 +11,17 @@ import time
 import traceback
 from dataclasses import dataclass
 
+import mmengine
 from mmengine.config import Config
 
 from custom_modules.datasets.annotations import make_annotations
 from custom_modules.datasets.synthetic_flowers import make_dataset
 from custom_modules.engine.checkpoint_loading import is_url
 from custom_modules.engine.pretrained import pretrained_init_cfgs
-from custom_modules.evaluation.calibration import (
-    apply_temperature,
-    expected_calibration_error,
-    made_from,
-    read_calibration,
-)
-from custom_modules.evaluation.predictions import (
-    analyze,
-    load_predictions,
-    predictions_match,
-)
+from custom_modules.evaluation.calibration import made_from, read_calibration
+from custom_modules.evaluation.predictions import analyze, predictions_match
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.fileio import atomic_write, file_sha256
+from custom_modules.utils.fileio import atomic_write, file_sha256, write_json
 from custom_modules.utils.paths import ROOT
 
 from ..cams import run_cams
@@ -38,7 +29,7 @@ from ..config import options_dict
 from ..curves import plot_curves
 from ..robustness import SHORT_SEVERITIES, SHORT_SHIFTS, robustness
 from ..run_logs import best_checkpoint, run_config, summarize_run
-from ..run_report import write_run_report
+from ..run_report import prediction_figures, write_run_report
 from .child import run_child
 
 TOOLS = osp.join(ROOT, 'tools')
@@ -150,9 +141,8 @@ class Grid:
                 break
             except UserInputError as error:
                 say(f'FAILED {error}')
-                records.append(dict(
-                    self.record(config, seed),
-                    failed=str(error).splitlines()[0],
+                records.append(self.record(
+                    config, seed, failed=str(error).splitlines()[0],
                     log=getattr(error, 'log', None),
                     exit_code=getattr(error, 'exit_code', None)))
         return records
@@ -169,8 +159,8 @@ class Grid:
 
     def options(self, seed):
         """The ``--cfg-options`` of one run."""
-        seeded = [] if seed is None else [f'randomness.seed={seed}']
-        return [*self.cfg_options, *seeded]
+        return [*self.cfg_options,
+                *([] if seed is None else [f'randomness.seed={seed}'])]
 
     def child_args(self, options):
         """What every tool a run starts gets: data, precision, options."""
@@ -212,16 +202,14 @@ class Grid:
         done_path = osp.join(run_dir, 'done.json')
         if osp.isfile(done_path):
             log(f'skip   {run_dir} (finished)')
-            with open(done_path) as f:
-                record = json.load(f)
+            record = mmengine.load(done_path)
             # finished before the shift benchmark ran (or when it failed)
             if (self.analysis and self.shift_benchmark and 'analysis' in record
                     and 'mean_corrupted_acc' not in record):
                 record.pop('shift_error', None)
                 record.update(self.shift_result(config, run_dir,
                                                 self.options(seed)))
-                atomic_write(done_path, lambda f: json.dump(record, f, indent=2),
-                             force=True)
+                write_json(done_path, record)
                 write_run_report(run_dir, force=True)
             return record
         resume = osp.isfile(osp.join(run_dir, 'last_checkpoint'))
@@ -230,10 +218,8 @@ class Grid:
             f'{train_log})')
         options = self.options(seed)
         timing_path = osp.join(run_dir, 'wall_time.json')
-        spent = 0.0
-        if resume and osp.isfile(timing_path):
-            with open(timing_path) as f:
-                spent = json.load(f)['seconds']
+        spent = (mmengine.load(timing_path)['seconds']
+                 if resume and osp.isfile(timing_path) else 0.0)
         os.makedirs(run_dir, exist_ok=True)
         start = time.time()
         try:
@@ -242,19 +228,19 @@ class Grid:
                      env=dict(os.environ, PYTHON=sys.executable))
         finally:  # also when the grid is interrupted
             spent += time.time() - start
-            atomic_write(timing_path,
-                         lambda f: json.dump({'seconds': spent}, f),
-                         force=True)
+            write_json(timing_path, {'seconds': spent})
         record = self.record(config, seed, wall_time_s=spent,
                              **summarize_run(run_dir))
         if self.early_stop:
-            record['stopped'] = stopped_at(run_dir, record['epochs'])
+            # where and why it stopped, e.g. ``2 of 4 (early stop)``
+            max_epochs = run_config(run_dir).train_cfg.max_epochs
+            why = 'early stop' if record['epochs'] < max_epochs else 'max epochs'
+            record['stopped'] = f'{record["epochs"]} of {max_epochs} ({why})'
         if self.analysis:
             analysis = self.analyze_run(config, run_dir, options)
             record['analysis'] = analysis.pop('outputs')
             record.update(analysis)
-        atomic_write(done_path, lambda f: json.dump(record, f, indent=2),
-                     force=True)
+        write_json(done_path, record)
         if self.analysis:  # the run's page, from all of the above
             write_run_report(run_dir, force=True)
         if self.keep_checkpoints == 'best':
@@ -274,10 +260,9 @@ class Grid:
         # Made again when absent or made from another checkpoint (a resumed
         # run's best may have been rewritten under the same name).
         if read_calibration(best) is None:
-            run_tool([sys.executable, osp.join(TOOLS, 'analysis',
-                                               'calibrate.py'), config, best,
-                      '--work-dir', osp.join(run_dir, 'calibration'),
-                      '--force', *common],
+            run_tool([sys.executable, osp.join(TOOLS, 'analysis/calibrate.py'),
+                      config, best, '--work-dir',
+                      osp.join(run_dir, 'calibration'), '--force', *common],
                      osp.join(run_dir, 'grid_calibrate.log'),
                      f'calibrating {run_dir}')
         preds = osp.join(run_dir, f'{split}_predictions.json')
@@ -290,10 +275,15 @@ class Grid:
         outputs, _, accuracy = analyze(preds, classes, out_dir, force=True)
         outputs['training_curves.png'] = plot_curves(
             run_dir, osp.join(out_dir, 'training_curves.png'), force=True)
+        calibration = read_calibration(best)  # ECE (%) before/after scaling
         result = dict(outputs=outputs, split=split, predictions=preds,
-                      **calibration_figures(best, split == 'test' and preds))
+                      temperature=calibration['temperature'],
+                      val_ece=calibration['val']['before']['ece'],
+                      val_ece_scaled=calibration['val']['after']['ece'])
         if split == 'test':
-            result['test_acc'] = accuracy
+            tested = prediction_figures(preds, calibration['temperature'])
+            result.update(test_acc=accuracy, test_ece=tested['ece'],
+                          test_ece_scaled=tested['ece_scaled'])
         if self.shift_benchmark:
             result.update(self.shift_result(config, run_dir, options))
         try:  # an explanation is optional: a failure never fails the run
@@ -308,7 +298,6 @@ class Grid:
             result['cams_error'] = f'{type(exc).__name__}: {exc}'.splitlines()[0]
         return result
 
-
     def shift_result(self, config, run_dir, options):
         """The short shift benchmark (:data:`SHORT_SHIFTS` at
         :data:`SHORT_SEVERITIES`, as the photos demo runs it) of the run's best
@@ -321,8 +310,7 @@ class Grid:
         setting = dict(shifts=list(SHORT_SHIFTS),
                        severities=list(SHORT_SEVERITIES))
         if osp.isfile(stored):
-            with open(stored) as f:
-                summary = json.load(f)
+            summary = mmengine.load(stored)
             if made_from(summary, best, stored) and all(
                     summary.get(k) == v for k, v in setting.items()):
                 return dict(mean_corrupted_acc=summary['mean_corrupted_accuracy'])
@@ -342,16 +330,8 @@ class Grid:
             atomic_write(log, lambda f: f.write(out.getvalue()), force=True)
         summary = dict(checkpoint_sha256=file_sha256(best), **setting, **{
             k: result[k] for k in ('clean_accuracy', 'mean_corrupted_accuracy')})
-        atomic_write(stored, lambda f: json.dump(summary, f, indent=2),
-                     force=True)
+        write_json(stored, summary)
         return dict(mean_corrupted_acc=result['mean_corrupted_accuracy'])
-
-
-def stopped_at(run_dir, epochs):
-    """Where and why a run stopped, e.g. ``2 of 4 (early stop)``."""
-    max_epochs = run_config(run_dir).train_cfg.max_epochs
-    why = 'early stop' if epochs < max_epochs else 'max epochs'
-    return f'{epochs} of {max_epochs} ({why})'
 
 
 def run_tool(command, log_path, what, mode='w', env=None):
@@ -374,18 +354,3 @@ def prune_checkpoints(run_dir):
             os.remove(path)
     atomic_write(osp.join(run_dir, 'last_checkpoint'),
                  lambda f: f.write(best), force=True)
-
-
-def calibration_figures(checkpoint, test_preds=None):
-    """ECE (%) on val, and on test if given, before and after scaling."""
-    calibration = read_calibration(checkpoint)
-    figures = dict(temperature=calibration['temperature'],
-                   val_ece=calibration['val']['before']['ece'],
-                   val_ece_scaled=calibration['val']['after']['ece'])
-    if test_preds:
-        probs, labels, _ = load_predictions(test_preds)
-        scaled = apply_temperature(probs, calibration['temperature'])
-        figures.update(
-            test_ece=100 * expected_calibration_error(probs, labels),
-            test_ece_scaled=100 * expected_calibration_error(scaled, labels))
-    return figures

@@ -44,9 +44,9 @@ class ImageShift(BaseTransform):
     def shift(self, img, level, rng):
         raise NotImplementedError
 
-    def transform(self, results):
+    def transform(self, results, rng=None):
         img = self.shift(results['img'], self.LEVELS[self.severity - 1],
-                         self.rng(results))
+                         rng or self.rng(results))
         results['img'] = np.ascontiguousarray(img)
         results['img_shape'] = img.shape[:2]
         return results
@@ -219,20 +219,12 @@ class OffCentreShift(ImageShift):
 
 
 # The benchmark's names for the shifts, in the order its table lists them.
-SHIFTS = {
-    'low_res': LowResShift,
-    'squash': SquashShift,
-    'gaussian_blur': GaussianBlurShift,
-    'motion_blur': MotionBlurShift,
-    'jpeg': JpegShift,
-    'noise': NoiseShift,
-    'brightness': BrightnessShift,
-    'contrast': ContrastShift,
-    'saturation': SaturationShift,
-    'colour_cast': ColourCastShift,
-    'zoom_out': ZoomOutShift,
-    'off_centre': OffCentreShift,
-}
+SHIFTS = dict(
+    low_res=LowResShift, squash=SquashShift, gaussian_blur=GaussianBlurShift,
+    motion_blur=MotionBlurShift, jpeg=JpegShift, noise=NoiseShift,
+    brightness=BrightnessShift, contrast=ContrastShift,
+    saturation=SaturationShift, colour_cast=ColourCastShift,
+    zoom_out=ZoomOutShift, off_centre=OffCentreShift)
 
 
 def shift_transform(name, severity, seed=0):
@@ -272,12 +264,9 @@ class RandomDegrade(BaseTransform):
         if np.random.rand() >= self.prob:
             return results
         for name in np.random.choice(self.shifts, self.num_ops, replace=False):
-            severity = np.random.randint(1, self.max_severity + 1)
-            shift = SHIFTS[name](severity)
-            rng = np.random.default_rng(np.random.randint(2**31))
-            results['img'] = np.ascontiguousarray(shift.shift(
-                results['img'], shift.LEVELS[severity - 1], rng))
-        results['img_shape'] = results['img'].shape[:2]
+            shift = SHIFTS[name](np.random.randint(1, self.max_severity + 1))
+            results = shift.transform(
+                results, np.random.default_rng(np.random.randint(2**31)))
         return results
 
     def __repr__(self):
