@@ -12,9 +12,9 @@ import argparse
 import os.path as osp
 import time
 
-from custom_modules.apis.config import ROOT
 from custom_modules.apis.demo import run_demo
 from custom_modules.utils.cli import run_cli
+from custom_modules.utils.paths import ROOT
 
 
 def parse_args(argv=None):

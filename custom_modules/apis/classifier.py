@@ -20,10 +20,6 @@ from custom_modules.evaluation.calibration import (
 from .inference import local_files
 
 
-def _name(item, index):
-    return item if isinstance(item, str) else f'<array {index}>'
-
-
 class Classifier:
     """Classify image paths, numpy arrays or http(s) URLs.
 
@@ -107,8 +103,8 @@ class Classifier:
                      if isinstance(f, np.ndarray) else f for f in files],
                     topk, batch_size, self.temperature, self.threshold,
                     self.score)
-        return [dict(path=_name(item, i), **{
-            k: v for k, v in result.items() if k != 'path'})
+        return [dict(path=item if isinstance(item, str) else f'<array {i}>',
+                     **{k: v for k, v in result.items() if k != 'path'})
             for i, (result, item) in enumerate(zip(results, items))]
 
     def _predict_onnx(self, files, topk, batch_size):

@@ -12,7 +12,6 @@ from mmpretrain import registry
 
 from custom_modules.utils.cli import add_cfg_options, add_data_root
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.paths import ROOT  # noqa: F401  (until callers move)
 
 from .distributed import init_distributed
 from .precision import add_speed_args, apply_speed_args
@@ -63,7 +62,6 @@ def syntax_error_message(path, err):
 
 def add_runner_args(parser):
     """Flags tools/train.py and tools/test.py share with mmpretrain's."""
-
     add_data_root(parser)
     add_cfg_options(parser)
     parser.add_argument('--launcher', default='none',
@@ -124,19 +122,16 @@ def fix_workers(cfg):
             loader['persistent_workers'] = False
 
 
+MAPPING = (dict, Config)
+
+
 def _child(node, part):
     """``node[part]`` for a dict key or a list index; ``KeyError`` if absent."""
-    if isinstance(node, (list, tuple)) and part.isdigit():
-        if int(part) < len(node):
-            return node[int(part)]
-        raise KeyError(part)
-    if _is_mapping(node) and part in node:
+    if isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    if isinstance(node, MAPPING) and part in node:
         return node[part]
     raise KeyError(part)
-
-
-def _is_mapping(node):
-    return isinstance(node, (dict, Config))
 
 
 def accepted_arguments(type_name):
@@ -181,9 +176,9 @@ def check_cfg_options(cfg, options, config):
             try:
                 node = _child(node, part)
             except KeyError:
-                _refuse(key, config, part, node if _is_mapping(node) else [],
+                _refuse(key, config, part, node if isinstance(node, MAPPING) else [],
                         '.'.join(parts[:depth]) or 'the config')
-            if not (_is_mapping(node) or isinstance(node, (list, tuple))):
+            if not isinstance(node, (*MAPPING, list, tuple)):
                 break  # None or a value: mmengine replaces it with a dict
         else:
             leaf = parts[-1]
@@ -196,7 +191,7 @@ def check_cfg_options(cfg, options, config):
                     f'--cfg-options {key}: {".".join(parts[:-1])} is a list '
                     f'in config {config}; give an index, e.g. '
                     f'{".".join(parts[:-1])}.0.{leaf}=...')
-            elif _is_mapping(node) and leaf not in node:
+            elif isinstance(node, MAPPING) and leaf not in node:
                 where = '.'.join(parts[:-1])
                 accepted = accepted_arguments(node.get('type'))
                 if accepted is not None and leaf not in accepted:

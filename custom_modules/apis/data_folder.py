@@ -49,8 +49,6 @@ def split_data_folder(cfg, folder, split='8:1:1', seed=0,
 def use_data_folder(cfg, args):
     """Check ``args.data_folder``, write its annotations (all in
     test.txt) and point the test dataloader at them."""
-    if not osp.isfile(args.checkpoint):
-        raise UserInputError(f'checkpoint {args.checkpoint} does not exist.')
     folder = args.data_folder.rstrip('/\\')
     classes = model_classes(checkpoint=args.checkpoint, cfg=cfg)
     if not classes:

@@ -11,12 +11,7 @@ import subprocess
 
 import mmengine.dist
 import torch
-from mmengine.device import (
-    is_cuda_available,
-    is_mlu_available,
-    is_musa_available,
-    is_npu_available,
-)
+from mmengine.device import get_device
 from torch import distributed as dist
 
 from custom_modules.utils.errors import UserInputError
@@ -27,8 +22,7 @@ LAUNCHER_ENV = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
 
 def accelerator_available():
     """A device mmengine's distributed launchers can bind processes to."""
-    return any(check() for check in (is_cuda_available, is_npu_available,
-                                     is_mlu_available, is_musa_available))
+    return get_device() not in ('cpu', 'mps')
 
 
 def wants_gloo(cfg):

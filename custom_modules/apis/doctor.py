@@ -6,7 +6,6 @@ import io
 import json
 import os
 import os.path as osp
-import sys
 import time
 
 import numpy as np
@@ -16,7 +15,7 @@ from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 from PIL import Image
 
-from custom_modules.datasets.annotations.scan import scan
+from custom_modules.datasets.annotations.scan import progress_bar, scan
 from custom_modules.datasets.near_duplicates import (
     imbalance,
     label_suspects,
@@ -101,15 +100,6 @@ def cross_fitted_probs(features, labels, folds=5, seed=0):
         method='predict_proba')
 
 
-def _bar(label, total, start):
-    def show(done):
-        rate = done / max(time.time() - start, 1e-9)
-        print(f'\r{label}: {done}/{total} ({100 * done // max(total, 1)}%) '
-              f'{rate:.0f} photos/s', end='' if done < total else '\n',
-              file=sys.stderr, flush=True)
-    return show
-
-
 def thumbnail(path, side=160):
     """A small 256-colour PNG of ``path`` as a data: URI."""
     with Image.open(path) as img:
@@ -167,7 +157,7 @@ def run_doctor(src, out_dir, model=None, size=SIZE, top=30, folds=5,
                              'folder is never written to: choose another.')
     paths, skipped, hashes = [], [], []
     all_paths = [p for c in classes for p in files[c]]
-    show = _bar('hashing', len(all_paths), start) if progress else None
+    show = progress_bar('hashing', len(all_paths), 'photos') if progress else None
     for i, p in enumerate(all_paths, 1):
         try:
             hashes.append(phash(osp.join(src, p)))
@@ -184,7 +174,7 @@ def run_doctor(src, out_dir, model=None, size=SIZE, top=30, folds=5,
                              'photos; nothing to compare.')
     features = extract_features(
         [osp.join(src, p) for p in paths], model or build_feature_model(),
-        size, progress=_bar('features', len(paths), time.time())
+        size, progress=progress_bar('features', len(paths), 'photos')
         if progress else None)
     groups = near_duplicate_groups(paths, given, np.stack(hashes), features)
     probs = cross_fitted_probs(features, labels, folds)

@@ -95,13 +95,6 @@ def apply_amp(cfg, requested=None, device=None):
     return dtype
 
 
-def apply_channels_last(cfg):
-    """Add ChannelsLastHook: model and input batches in NHWC."""
-    hooks = cfg.get('custom_hooks') or []
-    if not any(h.get('type') == 'ChannelsLastHook' for h in hooks):
-        cfg.custom_hooks = [*hooks, dict(type='ChannelsLastHook')]
-
-
 def check_speed_args(args):
     """Refuse :func:`add_speed_args`' flags this machine cannot run, before
     any work starts; returns the autocast dtype (None without ``--amp``)."""
@@ -139,7 +132,9 @@ def apply_speed_args(cfg, args):
     check_speed_args(args)
     if args.amp:
         apply_amp(cfg, args.amp_dtype)
-    if args.channels_last:
-        apply_channels_last(cfg)
+    hooks = cfg.get('custom_hooks') or []
+    if args.channels_last and not any(
+            h.get('type') == 'ChannelsLastHook' for h in hooks):
+        cfg.custom_hooks = [*hooks, dict(type='ChannelsLastHook')]  # NHWC
     return cfg
 

@@ -7,7 +7,6 @@ import sys
 
 from PIL import Image, UnidentifiedImageError
 
-from custom_modules.datasets.annotated_image_folder import escape_reason
 from custom_modules.datasets.annotated_image_folder import (
     read_annotations as parse_annotations,
 )
@@ -82,10 +81,11 @@ def under_root(root, path):
     return path if osp.isabs(path) else osp.join(root, path)
 
 
-def read_annotations(path):
-    """:func:`parse_annotations` of ``path``, naming the command that fixes it."""
+def read_annotations(path, root=None):
+    """:func:`parse_annotations` of ``path`` (paths checked to stay in
+    ``root``, if given), naming the command that fixes it."""
     return parse_annotations(path, 'Regenerate the file with '
-                             f'{fix_command(osp.dirname(path))}')
+                             f'{fix_command(osp.dirname(path))}', root)
 
 
 def header_problem(path):
@@ -152,42 +152,31 @@ def check_dataset(split, dataset_cfg, num_classes, keys=('model.head.num_classes
                 + ' '.join(f'{key}={len(classes)}' for key in keys))
     limit = num_classes if num_classes is not None else (
         len(classes) if classes else None)
-    image_root = under_root(root, _img_prefix(dataset_cfg))
+    prefix = dataset_cfg.get('data_prefix', '') or ''
+    if isinstance(prefix, dict):
+        prefix = prefix.get('img_path', '') or ''
+    image_root = under_root(root, prefix)
     count, bad = 0, []
-    for line_no, rel_path, label in read_annotations(ann_path):
+    regenerate = f'Regenerate the annotation files with\n  {fix}'
+    for line_no, rel_path, label in read_annotations(ann_path, root):
         count += 1
-        reason = escape_reason(rel_path)
-        if reason:
-            raise UserInputError(
-                f'{ann_path}:{line_no}: image path {rel_path!r} {reason}; '
-                f'every path must stay inside the data root {root!r}. '
-                f'Regenerate the annotation files with\n  {fix}')
+        where, image = f'{ann_path}:{line_no}', osp.join(image_root, rel_path)
         if limit is not None and not 0 <= label < limit:
             raise UserInputError(
-                f'{ann_path}:{line_no}: label {label} is out of range for '
-                f'{limit} classes (valid: 0..{limit - 1}). Regenerate the '
-                f'annotation files with\n  {fix}')
-        if count == 1 and not osp.exists(osp.join(image_root, rel_path)):
+                f'{where}: label {label} is out of range for {limit} classes '
+                f'(valid: 0..{limit - 1}). {regenerate}')
+        if count == 1 and not osp.exists(image):
             raise UserInputError(
-                f'{ann_path}:{line_no}: image {osp.join(image_root, rel_path)}'
-                ' does not exist; paths must be relative to the data root '
-                f'{root!r}. Regenerate the annotation files with\n  {fix}')
-        problem = header_problem(osp.join(image_root, rel_path))
+                f'{where}: image {image} does not exist; paths must be '
+                f'relative to the data root {root!r}. {regenerate}')
+        problem = header_problem(image)
         if problem:
-            bad.append(f'{ann_path}:{line_no}: '
-                       f'{osp.join(image_root, rel_path)} {problem}')
+            bad.append(f'{where}: {image} {problem}')
     if bad:
         _report_bad_images(split, bad, dataset_cfg.get('on_bad_image'), fix)
     if count == 0:
         raise UserInputError(f'{split} annotation file {ann_path} is empty. '
                              f'Regenerate it with\n  {fix}')
-
-
-def _img_prefix(dataset_cfg):
-    prefix = dataset_cfg.get('data_prefix', '') or ''
-    if isinstance(prefix, dict):
-        prefix = prefix.get('img_path', '') or ''
-    return prefix
 
 
 def check_schedule(cfg):

@@ -69,13 +69,6 @@ def run_config(work_dir):
     return next((c for c in map(read_config_data, paths) if c), None)
 
 
-def saved_configs(work_dir):
-    """The configs each log folder saved as data, oldest first."""
-    configs = [read_config_data(osp.join(f, 'vis_data', 'config.json'))
-               for f in log_folders(work_dir)]
-    return [c for c in configs if c]
-
-
 def best_checkpoint(work_dir):
     """The best checkpoint CheckpointHook kept, else ``last_checkpoint``'s.
 
@@ -110,7 +103,8 @@ def summarize_run(work_dir):
     best_epoch = max(val, key=lambda e: (val[e]['accuracy/top1'], -e))
     best = val[best_epoch]
     times = [e['time'] for e in train if 'time' in e]
-    configs = saved_configs(work_dir)
+    configs = [c for f in log_folders(work_dir) if (c := read_config_data(
+        osp.join(f, 'vis_data', 'config.json')))]  # oldest first
     batch_size = configs[-1].train_dataloader.batch_size if configs else None
     labels = [label for label, _ in groupby(map(precision_label, configs))]
     return {

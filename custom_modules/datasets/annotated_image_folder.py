@@ -33,15 +33,15 @@ def escape_reason(path):
     (the text is checked, so a symlink in the data root still works)."""
     if osp.isabs(path) or path.startswith('~'):
         return 'is absolute'
-    parts = osp.normpath(path).split(os.sep)
-    if parts[0] == '..':
+    if osp.normpath(path).split(os.sep)[0] == '..':
         return 'climbs out of the data root with ".."'
     return None
 
 
-def read_annotations(path, fix=REGENERATE):
+def read_annotations(path, fix=REGENERATE, root=None):
     """Yield ``(line number, path, label)`` of each ``path label`` line of
-    the annotation file ``path``; a malformed line is refused with ``fix``."""
+    the annotation file ``path``; a malformed line, or with ``root`` a path
+    leaving it (:func:`escape_reason`), is refused with ``fix``."""
     for line_no, line in enumerate(list_from_file(path), 1):
         if not line.strip():
             continue
@@ -49,6 +49,11 @@ def read_annotations(path, fix=REGENERATE):
         if len(parts) != 2 or not re.fullmatch(r'-?[0-9]+', parts[1]):
             raise UserInputError(f'{path}:{line_no}: expected "relative/path.jpg '
                                  f'label", got {line!r}. {fix}')
+        reason = root is not None and escape_reason(parts[0])
+        if reason:
+            raise UserInputError(
+                f'{path}:{line_no}: image path {parts[0]!r} {reason}; every '
+                f'path must stay inside the data root {root!r}. {fix}')
         yield line_no, parts[0], int(parts[1])
 
 
@@ -89,17 +94,10 @@ class AnnotatedImageFolder(CustomDataset):
     def load_data_list(self):
         if not self.ann_file or not self.with_label:
             return super().load_data_list()
-        data_list = []
-        for line_no, path, label in read_annotations(self.ann_file):
-            reason = escape_reason(path)
-            if reason:
-                raise UserInputError(
-                    f'{self.ann_file}:{line_no}: image path {path!r} '
-                    f'{reason}; every path must stay inside the data root '
-                    f'{self.data_root!r}. {REGENERATE}')
-            data_list.append({'img_path': osp.join(self.img_prefix, path),
-                              'gt_label': label, 'ann_line': line_no})
-        return data_list
+        return [{'img_path': osp.join(self.img_prefix, path),
+                 'gt_label': label, 'ann_line': line_no}
+                for line_no, path, label in read_annotations(
+                    self.ann_file, root=self.data_root)]
 
     def prepare_data(self, idx):
         try:

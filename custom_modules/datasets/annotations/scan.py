@@ -61,8 +61,8 @@ def check_file(args):
     try:  # stat first: opening a FIFO blocks, a device never ends
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):
-            result.status = 'not_regular'
-            result.detail = 'not a regular file (FIFO, socket or device)'
+            result.status, result.detail = (
+                'not_regular', 'not a regular file (FIFO, socket or device)')
             return result
         with open(path, 'rb') as f:
             data = f.read(MAX_BYTES + 1)
@@ -70,8 +70,7 @@ def check_file(args):
         result.status, result.detail = 'corrupt', f'unreadable: {exc}'
         return result
     if len(data) > MAX_BYTES:
-        result.status = 'too_large'
-        result.detail = f'larger than {MAX_BYTES >> 20} MiB'
+        result.status, result.detail = 'too_large', f'larger than {MAX_BYTES >> 20} MiB'
         return result
     result.digest = hashlib.blake2b(data, digest_size=16).digest()
     try:
@@ -89,11 +88,24 @@ def check_file(args):
     return result
 
 
+def progress_bar(label, total, unit='files'):
+    """``show(done)``: ``label: done/total (pct%) rate unit/s`` on stderr,
+    the line ended at ``total``."""
+    start = time.time()
+
+    def show(done):
+        rate = done / max(time.time() - start, 1e-9)
+        print(f'\r{label}: {done}/{total} ({100 * done // max(total, 1)}%) '
+              f'{rate:.0f} {unit}/s', end='' if done < total else '\n',
+              file=sys.stderr, flush=True)
+    return show
+
+
 def check_all(src, paths, workers, progress=True):
     """Run :func:`check_file` over ``paths`` in parallel, with a progress bar."""
     total = len(paths)
     results = []
-    start = time.time()
+    show = progress_bar('checking images', total) if progress else None
     jobs = ((src, p) for p in paths)
     chunk = max(1, min(256, total // (workers * 8) or 1))
     with (multiprocessing.Pool(workers) if workers > 1 else nullcontext()) as pool:
@@ -101,13 +113,8 @@ def check_all(src, paths, workers, progress=True):
             check_file, jobs)
         for i, result in enumerate(mapped, 1):
             results.append(result)
-            if progress and (i % 500 == 0 or i == total):
-                rate = i / max(time.time() - start, 1e-9)
-                print(f'\rchecking images: {i}/{total} ({100 * i // total}%) '
-                      f'{rate:.0f} files/s', end='', file=sys.stderr,
-                      flush=True)
-    if progress and total:
-        print(file=sys.stderr)
+            if show and (i % 500 == 0 or i == total):
+                show(i)
     return results
 
 
