@@ -29,7 +29,7 @@ from custom_modules.evaluation.calibration import (
     add_calibration_args,
     check_threshold,
 )
-from custom_modules.utils.cli import run_cli
+from custom_modules.utils.cli import add_cfg_options, add_force, run_cli
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import check_new, read_classes
 
@@ -42,8 +42,7 @@ def add_common_args(parser):
     parser.add_argument('--batch-size', type=int, default=16,
                         help='images per forward pass (default: 16)')
     parser.add_argument('--out', help='write results to a .csv or .json')
-    parser.add_argument('--force', action='store_true',
-                        help='replace an existing --out file')
+    add_force(parser, 'an existing --out file')
     add_calibration_args(parser)
 
 
@@ -68,9 +67,6 @@ def parse_args(argv):
         args = parser.parse_args(argv)
         args.config = args.classes = None
         return check_threshold(args)
-    # lazy: torch-free for .onnx models
-    from mmengine.config import DictAction
-
     parser.add_argument('config', help='config file, e.g. '
                         'configs/resnet101_freeze2_mix.py')
     parser.add_argument('checkpoint', help='the trained checkpoint (.pth)')
@@ -79,9 +75,8 @@ def parse_args(argv):
                         'cuda when available)')
     parser.add_argument('--classes', help='classes.txt, if the checkpoint '
                         'has no class names')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='the overrides the checkpoint was trained with, '
-                        'e.g. a smaller image size')
+    add_cfg_options(parser, help='the overrides the checkpoint was trained '
+                    'with, e.g. a smaller image size')
     parser.add_argument(ALLOW_FLAG, action='store_true',
                         help='use a checkpoint that does not fill every '
                         'backbone and head weight of the config\'s model')

@@ -20,7 +20,7 @@ from custom_modules.evaluation.calibration import (
 from custom_modules.evaluation.plots import save_calibration_plots
 from custom_modules.evaluation.predictions import load_predictions
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.fileio import atomic_write, check_new, file_sha256
+from custom_modules.utils.fileio import atomic_write, check_new, file_sha256, write_json
 
 from .config import fix_workers, for_evaluation
 from .model import build_inferencer
@@ -124,8 +124,7 @@ def calibrate(cfg, checkpoint, coverage=0.95, ood=True, force=False,
                   checkpoint=osp.basename(checkpoint),
                   checkpoint_sha256=file_sha256(checkpoint),
                   out_of_distribution=rejection or None, plots=plots)
-    atomic_write(out_json, lambda f: json.dump(result, f, indent=2),
-                 force=force)
+    write_json(out_json, result, force)
     print(calibration_summary(result, out_json))
     return result
 

@@ -173,7 +173,7 @@ def run_doctor(src, out_dir, model=None, size=SIZE, top=30, folds=5,
         raise UserInputError(f'{src}: fewer than two classes have readable '
                              'photos; nothing to compare.')
     features = extract_features(
-        [osp.join(src, p) for p in paths], model or build_feature_model(),
+        [osp.join(src, p) for p in paths], model,
         size, progress=progress_bar('features', len(paths), 'photos')
         if progress else None)
     groups = near_duplicate_groups(paths, given, np.stack(hashes), features)
@@ -194,7 +194,6 @@ def run_doctor(src, out_dir, model=None, size=SIZE, top=30, folds=5,
         label_conflicts=sum(g['label_conflict'] for g in groups),
         label_suspects=suspects, outliers=outliers,
         seconds=round(time.time() - start, 1))
-    os.makedirs(out_dir, exist_ok=True)
     shown = {f for g in groups for f in g['files']} | {
         s['path'] for s in suspects[:top]} | {o['path'] for o in outliers}
     thumbs = {p: thumbnail(osp.join(src, p)) for p in sorted(shown)}

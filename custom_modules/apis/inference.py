@@ -1,20 +1,11 @@
-"""Classify image files with a trained checkpoint (``tools/infer.py``).
-
-Runs mmpretrain's ImageClassificationInferencer in batches with the config's
-test pipeline; class names come from the checkpoint (or ``classes``). With a
-``<checkpoint>.calibration.json`` (``tools/analysis/calibrate.py``), scores
-are temperature-scaled and a photo whose reject score (energy, or the top
-score in a max_softmax calibration) is below the stored threshold is
-answered "unknown"; each result names the score and its value. Given an
-exported ``.onnx`` model instead of CONFIG CHECKPOINT, it runs
-:class:`.deploy.onnx_classifier.OnnxClassifier` with the calibration
-embedded at export, and neither torch nor mmengine is imported (so only
-onnxruntime, numpy and Pillow are needed).
+"""What ``tools/infer.py`` does with its files and answers: inputs (files,
+folders, globs, URLs), the checkpoint's calibration (temperature, "unknown"
+below the reject threshold), the ``.onnx`` path (torch- and mmengine-free),
+the printed and written results.
 """
 import contextlib
 import csv
 import glob
-import json
 import os
 import os.path as osp
 import shutil
@@ -29,7 +20,12 @@ from custom_modules.evaluation.calibration import (
     threshold_override,
 )
 from custom_modules.utils.errors import UserInputError
-from custom_modules.utils.fileio import IMAGE_EXTENSIONS, atomic_write, csv_safe_row
+from custom_modules.utils.fileio import (
+    IMAGE_EXTENSIONS,
+    atomic_write,
+    csv_safe_row,
+    write_json,
+)
 
 URL_SCHEMES = ('http://', 'https://')
 MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024
@@ -112,7 +108,7 @@ def collect_images(inputs):
 
 def write_results(results, out, force=False):
     if out.endswith('.json'):
-        atomic_write(out, lambda f: json.dump(results, f, indent=2), force)
+        write_json(out, results, force)
     elif out.endswith('.csv'):
         k = max(len(r['predictions']) for r in results)
         errors = any('error' in r for r in results)

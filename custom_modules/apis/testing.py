@@ -22,6 +22,7 @@ from .config import (
     options,
 )
 from .data_folder import report_data_folder, use_data_folder
+from .inference import report_calibration
 from .preflight import check_data, check_values, under_root
 
 SPLIT_ADVICE = ('For an untouched test split, write the annotations with '
@@ -74,11 +75,8 @@ def merge_test_args(cfg, args):
     calibration = None if args.no_calibration else read_calibration(
         args.checkpoint)
     if calibration:
-        print(f'calibration: temperature {calibration["temperature"]:.4f}'
-              + (f', {calibration["score"]} reject threshold '
-                 f'{calibration["threshold"]:.4f}'
-                 if calibration['threshold'] is not None else '')
-              + f' from {calibration["path"]}')
+        report_calibration(calibration['temperature'], calibration['path'],
+                           calibration['threshold'], calibration['score'])
     apply_calibration(cfg, calibration, tag=getattr(args, 'split_tag', 'test'))
     fix_workers(cfg)
     return cfg

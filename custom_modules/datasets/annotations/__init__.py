@@ -19,12 +19,11 @@ __all__ = ['DatasetError', 'Report', 'format_report', 'make_annotations',
 
 def check_class_set(src, found, expected, which=''):
     """The class folders of ``src`` must be the model's classes."""
-    missing = [c for c in expected if c not in found]
-    unknown = [c for c in found if c not in expected]
-    if missing or unknown:
-        parts = ([f'missing (no folder{which}): {", ".join(missing)}']
-                 if missing else []) + (
-            [f'unknown to the model: {", ".join(unknown)}'] if unknown else [])
+    parts = [f'{what}: {", ".join(names)}' for what, names in (
+        (f'missing (no folder{which})', [c for c in expected if c not in found]),
+        ('unknown to the model', [c for c in found if c not in expected]))
+        if names]
+    if parts:
         raise DatasetError(
             f'{src}: the class folders differ from the model\'s classes '
             f'({", ".join(expected)}): {"; ".join(parts)}. Give the folder '
