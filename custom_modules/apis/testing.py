@@ -22,7 +22,6 @@ from .config import (
     options,
 )
 from .data_folder import report_data_folder, use_data_folder
-from .inference import report_calibration
 from .preflight import check_data, check_values, under_root
 
 SPLIT_ADVICE = ('For an untouched test split, write the annotations with '
@@ -75,8 +74,11 @@ def merge_test_args(cfg, args):
     calibration = None if args.no_calibration else read_calibration(
         args.checkpoint)
     if calibration:
-        report_calibration(calibration['temperature'], calibration['path'],
-                           calibration['threshold'], calibration['score'])
+        print(f'calibration: temperature {calibration["temperature"]:.4f}'
+              + (f', {calibration["score"]} reject threshold '
+                 f'{calibration["threshold"]:.4f}'
+                 if calibration['threshold'] is not None else '')
+              + f' from {calibration["path"]}')
     apply_calibration(cfg, calibration, tag=getattr(args, 'split_tag', 'test'))
     fix_workers(cfg)
     return cfg
