@@ -11,13 +11,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from custom_modules.evaluation.calibration import (
-    LEGACY_SCORE,
-    read_calibration,
-    threshold_override,
-)
-
-from .inference import local_files
+from .inference import checkpoint_calibration, local_files
 
 
 class Classifier:
@@ -53,19 +47,15 @@ class Classifier:
             from .deploy.onnx_classifier import OnnxClassifier
             self.onnx = OnnxClassifier(model, calibration=calibration,
                                        threshold=threshold)
-            self.temperature = self.onnx.temperature
-            self.threshold = self.onnx.threshold
-            self.score = self.onnx.score
-            self.classes = self.onnx.classes
+            self.temperature, self.threshold, self.score, self.classes = (
+                self.onnx.temperature, self.onnx.threshold, self.onnx.score,
+                self.onnx.classes)
             return
         # lazy: the .onnx form never imports torch or mmengine
         from .model import build_inferencer
         self.onnx = None
-        stored = read_calibration(checkpoint) if calibration else None
-        self.temperature = stored['temperature'] if stored else 1.0
-        self.score = stored['score'] if stored else LEGACY_SCORE
-        self.threshold = threshold_override(threshold, self.score) \
-            if threshold is not None else (stored or {}).get('threshold')
+        self.temperature, self.threshold, self.score, _ = checkpoint_calibration(
+            checkpoint, calibration, threshold)
         self.inferencer = build_inferencer(model, checkpoint, device,
                                            **options)
         self.classes = list(self.inferencer.classes or [])

@@ -16,9 +16,6 @@ from torch import distributed as dist
 
 from custom_modules.utils.errors import UserInputError
 
-# What torchrun exports to every process it starts.
-LAUNCHER_ENV = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
-
 
 def accelerator_available():
     """A device mmengine's distributed launchers can bind processes to."""
@@ -64,7 +61,8 @@ def check_launcher_env(launcher):
                                'SLURM_NODELIST') if n not in os.environ]
         how = 'bash tools/slurm_train.sh PARTITION JOB CONFIG (srun sets them)'
     elif launcher == 'pytorch':
-        missing = [n for n in LAUNCHER_ENV if n not in os.environ]
+        missing = [n for n in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR',
+                               'MASTER_PORT') if n not in os.environ]
         how = 'bash tools/dist_train.sh CONFIG N (torchrun sets them)'
     else:
         return

@@ -134,6 +134,18 @@ def write_results(results, out, force=False):
         raise UserInputError(f'--out {out}: use a .csv or .json file name.')
 
 
+def checkpoint_calibration(checkpoint, use=True, threshold=None):
+    """``(temperature, threshold, score, file)`` of ``checkpoint``'s
+    calibration (without one, or not ``use``: 1.0 and no threshold); a given
+    ``threshold`` replaces the stored one."""
+    stored = read_calibration(checkpoint) if use else None
+    score = stored['score'] if stored else LEGACY_SCORE
+    threshold = threshold_override(threshold, score) if threshold is not None \
+        else (stored or {}).get('threshold')
+    return (stored['temperature'] if stored else 1.0, threshold, score,
+            stored and stored['path'])
+
+
 def report_calibration(temperature, source, threshold, score=LEGACY_SCORE):
     """Say which calibration the scores get (``source``: None if none)."""
     if source:
@@ -171,14 +183,9 @@ def predict_onnx(model, images, topk=3, batch_size=16, calibration=True,
 
 def predict_checkpoint(args, images, classes):
     """:func:`predict` with the checkpoint's calibration, if it has one."""
-    calibration = None if args.no_calibration else read_calibration(
-        args.checkpoint)
-    temperature = calibration['temperature'] if calibration else 1.0
-    score = calibration['score'] if calibration else LEGACY_SCORE
-    threshold = threshold_override(args.threshold, score) \
-        if args.threshold is not None else (calibration or {}).get('threshold')
-    report_calibration(temperature, calibration and calibration['path'],
-                       threshold, score)
+    temperature, threshold, score, source = checkpoint_calibration(
+        args.checkpoint, not args.no_calibration, args.threshold)
+    report_calibration(temperature, source, threshold, score)
     # lazy: the .onnx path never imports torch or mmengine
     from .model import build_inferencer, predict
     inferencer = build_inferencer(args.config, args.checkpoint, args.device,

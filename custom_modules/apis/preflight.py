@@ -47,8 +47,7 @@ def model_num_classes(model_cfg):
     backbone = model_cfg.get('backbone') or {}
     if backbone.get('num_classes', -1) > 0:
         return backbone['num_classes']
-    head = model_cfg.get('head') or {}
-    return head.get('num_classes')
+    return (model_cfg.get('head') or {}).get('num_classes')
 
 
 def num_classes_keys(cfg):

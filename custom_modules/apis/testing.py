@@ -5,7 +5,6 @@ import os.path as osp
 from mmpretrain.registry import RUNNERS
 
 import custom_modules.evaluation.metrics  # noqa: F401  (DumpPredictions)
-from custom_modules.engine.pretrained import train_from_scratch
 from custom_modules.evaluation.calibration import (
     apply_calibration,
     read_calibration,
@@ -13,7 +12,6 @@ from custom_modules.evaluation.calibration import (
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import check_new, file_sha256
 
-from .checkpoint_fit import check_fit
 from .config import (
     RUNNER_DEFAULTS,
     config_from_args,
@@ -22,6 +20,7 @@ from .config import (
     options,
 )
 from .data_folder import report_data_folder, use_data_folder
+from .model import checked_config
 from .preflight import check_data, check_values, under_root
 
 SPLIT_ADVICE = ('For an untouched test split, write the annotations with '
@@ -43,14 +42,9 @@ def options_for_test(config, checkpoint, **flags):
 
 def merge_test_args(cfg, args):
     """Apply tools/test.py's flags: checkpoint, TTA, ``--out``."""
-    if not osp.isfile(args.checkpoint):
-        raise UserInputError(f'checkpoint {args.checkpoint} does not exist.')
-    for_evaluation(cfg)
+    cfg = checked_config(for_evaluation(cfg), args.checkpoint,
+                         allow_partial=args.allow_partial_checkpoint)
     cfg.load_from = args.checkpoint
-    # The checkpoint holds every weight: never download pretrained ones.
-    train_from_scratch(cfg)
-    check_fit(cfg.model, args.checkpoint, args.config, ('backbone', 'head'),
-              args.allow_partial_checkpoint)
     if args.tta:
         if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
             raise UserInputError(

@@ -78,12 +78,11 @@ def near_duplicate_groups(paths, labels, hashes, features=None):
         pairs += [(i, j, 'feature similarity', s) for i, j, s in
                   close_pairs(features, 'cosine', SIMILARITY_ALONE)
                   if (i, j) not in hashed]
-    n = len(paths)
     if not pairs:
         return []
     rows, cols = np.array([(i, j) for i, j, *_ in pairs]).T
     _, component = connected_components(coo_matrix(
-        (np.ones(len(rows)), (rows, cols)), shape=(n, n)), directed=False)
+        (np.ones(len(rows)), (rows, cols)), shape=(len(paths), ) * 2), directed=False)
     members = {}
     for i, c in enumerate(component):
         members.setdefault(c, []).append(i)

@@ -48,8 +48,7 @@ def read_decisions(path, classes, files):
         wanted = {'exclude': 1, 'relabel': 2}.get(verb)
         if (wanted and len(args) != wanted) or (not wanted and len(args) < 2):
             fail(f'{verb} takes {wanted or "two or more"} argument(s)')
-        paths = args[:1] if verb != 'group' else args
-        for p in paths:
+        for p in (args if verb == 'group' else args[:1]):
             if p not in known:
                 fail(f'unknown file {p!r}')
         if verb == 'exclude':
