@@ -24,7 +24,7 @@ from custom_modules.apis.inference import (
     print_results,
     write_results,
 )
-from custom_modules.apis.precision import add_speed_args
+from custom_modules.apis.precision import add_speed_args, check_speed_args
 from custom_modules.evaluation.calibration import (
     add_calibration_args,
     check_threshold,
@@ -83,8 +83,7 @@ def parse_args(argv):
     add_speed_args(parser)
     args = parser.parse_args(argv)
     args.model = None
-    if args.amp_dtype and not args.amp:
-        raise UserInputError('--amp-dtype needs --amp.')
+    check_speed_args(args)
     return check_threshold(args)
 
 

@@ -137,17 +137,15 @@ def _child(node, part):
 def accepted_arguments(type_name):
     """The keyword arguments the registered ``type_name`` takes, or ``None``
     when unknown or open-ended (``**kwargs``)."""
-    target = type_name if callable(type_name) else None
-    for name in ('MODELS', 'DATASETS', 'TRANSFORMS', 'HOOKS', 'OPTIMIZERS',
-                 'OPTIM_WRAPPERS', 'PARAM_SCHEDULERS', 'METRICS', 'LOOPS',
-                 'DATA_SAMPLERS', 'VISUALIZERS', 'VISBACKENDS'):
-        if target is None and isinstance(type_name, str):
-            target = getattr(registry, name).get(type_name)
-    if target is None:
-        return None
+    names = ('MODELS', 'DATASETS', 'TRANSFORMS', 'HOOKS', 'OPTIMIZERS',
+             'OPTIM_WRAPPERS', 'PARAM_SCHEDULERS', 'METRICS', 'LOOPS',
+             'DATA_SAMPLERS', 'VISUALIZERS', 'VISBACKENDS')
+    target = type_name if callable(type_name) else next((
+        t for name in names if isinstance(type_name, str)
+        and (t := getattr(registry, name).get(type_name))), None)
     try:
         params = inspect.signature(target).parameters.values()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # None too: unknown
         return None
     if any(p.kind is p.VAR_KEYWORD for p in params):
         return None

@@ -197,13 +197,12 @@ def run_doctor(src, out_dir, model=None, size=SIZE, top=30, folds=5,
     shown = {f for g in groups for f in g['files']} | {
         s['path'] for s in suspects[:top]} | {o['path'] for o in outliers}
     thumbs = {p: thumbnail(osp.join(src, p)) for p in sorted(shown)}
-    decisions = osp.join(out_dir, 'decisions.txt')
     page = render('doctor.html.j2', title='Dataset doctor', src=src,
                   n=len(paths), classes=used, seconds=report['seconds'],
                   groups=groups, conflicts=report['label_conflicts'],
                   suspects=suspects[:top], outliers=outliers, thumbs=thumbs,
                   imbalance=report['imbalance'], counts=counts,
-                  decisions=decisions)
+                  decisions=osp.join(out_dir, 'decisions.txt'))
     for name, text in (('report.json', json.dumps(report, indent=2)),
                        ('review.html', page),
                        ('decisions.txt', decisions_template(

@@ -49,10 +49,6 @@ def download(url, folder, max_bytes=MAX_DOWNLOAD_BYTES,
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, \
                 open(path, 'wb') as f:
-            size = int(response.headers.get('Content-Length') or 0)
-            if size > max_bytes:
-                raise UserInputError(f'{url}: {size:,} bytes is over the '
-                                     f'download limit of {max_bytes:,}.')
             data = response.read(max_bytes + 1)
             if len(data) > max_bytes:
                 raise UserInputError(f'{url}: over the download limit of '
@@ -67,9 +63,6 @@ def download(url, folder, max_bytes=MAX_DOWNLOAD_BYTES,
 def local_files(sources):
     """``sources`` with every URL replaced by a downloaded temporary file
     (removed on exit); other items are passed through unchanged."""
-    if not any(is_url(s) for s in sources):
-        yield list(sources)
-        return
     folder = tempfile.mkdtemp(prefix='infer_urls_')
     try:
         yield [download(s, folder) if is_url(s) else s for s in sources]

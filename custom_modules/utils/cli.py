@@ -9,11 +9,10 @@ from .errors import UserInputError
 def run_cli(main, argv=None):
     """Run ``main(argv)``; print a :class:`UserInputError` and exit 2.
 
-    Tools draw PNGs, never windows: matplotlib's backend defaults to Agg
-    here, the one place that sets it (``MPLBACKEND`` still overrides).
-    In a tool's own process (``argv`` None) what its imports made lives
-    until exit: frozen, the garbage collections (mmengine's at each dataset
-    it builds, ~0.3 s each) skip it.
+    Sets matplotlib's backend to Agg unless ``MPLBACKEND`` says otherwise
+    (tools draw PNGs, never windows). In a tool's own process (``argv``
+    None) what its imports made is frozen out of the garbage collections
+    (mmengine's at each dataset it builds, ~0.3 s each).
     """
     os.environ.setdefault('MPLBACKEND', 'Agg')
     if argv is None:

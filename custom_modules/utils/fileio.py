@@ -112,19 +112,14 @@ def file_sha256(path):
 _FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
 
 
-def csv_safe(value):
-    """A CSV cell a spreadsheet never runs as a formula (OWASP's leading
-    ``'``); numbers pass unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def csv_safe_row(row):
-    """:func:`csv_safe` on each value of a list or dict row."""
+    """A list or dict row whose cells a spreadsheet never runs as formulas
+    (OWASP's leading ``'``); numbers pass unchanged."""
+    def safe(v):
+        return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
     if isinstance(row, dict):
-        return {k: csv_safe(v) for k, v in row.items()}
-    return [csv_safe(v) for v in row]
+        return {k: safe(v) for k, v in row.items()}
+    return [safe(v) for v in row]
 
 
 def save_figure(fig, path, force=False, dpi=120):

@@ -48,7 +48,12 @@ class CachedLoadImageFromFile(LoadImageFromFile):
             hit = self.load(results)
             if hit is None:
                 return None
-            self.remember(key, hit)
+            if hit[0].nbytes <= self.cache_bytes:  # else too large to cache
+                while self.cached_bytes + hit[0].nbytes > self.cache_bytes:
+                    _, (old, _) = self.cache.popitem(last=False)
+                    self.cached_bytes -= old.nbytes
+                self.cache[key] = hit
+                self.cached_bytes += hit[0].nbytes
         else:
             self.cache.move_to_end(key)
         img, ori_shape = hit
@@ -56,16 +61,6 @@ class CachedLoadImageFromFile(LoadImageFromFile):
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = ori_shape
         return results
-
-    def remember(self, key, hit):
-        size = hit[0].nbytes
-        if size > self.cache_bytes:
-            return
-        while self.cached_bytes + size > self.cache_bytes:
-            _, (old, _) = self.cache.popitem(last=False)
-            self.cached_bytes -= old.nbytes
-        self.cache[key] = hit
-        self.cached_bytes += size
 
     def __repr__(self):
         return (f'{type(self).__name__}(cache_mb={self.cache_bytes / 2**20:g}'
