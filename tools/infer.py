@@ -34,18 +34,6 @@ from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import check_new, read_classes
 
 
-def add_common_args(parser):
-    parser.add_argument('inputs', nargs='+',
-                        help='image files, folders, glob patterns or http(s) URLs')
-    parser.add_argument('--topk', type=int, default=3,
-                        help='classes listed per image (default: 3)')
-    parser.add_argument('--batch-size', type=int, default=16,
-                        help='images per forward pass (default: 16)')
-    parser.add_argument('--out', help='write results to a .csv or .json')
-    add_force(parser, 'an existing --out file')
-    add_calibration_args(parser)
-
-
 def parse_args(argv):
     onnx = bool(argv) and argv[0].endswith('.onnx')
     parser = argparse.ArgumentParser(
@@ -55,22 +43,31 @@ def parse_args(argv):
         'exported .onnx model (no torch needed). INPUTS: files, folders, '
         'glob patterns or http(s) URLs.')
     if onnx:
+        parser.add_argument('model', help='exported .onnx model')
+        parser.set_defaults(config=None, classes=None)
+    else:
+        parser.add_argument('config', help='config file, e.g. '
+                            'configs/resnet101_freeze2_mix.py')
+        parser.add_argument('checkpoint', help='the trained checkpoint (.pth)')
+        parser.set_defaults(model=None)
+    parser.add_argument('inputs', nargs='+',
+                        help='image files, folders, glob patterns or http(s) URLs')
+    parser.add_argument('--topk', type=int, default=3,
+                        help='classes listed per image (default: 3)')
+    parser.add_argument('--batch-size', type=int, default=16,
+                        help='images per forward pass (default: 16)')
+    parser.add_argument('--out', help='write results to a .csv or .json')
+    add_force(parser, 'an existing --out file')
+    add_calibration_args(parser)
+    if onnx:
         # lazy: onnxruntime is needed for .onnx models only
         from custom_modules.apis.deploy.onnx_classifier import BACKENDS
-        parser.add_argument('model', help='exported .onnx model')
-        add_common_args(parser)
         parser.add_argument('--backend', choices=BACKENDS, default='auto',
                             help='the engine that runs the .onnx: openvino where '
                             'the openvino package is installed (faster on the CPUs '
                             'measured in docs/deploy.md), else onnxruntime '
                             '(default: auto)')
-        args = parser.parse_args(argv)
-        args.config = args.classes = None
-        return check_threshold(args)
-    parser.add_argument('config', help='config file, e.g. '
-                        'configs/resnet101_freeze2_mix.py')
-    parser.add_argument('checkpoint', help='the trained checkpoint (.pth)')
-    add_common_args(parser)
+        return check_threshold(parser.parse_args(argv))
     parser.add_argument('--device', help='cpu, cuda, cuda:1 ... (default: '
                         'cuda when available)')
     parser.add_argument('--classes', help='classes.txt, if the checkpoint '
@@ -82,7 +79,6 @@ def parse_args(argv):
                         'backbone and head weight of the config\'s model')
     add_speed_args(parser)
     args = parser.parse_args(argv)
-    args.model = None
     check_speed_args(args)
     return check_threshold(args)
 

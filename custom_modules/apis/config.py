@@ -228,7 +228,6 @@ def for_evaluation(cfg):
     """Drop what only training reads (a resumed run's ``resume`` and
     ``load_from`` would make the test loop resume, and fail)."""
     cfg.resume = False
-    cfg.load_from = None
-    cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = None
+    cfg.load_from = cfg.train_dataloader = cfg.train_cfg = cfg.optim_wrapper = None
     cfg.param_scheduler = None
     return cfg

@@ -168,12 +168,9 @@ def predict(inferencer, images, topk=3, batch_size=16, temperature=1.0,
     """``[{'path', 'unknown', 'reject_score', 'reject_value', 'predictions':
     [{'class', 'label', 'score'}...]}]``: ``reject_value`` is the reject
     ``score`` (``evaluation.calibration.REJECT_SCORES``) of the image's
-    logits, ``unknown`` whether it is below ``threshold``.
-
-    ``images`` are file paths or BGR arrays (as mmcv reads them).
-
-    Each file is decoded once, here; one that cannot be decoded gets
-    ``'error'`` and no predictions, and the others are still classified.
+    logits, ``unknown`` whether it is below ``threshold``. ``images`` are
+    file paths or BGR arrays (as mmcv reads them), each decoded once, here;
+    one that cannot be decoded gets ``'error'`` and no predictions.
     """
     classes = inferencer.classes
     results = []

@@ -116,11 +116,9 @@ def precision_label(cfg):
     def kind(node):
         return str(node.get('type', '')).rsplit('.', 1)[-1]
     wrapper = cfg.get('optim_wrapper') or {}
-    label = 'fp32'
-    if kind(wrapper) in ('AmpOptimWrapper', 'CpuAmpOptimWrapper'):
-        default = 'float16' if kind(wrapper) == 'AmpOptimWrapper' \
-            else 'bfloat16'
-        label = f'amp {wrapper.get("dtype") or default}'
+    default = {'AmpOptimWrapper': 'float16',
+               'CpuAmpOptimWrapper': 'bfloat16'}.get(kind(wrapper))
+    label = f'amp {wrapper.get("dtype") or default}' if default else 'fp32'
     if any(kind(h) == 'ChannelsLastHook' for h in cfg.get('custom_hooks')
            or []):
         label += ' + channels_last'

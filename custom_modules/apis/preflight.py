@@ -131,17 +131,14 @@ def check_dataset(split, dataset_cfg, num_classes, keys=('model.head.num_classes
     if not ann_file:
         return
     ann_path = under_root(root, ann_file)
-    if not osp.isfile(ann_path):
-        raise UserInputError(
-            f'{split} annotation file {ann_path} does not exist. Create it '
-            f'with\n  {fix}')
     classes = dataset_cfg.get('classes')
-    if isinstance(classes, str):
-        classes_path = under_root(root, classes)
-        if not osp.isfile(classes_path):
+    classes_path = under_root(root, classes) if isinstance(classes, str) else None
+    for what, path in ((f'{split} annotation file', ann_path),
+                       ('classes file', classes_path)):
+        if path and not osp.isfile(path):
             raise UserInputError(
-                f'classes file {classes_path} does not exist. Create it '
-                f'with\n  {fix}')
+                f'{what} {path} does not exist. Create it with\n  {fix}')
+    if classes_path:
         classes = read_classes(classes_path)
         if num_classes is not None and len(classes) != num_classes:
             raise UserInputError(
