@@ -107,11 +107,6 @@ def build_test_config(args):
     return cfg
 
 
-def run(cfg):
-    """Build ``cfg``'s Runner and test; returns the metrics."""
-    return RUNNERS.build(cfg).test()
-
-
 def test(config, checkpoint, **flags):
     """Test as ``python tools/test.py CONFIG CHECKPOINT [flags]`` does.
 
@@ -125,7 +120,7 @@ def test(config, checkpoint, **flags):
     """
     args = options_for_test(config, checkpoint, **flags)
     cfg = build_test_config(args)
-    metrics = run(cfg)
+    metrics = RUNNERS.build(cfg).test()
     failed = metrics.pop('predictions/write_failed', None)
     print(summary(metrics, args.tested))
     if failed:

@@ -83,13 +83,9 @@ def near_duplicate_groups(paths, labels, hashes, features=None):
     rows, cols = np.array([(i, j) for i, j, *_ in pairs]).T
     _, component = connected_components(coo_matrix(
         (np.ones(len(rows)), (rows, cols)), shape=(len(paths), ) * 2), directed=False)
-    members = {}
-    for i, c in enumerate(component):
-        members.setdefault(c, []).append(i)
     groups = []
-    for idx in members.values():
-        if len(idx) < 2:
-            continue
+    for c in np.flatnonzero(np.bincount(component) > 1):  # two or more photos
+        idx = np.flatnonzero(component == c).tolist()
         inside = set(idx)
         classes = sorted({labels[i] for i in idx})
         groups.append(dict(

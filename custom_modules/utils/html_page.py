@@ -38,13 +38,12 @@ def page_image_uri(png):
                 Image.Resampling.LANCZOS)
             buffer = io.BytesIO()
             image.save(buffer, format='PNG', optimize=True)
-            data = buffer.getvalue()
-            uri = png_data_uri(data)
+            uri = png_data_uri(data := buffer.getvalue())
         buffer = io.BytesIO()
         image.convert('RGB').save(buffer, format='JPEG', quality=JPEG_QUALITY)
-    if len(buffer.getvalue()) < len(data) / 2:
-        return 'data:image/jpeg;base64,' + base64.b64encode(
-            buffer.getvalue()).decode('ascii')
+    jpeg = buffer.getvalue()
+    if len(jpeg) < len(data) / 2:
+        return 'data:image/jpeg;base64,' + base64.b64encode(jpeg).decode('ascii')
     return uri
 
 
