@@ -125,15 +125,6 @@ def fix_workers(cfg):
 MAPPING = (dict, Config)
 
 
-def _child(node, part):
-    """``node[part]`` for a dict key or a list index; ``KeyError`` if absent."""
-    if isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
-        return node[int(part)]
-    if isinstance(node, MAPPING) and part in node:
-        return node[part]
-    raise KeyError(part)
-
-
 def accepted_arguments(type_name):
     """The keyword arguments the registered ``type_name`` takes, or ``None``
     when unknown or open-ended (``**kwargs``)."""
@@ -171,9 +162,12 @@ def check_cfg_options(cfg, options, config):
         parts = key.split('.')
         node = cfg
         for depth, part in enumerate(parts[:-1]):
-            try:
-                node = _child(node, part)
-            except KeyError:
+            if isinstance(node, (list, tuple)) and part.isdigit() \
+                    and int(part) < len(node):
+                node = node[int(part)]
+            elif isinstance(node, MAPPING) and part in node:
+                node = node[part]
+            else:
                 _refuse(key, config, part, node if isinstance(node, MAPPING) else [],
                         '.'.join(parts[:depth]) or 'the config')
             if not isinstance(node, (*MAPPING, list, tuple)):

@@ -53,8 +53,7 @@ def read_config_data(path):
     """A ``config.json`` that training saved, as a Config (read as data,
     nothing in it runs); None if absent or unreadable."""
     try:
-        with open(path, encoding='utf-8') as f:
-            data = json.load(f)
+        data = json.loads(Path(path).read_text(encoding='utf-8'))
     except (OSError, ValueError):
         return None
     return Config(data) if isinstance(data, dict) else None

@@ -8,6 +8,7 @@
 Paths are relative to the source folder; ``#`` starts a comment.
 """
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from custom_modules.utils.errors import DatasetError
 
@@ -27,8 +28,7 @@ def read_decisions(path, classes, files):
     known = {p for c in classes for p in files[c]}
     decisions = Decisions()
     try:
-        with open(path, encoding='utf-8') as f:
-            lines = f.read().splitlines()
+        lines = Path(path).read_text(encoding='utf-8').splitlines()
     except OSError as exc:
         raise DatasetError(f'--decisions {path}: cannot read it '
                            f'({exc.strerror}).') from None

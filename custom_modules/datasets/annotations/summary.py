@@ -73,21 +73,16 @@ def format_report(report, policy, limit=20, list_outputs=True):
         f'{totals[s]:>8}' for s in columns))
     out = [f'checked {report.files_checked} files in {report.seconds:.1f} s',
            '', *rows]
-
-    def listing(title, items):
-        if not items:
-            return
-        out.extend(['', f'{title} ({len(items)}):'])
+    for title, items in (('excluded' if policy == 'exclude' else 'problems',
+                          report.problems), ('notes', report.notes)):
+        if items:
+            out.extend(['', f'{title} ({len(items)}):'])
         for kind, path, detail in items[:limit]:
             fix = FIXES.get(kind, '')
             out.append(f'  [{kind}] {path}: {detail}' + (
                 f'\n      fix: {fix}' if fix else ''))
         if len(items) > limit:
             out.append(f'  ... {len(items) - limit} more in report.json')
-
-    listing('excluded' if policy == 'exclude' else 'problems',
-            report.problems)
-    listing('notes', report.notes)
     if report.outputs and list_outputs:
         out.extend(['', 'wrote:'] +
                    [f'  {p}' for p in report.outputs.values()])
