@@ -25,10 +25,7 @@ from custom_modules.apis.inference import (
     write_results,
 )
 from custom_modules.apis.precision import add_speed_args, check_speed_args
-from custom_modules.evaluation.calibration import (
-    add_calibration_args,
-    check_threshold,
-)
+from custom_modules.evaluation.calibration import add_calibration_args, check_threshold
 from custom_modules.utils.cli import add_cfg_options, add_force, run_cli
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import check_new, read_classes

@@ -94,12 +94,11 @@ def config_from_args(args):
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     init_distributed(cfg)  # gloo where mmengine's start needs a GPU
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    name = osp.splitext(osp.basename(args.config))[0]
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join('work_dirs', name)
     if args.data_root:
         set_data_root(cfg, args.data_root)
-    add_vis_backends(cfg, args.vis_backend,
-                     osp.splitext(osp.basename(args.config))[0])
+    add_vis_backends(cfg, args.vis_backend, name)
     if args.log_level:
         cfg.console_log_level = args.log_level
         if args.log_level == 'DEBUG':

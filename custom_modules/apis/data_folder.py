@@ -61,9 +61,8 @@ def use_data_folder(cfg, args):
                               on_problem=args.on_problem, force=True,
                               progress=False, expected_classes=classes)
     print(format_report(report, args.on_problem))
-    dataset = cfg.test_dataloader.dataset
-    dataset.update(data_root=out, ann_file='test.txt',
-                   classes='classes.txt')
+    cfg.test_dataloader.dataset.update(data_root=out, ann_file='test.txt',
+                                       classes='classes.txt')
     args.tested = osp.join(out, 'test.txt')
     if not args.out:
         args.out, args.force = osp.join(out, 'predictions.json'), True

@@ -1,9 +1,8 @@
-"""Start the process group of a multi-process run before the Runner does.
-
-mmengine's ``init_dist`` binds every process to a CUDA device, but
-``Runner.setup_env`` leaves an existing group alone: without a GPU (or with
-``env_cfg.dist_cfg.backend='gloo'``) the group is started here with gloo;
-on GPUs by ``init_dist``, only earlier, so the checks know each rank.
+"""Start the process group of a multi-process run before the Runner does
+(``Runner.setup_env`` leaves an existing group alone): with gloo without a
+GPU or with ``env_cfg.dist_cfg.backend='gloo'`` (mmengine's ``init_dist``
+binds every process to a CUDA device), else by ``init_dist``, only earlier,
+so the checks know each rank.
 """
 import datetime
 import os
@@ -99,9 +98,7 @@ def init_distributed(cfg):
     if torch.cuda.is_available():  # gloo with CUDA tensors
         torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
     timeout = dist_cfg.get('timeout')
-    dist.init_process_group(
-        backend='gloo',
-        **({'timeout': datetime.timedelta(seconds=timeout)} if timeout
-           else {}))
+    dist.init_process_group(backend='gloo', timeout=datetime.timedelta(
+        seconds=timeout) if timeout else None)
     cfg.setdefault('env_cfg', {})['dist_cfg'] = dist_cfg  # as it ran
     return True

@@ -106,10 +106,9 @@ def model_classes(model=None, checkpoint=None, cfg=None):
 
 class LogitsInferencer(ImageClassificationInferencer):
     """mmpretrain's inferencer whose results also hold ``logits`` (float32
-    numpy, the head's output before the softmax: the energy reject score
-    needs them); with ``amp_dtype`` (``infer.py --amp``) the model runs under
-    autocast in that dtype, scores back in float32 (numpy, which the results
-    go through, has no bfloat16)."""
+    numpy, before the softmax: the energy reject score needs them); with
+    ``amp_dtype`` (``infer.py --amp``) it runs under autocast in that dtype,
+    scores back in float32 (numpy has no bfloat16)."""
 
     def __init__(self, *args, amp_dtype=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,6 +3,7 @@
 where the CPU has native bfloat16 (elsewhere slower, so refused).
 Validation and testing run under the same autocast.
 """
+import contextlib
 import platform
 
 from custom_modules.utils.errors import UserInputError
@@ -34,13 +35,10 @@ def cpu_supports_bf16():
 
 def cpu_name():
     """The CPU's model name (/proc/cpuinfo on Linux)."""
-    try:
-        with open('/proc/cpuinfo', encoding='utf-8') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open('/proc/cpuinfo', encoding='utf-8') as f:
+        for line in f:
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
     return platform.processor() or platform.machine()
 
 

@@ -203,12 +203,10 @@ def check_schedule(cfg):
 
 def check_data(cfg, splits=('train', 'val')):
     """Run :func:`check_dataset` on each ``{split}_dataloader`` in ``cfg``."""
-    num_classes = model_num_classes(cfg.model)
-    keys = num_classes_keys(cfg)
     for split in splits:
-        loader = cfg.get(f'{split}_dataloader')
-        if loader:
-            check_dataset(split, loader['dataset'], num_classes, keys)
+        if cfg.get(f'{split}_dataloader'):
+            check_dataset(split, cfg[f'{split}_dataloader']['dataset'],
+                          model_num_classes(cfg.model), num_classes_keys(cfg))
 
 
 def _positive(value, integer):

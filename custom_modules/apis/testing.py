@@ -5,10 +5,7 @@ import os.path as osp
 from mmpretrain.registry import RUNNERS
 
 import custom_modules.evaluation.metrics  # noqa: F401  (DumpPredictions)
-from custom_modules.evaluation.calibration import (
-    apply_calibration,
-    read_calibration,
-)
+from custom_modules.evaluation.calibration import apply_calibration, read_calibration
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import check_new, file_sha256
 

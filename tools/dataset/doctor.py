@@ -12,9 +12,7 @@ from custom_modules.utils.cli import run_cli
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Find near-duplicates, doubtful labels, outliers and '
-        'imbalance in a class-per-folder photo tree.')
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='folder with one sub-folder per class')
     parser.add_argument('--out', default='work_dirs/doctor',
                         help='where report.json, review.html and '

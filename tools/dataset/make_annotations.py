@@ -17,9 +17,7 @@ from custom_modules.utils.cli import add_force, run_cli
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Check a class-per-folder image tree and write '
-        'ImageNet-style annotation files.')
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='folder with one sub-folder per class')
     parser.add_argument('--out-dir', default='data/flower_dataset',
                         help='where annotation files go (the configs\' '

@@ -3,7 +3,7 @@ cache. Each dataloader worker keeps its own; caches outlive an epoch only
 with ``persistent_workers=True`` (or ``num_workers=0``)."""
 from collections import OrderedDict
 
-import cv2
+import mmcv
 from mmcv.transforms import LoadImageFromFile
 from mmpretrain.registry import TRANSFORMS
 
@@ -36,9 +36,8 @@ class CachedLoadImageFromFile(LoadImageFromFile):
         img = results['img']
         short = min(img.shape[:2])
         if self.max_short_side and short > self.max_short_side:
-            scale = self.max_short_side / short
-            size = (round(img.shape[1] * scale), round(img.shape[0] * scale))
-            img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+            img = mmcv.imrescale(img, self.max_short_side / short,
+                                 interpolation='area')
         return img, results['ori_shape']
 
     def transform(self, results):
