@@ -18,6 +18,7 @@ from .precision import add_speed_args, apply_speed_args
 from .tracking import VIS_BACKENDS, add_vis_backends
 
 LOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+MAPPING = (dict, Config)
 
 
 def options_dict(options):
@@ -119,9 +120,6 @@ def fix_workers(cfg):
         loader = cfg.get(key)
         if loader and loader.get('num_workers', 0) == 0:
             loader['persistent_workers'] = False
-
-
-MAPPING = (dict, Config)
 
 
 def accepted_arguments(type_name):

@@ -13,9 +13,6 @@ from custom_modules.datasets.annotated_image_folder import (
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import IMAGE_EXTENSIONS, read_classes
 
-MAKE_ANNOTATIONS = ('python tools/dataset/make_annotations.py '
-                    '/path/to/flower_photos --out-dir {root}')
-
 
 def _is_photo_tree(root):
     """Whether a sub-folder of ``root`` holds images (a photo tree)."""
@@ -31,7 +28,8 @@ def fix_command(root):
     """The command that writes the annotation files ``root`` lacks (outside
     ``root`` when it is itself a photo tree)."""
     if not (root and _is_photo_tree(root)):
-        return MAKE_ANNOTATIONS.format(root=root or 'data/flower_dataset')
+        return ('python tools/dataset/make_annotations.py /path/to/flower_photos '
+                f'--out-dir {root or "data/flower_dataset"}')
     out = osp.join('data', osp.basename(osp.abspath(root)))
     real_root, real_out = osp.realpath(root), osp.realpath(out)
     if real_out == real_root or real_out.startswith(real_root + os.sep):

@@ -20,10 +20,6 @@ from .data_folder import report_data_folder, use_data_folder
 from .model import checked_config
 from .preflight import check_data, check_values, under_root
 
-SPLIT_ADVICE = ('For an untouched test split, write the annotations with '
-                'python tools/dataset/make_annotations.py SRC --split 8:1:1')
-
-
 # tools/test.py's flags and their defaults (tests check they match).
 TEST_DEFAULTS = dict(
     RUNNER_DEFAULTS, work_dir=None, out=None, tta=False, force=False,
@@ -85,7 +81,9 @@ def resolve_test_split(cfg):
     val_file = cfg.val_dataloader.dataset.ann_file
     print(f'note: {under_root(root, ann_file)} does not exist, so this tests '
           f'on {under_root(root, val_file)}: the split that chose the best '
-          'epoch, whose accuracy is therefore optimistic. ' + SPLIT_ADVICE)
+          'epoch, whose accuracy is therefore optimistic. For an untouched '
+          'test split, write the annotations with python '
+          'tools/dataset/make_annotations.py SRC --split 8:1:1')
     dataset.ann_file = val_file
     return under_root(root, val_file)
 
