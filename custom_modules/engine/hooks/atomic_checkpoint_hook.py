@@ -174,11 +174,6 @@ class AtomicCheckpointHook(CheckpointHook):
         if osp.isfile(path):
             os.remove(path)
 
-    def _epoch_of(self, name):
-        pattern = re.escape(self.filename_tmpl).replace(r'\{\}', r'(\d+)')
-        match = re.fullmatch(pattern, name)
-        return int(match.group(1)) if match else None
-
     def _remove_leftovers(self, runner):
         """Delete what an interrupted commit left behind."""
         stale = glob.glob(osp.join(self.out_dir, f'.*{_TMP_SUFFIX}'))
@@ -186,10 +181,11 @@ class AtomicCheckpointHook(CheckpointHook):
         if runner.train_loop.iter > 0:  # resumed: later files are stale
             epoch = runner.train_loop.epoch
             keep = set(getattr(self, 'keep_ckpt_ids', []))
+            pattern = re.escape(self.filename_tmpl).replace(r'\{\}', r'(\d+)')
             for path in glob.glob(osp.join(self.out_dir, '*')):
-                n = self._epoch_of(osp.basename(path))
-                if n is not None and (n > epoch or (
-                        self.max_keep_ckpts > 0 and n not in keep)):
+                match = re.fullmatch(pattern, osp.basename(path))
+                if match and (int(match[1]) > epoch or (
+                        self.max_keep_ckpts > 0 and int(match[1]) not in keep)):
                     stale.append(path)
             if self.save_best:
                 bests = {osp.basename(p) for p in (
