@@ -228,11 +228,6 @@ def num_classes(model):
     return None
 
 
-def _layer_names(model, target_layers):
-    return ', '.join(n for n, _ in resolve_target_layers(model,
-                                                         target_layers))
-
-
 def draw_cams(model, preds, out, worst=8, per_class=2, target_layers=None,
               classes_file=None, force=False):
     """Write the grid of :func:`select_examples` of a ``tools/test.py
@@ -252,7 +247,7 @@ def draw_cams(model, preds, out, worst=8, per_class=2, target_layers=None,
     if len(classes) != scores.shape[1]:
         classes = [str(i) for i in range(scores.shape[1])]
     wrong, right = select_examples(scores, labels, worst, per_class)
-    layer = _layer_names(model, target_layers)
+    layer = ', '.join(n for n, _ in resolve_target_layers(model, target_layers))
     chosen = [i for i in wrong + right if osp.isfile(paths[i])]
     missing = [paths[i] for i in wrong + right if not osp.isfile(paths[i])]
     predicted = scores.argmax(1)
@@ -281,7 +276,7 @@ def draw_cams(model, preds, out, worst=8, per_class=2, target_layers=None,
 
 def image_figure(model, image, target=None, target_layers=None):
     """``(Figure, pred)``: one photo's overlay and map beside each other."""
-    layer = _layer_names(model, target_layers)
+    layer = ', '.join(n for n, _ in resolve_target_layers(model, target_layers))
     overlay, heatmap, pred = cam_overlay(model, image, target, target_layers)
     classes = _class_names(model)
 

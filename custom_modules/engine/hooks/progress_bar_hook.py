@@ -104,7 +104,8 @@ class ProgressBarHook(Hook):
             self._bar.update(self._task, completed=done, info=info)
         elif (time.time() - self._last_line >= self.line_interval
               and eta >= self.line_interval):
-            self._print_line()  # the epoch's own line is over a minute off
+            print(self._line, flush=True)  # the epoch's line is a minute off
+            self._last_line = time.time()
 
     def after_train_epoch(self, runner):
         if not self._active(runner) or not hasattr(self, '_line'):
@@ -113,11 +114,7 @@ class ProgressBarHook(Hook):
             self._bar.stop()  # the finished bar stays on screen
             self._bar = None
         else:
-            self._print_line()
-
-    def _print_line(self):
-        print(self._line, flush=True)
-        self._last_line = time.time()
+            print(self._line, flush=True)
 
     def after_val_epoch(self, runner, metrics=None):
         if not self._active(runner):

@@ -64,7 +64,14 @@ class CalibrationMetric(BaseMetric):
     def compute_metrics(self, results):
         probs = np.stack([r[0] for r in results]).astype(np.float64)
         labels = np.array([r[1] for r in results])
-        values = self._reject_values(probs, results)
+        values = None
+        if self.threshold is not None and self.score != 'max_softmax':
+            if any(r[2] is None for r in results):
+                raise ValueError(f'CalibrationMetric: the {self.score} reject '
+                                 'score needs the logits; add '
+                                 "dict(type='KeepLogitsHook') to custom_hooks")
+            values = reject_score(np.stack([r[2] for r in results]),
+                                  self.score, self.temperature)
         found = evaluate_calibration(probs, labels, self.temperature,
                                      self.threshold, self.num_bins, values)
         metrics = dict(found['before'])
@@ -95,13 +102,3 @@ class CalibrationMetric(BaseMetric):
             print_log(f'calibration plots: {", ".join(written.values())}',
                       logger='current')
         return metrics
-
-    def _reject_values(self, probs, results):
-        if self.threshold is None or self.score == 'max_softmax':
-            return None
-        if any(r[2] is None for r in results):
-            raise ValueError(f'CalibrationMetric: the {self.score} reject '
-                             'score needs the logits; add '
-                             "dict(type='KeepLogitsHook') to custom_hooks")
-        return reject_score(np.stack([r[2] for r in results]), self.score,
-                            self.temperature)
