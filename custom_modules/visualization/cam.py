@@ -120,10 +120,6 @@ def _class_names(model):
     return list(meta.get('classes') or [])
 
 
-def _predicted(output):  # Grad-CAM target: the predicted class's score
-    return output[..., output.argmax(-1)]
-
-
 def _class_index(model, target):
     """The index of a target class given by index or name."""
     if isinstance(target, str) and not target.isdigit():
@@ -159,7 +155,6 @@ def compute_cams(model, images, targets=None, target_layers=None,
     # lazy: grad-cam is an optional dependency, needed for maps only
     from pytorch_grad_cam import GradCAM
     from pytorch_grad_cam.utils.image import show_cam_on_image
-    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     if targets is not None and len(targets) != len(images):
         raise ValueError('give one target per image (None: predicted)')
@@ -171,7 +166,8 @@ def compute_cams(model, images, targets=None, target_layers=None,
         ..., ::-1]) for s in samples]
     labels = [None if t is None else _class_index(model, t)
               for t in targets or [None] * len(images)]
-    cam_targets = [_predicted if t is None else ClassifierOutputTarget(t)
+    # Grad-CAM targets: the score of the class explained (None: predicted)
+    cam_targets = [lambda out, t=t: out[..., out.argmax(-1) if t is None else t]
                    for t in labels]
     with CAM_LOCK, torch.enable_grad():
         data = model.data_preprocessor(pseudo_collate(samples), False)
