@@ -24,8 +24,7 @@ def to_channels_last(model):
     Returns:
         nn.Module: The (unwrapped) model, converted in place.
     """
-    if is_model_wrapper(model):
-        model = model.module
+    model = model.module if is_model_wrapper(model) else model
     model.to(memory_format=torch.channels_last)
     preprocessor = getattr(model, 'data_preprocessor', None)
     if preprocessor is not None and not getattr(
