@@ -41,9 +41,7 @@ def cached_path(url: str) -> str:
 def download(url: str, dst: str):
     """Download atomically, checking the hash prefix in the file name."""
     match = _HASH_IN_NAME.search(osp.basename(url))
-    torch.hub.download_url_to_file(
-        url, dst, hash_prefix=match.group(1) if match else None,
-        progress=True)
+    torch.hub.download_url_to_file(url, dst, match[1] if match else None)
 
 
 def fetch(url: str, downloader=None) -> str:

@@ -10,8 +10,7 @@ def _inputs_channels_last(module, args, output):
     inputs = output.get('inputs') if isinstance(output, dict) else None
     if isinstance(inputs, torch.Tensor) and inputs.dim() == 4:
         output['inputs'] = inputs.contiguous(
-            memory_format=torch.channels_last)
-    return output
+            memory_format=torch.channels_last)  # in place: output stays
 
 
 def to_channels_last(model):
