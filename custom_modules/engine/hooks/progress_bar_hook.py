@@ -119,17 +119,14 @@ class ProgressBarHook(Hook):
     def after_val_epoch(self, runner, metrics=None):
         if not self._active(runner):
             return
-        metrics = dict(metrics or {})
+        # RuntimeInfoHook (VERY_HIGH) has logged the metrics as val/<key>
         hub = runner.message_hub
-        shown = {}
-        for key in self.val_keys:
-            if key in metrics:
-                shown[key] = metrics[key]
-            elif f'val/{key}' in hub.log_scalars:
-                shown[key] = hub.get_scalar(f'val/{key}').current()
+        shown = {key: hub.get_scalar(f'val/{key}').current()
+                 for key in self.val_keys if f'val/{key}' in hub.log_scalars}
         epoch = (f'epoch {runner.epoch}/{runner.max_epochs} '
                  if runner.cfg.get('train_cfg') else '')
-        print(f'{epoch}val  {_metrics_text(shown or metrics)}', flush=True)
+        print(f'{epoch}val  {_metrics_text(shown or metrics or {})}',
+              flush=True)
 
     def after_test_epoch(self, runner, metrics=None):
         if self._active(runner):
