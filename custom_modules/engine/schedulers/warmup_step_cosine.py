@@ -67,8 +67,8 @@ class WarmupStepCosineParamScheduler(StepParamScheduler):
         self.decay_end = decay_end
         self.start_factor = start_factor
         self.eta_min = eta_min
-        self.num_decays = max(
-            math.ceil((decay_end - warmup_end) / step_size) - 1, 0)
+        span = decay_end - warmup_end
+        self.num_decays = max(math.ceil(span / step_size) - 1, 0)
         super().__init__(optimizer, param_name, step_size, gamma, begin, end,
                          last_step, by_epoch, verbose)
         too_low = [v for v in self.base_values
