@@ -1,9 +1,12 @@
-"""Calibration with numpy and scipy, no torch: the ONNX path uses it too.
+"""Calibration, numpy only so that the torch-free ONNX path uses it too.
 
-Scores are softmax ``pred_score`` rows; ``log p`` stands in for the logits
-(softmax ignores a per-row constant), except for the energy reject score.
-``tools/analysis/calibrate.py`` writes ``<checkpoint>.calibration.json``;
-test, infer, serve and export read it.
+Scores are the softmax ``pred_score`` rows of mmpretrain's heads (anything
+``np.asarray`` takes); ``log p`` stands in for the logits, since softmax
+ignores a per-row constant. The reject option answers a photo when its
+reject score (:data:`REJECT_SCORES`, energy by default) is at least the
+threshold; energy needs the raw logits. ``tools/analysis/calibrate.py``
+writes ``<checkpoint>.calibration.json``; test, infer, serve and export
+read it.
 """
 import json
 import math
@@ -11,13 +14,12 @@ import os.path as osp
 import sys
 
 import numpy as np
-from scipy.special import log_softmax, logsumexp, softmax
 
 from custom_modules.utils.errors import UserInputError
 from custom_modules.utils.fileio import file_sha256
 
-# The reject option answers when this score >= threshold; first: default.
-# A calibration file without ``score`` is max_softmax.
+# What the reject option thresholds; the first is the default. A calibration
+# file without ``score`` (written before energy was carried) is max_softmax.
 REJECT_SCORES = ('energy', 'max_softmax')
 LEGACY_SCORE = 'max_softmax'
 
@@ -33,7 +35,9 @@ def apply_temperature(probs, temperature):
     """Rows of ``softmax(log p / T)``: the same ranking, softer when T > 1."""
     if temperature == 1:
         return np.asarray(probs, dtype=np.float64)
-    return softmax(as_logits(probs) / temperature, axis=-1)
+    logits = as_logits(probs) / temperature
+    scaled = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return scaled / scaled.sum(axis=-1, keepdims=True)
 
 
 def _top1(probs, labels):
@@ -75,8 +79,9 @@ def brier_score(probs, labels):
 def fit_temperature(probs, labels):
     """The T in [0.01, 100] that minimises the NLL of ``softmax(log p / T)``
     (convex in 1/T; Brent's method on log T)."""
-    # lazy: slow to import, and only fitting needs it
+    # lazy: only fitting needs scipy, the ONNX path needs numpy alone
     from scipy.optimize import minimize_scalar
+    from scipy.special import log_softmax
     logits, labels = as_logits(probs), np.asarray(labels).reshape(-1, 1)
 
     def nll(log_t):
@@ -110,8 +115,9 @@ def selective_accuracy(probs, labels, threshold, score=None):
 def energy_score(logits, temperature=1.0):
     """``T * logsumexp(logits / T)`` per row (higher: more familiar). Needs
     the raw logits: unlike softmax, it is not blind to a per-row constant."""
-    return temperature * logsumexp(np.asarray(logits, np.float64) / temperature,
-                                   axis=1)
+    logits = np.asarray(logits, dtype=np.float64) / temperature
+    top = logits.max(axis=1)
+    return temperature * (top + np.log(np.exp(logits - top[:, None]).sum(1)))
 
 
 def reject_score(logits, score, temperature=1.0):
@@ -121,8 +127,8 @@ def reject_score(logits, score, temperature=1.0):
     if score == 'energy':
         return energy_score(logits, temperature)
     if score == 'max_softmax':
-        return softmax(np.asarray(logits, np.float64) / temperature,
-                       axis=1).max(1)
+        logits = np.asarray(logits, dtype=np.float64) / temperature
+        return 1 / np.exp(logits - logits.max(1, keepdims=True)).sum(1)
     raise ValueError(f'reject score {score!r}: one of '
                      f'{", ".join(REJECT_SCORES)}')
 
