@@ -12,6 +12,7 @@ from custom_modules.datasets.annotations import format_report, make_annotations
 from custom_modules.datasets.synthetic_flowers import make_dataset
 from custom_modules.evaluation.predictions import analyze
 from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import read_classes
 from custom_modules.utils.paths import ROOT
 
 from . import testing, training
@@ -20,6 +21,7 @@ from .cams import run_cams
 from .config import load_config, set_data_root
 from .curves import plot_curves
 from .lr_curve import draw_lr_curve
+from .preflight import num_classes_keys
 from .robustness import SHORT_SEVERITIES, SHORT_SHIFTS, robustness
 from .run_logs import best_checkpoint, summarize_run
 from .run_report import write_run_report
@@ -116,6 +118,9 @@ def run_demo(out, per_class=100, epochs=None, photos=None, resume=False,
                                   force=True)
         print(format_report(report, policy, list_outputs=False))
 
+    # the model predicts the folder's classes, however many (configs say 5)
+    count = len(read_classes(osp.join(data_root, 'classes.txt')))
+    options = {**(options or {}), **dict.fromkeys(num_classes_keys(cfg), count)}
     weights = ('from its ImageNet weights' if photos else
                'from scratch, offline')
     step(f'training {osp.relpath(config, ROOT)} for '
@@ -153,6 +158,7 @@ def run_demo(out, per_class=100, epochs=None, photos=None, resume=False,
                              force=resume)
     analysis['cams.png'] = run_cams(config, checkpoint, predictions,
                                     osp.join(out, 'analysis', 'cams.png'),
+                                    [f'{k}={v}' for k, v in options.items()],
                                     classes_file=classes, worst=4, per_class=1)
     # seconds: 4 shifts at severity 3 for the report; robustness.py runs all
     with contextlib.redirect_stdout(io.StringIO()):  # its table: one line

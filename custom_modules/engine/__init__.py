@@ -11,10 +11,7 @@ from .hooks import (
 )
 from .optimizers import CpuAmpOptimWrapper
 from .runners import QuietRunner
-from .schedulers import (
-    WarmupStepCosineLR,
-    WarmupStepCosineParamScheduler,
-)
+from .schedulers import WarmupStepCosineLR, WarmupStepCosineParamScheduler
 
 register_safe_globals()
 register_checkpoint_loaders()

@@ -41,9 +41,7 @@ def cached_path(url: str) -> str:
 def download(url: str, dst: str):
     """Download atomically, checking the hash prefix in the file name."""
     match = _HASH_IN_NAME.search(osp.basename(url))
-    torch.hub.download_url_to_file(
-        url, dst, hash_prefix=match.group(1) if match else None,
-        progress=True)
+    torch.hub.download_url_to_file(url, dst, match[1] if match else None)
 
 
 def fetch(url: str, downloader=None) -> str:
@@ -64,33 +62,27 @@ def fetch(url: str, downloader=None) -> str:
     return dst
 
 
-def _zoo_table(scheme):
-    if scheme in ('torchvision://', 'modelzoo://'):
-        return mmckpt.get_torchvision_models()
-    if scheme == 'mmcls://':
-        return mmckpt.get_mmcls_models()
-    table = dict(mmckpt.get_external_models())
-    for old, new in mmckpt.get_deprecated_model_names().items():
-        if new in table:
-            table.setdefault(old, table[new])
-    return table
-
-
 def zoo_source(path):
     """The URL (or local file) mmengine would read for a model-zoo name."""
     scheme = next(s for s in _ZOO_SCHEMES if path.startswith(s))
     name = path[len(scheme):]
-    table = _zoo_table(scheme)
+    if scheme in ('torchvision://', 'modelzoo://'):
+        table = mmckpt.get_torchvision_models()
+    elif scheme == 'mmcls://':
+        table = mmckpt.get_mmcls_models()
+    else:  # open-mmlab:// also knows mmengine's deprecated names
+        table = mmckpt.get_external_models()
+        for old, new in mmckpt.get_deprecated_model_names().items():
+            if new in table:
+                table.setdefault(old, table[new])
     if name not in table:
         close = difflib.get_close_matches(name, list(table), n=3)
-        hint = f' Did you mean: {", ".join(scheme + c for c in close)}?' \
-            if close else ''
+        hint = f' Did you mean: {", ".join(scheme + c for c in close)}?'
         raise UserInputError(f'checkpoint {path}: {scheme} has no model named '
-                             f'{name!r}.{hint}')
+                             f'{name!r}.{hint if close else ""}')
     source = table[name]
-    if source.startswith(_URL_SCHEMES):
-        return source
-    return osp.join(mmckpt._get_mmengine_home(), source)
+    return source if is_url(source) else osp.join(
+        mmckpt._get_mmengine_home(), source)
 
 
 def resolve_checkpoint(path, downloader=None):
@@ -115,8 +107,7 @@ def resolve_checkpoint(path, downloader=None):
             raise UserInputError(
                 f'unknown checkpoint {path}; known: {", ".join(PACKAGED)}.')
         return PACKAGED[path]()
-    if '://' in path or path.startswith(('s3:', 'petrel:')) or \
-            ':s3://' in path:
+    if '://' in path or path.startswith(('s3:', 'petrel:')):
         raise UserInputError(
             f'checkpoint {path}: this scheme is not supported (only local '
             f'files, http(s) URLs and {", ".join(_ZOO_SCHEMES)} names are '

@@ -15,12 +15,12 @@ from .calibration import (
 )
 
 
-def reliability_figure(panels, num_bins=15):
-    """One reliability diagram per ``(title, probs, labels)`` panel."""
+def reliability_figure(panels, labels, num_bins=15):
+    """One reliability diagram of ``labels`` per ``(title, probs)`` panel."""
     fig = Figure(figsize=(4.2 * len(panels), 4.2))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     centres = (np.arange(num_bins) + 0.5) / num_bins
-    for ax, (title, probs, labels) in zip(axes, panels):
+    for ax, (title, probs) in zip(axes, panels):
         confidence, accuracy, counts = reliability_bins(probs, labels,
                                                         num_bins)
         used = counts > 0
@@ -74,12 +74,11 @@ def save_calibration_plots(out_dir, tag, probs, labels, temperature=1.0,
         dict: ``{'reliability': path, 'risk_coverage': path}`` as written.
     """
     scaled = apply_temperature(probs, temperature)
-    panels = [(f'{tag}, uncalibrated', probs, labels)]
+    panels = [(f'{tag}, uncalibrated', probs)]
     if temperature != 1:
-        panels.append((f'{tag}, temperature {temperature:.3f}', scaled,
-                       labels))
+        panels.append((f'{tag}, temperature {temperature:.3f}', scaled))
     written = {'reliability': save_figure(
-        reliability_figure(panels, num_bins),
+        reliability_figure(panels, labels, num_bins),
         osp.join(out_dir, f'reliability_{tag}.png'), force=True)}
     if threshold is not None:
         written['risk_coverage'] = save_figure(

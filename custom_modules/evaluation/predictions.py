@@ -62,16 +62,13 @@ def predictions_match(path, checkpoint):
 
 
 def per_class_rows(scores, labels, classes):
-    predicted, num = scores.argmax(1), scores.shape[1]
-    rows = [dict(cls=c, precision=float(p), recall=float(r), f1=float(f),
-                 support=int(n))
-            for c, p, r, f, n in zip(classes, *SingleLabelMetric.calculate(
-                predicted, labels, average=None, num_classes=num))]
-    p, r, f, _ = SingleLabelMetric.calculate(predicted, labels,
-                                             average='macro', num_classes=num)
-    rows.append(dict(cls='macro avg', precision=float(p), recall=float(r),
-                     f1=float(f), support=int(len(labels))))
-    return rows
+    *metrics, support = SingleLabelMetric.calculate(
+        scores.argmax(1), labels, average=None, num_classes=scores.shape[1])
+    # the macro average is the mean over classes (as mmpretrain's)
+    columns = [[*m.tolist(), m.mean().item()] for m in metrics]
+    return [dict(cls=c, precision=p, recall=r, f1=f, support=int(n))
+            for c, p, r, f, n in zip([*classes, 'macro avg'], *columns,
+                                     [*support.tolist(), len(labels)])]
 
 
 def rows_to_markdown(rows, accuracy):

@@ -120,10 +120,6 @@ def _class_names(model):
     return list(meta.get('classes') or [])
 
 
-def _predicted(output):  # Grad-CAM target: the predicted class's score
-    return output[..., output.argmax(-1)]
-
-
 def _class_index(model, target):
     """The index of a target class given by index or name."""
     if isinstance(target, str) and not target.isdigit():
@@ -159,7 +155,6 @@ def compute_cams(model, images, targets=None, target_layers=None,
     # lazy: grad-cam is an optional dependency, needed for maps only
     from pytorch_grad_cam import GradCAM
     from pytorch_grad_cam.utils.image import show_cam_on_image
-    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     if targets is not None and len(targets) != len(images):
         raise ValueError('give one target per image (None: predicted)')
@@ -171,7 +166,8 @@ def compute_cams(model, images, targets=None, target_layers=None,
         ..., ::-1]) for s in samples]
     labels = [None if t is None else _class_index(model, t)
               for t in targets or [None] * len(images)]
-    cam_targets = [_predicted if t is None else ClassifierOutputTarget(t)
+    # Grad-CAM targets: the score of the class explained (None: predicted)
+    cam_targets = [lambda out, t=t: out[..., out.argmax(-1) if t is None else t]
                    for t in labels]
     with CAM_LOCK, torch.enable_grad():
         data = model.data_preprocessor(pseudo_collate(samples), False)
@@ -228,11 +224,6 @@ def num_classes(model):
     return None
 
 
-def _layer_names(model, target_layers):
-    return ', '.join(n for n, _ in resolve_target_layers(model,
-                                                         target_layers))
-
-
 def draw_cams(model, preds, out, worst=8, per_class=2, target_layers=None,
               classes_file=None, force=False):
     """Write the grid of :func:`select_examples` of a ``tools/test.py
@@ -252,7 +243,7 @@ def draw_cams(model, preds, out, worst=8, per_class=2, target_layers=None,
     if len(classes) != scores.shape[1]:
         classes = [str(i) for i in range(scores.shape[1])]
     wrong, right = select_examples(scores, labels, worst, per_class)
-    layer = _layer_names(model, target_layers)
+    layer = ', '.join(n for n, _ in resolve_target_layers(model, target_layers))
     chosen = [i for i in wrong + right if osp.isfile(paths[i])]
     missing = [paths[i] for i in wrong + right if not osp.isfile(paths[i])]
     predicted = scores.argmax(1)
@@ -281,7 +272,7 @@ def draw_cams(model, preds, out, worst=8, per_class=2, target_layers=None,
 
 def image_figure(model, image, target=None, target_layers=None):
     """``(Figure, pred)``: one photo's overlay and map beside each other."""
-    layer = _layer_names(model, target_layers)
+    layer = ', '.join(n for n, _ in resolve_target_layers(model, target_layers))
     overlay, heatmap, pred = cam_overlay(model, image, target, target_layers)
     classes = _class_names(model)
 

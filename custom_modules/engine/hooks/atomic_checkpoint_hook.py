@@ -3,8 +3,11 @@ import errno
 import glob
 import os
 import os.path as osp
+import random
 import re
 
+import numpy as np
+import torch
 from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
@@ -12,9 +15,27 @@ from mmpretrain.registry import HOOKS
 
 from custom_modules.utils.fileio import atomic_write, no_space_error, replace_durably
 
-from ..rng_state import capture_rng_state, restore_rng_state
-
 _TMP_SUFFIX = '.tmp'
+
+
+def capture_rng_state():
+    """Every global generator's state (mmengine seeds again on resume), as
+    a dict that loads with weights_only=True."""
+    state = dict(torch=torch.get_rng_state(), numpy=np.random.get_state(),
+                 python=random.getstate())
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng_state(state):
+    """Put back what :func:`capture_rng_state` returned."""
+    torch.set_rng_state(state['torch'])
+    np.random.set_state(tuple(state['numpy']))
+    version, internal, gauss = state['python']
+    random.setstate((version, tuple(internal), gauss))
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
 
 
 @HOOKS.register_module()
@@ -174,11 +195,6 @@ class AtomicCheckpointHook(CheckpointHook):
         if osp.isfile(path):
             os.remove(path)
 
-    def _epoch_of(self, name):
-        pattern = re.escape(self.filename_tmpl).replace(r'\{\}', r'(\d+)')
-        match = re.fullmatch(pattern, name)
-        return int(match.group(1)) if match else None
-
     def _remove_leftovers(self, runner):
         """Delete what an interrupted commit left behind."""
         stale = glob.glob(osp.join(self.out_dir, f'.*{_TMP_SUFFIX}'))
@@ -186,10 +202,11 @@ class AtomicCheckpointHook(CheckpointHook):
         if runner.train_loop.iter > 0:  # resumed: later files are stale
             epoch = runner.train_loop.epoch
             keep = set(getattr(self, 'keep_ckpt_ids', []))
+            pattern = re.escape(self.filename_tmpl).replace(r'\{\}', r'(\d+)')
             for path in glob.glob(osp.join(self.out_dir, '*')):
-                n = self._epoch_of(osp.basename(path))
-                if n is not None and (n > epoch or (
-                        self.max_keep_ckpts > 0 and n not in keep)):
+                match = re.fullmatch(pattern, osp.basename(path))
+                if match and (int(match[1]) > epoch or (
+                        self.max_keep_ckpts > 0 and int(match[1]) not in keep)):
                     stale.append(path)
             if self.save_best:
                 bests = {osp.basename(p) for p in (

@@ -10,8 +10,7 @@ def _inputs_channels_last(module, args, output):
     inputs = output.get('inputs') if isinstance(output, dict) else None
     if isinstance(inputs, torch.Tensor) and inputs.dim() == 4:
         output['inputs'] = inputs.contiguous(
-            memory_format=torch.channels_last)
-    return output
+            memory_format=torch.channels_last)  # in place: output stays
 
 
 def to_channels_last(model):
@@ -24,8 +23,7 @@ def to_channels_last(model):
     Returns:
         nn.Module: The (unwrapped) model, converted in place.
     """
-    if is_model_wrapper(model):
-        model = model.module
+    model = model.module if is_model_wrapper(model) else model
     model.to(memory_format=torch.channels_last)
     preprocessor = getattr(model, 'data_preprocessor', None)
     if preprocessor is not None and not getattr(

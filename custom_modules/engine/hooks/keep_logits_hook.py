@@ -14,8 +14,7 @@ def keep_logits(model):
     Returns:
         nn.Module: The (unwrapped) model, hooked in place.
     """
-    if is_model_wrapper(model):
-        model = model.module
+    model = model.module if is_model_wrapper(model) else model
     if getattr(model, '_keeps_logits', False) or not hasattr(model, 'head'):
         return model  # hooked already, or not a classifier with a head
     last = {}

@@ -104,7 +104,8 @@ class ProgressBarHook(Hook):
             self._bar.update(self._task, completed=done, info=info)
         elif (time.time() - self._last_line >= self.line_interval
               and eta >= self.line_interval):
-            self._print_line()  # the epoch's own line is over a minute off
+            print(self._line, flush=True)  # the epoch's line is a minute off
+            self._last_line = time.time()
 
     def after_train_epoch(self, runner):
         if not self._active(runner) or not hasattr(self, '_line'):
@@ -113,26 +114,19 @@ class ProgressBarHook(Hook):
             self._bar.stop()  # the finished bar stays on screen
             self._bar = None
         else:
-            self._print_line()
-
-    def _print_line(self):
-        print(self._line, flush=True)
-        self._last_line = time.time()
+            print(self._line, flush=True)
 
     def after_val_epoch(self, runner, metrics=None):
         if not self._active(runner):
             return
-        metrics = dict(metrics or {})
+        # RuntimeInfoHook (VERY_HIGH) has logged the metrics as val/<key>
         hub = runner.message_hub
-        shown = {}
-        for key in self.val_keys:
-            if key in metrics:
-                shown[key] = metrics[key]
-            elif f'val/{key}' in hub.log_scalars:
-                shown[key] = hub.get_scalar(f'val/{key}').current()
+        shown = {key: hub.get_scalar(f'val/{key}').current()
+                 for key in self.val_keys if f'val/{key}' in hub.log_scalars}
         epoch = (f'epoch {runner.epoch}/{runner.max_epochs} '
                  if runner.cfg.get('train_cfg') else '')
-        print(f'{epoch}val  {_metrics_text(shown or metrics)}', flush=True)
+        print(f'{epoch}val  {_metrics_text(shown or metrics or {})}',
+              flush=True)
 
     def after_test_epoch(self, runner, metrics=None):
         if self._active(runner):

@@ -63,15 +63,6 @@ class TrainAccuracyHook(Hook):
         self._loader = None
         self._evaluator = None
 
-    def _subset_size(self, runner, total):
-        if self.subset == 'all':
-            return total
-        if self.subset == 'val':
-            return len(runner.val_loop.dataloader.dataset)
-        if isinstance(self.subset, float):
-            return max(1, round(self.subset * total))
-        return self.subset
-
     def build_dataset(self, runner):
         """The training images (test pipeline) this hook evaluates."""
         cfg = runner.cfg
@@ -81,8 +72,13 @@ class TrainAccuracyHook(Hook):
         dataset_cfg['data_root'] = train_dataset.get(
             'data_root', dataset_cfg.get('data_root', ''))
         dataset = DATASETS.build(dataset_cfg)
-        total = len(dataset)
-        size = self._subset_size(runner, total)
+        size = total = len(dataset)
+        if self.subset == 'val':
+            size = len(runner.val_loop.dataloader.dataset)
+        elif isinstance(self.subset, float):
+            size = max(1, round(self.subset * total))
+        elif self.subset != 'all':
+            size = self.subset
         if size < total:
             seed = runner.seed if self.seed is None else self.seed
             dataset = dataset.get_subset(stratified_subset(

@@ -1,7 +1,4 @@
 """Parameter schedulers registered into mmpretrain's ``PARAM_SCHEDULERS``."""
-from .warmup_step_cosine import (
-    WarmupStepCosineLR,
-    WarmupStepCosineParamScheduler,
-)
+from .warmup_step_cosine import WarmupStepCosineLR, WarmupStepCosineParamScheduler
 
 __all__ = ['WarmupStepCosineLR', 'WarmupStepCosineParamScheduler']

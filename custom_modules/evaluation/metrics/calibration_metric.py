@@ -12,29 +12,12 @@ from ..calibration import LEGACY_SCORE, evaluate_calibration, reject_score
 from ..plots import save_calibration_plots
 
 
-def _vis_dir():
-    """The run's ``vis_data`` folder, or None outside a Runner."""
+def _vis_backends():
+    """The run's visualizer backends; none outside a Runner."""
     try:
-        backends = Visualizer.get_current_instance()._vis_backends.values()
+        return list(Visualizer.get_current_instance()._vis_backends.values())
     except (RuntimeError, AttributeError):
-        return None
-    return next((b._save_dir for b in backends
-                 if getattr(b, '_save_dir', None)), None)
-
-
-def _to_trackers(path, step):
-    """Send the PNG ``path`` to the run's ``--vis-backend`` trackers."""
-    try:
-        visualizer = Visualizer.get_current_instance()
-    except RuntimeError:
-        return
-    backends = [b for b in getattr(visualizer, '_vis_backends', {}).values()
-                if not isinstance(b, LocalVisBackend)]
-    if backends:
-        with Image.open(path) as img:
-            image = np.asarray(img.convert('RGB'))
-        for backend in backends:
-            backend.add_image(osp.basename(path), image, step=step)
+        return []
 
 
 @METRICS.register_module()
@@ -81,7 +64,14 @@ class CalibrationMetric(BaseMetric):
     def compute_metrics(self, results):
         probs = np.stack([r[0] for r in results]).astype(np.float64)
         labels = np.array([r[1] for r in results])
-        values = self._reject_values(probs, results)
+        values = None
+        if self.threshold is not None and self.score != 'max_softmax':
+            if any(r[2] is None for r in results):
+                raise ValueError(f'CalibrationMetric: the {self.score} reject '
+                                 'score needs the logits; add '
+                                 "dict(type='KeepLogitsHook') to custom_hooks")
+            values = reject_score(np.stack([r[2] for r in results]),
+                                  self.score, self.temperature)
         found = evaluate_calibration(probs, labels, self.temperature,
                                      self.threshold, self.num_bins, values)
         metrics = dict(found['before'])
@@ -92,25 +82,23 @@ class CalibrationMetric(BaseMetric):
         if self.threshold is not None:
             metrics.update(coverage=found['coverage'],
                            selective_acc=found['selective_acc'])
-        out_dir = self.out_dir or _vis_dir()
+        backends = _vis_backends()
+        # default: the run's vis_data folder
+        out_dir = self.out_dir or next((b._save_dir for b in backends
+                                        if getattr(b, '_save_dir', None)), None)
         if self.plot and out_dir:
             # The train loop stores the 0-based epoch; name as the log does.
             epoch = MessageHub.get_current_instance().get_info('epoch', 0)
             written = save_calibration_plots(
                 out_dir, self.tag or f'epoch_{epoch + 1}', probs, labels,
                 self.temperature, self.threshold, self.num_bins, values)
-            for path in written.values():
-                _to_trackers(path, epoch + 1)
+            trackers = [b for b in backends
+                        if not isinstance(b, LocalVisBackend)]  # --vis-backend
+            for path in written.values() if trackers else ():
+                with Image.open(path) as img:
+                    image = np.asarray(img.convert('RGB'))
+                for backend in trackers:
+                    backend.add_image(osp.basename(path), image, step=epoch + 1)
             print_log(f'calibration plots: {", ".join(written.values())}',
                       logger='current')
         return metrics
-
-    def _reject_values(self, probs, results):
-        if self.threshold is None or self.score == 'max_softmax':
-            return None
-        if any(r[2] is None for r in results):
-            raise ValueError(f'CalibrationMetric: the {self.score} reject '
-                             'score needs the logits; add '
-                             "dict(type='KeepLogitsHook') to custom_hooks")
-        return reject_score(np.stack([r[2] for r in results]), self.score,
-                            self.temperature)

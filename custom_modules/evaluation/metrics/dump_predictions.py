@@ -6,6 +6,9 @@ import sys
 from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
+from custom_modules.utils.errors import UserInputError
+from custom_modules.utils.fileio import atomic_write
+
 FORMAT = 'flower-predictions/1'
 
 
@@ -40,16 +43,12 @@ class DumpPredictions(BaseMetric):
             self.results.append({
                 'img_path': str(sample.get('img_path', '')),
                 'gt_label': int(sample['gt_label'].view(-1)[0]),
-                'pred_score': [float(s) for s in
-                               sample['pred_score'].float().cpu()],
+                'pred_score': sample['pred_score'].float().tolist(),
             })
             if sample.get('logits') is not None:
-                self.results[-1]['logits'] = [
-                    float(s) for s in sample['logits'].float().cpu()]
+                self.results[-1]['logits'] = sample['logits'].float().tolist()
 
     def compute_metrics(self, results):
-        from custom_modules.utils.errors import UserInputError
-        from custom_modules.utils.fileio import atomic_write
         try:
             atomic_write(self.out_file_path, lambda f: json.dump(
                 {'format': FORMAT, 'checkpoint_sha256': self.checkpoint_sha256,

@@ -4,13 +4,6 @@ from mmpretrain.models.backbones import EfficientNet
 from mmpretrain.registry import MODELS
 
 
-def _without_se(layer_setting):
-    """B0's layout with every squeeze-excitation ratio set to 0 (none)."""
-    return [[[kernel, channels, 0, stride, expand, block_type]
-             for kernel, channels, _, stride, expand, block_type in layer]
-            for layer in layer_setting]
-
-
 @MODELS.register_module()
 class EfficientNetLite(EfficientNet):
     """EfficientNet-Lite backbone (``arch='lite0'``).
@@ -30,8 +23,10 @@ class EfficientNetLite(EfficientNet):
         **kwargs: As :class:`mmpretrain.models.backbones.EfficientNet`.
     """
 
-    # looked up by the arch's first letter
-    layer_settings = {'l': _without_se(EfficientNet.layer_settings['b'])}
+    # B0's [kernel, channels, se_ratio, stride, expand, block] with no
+    # squeeze-excitation, looked up by the arch's first letter
+    layer_settings = {'l': [[[k, c, 0, s, e, b] for k, c, _, s, e, b in layer]
+                            for layer in EfficientNet.layer_settings['b']]}
     # width, depth, resolution (Lite1-4 need an unscaled stem and head)
     arch_settings = {'lite0': (1.0, 1.0, 224)}
     num_stages = len(layer_settings['l']) - 1

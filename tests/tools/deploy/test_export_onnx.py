@@ -41,7 +41,7 @@ import runpy, sys
 class Absent:
     def find_spec(self, name, path=None, target=None):
         if name.split('.')[0] in {'torch', 'torchvision', 'mmengine',
-                                  'mmpretrain', 'mmcv', 'cv2'}:
+                                  'mmpretrain', 'mmcv', 'cv2', 'scipy'}:
             raise ImportError(name + ' is not installed here')
 sys.meta_path.insert(0, Absent())
 sys.argv = ['tools/infer.py', *sys.argv[1:]]
