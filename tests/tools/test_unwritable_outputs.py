@@ -9,6 +9,7 @@ import os.path as osp
 import pytest
 from conftest import TINY_CONFIG, load_tool, run_main
 
+from custom_modules.evaluation.metrics import dump_predictions
 from custom_modules.utils import fileio
 from custom_modules.utils.cli import run_cli
 from custom_modules.utils.errors import UserInputError
@@ -91,7 +92,7 @@ def test_test_prints_its_metrics_when_out_cannot_be_written(
         if path != out:
             return real(path, *args, **kwargs)
         raise OSError(errno.ENOSPC, 'No space left on device', path)
-    monkeypatch.setattr(fileio, 'atomic_write', full)
+    monkeypatch.setattr(dump_predictions, 'atomic_write', full)  # --out's writer
     with pytest.raises(SystemExit) as exit_info:
         run_cli(TOOLS['test'], [
             TINY_CONFIG, tiny_checkpoint, '--out', out, '--data-root',
