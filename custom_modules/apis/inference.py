@@ -49,6 +49,10 @@ def download(url, folder, max_bytes=MAX_DOWNLOAD_BYTES,
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response, \
                 open(path, 'wb') as f:
+            size = int(response.headers.get('Content-Length') or 0)
+            if size > max_bytes:  # refused before a byte is read
+                raise UserInputError(f'{url}: {size:,} bytes is over the '
+                                     f'download limit of {max_bytes:,}.')
             data = response.read(max_bytes + 1)
             if len(data) > max_bytes:
                 raise UserInputError(f'{url}: over the download limit of '

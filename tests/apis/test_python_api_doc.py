@@ -118,3 +118,25 @@ def test_infer_takes_urls(models, site, capsys):
     code, err = run_main(INFER.main, [models[1], f'{site}/nothing.png'],
                          capsys)
     assert code != 0 and f'{site}/nothing.png' in err
+
+
+def test_a_url_announcing_too_many_bytes_is_refused_unread(tmp_path, monkeypatch):
+    """Refused from its Content-Length, before any of the body is read."""
+    from custom_modules.apis import inference
+
+    class Huge:
+        headers = {'Content-Length': str(2 << 30)}
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self, *args):
+            raise AssertionError('the body was read')
+
+    monkeypatch.setattr(inference.urllib.request, 'urlopen',
+                        lambda *args, **kwargs: Huge())
+    with pytest.raises(UserInputError, match=r'2,147,483,648 bytes is over'):
+        inference.download('http://example.invalid/big.jpg', str(tmp_path))
