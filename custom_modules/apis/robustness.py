@@ -10,6 +10,7 @@ import math
 import os.path as osp
 import statistics
 import time
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -115,9 +116,13 @@ class Forward:
             return self.outputs(inputs)
         if self.session is None:
             graph = io.BytesIO()
-            torch.onnx.export(self.outputs, (inputs, ), graph, dynamo=False,
-                              input_names=['inputs'],
-                              dynamic_axes={'inputs': {0: 'batch'}})
+            with warnings.catch_warnings():
+                # Run-time "same" padding is traced as constants: right, as
+                # every batch has the pipeline's crop size (only N varies).
+                warnings.simplefilter('ignore', torch.jit.TracerWarning)
+                torch.onnx.export(self.outputs, (inputs, ), graph, dynamo=False,
+                                  input_names=['inputs'],
+                                  dynamic_axes={'inputs': {0: 'batch'}})
             options = ort.SessionOptions()
             options.intra_op_num_threads = torch.get_num_threads()
             self.session = ort.InferenceSession(
