@@ -5,9 +5,11 @@ import logging
 from mmengine.runner import Runner
 from mmpretrain.registry import RUNNERS
 
-# mmengine's notices about its own internals: file-only.
+# mmengine's notices about its own internals, and one line per frozen
+# parameter when paramwise_cfg is set (frozen on purpose): file-only.
 _INTERNAL_NOTICES = ('"FileClient" will be deprecated',
-                     '"HardDiskBackend" is the alias of "LocalBackend"')
+                     '"HardDiskBackend" is the alias of "LocalBackend"',
+                     'is skipped since its requires_grad=False')
 
 
 def _console_handlers(logger):
