@@ -79,7 +79,7 @@ def summary_table(results, target):
     for r in results:
         cells = ('-', '-', '-') if r['epoch'] is None else (
             f'{r["seconds"]:.0f}', r['epoch'], f'{r["test_acc"]:.2f}')
-        lines.append(f'| {osp.basename(r["config"])} | {r.get("seed", "-")} | '
+        lines.append(f'| {osp.basename(r["config"])} | {r["seed"]} | '
                      + ' | '.join(map(str, cells))
                      + f' | {max(c[2] for c in r["curve"]):.2f} | '
                      f'{r["curve"][-1][1]:.0f} |')
@@ -102,7 +102,7 @@ def write_results(results, target, out_dir, force=False):
     for r in results:
         name = osp.splitext(osp.basename(r['config']))[0]
         ax.plot([c[1] for c in r['curve']], [c[2] for c in r['curve']], marker='o',
-                label=f'{name}, seed {r.get("seed")}')
+                label=f'{name}, seed {r["seed"]}')
     ax.axhline(target, color='grey', linestyle='--', linewidth=1,
                label=f'target {target:g} %')
     ax.set(xlabel='wall time from the start of training (s)',
